@@ -1,0 +1,130 @@
+package phonghop
+
+import "time"
+
+// User is an account. The password hash never leaves the accounts package.
+type User struct {
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"displayName"`
+	Admin       bool   `json:"admin"`
+}
+
+// Role is a participant's part in one meeting.
+type Role string
+
+const (
+	RoleChair     Role = "chair"
+	RoleSecretary Role = "secretary"
+	RoleDelegate  Role = "delegate"
+	RoleObserver  Role = "observer"
+)
+
+// Valid reports whether r is one of the four roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleChair, RoleSecretary, RoleDelegate, RoleObserver:
+		return true
+	}
+	return false
+}
+
+// Participant is a user's place in a meeting.
+type Participant struct {
+	UserID      string `json:"userId"`
+	DisplayName string `json:"displayName"`
+	Role        Role   `json:"role"`
+	// Title is the participant's office, e.g. "Phó Chủ tịch UBND huyện"; optional.
+	Title string `json:"title,omitempty"`
+}
+
+// AgendaItem is one point of the agenda.
+type AgendaItem struct {
+	ID              string   `json:"id"`
+	Title           string   `json:"title"`
+	Presenter       string   `json:"presenter"` // a userId, or "" when the chair presents
+	DurationMinutes int      `json:"durationMinutes"`
+	DocumentIDs     []string `json:"documentIds"`
+}
+
+// Document is an uploaded file of a meeting.
+type Document struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	ContentType string    `json:"contentType"`
+	Pages       int       `json:"pages"`
+	UploadedBy  string    `json:"uploadedBy,omitempty"`
+	UploadedAt  time.Time `json:"uploadedAt"`
+}
+
+// Meeting is a meeting with its set-up.
+type Meeting struct {
+	ID           string        `json:"id"`
+	Title        string        `json:"title"`
+	StartsAt     time.Time     `json:"startsAt"`
+	Location     string        `json:"location"`
+	Language     string        `json:"language"`               // "vi" or "en"
+	Organization string        `json:"organization,omitempty"` // issuing body for the minutes
+	Participants []Participant `json:"participants"`
+	Agenda       []AgendaItem  `json:"agenda"`
+	Documents    []Document    `json:"documents"`
+	CreatedAt    time.Time     `json:"createdAt"`
+}
+
+// Participant returns the user's entry in the meeting, if any.
+func (m *Meeting) Participant(userID string) (Participant, bool) {
+	for _, p := range m.Participants {
+		if p.UserID == userID {
+			return p, true
+		}
+	}
+	return Participant{}, false
+}
+
+// Item returns the agenda item with the id, if any.
+func (m *Meeting) Item(id string) (AgendaItem, bool) {
+	for _, it := range m.Agenda {
+		if it.ID == id {
+			return it, true
+		}
+	}
+	return AgendaItem{}, false
+}
+
+// Document returns the document with the id, if any.
+func (m *Meeting) Document(id string) (Document, bool) {
+	for _, d := range m.Documents {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Document{}, false
+}
+
+// HasRole reports whether the user takes part with one of the roles.
+func (m *Meeting) HasRole(userID string, roles ...Role) bool {
+	p, ok := m.Participant(userID)
+	if !ok {
+		return false
+	}
+	for _, r := range roles {
+		if p.Role == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Voters returns the userIds of the delegates: the contract lets only delegates
+// vote, and quorum counts them.
+func (m *Meeting) Voters() []string {
+	var out []string
+	for _, p := range m.Participants {
+		if p.Role == RoleDelegate {
+			out = append(out, p.UserID)
+		}
+	}
+	return out
+}

@@ -1,0 +1,56 @@
+package phonghop
+
+import "time"
+
+// Poll states.
+const (
+	PollDraft  = "draft"
+	PollOpen   = "open"
+	PollClosed = "closed"
+)
+
+// Majority rules.
+const (
+	MajoritySimple    = "simple"     // more yes than no among ballots cast
+	MajorityAbsolute  = "absolute"   // yes by more than half of all voting members
+	MajorityTwoThirds = "two_thirds" // yes by at least two thirds of all voting members
+)
+
+// Poll is a vote on an agenda item. Results is set only once the poll is closed.
+type Poll struct {
+	ID           string       `json:"id"`
+	MeetingID    string       `json:"meetingId"`
+	AgendaItemID string       `json:"agendaItemId"`
+	Title        string       `json:"title"`
+	Options      []string     `json:"options"`
+	Secret       bool         `json:"secret"`
+	Majority     string       `json:"majority"`
+	State        string       `json:"state"`
+	Cast         int          `json:"cast"`
+	Eligible     int          `json:"eligible"`
+	Results      *PollResults `json:"results,omitempty"`
+	CreatedAt    time.Time    `json:"createdAt"`
+	OpenedAt     *time.Time   `json:"openedAt,omitempty"`
+	ClosedAt     *time.Time   `json:"closedAt,omitempty"`
+	// QuorumOverride is true when the chair opened the poll without quorum.
+	QuorumOverride bool `json:"quorumOverride,omitempty"`
+}
+
+// PollResults is the outcome of a closed poll.
+type PollResults struct {
+	Counts   []int `json:"counts"`
+	Cast     int   `json:"cast"`
+	Eligible int   `json:"eligible"`
+	Passed   bool  `json:"passed"`
+	// Ballots names each voter's choice; only for polls that are not secret.
+	Ballots []BallotRecord `json:"ballots,omitempty"`
+	// Receipts lists the receipt of every counted ballot, sorted, so each voter
+	// can check theirs is among them.
+	Receipts []string `json:"receipts"`
+}
+
+// BallotRecord is one named ballot in the results.
+type BallotRecord struct {
+	UserID string `json:"userId"`
+	Option int    `json:"option"`
+}

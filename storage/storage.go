@@ -1,0 +1,69 @@
+// Package storage declares the object store everything in phonghop is kept in:
+// users, meetings, document bytes, ballots, minutes and the meeting journal. Two
+// implementations satisfy it: fsstore (a directory, the embedded default) and
+// s3store (any S3 server through minio-go). storagetest holds the one contract
+// suite both must pass.
+package storage
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+var (
+	// ErrNotFound: no object at the key.
+	ErrNotFound = errors.New("storage: object not found")
+	// ErrPrecondition: an IfAbsent or IfMatch condition did not hold.
+	ErrPrecondition = errors.New("storage: precondition failed")
+	// ErrUnavailable: the store did not answer; the operation may be retried.
+	ErrUnavailable = errors.New("storage: store unavailable")
+	// ErrInvalidKey: the key is empty, too long or not a clean relative path.
+	ErrInvalidKey = errors.New("storage: invalid key")
+	// ErrInvalidRange: the requested byte range does not overlap the object.
+	ErrInvalidRange = errors.New("storage: invalid range")
+)
+
+// Info describes a stored object.
+type Info struct {
+	Key         string
+	Size        int64
+	ETag        string // opaque, changes with every write; quoted form not included
+	ContentType string
+	ModTime     time.Time
+}
+
+// PutOptions are the conditions and metadata of a write. The zero value writes
+// unconditionally.
+type PutOptions struct {
+	// IfAbsent makes the write fail with ErrPrecondition when the key exists.
+	IfAbsent bool
+	// IfMatch, when set, makes the write fail with ErrPrecondition unless the
+	// object's current ETag equals it.
+	IfMatch     string
+	ContentType string
+}
+
+// Range selects bytes [Start, End] inclusive. End < 0 means to the end.
+type Range struct {
+	Start, End int64
+}
+
+// Store is an object store. Keys are slash-separated relative paths made of
+// [A-Za-z0-9._-] segments; every implementation rejects anything else with
+// ErrInvalidKey. Size in Put is the exact length of r: conditional writes must be
+// single requests with a known size (see docs/architecture.md).
+type Store interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, opts PutOptions) (Info, error)
+	// Get returns the object's bytes (only rng's, when rng is not nil) and its
+	// info. The caller closes the reader.
+	Get(ctx context.Context, key string, rng *Range) (io.ReadCloser, Info, error)
+	Stat(ctx context.Context, key string) (Info, error)
+	// List returns the objects whose keys start with prefix, sorted by key.
+	List(ctx context.Context, prefix string) ([]Info, error)
+	// Delete removes the object; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+}
