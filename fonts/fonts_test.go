@@ -1,0 +1,92 @@
+package fonts
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"codeberg.org/go-pdf/fpdf"
+)
+
+// vietnamese holds every Vietnamese letter, lower and upper case.
+const vietnamese = "aàảãáạăằẳẵắặâầẩẫấậbcdđeèẻẽéẹêềểễếệghiìỉĩíịklmnoòỏõóọôồổỗốộơờởỡớợpqrstuùủũúụưừửữứựvxyỳỷỹýỵ" +
+	"AÀẢÃÁẠĂẰẲẴẮẶÂẦẨẪẤẬBCDĐEÈẺẼÉẸÊỀỂỄẾỆGHIÌỈĨÍỊKLMNOÒỎÕÓỌÔỒỔỖỐỘƠỜỞỠỚỢPQRSTUÙỦŨÚỤƯỪỬỮỨỰVXYỲỶỸÝỴ"
+
+func TestCoversVietnamese(t *testing.T) {
+	for _, r := range vietnamese {
+		if !Covered(r) {
+			t.Errorf("%q (U+%04X) not covered", r, r)
+		}
+	}
+	for _, r := range "–—‘’“”…₫№×" {
+		if !Covered(r) {
+			t.Errorf("%q (U+%04X) not covered", r, r)
+		}
+	}
+	for _, r := range "😀עברית العربية中" {
+		if r != ' ' && Covered(r) {
+			t.Errorf("%q (U+%04X) reported covered", r, r)
+		}
+	}
+}
+
+func TestClean(t *testing.T) {
+	decomposed := "Chu\u0309 ti\u0323ch" // "Chủ tịch" with combining marks
+	cases := []struct{ in, want string }{
+		{decomposed, "Chủ tịch"},
+		{"a\r\nb\rc\td", "a\nb\nc d"},
+		{"x\u202Eabc\u202Cy\u200F", "xabcy"},
+		{"ok 👍🏽!", "ok ?!"},
+		{"👨\u200D👩\u200D👧", "???"},
+		{"שלום", "????"},
+		{"مرحبا", "?????"},
+		{"bad\xffbyte", "bad?byte"},
+		{"\x00\x07bell", "bell"},
+	}
+	for _, c := range cases {
+		if got := Clean(c.in); got != c.want {
+			t.Errorf("Clean(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestRenderExtractable(t *testing.T) {
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Fatal("pdftotext is missing: install it with `bash scripts/tools.sh pdf`")
+	}
+	pdf := fpdf.New("P", "mm", "A4", "")
+	Register(pdf)
+	pdf.AddPage()
+	for _, style := range []string{"", "B", "I"} {
+		pdf.SetFont(Family, style, 11)
+		pdf.MultiCell(0, 6, Clean(vietnamese), "", "L", false)
+	}
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(pdftotext, "-enc", "UTF-8", "-", "-")
+	cmd.Stdin = &buf
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(out)), "")
+	if n := strings.Count(text, vietnamese); n != 3 {
+		t.Fatalf("found the alphabet %d times in the PDF text, want 3:\n%s", n, out)
+	}
+}
+
+func BenchmarkRegister(b *testing.B) {
+	load()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		pdf := fpdf.New("P", "mm", "A4", "")
+		Register(pdf)
+		if pdf.Err() {
+			b.Fatal(pdf.Error())
+		}
+	}
+}
