@@ -1,0 +1,333 @@
+package vote
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/storage"
+)
+
+// ballot is a stored ballot. Secret polls leave UserID empty.
+type ballot struct {
+	Option int `json:"option"`
+	// Receipt is hex SHA-256 of the token given to the voter.
+	Receipt string `json:"receipt"`
+	UserID  string `json:"userId,omitempty"`
+}
+
+// pollMeta is what Cast needs from an open poll; it does not change while the
+// poll is open, so each process reads it once.
+type pollMeta struct {
+	secret  bool
+	options int
+	key     []byte
+}
+
+// How a caster that finds the poll closing waits for the result.
+const (
+	closePoll = 20 * time.Millisecond
+	// closeHelp is how long a close may stay unfinished before a waiting caster
+	// finishes it itself (its closer may have died).
+	closeHelp = 2 * time.Second
+)
+
+func (s *Service) forget(mid, pid string) {
+	s.metas.Delete(pollRef(mid, pid))
+	s.turnouts.Delete(pollRef(mid, pid))
+}
+
+// meta returns the cached pollMeta, loading it when the poll is open.
+func (s *Service) meta(ctx context.Context, mid, pid string) (*pollMeta, error) {
+	if v, ok := s.metas.Load(pollRef(mid, pid)); ok {
+		return v.(*pollMeta), nil
+	}
+	r, _, err := s.read(ctx, mid, pid)
+	if err != nil {
+		return nil, err
+	}
+	if r.State != phonghop.PollOpen {
+		return nil, conflict("the poll is not open")
+	}
+	var sec secretRecord
+	_, err = storage.GetJSON(ctx, s.Store, secretKey(mid, pid), &sec)
+	if errors.Is(err, storage.ErrNotFound) {
+		// Closed since we read it.
+		return nil, conflict("the poll is not open")
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := &pollMeta{secret: r.Secret, options: len(r.Options), key: sec.Key}
+	s.metas.Store(pollRef(mid, pid), m)
+	return m, nil
+}
+
+// voterKey names a voter's ballot object without naming the voter.
+func voterKey(key []byte, userID string) string {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(userID))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// Cast records a delegate's ballot. See the package documentation for why an
+// acknowledged ballot is always counted.
+func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phonghop.User, option int) (Receipt, error) {
+	m, err := s.meeting(ctx, meetingID)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if !m.HasRole(by.ID, phonghop.RoleDelegate) {
+		return Receipt{}, forbidden("delegates")
+	}
+	meta, err := s.meta(ctx, meetingID, pollID)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if option < 0 || option >= meta.options {
+		return Receipt{}, invalid("option must be 0 to %d", meta.options-1)
+	}
+	tok := make([]byte, 16)
+	if _, err := rand.Read(tok); err != nil {
+		return Receipt{}, err
+	}
+	token := hex.EncodeToString(tok)
+	b := ballot{Option: option, Receipt: sha256Hex(token)}
+	if !meta.secret {
+		b.UserID = by.ID
+	}
+	key := ballotKey(meetingID, pollID, voterKey(meta.key, by.ID))
+	_, err = storage.PutJSON(ctx, s.Store, key, b, storage.PutOptions{IfAbsent: true})
+	if errors.Is(err, storage.ErrPrecondition) {
+		return Receipt{}, conflict("you have already voted in this poll")
+	}
+	if err != nil {
+		return Receipt{}, err
+	}
+	r, _, err := s.read(ctx, meetingID, pollID)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if r.State == phonghop.PollOpen {
+		s.noteBallot(meetingID, pollID)
+		return Receipt{Receipt: token}, nil
+	}
+	s.forget(meetingID, pollID)
+	if r.State == StateClosing {
+		if r, err = s.awaitClosed(ctx, meetingID, pollID); err != nil {
+			return Receipt{}, err
+		}
+	}
+	if r.Results != nil && containsSorted(r.Results.Receipts, b.Receipt) {
+		return Receipt{Receipt: token}, nil
+	}
+	// Not counted: take the ballot back so the store agrees with the results.
+	if err := s.Store.Delete(ctx, key); err != nil {
+		s.log().Warn("vote: delete uncounted ballot", "meeting", meetingID, "poll", pollID, "err", err)
+	}
+	return Receipt{}, conflict("the poll closed before your ballot was counted")
+}
+
+func containsSorted(xs []string, x string) bool {
+	_, ok := slices.BinarySearch(xs, x)
+	return ok
+}
+
+// awaitClosed waits until the close in progress is finished, finishing it when
+// it takes too long.
+func (s *Service) awaitClosed(ctx context.Context, mid, pid string) (record, error) {
+	t := time.NewTicker(closePoll)
+	defer t.Stop()
+	help := time.Now().Add(closeHelp)
+	for {
+		select {
+		case <-ctx.Done():
+			return record{}, ctx.Err()
+		case <-t.C:
+		}
+		r, _, err := s.read(ctx, mid, pid)
+		if err != nil {
+			return r, err
+		}
+		if r.State != StateClosing {
+			return r, nil
+		}
+		if time.Now().After(help) {
+			return s.finish(ctx, mid, pid)
+		}
+	}
+}
+
+// finish tallies a closing poll and swaps it to closed. Several may run at once
+// (a Close, a retried Close, waiting casters); the first swap wins and the
+// others return its result.
+func (s *Service) finish(ctx context.Context, mid, pid string) (record, error) {
+	r, _, err := s.read(ctx, mid, pid)
+	if err != nil || r.State != StateClosing {
+		return r, err
+	}
+	// This listing is the instant of the close: it starts after the swap to
+	// "closing", so it holds every ballot whose caster still saw "open".
+	infos, err := s.Store.List(ctx, ballotPrefix(mid, pid))
+	if err != nil {
+		return r, err
+	}
+	ballots, err := s.readBallots(ctx, infos)
+	if err != nil {
+		return r, err
+	}
+	res := tally(r.Poll, ballots)
+	won := false
+	r, err = s.update(ctx, mid, pid, func(r *record) error {
+		if r.State != StateClosing {
+			return storage.ErrStop
+		}
+		r.State = phonghop.PollClosed
+		r.Cast = res.Cast
+		r.Results = res
+		won = true
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	if r.State == phonghop.PollClosed {
+		// After this nothing links an HMAC ballot key to a voter.
+		if err := s.Store.Delete(ctx, secretKey(mid, pid)); err != nil {
+			return r, err
+		}
+	}
+	if won {
+		s.log().Info("vote: poll closed", "meeting", mid, "poll", pid, "cast", res.Cast, "eligible", res.Eligible, "passed", res.Passed)
+		s.publish(mid, r.Poll)
+	}
+	return r, nil
+}
+
+// readBallots fetches the listed ballots, a few at a time. A ballot deleted in
+// between (its caster was refused by an earlier, winning close) is skipped.
+func (s *Service) readBallots(ctx context.Context, infos []storage.Info) ([]ballot, error) {
+	const workers = 16
+	out := make([]ballot, len(infos))
+	ok := make([]bool, len(infos))
+	errs := make(chan error, workers)
+	next := make(chan int)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := range next {
+				_, err := storage.GetJSON(ctx, s.Store, infos[i].Key, &out[i])
+				if errors.Is(err, storage.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					errs <- err
+					cancel()
+					for range next {
+					}
+					return
+				}
+				ok[i] = true
+			}
+			errs <- nil
+		}()
+	}
+feed:
+	for i := range infos {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	var first error
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	kept := out[:0]
+	for i, b := range out {
+		if ok[i] {
+			kept = append(kept, b)
+		}
+	}
+	return kept, nil
+}
+
+// tally counts the ballots of a poll.
+func tally(p phonghop.Poll, ballots []ballot) *phonghop.PollResults {
+	res := &phonghop.PollResults{
+		Counts:   make([]int, len(p.Options)),
+		Eligible: p.Eligible,
+		Receipts: []string{},
+	}
+	for _, b := range ballots {
+		if b.Option < 0 || b.Option >= len(p.Options) {
+			continue // cannot be written by Cast; never count it
+		}
+		res.Counts[b.Option]++
+		res.Cast++
+		res.Receipts = append(res.Receipts, b.Receipt)
+		if !p.Secret && b.UserID != "" {
+			res.Ballots = append(res.Ballots, phonghop.BallotRecord{UserID: b.UserID, Option: b.Option})
+		}
+	}
+	slices.Sort(res.Receipts)
+	slices.SortFunc(res.Ballots, func(a, b phonghop.BallotRecord) int {
+		switch {
+		case a.UserID < b.UserID:
+			return -1
+		case a.UserID > b.UserID:
+			return 1
+		}
+		return 0
+	})
+	res.Passed = Passed(p.Majority, p.Options, res.Counts, p.Eligible)
+	return res
+}
+
+// Passed applies a majority rule to the counts; option 0 is the motion. See the
+// package documentation for the rules.
+func Passed(majority string, options []string, counts []int, eligible int) bool {
+	if len(counts) == 0 {
+		return false
+	}
+	yes := counts[0]
+	switch majority {
+	case phonghop.MajorityAbsolute:
+		return yes*2 > eligible
+	case phonghop.MajorityTwoThirds:
+		return eligible > 0 && yes*3 >= eligible*2
+	case phonghop.MajoritySimple, "":
+		if slices.Equal(options, DefaultOptions) {
+			return yes > counts[1]
+		}
+		for _, c := range counts[1:] {
+			if yes <= c {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}

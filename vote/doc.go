@@ -1,0 +1,78 @@
+// Package vote runs the polls of a meeting: drafts, opening (with the quorum
+// check), ballots, closing, tallies and majority rules. Everything is kept in the
+// object store, and the rules hold with any number of processes on one bucket and
+// no other coordination.
+//
+// # Objects
+//
+//	meetings/{mid}/polls/index.json              poll ids in creation order
+//	meetings/{mid}/polls/{pid}/poll.json         the poll record (compare-and-swap)
+//	meetings/{mid}/polls/{pid}/secret.json       HMAC key; exists only while the poll is open
+//	meetings/{mid}/polls/{pid}/ballots/{k}.json  one create-only object per voter
+//
+// k is hex HMAC-SHA256(poll secret, userId) for every poll, so a second ballot
+// from the same delegate collides on the key whichever process takes it (the
+// store's If-None-Match: * / create-only write is the guard against doubles).
+//
+// # Order between ballots and the close
+//
+// There is no lock across processes; the poll record orders things. Close first
+// swaps the record from "open" to "closing" (a state clients see for the few
+// milliseconds a close takes), then lists the ballots, tallies them and swaps
+// "closing" to "closed" with the results. The listing is the instant of the
+// close: exactly the ballots written before it are counted.
+//
+// Cast writes the ballot create-only and then reads the poll record again:
+//   - still "open": the close's swap to "closing", hence its listing, comes after
+//     the ballot was written; with the store's strong list-after-write consistency
+//     the ballot is listed and counted, so it is acknowledged (201).
+//   - "closing" or "closed": the caster waits for "closed" and acknowledges only
+//     when the ballot's receipt hash is among the counted ones (results.receipts);
+//     otherwise it deletes its ballot and answers 409. A close that stays in
+//     "closing" (its process died) is finished by the waiting caster or by any
+//     later Close, which redo the listing; only one swap to "closed" wins.
+//
+// So every acknowledged ballot is counted and every refused one is not. A ballot
+// whose caster failed in between (a store error, a crash) may be counted without
+// having been acknowledged; the voter then learns of it from a 409 on retry and
+// can check the receipt list.
+//
+// # Receipts
+//
+// The voter gets a random 128-bit token (hex). The ballot stores only its
+// SHA-256; the results publish the sorted SHA-256 of every counted ballot
+// (PollResults.Receipts), so voters check that sha256(token) is listed. The token
+// carries no option, so it reveals no choice; the sorted list reveals no order.
+//
+// # Secret polls
+//
+// A secret ballot object holds only the option and the receipt hash: no userId.
+// Its key is an HMAC of the userId under the poll secret, which is created at
+// open and deleted at close (by whoever finishes the close; a retried Close also
+// deletes it). While the poll is open, whoever can read the bucket (operators, the
+// server processes) can recompute the HMAC of every delegate and so join voters to
+// ballots; after close nothing stored does. Each process caches the secret in
+// memory while it takes ballots and drops it when it sees the poll close.
+// Results of secret polls carry no ballots; nothing is logged with a userId and an
+// option together. Known remaining links, outside this package's reach: object
+// modification times (and S3/proxy access logs) can join a ballot object to the
+// time of a request by a known tablet; a voter who hands their receipt token to
+// someone who can read the bucket lets them find the ballot and its option.
+//
+// # Turnout
+//
+// Poll.Cast is refreshed from a listing of the ballots, at most once per
+// TurnoutInterval per poll per process, written to the record with
+// compare-and-swap (only ever upwards) and published when it changes. While the
+// poll is open it may count a ballot that is then refused; the closed poll's Cast
+// equals its results.
+//
+// # Majority
+//
+// Option 0 is the motion ("yes").
+//   - simple: with the default options (Đồng ý / Không đồng ý / Không ý kiến),
+//     yes > no, abstentions ignored; with custom options, option 0 gets strictly
+//     more ballots than every other option.
+//   - absolute: yes*2 > eligible (eligible = delegates when the poll opened).
+//   - two_thirds: yes*3 >= eligible*2.
+package vote

@@ -1,0 +1,446 @@
+package vote
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/storage"
+)
+
+// StateClosing is the poll state between the chair's close and the tally being
+// written; it lasts as long as listing and reading the ballots takes. Clients
+// should treat it like "closed" without results.
+const StateClosing = "closing"
+
+// DefaultOptions are the options of a poll created without any.
+var DefaultOptions = []string{"Đồng ý", "Không đồng ý", "Không ý kiến"}
+
+// Limits of a poll's definition.
+const (
+	MaxTitleRunes  = 500
+	MaxOptionRunes = 200
+	MinOptions     = 2
+	MaxOptions     = 30
+)
+
+// MeetingSource gives the meeting a poll belongs to.
+type MeetingSource interface {
+	Meeting(ctx context.Context, id string) (*phonghop.Meeting, error)
+}
+
+// Attendance gives the userIds checked in to the meeting's live room.
+type Attendance interface {
+	Present(ctx context.Context, meetingID string) ([]string, error)
+}
+
+// Publisher sends a poll to the meeting's live room and returns the event's seq.
+type Publisher interface {
+	PublishPoll(ctx context.Context, meetingID string, p phonghop.Poll) (uint64, error)
+}
+
+// Service runs polls. Set the fields, then use it from any number of goroutines;
+// any number of Services (processes) may share one store. Do not copy it after use.
+type Service struct {
+	Store      storage.Store
+	Meetings   MeetingSource
+	Attendance Attendance
+	// Publisher may be nil: nothing is published.
+	Publisher Publisher
+	// Now defaults to time.Now.
+	Now func() time.Time
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+	// Quorum reports whether present delegates out of eligible make a quorum. Nil
+	// means more than half (present*2 > eligible); wire the live room's rule.
+	Quorum func(present, eligible int) bool
+	// TurnoutInterval is the least time between two turnout updates of one poll by
+	// this process. Zero means 200ms.
+	TurnoutInterval time.Duration
+
+	metas    sync.Map // pollRef → *pollMeta: what Cast needs, cached while open
+	turnouts sync.Map // pollRef → *turnout
+	pending  sync.WaitGroup
+}
+
+// CreateRequest defines a poll.
+type CreateRequest struct {
+	AgendaItemID string   `json:"agendaItemId"`
+	Title        string   `json:"title"`
+	Options      []string `json:"options"`
+	Secret       bool     `json:"secret"`
+	Majority     string   `json:"majority"`
+}
+
+// Receipt is what a voter gets back for a ballot: a random token whose SHA-256
+// appears in the closed poll's results.receipts once the ballot is counted.
+type Receipt struct {
+	Receipt string `json:"receipt"`
+}
+
+// record is what poll.json holds: the poll and who moved it along.
+type record struct {
+	phonghop.Poll
+	CreatedBy string `json:"createdBy,omitempty"`
+	OpenedBy  string `json:"openedBy,omitempty"`
+	ClosedBy  string `json:"closedBy,omitempty"`
+}
+
+type pollIndex struct {
+	IDs []string `json:"ids"`
+}
+
+func meetingPrefix(mid string) string     { return "meetings/" + mid + "/polls/" }
+func indexKey(mid string) string          { return meetingPrefix(mid) + "index.json" }
+func pollPrefix(mid, pid string) string   { return meetingPrefix(mid) + pid + "/" }
+func pollKey(mid, pid string) string      { return pollPrefix(mid, pid) + "poll.json" }
+func secretKey(mid, pid string) string    { return pollPrefix(mid, pid) + "secret.json" }
+func ballotPrefix(mid, pid string) string { return pollPrefix(mid, pid) + "ballots/" }
+func ballotKey(mid, pid, k string) string { return ballotPrefix(mid, pid) + k + ".json" }
+func validID(id string) bool {
+	return id != "index.json" && storage.CheckKey(id) == nil && !strings.Contains(id, "/")
+}
+func pollRef(mid, pid string) string   { return mid + "/" + pid }
+func errPollNotFound() *phonghop.Error { return phonghop.Errorf(phonghop.ENotFound, "poll not found") }
+func errMeetingNotFound() *phonghop.Error {
+	return phonghop.Errorf(phonghop.ENotFound, "meeting not found")
+}
+func forbidden(what string) *phonghop.Error {
+	return phonghop.Errorf(phonghop.EForbidden, "only %s may do this", what)
+}
+func invalid(f string, a ...any) error  { return phonghop.Errorf(phonghop.EInvalid, f, a...) }
+func conflict(f string, a ...any) error { return phonghop.Errorf(phonghop.EConflict, f, a...) }
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (s *Service) quorum(present, eligible int) bool {
+	if s.Quorum != nil {
+		return s.Quorum(present, eligible)
+	}
+	return present*2 > eligible
+}
+
+func newID() (string, error) {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// meeting loads the meeting, mapping a missing one to not_found.
+func (s *Service) meeting(ctx context.Context, mid string) (*phonghop.Meeting, error) {
+	if !validID(mid) {
+		return nil, errMeetingNotFound()
+	}
+	m, err := s.Meetings.Meeting(ctx, mid)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && m == nil) {
+		return nil, errMeetingNotFound()
+	}
+	return m, err
+}
+
+// read loads the poll record, mapping a missing one to not_found.
+func (s *Service) read(ctx context.Context, mid, pid string) (record, string, error) {
+	var r record
+	if !validID(mid) || !validID(pid) {
+		return r, "", errPollNotFound()
+	}
+	etag, err := storage.GetJSON(ctx, s.Store, pollKey(mid, pid), &r)
+	if errors.Is(err, storage.ErrNotFound) {
+		return r, "", errPollNotFound()
+	}
+	return r, etag, err
+}
+
+// update applies fn to the poll record with compare-and-swap.
+func (s *Service) update(ctx context.Context, mid, pid string, fn func(*record) error) (record, error) {
+	r, err := storage.UpdateJSON(ctx, s.Store, pollKey(mid, pid), false, fn)
+	if errors.Is(err, storage.ErrNotFound) {
+		return r, errPollNotFound()
+	}
+	return r, err
+}
+
+func (s *Service) publish(mid string, p phonghop.Poll) {
+	if s.Publisher == nil {
+		return
+	}
+	// The poll's state is already stored; a publish that fails only delays the
+	// tablets until their next snapshot, so it must not fail the call.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.Publisher.PublishPoll(ctx, mid, p); err != nil {
+		s.log().Warn("vote: publish poll", "meeting", mid, "poll", p.ID, "state", p.State, "err", err)
+	}
+}
+
+func cleanRequest(req CreateRequest) (CreateRequest, error) {
+	req.Title = strings.TrimSpace(req.Title)
+	switch n := utf8.RuneCountInString(req.Title); {
+	case !utf8.ValidString(req.Title):
+		return req, invalid("title must be UTF-8")
+	case n == 0:
+		return req, invalid("title is required")
+	case n > MaxTitleRunes:
+		return req, invalid("title is longer than %d characters", MaxTitleRunes)
+	}
+	if len(req.Options) == 0 {
+		req.Options = append([]string(nil), DefaultOptions...)
+	}
+	if len(req.Options) < MinOptions || len(req.Options) > MaxOptions {
+		return req, invalid("a poll has %d to %d options", MinOptions, MaxOptions)
+	}
+	opts := make([]string, len(req.Options))
+	for i, o := range req.Options {
+		o = strings.TrimSpace(o)
+		if o == "" || !utf8.ValidString(o) || utf8.RuneCountInString(o) > MaxOptionRunes {
+			return req, invalid("option %d must be 1 to %d characters", i, MaxOptionRunes)
+		}
+		opts[i] = o
+	}
+	req.Options = opts
+	switch req.Majority {
+	case "":
+		req.Majority = phonghop.MajoritySimple
+	case phonghop.MajoritySimple, phonghop.MajorityAbsolute, phonghop.MajorityTwoThirds:
+	default:
+		return req, invalid("majority must be simple, absolute or two_thirds")
+	}
+	return req, nil
+}
+
+// Create drafts a poll on an agenda item (chair or secretary).
+func (s *Service) Create(ctx context.Context, meetingID string, by phonghop.User, req CreateRequest) (phonghop.Poll, error) {
+	m, err := s.meeting(ctx, meetingID)
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	if !m.HasRole(by.ID, phonghop.RoleChair, phonghop.RoleSecretary) {
+		return phonghop.Poll{}, forbidden("the chair or the secretary")
+	}
+	req, err = cleanRequest(req)
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	if _, ok := m.Item(req.AgendaItemID); !ok {
+		return phonghop.Poll{}, invalid("agenda item %q does not exist", req.AgendaItemID)
+	}
+	id, err := newID()
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	r := record{
+		Poll: phonghop.Poll{
+			ID: id, MeetingID: meetingID, AgendaItemID: req.AgendaItemID, Title: req.Title,
+			Options: req.Options, Secret: req.Secret, Majority: req.Majority,
+			State: phonghop.PollDraft, Eligible: len(m.Voters()), CreatedAt: s.now(),
+		},
+		CreatedBy: by.ID,
+	}
+	if _, err := storage.PutJSON(ctx, s.Store, pollKey(meetingID, id), r, storage.PutOptions{IfAbsent: true}); err != nil {
+		return phonghop.Poll{}, err
+	}
+	// The index is written second: a crash in between leaves an unlisted draft,
+	// never a listed id without a poll.
+	_, err = storage.UpdateJSON(ctx, s.Store, indexKey(meetingID), true, func(ix *pollIndex) error {
+		ix.IDs = append(ix.IDs, id)
+		return nil
+	})
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	return r.Poll, nil
+}
+
+// Get returns a poll.
+func (s *Service) Get(ctx context.Context, meetingID, pollID string) (phonghop.Poll, error) {
+	r, _, err := s.read(ctx, meetingID, pollID)
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	if r.State == phonghop.PollClosed {
+		s.forget(meetingID, pollID)
+	}
+	return r.Poll, nil
+}
+
+// List returns the meeting's polls in creation order.
+func (s *Service) List(ctx context.Context, meetingID string) ([]phonghop.Poll, error) {
+	if !validID(meetingID) {
+		return nil, errMeetingNotFound()
+	}
+	var ix pollIndex
+	_, err := storage.GetJSON(ctx, s.Store, indexKey(meetingID), &ix)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	out := make([]phonghop.Poll, 0, len(ix.IDs))
+	for _, id := range ix.IDs {
+		p, err := s.Get(ctx, meetingID, id)
+		if phonghop.ErrorCode(err) == phonghop.ENotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// secretRecord is the per-poll HMAC key, kept only while the poll is open.
+type secretRecord struct {
+	Key []byte `json:"key"`
+}
+
+// Open opens a draft poll for ballots (chair). Opening an open poll returns it.
+// Without quorum it is refused unless overrideQuorum, which the poll records.
+func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phonghop.User, overrideQuorum bool) (phonghop.Poll, error) {
+	m, err := s.meeting(ctx, meetingID)
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	if !m.HasRole(by.ID, phonghop.RoleChair) {
+		return phonghop.Poll{}, forbidden("the chair")
+	}
+	r, _, err := s.read(ctx, meetingID, pollID)
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	switch r.State {
+	case phonghop.PollOpen:
+		return r.Poll, nil
+	case StateClosing, phonghop.PollClosed:
+		return phonghop.Poll{}, conflict("the poll is closed")
+	}
+	voters := m.Voters()
+	if s.Attendance == nil {
+		return phonghop.Poll{}, errors.New("vote: no attendance source")
+	}
+	present, err := s.Attendance.Present(ctx, meetingID)
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	here := make(map[string]bool, len(present))
+	for _, id := range present {
+		here[id] = true
+	}
+	n := 0
+	for _, v := range voters {
+		if here[v] {
+			n++
+		}
+	}
+	quorate := s.quorum(n, len(voters))
+	if !quorate && !overrideQuorum {
+		return phonghop.Poll{}, conflict("no quorum: %d of %d delegates are present; the chair may open the poll anyway by overriding the quorum", n, len(voters))
+	}
+	// The secret exists before the poll is open, so every open poll has one.
+	// Concurrent opens keep the first secret.
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return phonghop.Poll{}, err
+	}
+	_, err = storage.PutJSON(ctx, s.Store, secretKey(meetingID, pollID), secretRecord{Key: key}, storage.PutOptions{IfAbsent: true})
+	if err != nil && !errors.Is(err, storage.ErrPrecondition) {
+		return phonghop.Poll{}, err
+	}
+	now := s.now()
+	opened := false
+	r, err = s.update(ctx, meetingID, pollID, func(r *record) error {
+		switch r.State {
+		case phonghop.PollDraft:
+		case phonghop.PollOpen:
+			return storage.ErrStop
+		default:
+			return conflict("the poll is closed")
+		}
+		r.State = phonghop.PollOpen
+		r.OpenedAt = &now
+		r.OpenedBy = by.ID
+		r.Eligible = len(voters)
+		r.Cast = 0
+		r.QuorumOverride = !quorate
+		opened = true
+		return nil
+	})
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	if opened {
+		s.log().Info("vote: poll opened", "meeting", meetingID, "poll", pollID, "present", n, "eligible", len(voters), "quorumOverride", !quorate)
+		s.publish(meetingID, r.Poll)
+	}
+	return r.Poll, nil
+}
+
+// Close closes an open poll and fixes its results (chair). Closing a closed poll
+// returns it; a close left unfinished by a crashed process is finished.
+func (s *Service) Close(ctx context.Context, meetingID, pollID string, by phonghop.User) (phonghop.Poll, error) {
+	m, err := s.meeting(ctx, meetingID)
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	if !m.HasRole(by.ID, phonghop.RoleChair) {
+		return phonghop.Poll{}, forbidden("the chair")
+	}
+	now := s.now()
+	r, err := s.update(ctx, meetingID, pollID, func(r *record) error {
+		switch r.State {
+		case phonghop.PollDraft:
+			return conflict("the poll is not open")
+		case phonghop.PollOpen:
+			r.State = StateClosing
+			r.ClosedAt = &now
+			r.ClosedBy = by.ID
+			return nil
+		}
+		return storage.ErrStop
+	})
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	s.forget(meetingID, pollID)
+	if r.State == StateClosing {
+		if r, err = s.finish(ctx, meetingID, pollID); err != nil {
+			return phonghop.Poll{}, err
+		}
+	} else if err := s.Store.Delete(ctx, secretKey(meetingID, pollID)); err != nil {
+		// A previous close may have died before deleting the secret.
+		return phonghop.Poll{}, err
+	}
+	return r.Poll, nil
+}
+
+// Flush waits until the turnout updates this Service has scheduled are done.
+// Call it before shutting down; it must not run concurrently with Cast.
+func (s *Service) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.pending.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
