@@ -1,0 +1,375 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/phonghop/phonghop"
+)
+
+// outFrame is one text frame to write. seq is 0 for frames that are no event
+// (errors, pong); event frames at or below what the client has are skipped.
+type outFrame struct {
+	seq  uint64
+	data []byte
+}
+
+// client is one connection. Its reader is the ServeWS goroutine; a writer
+// goroutine runs only while there is something to write, so an idle connection
+// costs one goroutine and no queue.
+type client struct {
+	hub  *Hub
+	conn *websocket.Conn
+	info Client
+	room *room
+
+	mu      sync.Mutex
+	queue   []outFrame
+	queued  int  // bytes in queue and in the batch being written
+	started bool // the first frames are written: the writer may run
+	writing bool // a writer goroutine runs
+	pingDue bool
+	closed  bool // ServeWS is leaving: nothing more is queued or started
+	wg      sync.WaitGroup
+
+	closing atomic.Bool // a close frame is on its way; stop refreshing read deadlines
+
+	lastSeq   uint64 // newest event written; only the running writer (or run before start) touches it
+	pingTimer *time.Timer
+
+	// rate limit; reader only
+	tokens      float64
+	refilled    time.Time
+	refused     int
+	refusedFrom time.Time
+}
+
+// run writes the first frames, then reads until the connection ends.
+func (c *client) run(since uint64, hasSince bool) {
+	h := c.hub
+	conn := c.conn
+	conn.SetReadLimit(h.cfg.ReadLimit)
+	defer c.cleanup()
+
+	h.addSession(c)
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
+	err := h.join(ctx, c)
+	var first [][]byte
+	var lastSeq uint64
+	if err == nil {
+		first, lastSeq, err = c.initial(ctx, since, hasSince)
+	}
+	cancel()
+	if err != nil {
+		h.log.Error("live: connect", "meeting", c.info.MeetingID, "err", err)
+		c.closeWith(CloseUnavailable, "unavailable")
+	} else if h.isClosed() {
+		c.closeWith(websocket.CloseGoingAway, "going away")
+	}
+	for _, b := range first {
+		if c.closing.Load() {
+			break
+		}
+		conn.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
+		if err := conn.WriteMessage(websocket.TextMessage, b); err != nil {
+			return
+		}
+	}
+	c.mu.Lock()
+	c.lastSeq = lastSeq
+	c.started = true
+	c.kickLocked()
+	c.mu.Unlock()
+	c.pingTimer = time.AfterFunc(h.cfg.PingInterval, c.pingFire)
+
+	conn.SetReadDeadline(time.Now().Add(h.cfg.PongTimeout))
+	conn.SetPongHandler(func(string) error {
+		c.refreshRead()
+		return nil
+	})
+	for {
+		mt, data, err := conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		c.refreshRead()
+		c.handle(mt, data)
+	}
+}
+
+// initial returns the frames a new client gets first: the events after since
+// when they are all held, else a snapshot. The room is subscribed already, so
+// nothing appended from now on is missed; the writer skips what these cover.
+func (c *client) initial(ctx context.Context, since uint64, hasSince bool) ([][]byte, uint64, error) {
+	h := c.hub
+	evs, last, err := h.cfg.Broker.Last(ctx, c.info.MeetingID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if hasSince && since <= last {
+		replay, complete, err := h.cfg.Broker.Since(ctx, c.info.MeetingID, since)
+		if err != nil {
+			return nil, 0, err
+		}
+		if complete {
+			out := make([][]byte, 0, len(replay))
+			seq := since
+			for _, ev := range replay {
+				out = append(out, eventFrame(ev))
+				seq = ev.Seq
+			}
+			return out, seq, nil
+		}
+	}
+	m, err := h.cfg.Meetings.Meeting(ctx, c.info.MeetingID)
+	if err != nil {
+		return nil, 0, err
+	}
+	b, err := snapshotFrame(last, stateOf(m, evs))
+	if err != nil {
+		return nil, 0, err
+	}
+	return [][]byte{b}, last, nil
+}
+
+func (c *client) refreshRead() {
+	if !c.closing.Load() {
+		c.conn.SetReadDeadline(time.Now().Add(c.hub.cfg.PongTimeout))
+	}
+}
+
+func (c *client) cleanup() {
+	h := c.hub
+	h.leave(c)
+	h.removeSession(c)
+	c.mu.Lock()
+	c.closed = true
+	c.queue = nil
+	c.mu.Unlock()
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	c.conn.Close()
+	c.wg.Wait()
+}
+
+// enqueue queues f without blocking; a client whose queue would grow past
+// WriteQueueBytes is closed as slow instead.
+func (c *client) enqueue(f outFrame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.closing.Load() {
+		return
+	}
+	if c.queued+len(f.data) > c.hub.cfg.WriteQueueBytes {
+		c.closeLocked(CloseSlow, "slow")
+		return
+	}
+	c.queue = append(c.queue, f)
+	c.queued += len(f.data)
+	c.kickLocked()
+}
+
+// kickLocked starts the writer if there is work and none runs.
+func (c *client) kickLocked() {
+	if c.started && !c.writing && !c.closed && !c.closing.Load() && (len(c.queue) > 0 || c.pingDue) {
+		c.writing = true
+		c.wg.Add(1)
+		go c.writeLoop()
+	}
+}
+
+func (c *client) pingFire() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.pingDue = true
+	c.kickLocked()
+	c.mu.Unlock()
+	c.pingTimer.Reset(c.hub.cfg.PingInterval)
+}
+
+func (c *client) writeLoop() {
+	defer c.wg.Done()
+	wt := c.hub.cfg.WriteTimeout
+	written := 0
+	for {
+		c.mu.Lock()
+		c.queued -= written
+		if c.queued < 0 {
+			c.queued = 0
+		}
+		if c.closed || c.closing.Load() || (len(c.queue) == 0 && !c.pingDue) {
+			c.writing = false
+			c.queue = nil // an idle client holds no queue
+			c.mu.Unlock()
+			return
+		}
+		batch := c.queue
+		c.queue = nil
+		ping := c.pingDue
+		c.pingDue = false
+		c.mu.Unlock()
+
+		written = 0
+		var err error
+		if ping {
+			err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wt))
+		}
+		for _, f := range batch {
+			if err != nil {
+				break
+			}
+			written += len(f.data)
+			if f.seq != 0 && f.seq <= c.lastSeq {
+				continue
+			}
+			c.conn.SetWriteDeadline(time.Now().Add(wt))
+			err = c.conn.WriteMessage(websocket.TextMessage, f.data)
+			if err == nil && f.seq != 0 {
+				c.lastSeq = f.seq
+			}
+		}
+		if err != nil {
+			// The reader sees the closed connection and cleans up.
+			c.conn.Close()
+			c.mu.Lock()
+			c.writing = false
+			c.queue = nil
+			c.mu.Unlock()
+			return
+		}
+	}
+}
+
+// closeWith sends a close frame with code and reason, then ends the connection.
+func (c *client) closeWith(code int, reason string) {
+	c.mu.Lock()
+	c.closeLocked(code, reason)
+	c.mu.Unlock()
+}
+
+func (c *client) closeLocked(code int, reason string) {
+	if c.closed || c.closing.Load() {
+		return
+	}
+	c.closing.Store(true)
+	c.queue = nil
+	c.queued = 0
+	c.wg.Add(1)
+	go c.kill(code, reason)
+}
+
+// closeGrace is how long a closing client gets to answer the close frame before
+// the connection is cut; cutting at once could reset the close frame away.
+const closeGrace = time.Second
+
+func (c *client) kill(code int, reason string) {
+	defer c.wg.Done()
+	d := min(c.hub.cfg.WriteTimeout, closeGrace)
+	err := c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(d))
+	if err != nil {
+		c.conn.Close()
+		return
+	}
+	// The reader returns when the client answers the close, or at this deadline.
+	c.conn.SetReadDeadline(time.Now().Add(closeGrace))
+}
+
+// sendError answers the client alone; nothing is broadcast.
+func (c *client) sendError(err error) {
+	code, msg := phonghop.ErrorCode(err), phonghop.ErrorMessage(err)
+	if code == phonghop.EInternal {
+		c.hub.log.Error("live: client message", "meeting", c.info.MeetingID, "user", c.info.User.ID, "err", err)
+	}
+	c.enqueue(outFrame{data: errorFrame(code, msg)})
+}
+
+// allow takes a token from the client's bucket.
+func (c *client) allow(now time.Time) bool {
+	cfg := &c.hub.cfg
+	if c.refilled.IsZero() {
+		c.tokens = float64(cfg.Burst)
+	} else {
+		c.tokens = min(float64(cfg.Burst), c.tokens+now.Sub(c.refilled).Seconds()*cfg.MessagesPerSecond)
+	}
+	c.refilled = now
+	if c.tokens >= 1 {
+		c.tokens--
+		return true
+	}
+	return false
+}
+
+type clientMessage struct {
+	Type         string `json:"type"`
+	AgendaItemID string `json:"agendaItemId"`
+	DocumentID   string `json:"documentId"`
+	Page         int    `json:"page"`
+	UserID       string `json:"userId"`
+}
+
+var pongFrame = []byte(`{"type":"pong"}`)
+
+func (c *client) handle(mt int, data []byte) {
+	if c.closing.Load() {
+		return // the client is being closed: it acts no more
+	}
+	now := time.Now()
+	if !c.allow(now) {
+		if now.Sub(c.refusedFrom) > time.Second {
+			c.refusedFrom, c.refused = now, 0
+		}
+		c.refused++
+		if c.refused > 2*c.hub.cfg.Burst {
+			c.closeWith(CloseTooMany, "too_many_requests")
+			return
+		}
+		c.sendError(phonghop.Errorf(phonghop.ETooMany, "too many messages; slow down"))
+		return
+	}
+	if mt != websocket.TextMessage {
+		c.sendError(phonghop.Errorf(phonghop.EInvalid, "messages must be JSON text frames"))
+		return
+	}
+	var m clientMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		c.sendError(phonghop.Errorf(phonghop.EInvalid, "message is not a JSON object"))
+		return
+	}
+	h := c.hub
+	ctx, cancel := context.WithTimeout(context.Background(), 2*h.cfg.WriteTimeout)
+	defer cancel()
+	mid, user := c.info.MeetingID, c.info.User
+	var err error
+	switch m.Type {
+	case "present":
+		_, err = h.Present(ctx, mid, user, Presentation{AgendaItemID: m.AgendaItemID, DocumentID: m.DocumentID, Page: m.Page})
+	case "requestToSpeak":
+		_, err = h.RequestToSpeak(ctx, mid, user.ID)
+	case "withdraw":
+		_, err = h.Withdraw(ctx, mid, user.ID)
+	case "giveFloor":
+		_, err = h.GiveFloor(ctx, mid, user, m.UserID)
+	case "nextSpeaker":
+		_, err = h.NextSpeaker(ctx, mid, user)
+	case "ping":
+		c.enqueue(outFrame{data: pongFrame})
+	default:
+		err = phonghop.Errorf(phonghop.EInvalid, "unknown message type")
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = phonghop.Errorf(phonghop.EUnavailable, "live events are unavailable")
+		}
+		c.sendError(err)
+	}
+}

@@ -1,0 +1,88 @@
+// Package live runs the live room of a meeting: what is presented, who is
+// present, who speaks, and the polls, pushed to every tablet over one WebSocket.
+//
+// # Events and seq
+//
+// Every change is an event of the meeting's single sequence: seq is strictly
+// increasing, gap-free, shared by all event types and the same on every process,
+// because a Broker assigns it (MemoryBroker in one process; a NATS JetStream
+// stream per meeting in a cluster). Each event belongs to a subject
+// ("presentation", "attendance", "speakers", "poll.<pollId>"); the room's state is
+// the newest event of every subject. Changes that depend on the state (check-in,
+// the speakers' queue, page turns by the presenter) are read-modify-write with
+// the subject's seq as an expectation, retried on conflict, so two processes never
+// lose each other's changes.
+//
+// # Connecting
+//
+// GET .../live[?since=N] upgrades to a WebSocket once the server has
+// authenticated the user and checked they take part in the meeting. Before the
+// upgrade: a browser Origin that is neither the request's own host nor in
+// Config.AllowedOrigins → 403 {"error":{"code":"forbidden",...}}; a since that is
+// not a non-negative integer → 400 invalid_argument; a server shutting down → 503
+// unavailable. A request without Origin (not a browser) is allowed.
+//
+// The first messages are either the events after N, in order, when since=N is
+// given and the server still holds all of them, or else one snapshot:
+//
+//	{"type":"snapshot","seq":N,"state":{"presentation":{...}|null,
+//	  "attendance":{"present":[...],"expected":n,"quorum":bool},
+//	  "speakers":{"current":userId|null,"queue":[...],"since":time?},"polls":[Poll...]}}
+//
+// A since in the future also gets a snapshot. The room is subscribed before the
+// snapshot or replay is read and later events are de-duplicated by seq, so a
+// client never misses a change and never sees one twice.
+//
+// # Server messages
+//
+// One JSON object per text frame, each with type and seq:
+//
+//	{"type":"presentation","seq":N,"presentation":{"agendaItemId","documentId","page"}}
+//	{"type":"attendance","seq":N,"attendance":{"present":[...],"expected":n,"quorum":bool}}
+//	{"type":"speakers","seq":N,"speakers":{"current":userId|null,"queue":[...],"since":time?}}
+//	{"type":"poll","seq":N,"poll":Poll}
+//	{"type":"error","error":{"code","message"}}   (answers one client; no seq)
+//	{"type":"pong"}                               (answers ping; no seq)
+//
+// expected is the number of voters (delegates); quorum is true when more than
+// half of them are present. Each event's frame is built once per process and the
+// same bytes are queued on every client.
+//
+// # Client messages
+//
+//	{"type":"present","agendaItemId","documentId","page"}  chair; or the presenter
+//	    of the item being presented, within that item. Others → error forbidden.
+//	    Unknown item or document, or page outside 1..pages → invalid_argument.
+//	{"type":"requestToSpeak"}, {"type":"withdraw"}         delegates; others → forbidden
+//	{"type":"giveFloor","userId"}                          chair; "" ends the speech
+//	{"type":"nextSpeaker"}                                 chair; empty queue → conflict
+//	{"type":"ping"}                                        → {"type":"pong"}
+//
+// A frame that is not JSON, is binary, or has an unknown type gets an error
+// invalid_argument; the connection stays. A refused message broadcasts nothing.
+//
+// # Limits and close codes
+//
+//   - Messages per client: MessagesPerSecond (default 10) with Burst (20); over it
+//     → error too_many_requests; more than 2×Burst refused within a second → close
+//     4029 "too_many_requests".
+//   - A client message over ReadLimit (64 KiB) → close 1009 (message too big).
+//   - Each client has one writer whose queue is bounded in bytes
+//     (WriteQueueBytes, 256 KiB); a client that falls that far behind is closed
+//     with 4008 "slow" and should reconnect with since. The room never waits for it.
+//   - The server pings every PingInterval (25 s); a client silent for PongTimeout
+//     (60 s) is dropped. Every write has WriteTimeout (10 s).
+//   - 4001 "unauthenticated": the session was logged out (Hub.CloseSession).
+//   - 4003 "forbidden": the user was removed from the meeting (Hub.CloseUser).
+//   - 1001 "going away": the server shuts down (Hub.Shutdown).
+//   - 1011 "unavailable": the broker could not be reached while connecting.
+//
+// Clients should reconnect after any close but 4001 and 4003, with since set to
+// the last seq they saw.
+//
+// # Memory
+//
+// An idle connection holds its reader goroutine (the ServeWS call), a 1 KiB read
+// buffer and a ping timer; the writer goroutine and its queue exist only while
+// there is something to write, and the write buffer comes from a pool.
+package live

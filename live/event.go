@@ -1,0 +1,89 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Event is one event of a meeting's sequence.
+type Event struct {
+	Seq     uint64          `json:"seq"`
+	Subject string          `json:"subject"` // "presentation", "attendance", "speakers", "poll.<pollId>"
+	Type    string          `json:"type"`    // wire type: presentation | attendance | speakers | poll
+	Payload json.RawMessage `json:"payload"` // the object sent under the type's key
+	Time    time.Time       `json:"time"`
+	By      string          `json:"by,omitempty"` // userId who caused it
+}
+
+// Subjects and wire types of the room's events.
+const (
+	SubjectPresentation = "presentation"
+	SubjectAttendance   = "attendance"
+	SubjectSpeakers     = "speakers"
+	SubjectPollPrefix   = "poll."
+
+	TypePresentation = "presentation"
+	TypeAttendance   = "attendance"
+	TypeSpeakers     = "speakers"
+	TypePoll         = "poll"
+)
+
+// ErrConflict is returned by Broker.Append when the subject's last event is not
+// the one the caller expected.
+var ErrConflict = errors.New("live: subject changed")
+
+// Broker orders each meeting's events (one seq per meeting, gap-free, the same on
+// every process) and carries them between processes. The in-process one is
+// MemoryBroker; a NATS JetStream one maps a meeting to a stream, a subject to a
+// stream subject, Last to last-message-per-subject, the expectation to
+// ExpectedLastSubjectSequence and Since to replay by sequence.
+type Broker interface {
+	// Append adds ev (Seq ignored) as the newest event of ev.Subject and returns
+	// its seq. With expectSubjectSeq >= 0 it fails with ErrConflict unless the
+	// subject's last event has that seq (0 = none yet): optimistic concurrency for
+	// read-modify-write of room state across processes.
+	Append(ctx context.Context, meetingID string, ev Event, expectSubjectSeq int64) (uint64, error)
+	// Last returns the newest event of every subject and the meeting's last seq.
+	Last(ctx context.Context, meetingID string) ([]Event, uint64, error)
+	// Since returns the events after seq `after`, in order; complete=false when
+	// some are no longer held.
+	Since(ctx context.Context, meetingID string, after uint64) (events []Event, complete bool, err error)
+	// Subscribe calls fn with every event appended to the meeting from now on, in
+	// seq order, until cancel is called. The subscription is active when Subscribe
+	// returns. fn must return quickly and must not call the broker.
+	Subscribe(ctx context.Context, meetingID string, fn func(Event)) (cancel func(), err error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Presentation is what every tablet shows: the item, the document and the page.
+type Presentation struct {
+	AgendaItemID string `json:"agendaItemId"`
+	DocumentID   string `json:"documentId"`
+	Page         int    `json:"page"`
+}
+
+// Attendance is who has checked in. Expected counts the voters (delegates);
+// Quorum is true when more than half of them are present.
+type Attendance struct {
+	Present  []string `json:"present"`
+	Expected int      `json:"expected"`
+	Quorum   bool     `json:"quorum"`
+}
+
+// Speakers is who has the floor and who waits for it, in order.
+type Speakers struct {
+	Current *string    `json:"current"`
+	Queue   []string   `json:"queue"`
+	Since   *time.Time `json:"since,omitempty"` // when Current got the floor
+}
+
+// State is the whole room at one seq, as sent in a snapshot.
+type State struct {
+	Presentation *Presentation     `json:"presentation"`
+	Attendance   Attendance        `json:"attendance"`
+	Speakers     Speakers          `json:"speakers"`
+	Polls        []json.RawMessage `json:"polls"`
+}

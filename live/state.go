@@ -1,0 +1,410 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/journal"
+)
+
+// maxAttempts bounds the read-modify-write retries of one action; each retry
+// means another change landed first, so the room moved on meanwhile.
+const maxAttempts = 64
+
+// change is what a read-modify-write decides: the new payload (nil: nothing
+// changes) and whether the journal records it.
+type change struct {
+	payload any
+	record  bool
+}
+
+// update applies fn to the subject's newest event and appends the result, with
+// the subject's seq as the expectation, retrying on conflict: safe across
+// processes sharing the broker. When fn changes nothing it returns the seq of
+// the subject's newest event.
+func (h *Hub) update(ctx context.Context, meetingID, subject, typ, by string, fn func(prev *Event) (change, error)) (uint64, error) {
+	for attempt := 0; ; attempt++ {
+		evs, _, err := h.cfg.Broker.Last(ctx, meetingID)
+		if err != nil {
+			return 0, h.brokerError(err)
+		}
+		var prev *Event
+		for i := range evs {
+			if evs[i].Subject == subject {
+				prev = &evs[i]
+			}
+		}
+		ch, err := fn(prev)
+		if err != nil {
+			return 0, err
+		}
+		if ch.payload == nil {
+			if prev != nil {
+				return prev.Seq, nil
+			}
+			return 0, nil
+		}
+		data, err := json.Marshal(ch.payload)
+		if err != nil {
+			return 0, err
+		}
+		ev := Event{Subject: subject, Type: typ, Payload: data, Time: time.Now().UTC(), By: by}
+		expect := int64(0)
+		if prev != nil {
+			expect = int64(prev.Seq)
+		}
+		seq, err := h.cfg.Broker.Append(ctx, meetingID, ev, expect)
+		if errors.Is(err, ErrConflict) {
+			if attempt+1 >= maxAttempts {
+				return 0, phonghop.Errorf(phonghop.EConflict, "the room is changing too fast; try again")
+			}
+			if attempt >= 2 { // others keep winning: step aside a little
+				t := time.NewTimer(time.Duration(rand.IntN(1000*(attempt+1))) * time.Microsecond)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					return 0, h.brokerError(ctx.Err())
+				}
+			}
+			continue
+		}
+		if err != nil {
+			return 0, h.brokerError(err)
+		}
+		if ch.record {
+			ev.Seq = seq
+			h.record(ctx, meetingID, ev)
+		}
+		return seq, nil
+	}
+}
+
+func (h *Hub) record(ctx context.Context, meetingID string, ev Event) {
+	if h.cfg.Journal == nil {
+		return
+	}
+	e := journal.Entry{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, By: ev.By, Data: ev.Payload}
+	if err := h.cfg.Journal.Append(ctx, meetingID, e); err != nil {
+		h.log.Error("live: journal", "meeting", meetingID, "seq", ev.Seq, "err", err)
+	}
+}
+
+func (h *Hub) brokerError(err error) error {
+	h.log.Error("live: broker", "err", err)
+	return phonghop.Errorf(phonghop.EUnavailable, "live events are unavailable")
+}
+
+func (h *Hub) meeting(ctx context.Context, id string) (*phonghop.Meeting, error) {
+	m, err := h.cfg.Meetings.Meeting(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, phonghop.Errorf(phonghop.ENotFound, "meeting not found")
+	}
+	return m, nil
+}
+
+func decode[T any](ev *Event) (T, error) {
+	var v T
+	if ev == nil {
+		return v, nil
+	}
+	err := json.Unmarshal(ev.Payload, &v)
+	return v, err
+}
+
+// Present shows p on every tablet. The chair may present anything; the
+// presenter of the item being presented may turn pages and documents within it.
+// Only page turns within the same document are left out of the journal.
+func (h *Hub) Present(ctx context.Context, meetingID string, by phonghop.User, p Presentation) (uint64, error) {
+	m, err := h.meeting(ctx, meetingID)
+	if err != nil {
+		return 0, err
+	}
+	chair := m.HasRole(by.ID, phonghop.RoleChair)
+	item, itemOK := m.Item(p.AgendaItemID)
+	if !chair && !(itemOK && item.Presenter != "" && item.Presenter == by.ID) {
+		return 0, phonghop.Errorf(phonghop.EForbidden, "only the chair or the item's presenter may present")
+	}
+	if !itemOK {
+		return 0, phonghop.Errorf(phonghop.EInvalid, "no such agenda item in this meeting")
+	}
+	doc, ok := m.Document(p.DocumentID)
+	if !ok {
+		return 0, phonghop.Errorf(phonghop.EInvalid, "no such document in this meeting")
+	}
+	if p.Page < 1 || (doc.Pages > 0 && p.Page > doc.Pages) {
+		return 0, phonghop.Errorf(phonghop.EInvalid, "page out of range")
+	}
+	return h.update(ctx, meetingID, SubjectPresentation, TypePresentation, by.ID, func(prev *Event) (change, error) {
+		cur, err := decode[*Presentation](prev)
+		if err != nil {
+			return change{}, err
+		}
+		if !chair && (cur == nil || cur.AgendaItemID != p.AgendaItemID) {
+			return change{}, phonghop.Errorf(phonghop.EForbidden, "only the chair may take up another agenda item")
+		}
+		if cur != nil && *cur == p {
+			return change{}, nil
+		}
+		pageOnly := cur != nil && cur.AgendaItemID == p.AgendaItemID && cur.DocumentID == p.DocumentID
+		return change{payload: p, record: !pageOnly}, nil
+	})
+}
+
+// attendanceOf computes the attendance of the checked-in users, counting only
+// current participants and the meeting's voters.
+func attendanceOf(m *phonghop.Meeting, present []string) Attendance {
+	a := Attendance{Present: []string{}}
+	voters := m.Voters()
+	a.Expected = len(voters)
+	n := 0
+	for _, id := range present {
+		if _, ok := m.Participant(id); !ok {
+			continue
+		}
+		a.Present = append(a.Present, id)
+		if slices.Contains(voters, id) {
+			n++
+		}
+	}
+	a.Quorum = a.Expected > 0 && n*2 > a.Expected
+	return a
+}
+
+// CheckIn marks the participant present.
+func (h *Hub) CheckIn(ctx context.Context, meetingID, userID string) (uint64, error) {
+	return h.attend(ctx, meetingID, userID, true)
+}
+
+// CheckOut marks the participant absent.
+func (h *Hub) CheckOut(ctx context.Context, meetingID, userID string) (uint64, error) {
+	return h.attend(ctx, meetingID, userID, false)
+}
+
+func (h *Hub) attend(ctx context.Context, meetingID, userID string, in bool) (uint64, error) {
+	m, err := h.meeting(ctx, meetingID)
+	if err != nil {
+		return 0, err
+	}
+	if _, ok := m.Participant(userID); !ok {
+		return 0, phonghop.Errorf(phonghop.EForbidden, "not a participant of this meeting")
+	}
+	return h.update(ctx, meetingID, SubjectAttendance, TypeAttendance, userID, func(prev *Event) (change, error) {
+		cur, err := decode[Attendance](prev)
+		if err != nil {
+			return change{}, err
+		}
+		if slices.Contains(cur.Present, userID) == in {
+			return change{}, nil
+		}
+		present := slices.DeleteFunc(slices.Clone(cur.Present), func(s string) bool { return s == userID })
+		if in {
+			present = append(present, userID)
+		}
+		return change{payload: attendanceOf(m, present), record: true}, nil
+	})
+}
+
+// Attendance returns who is present now, against the meeting's current set-up.
+func (h *Hub) Attendance(ctx context.Context, meetingID string) (Attendance, error) {
+	st, _, err := h.State(ctx, meetingID)
+	return st.Attendance, err
+}
+
+func (h *Hub) speakers(ctx context.Context, meetingID, by string, fn func(s *Speakers) (bool, error)) (uint64, error) {
+	return h.update(ctx, meetingID, SubjectSpeakers, TypeSpeakers, by, func(prev *Event) (change, error) {
+		s, err := decode[Speakers](prev)
+		if err != nil {
+			return change{}, err
+		}
+		s.Queue = slices.Clone(s.Queue)
+		changed, err := fn(&s)
+		if err != nil || !changed {
+			return change{}, err
+		}
+		if s.Queue == nil {
+			s.Queue = []string{}
+		}
+		return change{payload: s, record: true}, nil
+	})
+}
+
+func (h *Hub) delegate(ctx context.Context, meetingID, userID string) error {
+	m, err := h.meeting(ctx, meetingID)
+	if err != nil {
+		return err
+	}
+	if !m.HasRole(userID, phonghop.RoleDelegate) {
+		return phonghop.Errorf(phonghop.EForbidden, "only delegates may ask to speak")
+	}
+	return nil
+}
+
+// RequestToSpeak puts a delegate at the end of the speakers' queue.
+func (h *Hub) RequestToSpeak(ctx context.Context, meetingID, userID string) (uint64, error) {
+	if err := h.delegate(ctx, meetingID, userID); err != nil {
+		return 0, err
+	}
+	return h.speakers(ctx, meetingID, userID, func(s *Speakers) (bool, error) {
+		if (s.Current != nil && *s.Current == userID) || slices.Contains(s.Queue, userID) {
+			return false, nil
+		}
+		s.Queue = append(s.Queue, userID)
+		return true, nil
+	})
+}
+
+// Withdraw takes a delegate out of the queue, or ends their speech.
+func (h *Hub) Withdraw(ctx context.Context, meetingID, userID string) (uint64, error) {
+	if err := h.delegate(ctx, meetingID, userID); err != nil {
+		return 0, err
+	}
+	return h.speakers(ctx, meetingID, userID, func(s *Speakers) (bool, error) {
+		changed := false
+		if s.Current != nil && *s.Current == userID {
+			s.Current, s.Since, changed = nil, nil, true
+		}
+		if i := slices.Index(s.Queue, userID); i >= 0 {
+			s.Queue, changed = slices.Delete(s.Queue, i, i+1), true
+		}
+		return changed, nil
+	})
+}
+
+func (h *Hub) chair(ctx context.Context, meetingID string, by phonghop.User) (*phonghop.Meeting, error) {
+	m, err := h.meeting(ctx, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	if !m.HasRole(by.ID, phonghop.RoleChair) {
+		return nil, phonghop.Errorf(phonghop.EForbidden, "only the chair may give the floor")
+	}
+	return m, nil
+}
+
+// GiveFloor (chair) gives the floor to a participant, taking them out of the
+// queue; userID "" ends the current speech.
+func (h *Hub) GiveFloor(ctx context.Context, meetingID string, by phonghop.User, userID string) (uint64, error) {
+	m, err := h.chair(ctx, meetingID, by)
+	if err != nil {
+		return 0, err
+	}
+	if _, ok := m.Participant(userID); userID != "" && !ok {
+		return 0, phonghop.Errorf(phonghop.EInvalid, "userId is not a participant of this meeting")
+	}
+	return h.speakers(ctx, meetingID, by.ID, func(s *Speakers) (bool, error) {
+		if userID == "" {
+			if s.Current == nil {
+				return false, nil
+			}
+			s.Current, s.Since = nil, nil
+			return true, nil
+		}
+		if s.Current != nil && *s.Current == userID {
+			return false, nil
+		}
+		s.Queue = slices.DeleteFunc(s.Queue, func(id string) bool { return id == userID })
+		now := time.Now().UTC()
+		s.Current, s.Since = &userID, &now
+		return true, nil
+	})
+}
+
+// NextSpeaker (chair) gives the floor to the first in the queue; an empty queue
+// is a conflict.
+func (h *Hub) NextSpeaker(ctx context.Context, meetingID string, by phonghop.User) (uint64, error) {
+	if _, err := h.chair(ctx, meetingID, by); err != nil {
+		return 0, err
+	}
+	return h.speakers(ctx, meetingID, by.ID, func(s *Speakers) (bool, error) {
+		if len(s.Queue) == 0 {
+			return false, phonghop.Errorf(phonghop.EConflict, "no one is waiting to speak")
+		}
+		next := s.Queue[0]
+		now := time.Now().UTC()
+		s.Current, s.Since, s.Queue = &next, &now, s.Queue[1:]
+		return true, nil
+	})
+}
+
+var pollRank = map[string]int{phonghop.PollDraft: 0, phonghop.PollOpen: 1, phonghop.PollClosed: 2}
+
+// PublishPoll sends the poll to the room (subject "poll.<id>"). A poll older
+// than the one already sent (earlier state, or the same state with fewer
+// ballots) is not sent again, so racing publishers never move the room back.
+func (h *Hub) PublishPoll(ctx context.Context, meetingID string, p phonghop.Poll) (uint64, error) {
+	if p.ID == "" {
+		return 0, phonghop.Errorf(phonghop.EInvalid, "poll without id")
+	}
+	return h.update(ctx, meetingID, SubjectPollPrefix+p.ID, TypePoll, "", func(prev *Event) (change, error) {
+		cur, err := decode[*phonghop.Poll](prev)
+		if err != nil {
+			return change{}, err
+		}
+		if cur != nil {
+			rc, rp := pollRank[cur.State], pollRank[p.State]
+			if rp < rc || (rp == rc && p.Cast < cur.Cast) || (rp == rc && rp == 2) {
+				return change{}, nil
+			}
+		}
+		return change{payload: p, record: true}, nil
+	})
+}
+
+// State returns the room as it is at the returned seq.
+func (h *Hub) State(ctx context.Context, meetingID string) (State, uint64, error) {
+	evs, last, err := h.cfg.Broker.Last(ctx, meetingID)
+	if err != nil {
+		return State{}, 0, h.brokerError(err)
+	}
+	m, err := h.meeting(ctx, meetingID)
+	if err != nil {
+		return State{}, 0, err
+	}
+	return stateOf(m, evs), last, nil
+}
+
+// stateOf folds the newest event of every subject into a State.
+func stateOf(m *phonghop.Meeting, evs []Event) State {
+	st := State{Speakers: Speakers{Queue: []string{}}, Polls: []json.RawMessage{}}
+	var present []string
+	var polls []Event
+	for i := range evs {
+		ev := &evs[i]
+		switch {
+		case ev.Subject == SubjectPresentation:
+			if p, err := decode[*Presentation](ev); err == nil {
+				st.Presentation = p
+			}
+		case ev.Subject == SubjectAttendance:
+			if a, err := decode[Attendance](ev); err == nil {
+				present = a.Present
+			}
+		case ev.Subject == SubjectSpeakers:
+			if s, err := decode[Speakers](ev); err == nil {
+				if s.Queue == nil {
+					s.Queue = []string{}
+				}
+				st.Speakers = s
+			}
+		case strings.HasPrefix(ev.Subject, SubjectPollPrefix):
+			polls = append(polls, *ev)
+		}
+	}
+	st.Attendance = attendanceOf(m, present)
+	sort.Slice(polls, func(a, b int) bool { return polls[a].Seq < polls[b].Seq })
+	for _, ev := range polls {
+		st.Polls = append(st.Polls, ev.Payload)
+	}
+	return st
+}
