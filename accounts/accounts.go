@@ -1,0 +1,326 @@
+// Package accounts keeps users and their sessions in the object store.
+//
+// Layout: users/{id}.json holds a user with its password hash; usernames/{name}.json
+// maps a username to its id and is written create-only, so two processes creating
+// the same username at once cannot both succeed; sessions/{sha256(token)}.json
+// holds a session. Only the token's hash is stored, so a copy of the bucket
+// does not hand out working tokens.
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/storage"
+)
+
+// Service manages users and sessions. Zero values of the optional fields mean:
+// SessionTTL 12 hours, BcryptCost bcrypt.DefaultCost, Now time.Now.
+type Service struct {
+	Store      storage.Store
+	SessionTTL time.Duration
+	BcryptCost int
+	Now        func() time.Time
+}
+
+type userRecord struct {
+	phonghop.User
+	PasswordHash string    `json:"passwordHash"`
+	CreatedAt    time.Time `json:"createdAt"`
+}
+
+type usernameRecord struct {
+	UserID string `json:"userId"`
+}
+
+// Session is a logged-in token's record.
+type Session struct {
+	ID        string    `json:"id"` // hash of the token; safe to log and to key live connections by
+	UserID    string    `json:"userId"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// NewUser is a request to create a user.
+type NewUser struct {
+	Username    string `json:"username"`
+	Password    string `json:"password"`
+	DisplayName string `json:"displayName"`
+	Admin       bool   `json:"admin"`
+}
+
+const (
+	maxDisplayName = 200
+	minPassword    = 6
+	maxPassword    = 72 // bcrypt's limit
+)
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) ttl() time.Duration {
+	if s.SessionTTL > 0 {
+		return s.SessionTTL
+	}
+	return 12 * time.Hour
+}
+
+// NormalizeUsername lowercases and checks a username: 2 to 64 of a-z, 0-9, '.',
+// '_', '-'.
+func NormalizeUsername(name string) (string, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if len(name) < 2 || len(name) > 64 {
+		return "", phonghop.Errorf(phonghop.EInvalid, "username must be 2 to 64 characters")
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return "", phonghop.Errorf(phonghop.EInvalid, "username may use only a-z, 0-9, '.', '_' and '-'")
+		}
+	}
+	if name == "." || name == ".." {
+		return "", phonghop.Errorf(phonghop.EInvalid, "invalid username")
+	}
+	return name, nil
+}
+
+// NewID returns a random opaque id made of safe key characters.
+func NewID() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// CheckText validates a required or optional free-text field.
+func CheckText(field, v string, required bool, max int) error {
+	if required && strings.TrimSpace(v) == "" {
+		return phonghop.Errorf(phonghop.EInvalid, "%s is required", field)
+	}
+	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		return phonghop.Errorf(phonghop.EInvalid, "%s must be valid UTF-8 text", field)
+	}
+	if utf8.RuneCountInString(v) > max {
+		return phonghop.Errorf(phonghop.EInvalid, "%s is longer than %d characters", field, max)
+	}
+	return nil
+}
+
+// Create adds a user. A taken username is a conflict.
+func (s *Service) Create(ctx context.Context, req NewUser) (phonghop.User, error) {
+	name, err := NormalizeUsername(req.Username)
+	if err != nil {
+		return phonghop.User{}, err
+	}
+	if len(req.Password) < minPassword || len(req.Password) > maxPassword {
+		return phonghop.User{}, phonghop.Errorf(phonghop.EInvalid, "password must be %d to %d bytes", minPassword, maxPassword)
+	}
+	if req.DisplayName == "" {
+		req.DisplayName = name
+	}
+	if err := CheckText("displayName", req.DisplayName, true, maxDisplayName); err != nil {
+		return phonghop.User{}, err
+	}
+	cost := s.BcryptCost
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), cost)
+	if err != nil {
+		return phonghop.User{}, fmt.Errorf("accounts: hash: %w", err)
+	}
+	u := userRecord{
+		User:         phonghop.User{ID: NewID(), Username: name, DisplayName: req.DisplayName, Admin: req.Admin},
+		PasswordHash: string(hash),
+		CreatedAt:    s.now().UTC(),
+	}
+	// The user record first, then the create-only username claim: a crash between
+	// them leaves an unreachable user record, never a name pointing nowhere.
+	if _, err := storage.PutJSON(ctx, s.Store, "users/"+u.ID+".json", u, storage.PutOptions{IfAbsent: true}); err != nil {
+		return phonghop.User{}, err
+	}
+	_, err = storage.PutJSON(ctx, s.Store, "usernames/"+name+".json", usernameRecord{UserID: u.ID}, storage.PutOptions{IfAbsent: true})
+	if err != nil {
+		_ = s.Store.Delete(ctx, "users/"+u.ID+".json")
+		if errors.Is(err, storage.ErrPrecondition) {
+			return phonghop.User{}, phonghop.Errorf(phonghop.EConflict, "username %q is taken", name)
+		}
+		return phonghop.User{}, err
+	}
+	return u.User, nil
+}
+
+func (s *Service) record(ctx context.Context, id string) (userRecord, error) {
+	var u userRecord
+	if storage.CheckKey(id) != nil {
+		return u, phonghop.Errorf(phonghop.ENotFound, "user not found")
+	}
+	_, err := storage.GetJSON(ctx, s.Store, "users/"+id+".json", &u)
+	if errors.Is(err, storage.ErrNotFound) {
+		return u, phonghop.Errorf(phonghop.ENotFound, "user not found")
+	}
+	return u, err
+}
+
+// User returns the user with the id.
+func (s *Service) User(ctx context.Context, id string) (phonghop.User, error) {
+	u, err := s.record(ctx, id)
+	return u.User, err
+}
+
+// ByUsername returns the user with the username.
+func (s *Service) ByUsername(ctx context.Context, username string) (phonghop.User, error) {
+	u, err := s.byUsername(ctx, username)
+	return u.User, err
+}
+
+func (s *Service) byUsername(ctx context.Context, username string) (userRecord, error) {
+	name, err := NormalizeUsername(username)
+	if err != nil {
+		return userRecord{}, phonghop.Errorf(phonghop.ENotFound, "user not found")
+	}
+	var ref usernameRecord
+	if _, err := storage.GetJSON(ctx, s.Store, "usernames/"+name+".json", &ref); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return userRecord{}, phonghop.Errorf(phonghop.ENotFound, "user not found")
+		}
+		return userRecord{}, err
+	}
+	return s.record(ctx, ref.UserID)
+}
+
+// List returns every user, ordered by username.
+func (s *Service) List(ctx context.Context) ([]phonghop.User, error) {
+	infos, err := s.Store.List(ctx, "usernames/")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]phonghop.User, 0, len(infos))
+	for _, in := range infos {
+		name := strings.TrimSuffix(strings.TrimPrefix(in.Key, "usernames/"), ".json")
+		u, err := s.byUsername(ctx, name)
+		if phonghop.ErrorCode(err) == phonghop.ENotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u.User)
+	}
+	return out, nil
+}
+
+// Empty reports whether the store holds no users yet.
+func (s *Service) Empty(ctx context.Context) (bool, error) {
+	infos, err := s.Store.List(ctx, "usernames/")
+	return len(infos) == 0, err
+}
+
+// dummyHash makes a login for an unknown user cost as much as a wrong password,
+// so response times do not reveal which usernames exist.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("phonghop-no-such-user"), bcrypt.DefaultCost)
+
+var errBadLogin = phonghop.Errorf(phonghop.EUnauthenticated, "wrong username or password")
+
+// Login checks the credentials and opens a session. It returns the bearer token.
+func (s *Service) Login(ctx context.Context, username, password string) (string, Session, phonghop.User, error) {
+	u, err := s.byUsername(ctx, username)
+	if phonghop.ErrorCode(err) == phonghop.ENotFound {
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return "", Session{}, phonghop.User{}, errBadLogin
+	}
+	if err != nil {
+		return "", Session{}, phonghop.User{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+		return "", Session{}, phonghop.User{}, errBadLogin
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", Session{}, phonghop.User{}, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	now := s.now().UTC()
+	sess := Session{ID: tokenID(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.ttl())}
+	if _, err := storage.PutJSON(ctx, s.Store, sessionKey(sess.ID), sess, storage.PutOptions{IfAbsent: true}); err != nil {
+		return "", Session{}, phonghop.User{}, err
+	}
+	return token, sess, u.User, nil
+}
+
+func tokenID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func sessionKey(id string) string { return "sessions/" + id + ".json" }
+
+var errBadToken = phonghop.Errorf(phonghop.EUnauthenticated, "not signed in or session expired")
+
+// Authenticate returns the session and user of a bearer token.
+func (s *Service) Authenticate(ctx context.Context, token string) (Session, phonghop.User, error) {
+	if token == "" || len(token) > 128 {
+		return Session{}, phonghop.User{}, errBadToken
+	}
+	var sess Session
+	_, err := storage.GetJSON(ctx, s.Store, sessionKey(tokenID(token)), &sess)
+	if errors.Is(err, storage.ErrNotFound) {
+		return Session{}, phonghop.User{}, errBadToken
+	}
+	if err != nil {
+		return Session{}, phonghop.User{}, err
+	}
+	if !s.now().Before(sess.ExpiresAt) {
+		_ = s.Store.Delete(ctx, sessionKey(sess.ID))
+		return Session{}, phonghop.User{}, errBadToken
+	}
+	u, err := s.User(ctx, sess.UserID)
+	if phonghop.ErrorCode(err) == phonghop.ENotFound {
+		return Session{}, phonghop.User{}, errBadToken
+	}
+	return sess, u, err
+}
+
+// Logout ends the session at once.
+func (s *Service) Logout(ctx context.Context, sessionID string) error {
+	return s.Store.Delete(ctx, sessionKey(sessionID))
+}
+
+// EnsureAdmin creates the admin account when the store holds no users. It returns
+// the password used and whether the account was created now.
+func (s *Service) EnsureAdmin(ctx context.Context, password string) (string, bool, error) {
+	empty, err := s.Empty(ctx)
+	if err != nil || !empty {
+		return "", false, err
+	}
+	if password == "" {
+		var raw [12]byte
+		if _, err := rand.Read(raw[:]); err != nil {
+			return "", false, err
+		}
+		password = base64.RawURLEncoding.EncodeToString(raw[:])
+	}
+	_, err = s.Create(ctx, NewUser{Username: "admin", Password: password, DisplayName: "Quản trị hệ thống", Admin: true})
+	if phonghop.ErrorCode(err) == phonghop.EConflict {
+		return "", false, nil // another process won the race
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return password, true, nil
+}

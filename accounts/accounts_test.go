@@ -1,0 +1,141 @@
+package accounts_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/storage/fsstore"
+)
+
+func newService(t *testing.T) *accounts.Service {
+	t.Helper()
+	st, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &accounts.Service{Store: st, BcryptCost: bcrypt.MinCost}
+}
+
+func TestCreateLoginLogout(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	u, err := s.Create(ctx, accounts.NewUser{Username: "DaiBieu01", Password: "secret1", DisplayName: "Lê Minh Tuấn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Username != "daibieu01" || u.DisplayName != "Lê Minh Tuấn" || u.Admin {
+		t.Fatalf("user = %+v", u)
+	}
+	if _, _, _, err := s.Login(ctx, "daibieu01", "wrong!!"); phonghop.ErrorCode(err) != phonghop.EUnauthenticated {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, _, _, err := s.Login(ctx, "nobody", "secret1"); phonghop.ErrorCode(err) != phonghop.EUnauthenticated {
+		t.Fatalf("unknown user: %v", err)
+	}
+	token, sess, lu, err := s.Login(ctx, "DAIBIEU01", "secret1")
+	if err != nil || lu.ID != u.ID {
+		t.Fatalf("login: %v %+v", err, lu)
+	}
+	if _, au, err := s.Authenticate(ctx, token); err != nil || au.ID != u.ID {
+		t.Fatalf("authenticate: %v", err)
+	}
+	if err := s.Logout(ctx, sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Authenticate(ctx, token); phonghop.ErrorCode(err) != phonghop.EUnauthenticated {
+		t.Fatalf("token works after logout: %v", err)
+	}
+}
+
+func TestSessionExpires(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	now := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	s.SessionTTL = time.Hour
+	if _, err := s.Create(ctx, accounts.NewUser{Username: "thuky", Password: "secret1"}); err != nil {
+		t.Fatal(err)
+	}
+	token, _, _, err := s.Login(ctx, "thuky", "secret1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(59 * time.Minute)
+	if _, _, err := s.Authenticate(ctx, token); err != nil {
+		t.Fatalf("before expiry: %v", err)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, _, err := s.Authenticate(ctx, token); phonghop.ErrorCode(err) != phonghop.EUnauthenticated {
+		t.Fatalf("after expiry: %v", err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	for _, name := range []string{"", "a", "../etc", "%2e%2e", `a\b`, "a\x00b", "Nguyễn", string(make([]byte, 10000))} {
+		if _, err := s.Create(ctx, accounts.NewUser{Username: name, Password: "secret1"}); phonghop.ErrorCode(err) != phonghop.EInvalid {
+			t.Errorf("username %q: %v", name, err)
+		}
+	}
+	if _, err := s.Create(ctx, accounts.NewUser{Username: "short", Password: "123"}); phonghop.ErrorCode(err) != phonghop.EInvalid {
+		t.Errorf("short password: %v", err)
+	}
+	for _, tok := range []string{"", "../x", string(make([]byte, 5000))} {
+		if _, _, err := s.Authenticate(ctx, tok); phonghop.ErrorCode(err) != phonghop.EUnauthenticated {
+			t.Errorf("token %q: %v", tok, err)
+		}
+	}
+}
+
+func TestRacingCreateOneWins(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	var wg sync.WaitGroup
+	var ok, conflict atomic.Int32
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Create(ctx, accounts.NewUser{Username: "chutich", Password: "secret1"})
+			switch phonghop.ErrorCode(err) {
+			case "":
+				ok.Add(1)
+			case phonghop.EConflict:
+				conflict.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 || conflict.Load() != 19 {
+		t.Fatalf("ok=%d conflict=%d", ok.Load(), conflict.Load())
+	}
+	us, err := s.List(ctx)
+	if err != nil || len(us) != 1 {
+		t.Fatalf("list: %v %d", err, len(us))
+	}
+}
+
+func TestEnsureAdmin(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	pw, created, err := s.EnsureAdmin(ctx, "")
+	if err != nil || !created || len(pw) < 12 {
+		t.Fatalf("first: %v %v %q", err, created, pw)
+	}
+	if _, _, _, err := s.Login(ctx, "admin", pw); err != nil {
+		t.Fatal(err)
+	}
+	if _, created, err := s.EnsureAdmin(ctx, "other"); err != nil || created {
+		t.Fatalf("second: %v %v", err, created)
+	}
+}

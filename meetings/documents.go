@@ -1,0 +1,228 @@
+package meetings
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/storage"
+)
+
+func sortMeetings(ms []*phonghop.Meeting) {
+	sort.SliceStable(ms, func(a, b int) bool {
+		if !ms[a].StartsAt.Equal(ms[b].StartsAt) {
+			return ms[a].StartsAt.Before(ms[b].StartsAt)
+		}
+		return ms[a].ID < ms[b].ID
+	})
+}
+
+// DefaultDocumentLimit is the largest document accepted when none is configured.
+const DefaultDocumentLimit = 200 << 20
+
+func (s *Service) limit() int64 {
+	if s.DocumentLimit > 0 {
+		return s.DocumentLimit
+	}
+	return DefaultDocumentLimit
+}
+
+// Limit returns the configured document size limit.
+func (s *Service) Limit() int64 { return s.limit() }
+
+var (
+	errNotPDF  = phonghop.Errorf(phonghop.EUnsupportedType, "only PDF documents are accepted")
+	errTooBig  = errors.New("document over the limit")
+	errTooBigE = phonghop.Errorf(phonghop.ETooLarge, "document is larger than the limit")
+)
+
+// CleanName makes an uploaded file name safe to show and to send back in a
+// Content-Disposition header: the base name only, no control characters.
+func CleanName(name string) string {
+	name = strings.ReplaceAll(name, "\\", "/")
+	name = path.Base(strings.TrimSpace(name))
+	var b strings.Builder
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f || r == '"' || r == utf8.RuneError {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if out == "" || out == "." || out == "/" || out == ".." {
+		out = "document.pdf"
+	}
+	if utf8.RuneCountInString(out) > 200 {
+		out = string([]rune(out)[:200])
+	}
+	return out
+}
+
+// AddDocument streams a PDF into the store and adds it to the meeting. The body
+// is checked by content ("%PDF-" within the first KiB, as PDF readers accept),
+// hashed and its pages counted on the way through; memory stays flat whatever
+// the size. On any failure the stored bytes are removed, so a broken upload
+// leaves nothing visible.
+func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body io.Reader, by phonghop.User) (phonghop.Document, error) {
+	if _, err := s.Meeting(ctx, meetingID); err != nil {
+		return phonghop.Document{}, err
+	}
+	br := bufio.NewReaderSize(body, 4096)
+	head, err := br.Peek(1024)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return phonghop.Document{}, phonghop.Errorf(phonghop.EInvalid, "upload interrupted")
+	}
+	if !bytes.Contains(head, []byte("%PDF-")) {
+		return phonghop.Document{}, errNotPDF
+	}
+	doc := phonghop.Document{ID: accounts.NewID(), Name: CleanName(name), ContentType: "application/pdf",
+		UploadedBy: by.ID, UploadedAt: s.now().UTC()}
+	key := DocumentKey(meetingID, doc.ID)
+	hash := sha256.New()
+	pages := &pageCounter{}
+	lim := &limitReader{r: br, n: s.limit()}
+	src := io.TeeReader(io.TeeReader(lim, hash), pages)
+	info, err := s.Store.Put(ctx, key, src, -1, storage.PutOptions{ContentType: doc.ContentType})
+	if err != nil {
+		_ = s.Store.Delete(context.WithoutCancel(ctx), key)
+		switch {
+		case lim.over:
+			return phonghop.Document{}, errTooBigE
+		case errors.Is(err, storage.ErrUnavailable):
+			return phonghop.Document{}, err
+		case ctx.Err() != nil || lim.err != nil:
+			return phonghop.Document{}, phonghop.Errorf(phonghop.EInvalid, "upload interrupted")
+		}
+		return phonghop.Document{}, err
+	}
+	doc.Size = info.Size
+	doc.SHA256 = hex.EncodeToString(hash.Sum(nil))
+	doc.Pages = pages.Pages()
+	_, err = s.update(ctx, meetingID, func(m *phonghop.Meeting) error {
+		m.Documents = append(m.Documents, doc)
+		return nil
+	})
+	if err != nil {
+		_ = s.Store.Delete(context.WithoutCancel(ctx), key)
+		return phonghop.Document{}, err
+	}
+	return doc, nil
+}
+
+// OpenDocument returns a document's bytes (a range of them when rng is set).
+func (s *Service) OpenDocument(ctx context.Context, meetingID, docID string, rng *storage.Range) (io.ReadCloser, storage.Info, error) {
+	rc, info, err := s.Store.Get(ctx, DocumentKey(meetingID, docID), rng)
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalidKey) {
+		return nil, info, phonghop.Errorf(phonghop.ENotFound, "document not found")
+	}
+	return rc, info, err
+}
+
+// limitReader fails once more than n bytes have been read, remembering why.
+type limitReader struct {
+	r    io.Reader
+	n    int64
+	over bool
+	err  error
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	if l.n < 0 {
+		l.over = true
+		return n, errTooBig
+	}
+	if err != nil && err != io.EOF {
+		l.err = err
+	}
+	return n, err
+}
+
+// pageCounter estimates a PDF's page count from the bytes streaming past: the
+// larger of the number of "/Type /Page" objects and the largest "/Count n" of a
+// page tree. It is exact for PDFs whose page objects are not inside compressed
+// object streams; for the others it reports what it saw (0 when nothing), and
+// clients take the count from the PDF itself.
+type pageCounter struct {
+	tail     []byte
+	objects  int
+	maxCount int
+}
+
+const pageTail = 64
+
+func (p *pageCounter) Write(b []byte) (int, error) {
+	buf := append(p.tail, b...)
+	// Only scan matches that start before the carried-over tail of the next call.
+	limit := len(buf) - pageTail
+	if limit < 0 {
+		limit = 0
+	}
+	for i := 0; i < limit; {
+		j := bytes.Index(buf[i:], []byte("/Type"))
+		if j < 0 || i+j >= limit {
+			break
+		}
+		k := i + j + len("/Type")
+		for k < len(buf) && (buf[k] == ' ' || buf[k] == '\r' || buf[k] == '\n' || buf[k] == '\t') {
+			k++
+		}
+		if bytes.HasPrefix(buf[k:], []byte("/Pages")) {
+			if c := countAfter(buf[i:min(len(buf), k+200)]); c > p.maxCount {
+				p.maxCount = c
+			}
+		} else if bytes.HasPrefix(buf[k:], []byte("/Page")) {
+			p.objects++
+		}
+		i = k
+	}
+	if len(buf) > pageTail {
+		p.tail = append(p.tail[:0], buf[len(buf)-pageTail:]...)
+	} else {
+		p.tail = append(p.tail[:0], buf...)
+	}
+	return len(b), nil
+}
+
+// countAfter finds "/Count n" near a page tree's "/Type /Pages".
+func countAfter(b []byte) int {
+	i := bytes.Index(b, []byte("/Count"))
+	if i < 0 {
+		return 0
+	}
+	n, seen := 0, false
+	for _, c := range b[i+len("/Count"):] {
+		switch {
+		case c >= '0' && c <= '9':
+			n = n*10 + int(c-'0')
+			seen = true
+			if n > 1_000_000 {
+				return 0
+			}
+		case (c == ' ' || c == '\n' || c == '\r') && !seen:
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// Pages returns the estimate once the stream has ended.
+func (p *pageCounter) Pages() int {
+	// Scan the last tail, which Write kept back.
+	rest := p.tail
+	p.tail = nil
+	_, _ = p.Write(append(rest, make([]byte, pageTail)...))
+	return max(p.objects, p.maxCount)
+}

@@ -1,0 +1,326 @@
+// Package meetings keeps each meeting's set-up (participants, agenda, documents)
+// in the object store.
+//
+// Layout: meetings/{mid}/meeting.json is the meeting, updated with compare-and-swap
+// so two staff editing the agenda at once never lose each other's change;
+// meetings/{mid}/documents/{did} holds a document's bytes under a fresh key;
+// index/meetings/{mid} and index/members/{uid}/{mid} are empty markers that let a
+// user's meeting list be found without reading every meeting. The meeting record
+// is the truth: markers are kept in step after it changes and every listing checks
+// membership against the record.
+package meetings
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/storage"
+)
+
+// Users resolves user ids to users; accounts.Service satisfies it.
+type Users interface {
+	User(ctx context.Context, id string) (phonghop.User, error)
+}
+
+// Service manages meetings. DocumentLimit 0 means 200 MiB.
+type Service struct {
+	Store         storage.Store
+	Users         Users
+	DocumentLimit int64
+	Now           func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func meetingKey(id string) string { return "meetings/" + id + "/meeting.json" }
+
+// DocumentKey is where a document's bytes are kept.
+func DocumentKey(meetingID, docID string) string {
+	return "meetings/" + meetingID + "/documents/" + docID
+}
+
+// NewMeeting is a request to create a meeting.
+type NewMeeting struct {
+	Title        string    `json:"title"`
+	StartsAt     time.Time `json:"startsAt"`
+	Location     string    `json:"location"`
+	Language     string    `json:"language"`
+	Organization string    `json:"organization"`
+}
+
+// NewItem is a request to add an agenda item.
+type NewItem struct {
+	Title           string   `json:"title"`
+	Presenter       string   `json:"presenter"`
+	DurationMinutes int      `json:"durationMinutes"`
+	DocumentIDs     []string `json:"documentIds"`
+}
+
+// ParticipantChange is one entry of a participants update.
+type ParticipantChange struct {
+	UserID string        `json:"userId"`
+	Role   phonghop.Role `json:"role"`
+	Title  string        `json:"title,omitempty"`
+}
+
+const (
+	maxTitle        = 500
+	maxField        = 300
+	maxAgendaItems  = 500
+	maxParticipants = 10000
+)
+
+func checkMeetingFields(m NewMeeting) error {
+	if err := accounts.CheckText("title", m.Title, true, maxTitle); err != nil {
+		return err
+	}
+	if err := accounts.CheckText("location", m.Location, false, maxField); err != nil {
+		return err
+	}
+	if err := accounts.CheckText("organization", m.Organization, false, maxField); err != nil {
+		return err
+	}
+	switch m.Language {
+	case "vi", "en":
+	default:
+		return phonghop.Errorf(phonghop.EInvalid, "language must be \"vi\" or \"en\"")
+	}
+	return nil
+}
+
+// Create adds a meeting.
+func (s *Service) Create(ctx context.Context, req NewMeeting) (*phonghop.Meeting, error) {
+	if req.Language == "" {
+		req.Language = "vi"
+	}
+	if err := checkMeetingFields(req); err != nil {
+		return nil, err
+	}
+	m := &phonghop.Meeting{
+		ID: accounts.NewID(), Title: req.Title, StartsAt: req.StartsAt.UTC(), Location: req.Location,
+		Language: req.Language, Organization: req.Organization,
+		Participants: []phonghop.Participant{}, Agenda: []phonghop.AgendaItem{}, Documents: []phonghop.Document{},
+		CreatedAt: s.now().UTC(),
+	}
+	if _, err := storage.PutJSON(ctx, s.Store, meetingKey(m.ID), m, storage.PutOptions{IfAbsent: true}); err != nil {
+		return nil, err
+	}
+	if err := s.mark(ctx, "index/meetings/"+m.ID); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (s *Service) mark(ctx context.Context, key string) error {
+	_, err := s.Store.Put(ctx, key, bytes.NewReader(nil), 0, storage.PutOptions{})
+	return err
+}
+
+var errNoMeeting = phonghop.Errorf(phonghop.ENotFound, "meeting not found")
+
+// Meeting returns the meeting with the id.
+func (s *Service) Meeting(ctx context.Context, id string) (*phonghop.Meeting, error) {
+	if storage.CheckKey(id) != nil || strings.Contains(id, "/") {
+		return nil, errNoMeeting
+	}
+	var m phonghop.Meeting
+	if _, err := storage.GetJSON(ctx, s.Store, meetingKey(id), &m); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, errNoMeeting
+		}
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Update changes a meeting's title, time, place, language or issuing body.
+func (s *Service) Update(ctx context.Context, id string, req NewMeeting) (*phonghop.Meeting, error) {
+	if req.Language == "" {
+		req.Language = "vi"
+	}
+	if err := checkMeetingFields(req); err != nil {
+		return nil, err
+	}
+	return s.update(ctx, id, func(m *phonghop.Meeting) error {
+		m.Title, m.StartsAt, m.Location, m.Language, m.Organization = req.Title, req.StartsAt.UTC(), req.Location, req.Language, req.Organization
+		return nil
+	})
+}
+
+func (s *Service) update(ctx context.Context, id string, fn func(*phonghop.Meeting) error) (*phonghop.Meeting, error) {
+	if _, err := s.Meeting(ctx, id); err != nil {
+		return nil, err
+	}
+	m, err := storage.UpdateJSON(ctx, s.Store, meetingKey(id), false, fn)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errNoMeeting
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// List returns the meetings userID takes part in, or all meetings when all is
+// true, soonest first.
+func (s *Service) List(ctx context.Context, userID string, all bool) ([]*phonghop.Meeting, error) {
+	prefix := "index/members/" + userID + "/"
+	if all {
+		prefix = "index/meetings/"
+	} else if storage.CheckKey(userID) != nil {
+		return nil, nil
+	}
+	infos, err := s.Store.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*phonghop.Meeting, 0, len(infos))
+	for _, in := range infos {
+		m, err := s.Meeting(ctx, strings.TrimPrefix(in.Key, prefix))
+		if phonghop.ErrorCode(err) == phonghop.ENotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := m.Participant(userID); all || ok {
+			out = append(out, m)
+		}
+	}
+	sortMeetings(out)
+	return out, nil
+}
+
+// SetParticipants replaces the participants. It returns the meeting and the ids
+// of users who were removed (their live connections must be closed).
+func (s *Service) SetParticipants(ctx context.Context, id string, changes []ParticipantChange) (*phonghop.Meeting, []string, error) {
+	if len(changes) > maxParticipants {
+		return nil, nil, phonghop.Errorf(phonghop.EInvalid, "at most %d participants", maxParticipants)
+	}
+	seen := map[string]bool{}
+	next := make([]phonghop.Participant, 0, len(changes))
+	for i, c := range changes {
+		if !c.Role.Valid() {
+			return nil, nil, phonghop.Errorf(phonghop.EInvalid, "participant %d: role must be chair, secretary, delegate or observer", i)
+		}
+		if seen[c.UserID] {
+			return nil, nil, phonghop.Errorf(phonghop.EInvalid, "participant %d: user listed twice", i)
+		}
+		seen[c.UserID] = true
+		if err := accounts.CheckText("title", c.Title, false, maxField); err != nil {
+			return nil, nil, err
+		}
+		u, err := s.Users.User(ctx, c.UserID)
+		if phonghop.ErrorCode(err) == phonghop.ENotFound {
+			return nil, nil, phonghop.Errorf(phonghop.EInvalid, "participant %d: no such user", i)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		next = append(next, phonghop.Participant{UserID: u.ID, DisplayName: u.DisplayName, Role: c.Role, Title: c.Title})
+	}
+	var removed []string
+	m, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
+		removed = removed[:0]
+		for _, p := range m.Participants {
+			if !seen[p.UserID] {
+				removed = append(removed, p.UserID)
+			}
+		}
+		m.Participants = next
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range m.Participants {
+		if err := s.mark(ctx, "index/members/"+p.UserID+"/"+id); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, uid := range removed {
+		if err := s.Store.Delete(ctx, "index/members/"+uid+"/"+id); err != nil {
+			return nil, nil, err
+		}
+	}
+	return m, removed, nil
+}
+
+// AddItem appends an agenda item.
+func (s *Service) AddItem(ctx context.Context, id string, req NewItem) (phonghop.AgendaItem, error) {
+	if err := accounts.CheckText("title", req.Title, true, maxTitle); err != nil {
+		return phonghop.AgendaItem{}, err
+	}
+	if req.DurationMinutes < 0 || req.DurationMinutes > 24*60 {
+		return phonghop.AgendaItem{}, phonghop.Errorf(phonghop.EInvalid, "durationMinutes must be between 0 and 1440")
+	}
+	if req.DocumentIDs == nil {
+		req.DocumentIDs = []string{}
+	}
+	item := phonghop.AgendaItem{ID: accounts.NewID(), Title: req.Title, Presenter: req.Presenter,
+		DurationMinutes: req.DurationMinutes, DocumentIDs: req.DocumentIDs}
+	_, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
+		if len(m.Agenda) >= maxAgendaItems {
+			return phonghop.Errorf(phonghop.EInvalid, "at most %d agenda items", maxAgendaItems)
+		}
+		if item.Presenter != "" {
+			if _, ok := m.Participant(item.Presenter); !ok {
+				return phonghop.Errorf(phonghop.EInvalid, "presenter must be a participant's userId")
+			}
+		}
+		for _, d := range item.DocumentIDs {
+			if _, ok := m.Document(d); !ok {
+				return phonghop.Errorf(phonghop.EInvalid, "no document %q in this meeting", clip(d))
+			}
+		}
+		m.Agenda = append(m.Agenda, item)
+		return nil
+	})
+	return item, err
+}
+
+// UpdateItem replaces an agenda item's fields.
+func (s *Service) UpdateItem(ctx context.Context, id, itemID string, req NewItem) (phonghop.AgendaItem, error) {
+	if err := accounts.CheckText("title", req.Title, true, maxTitle); err != nil {
+		return phonghop.AgendaItem{}, err
+	}
+	if req.DocumentIDs == nil {
+		req.DocumentIDs = []string{}
+	}
+	var out phonghop.AgendaItem
+	_, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
+		for i := range m.Agenda {
+			if m.Agenda[i].ID != itemID {
+				continue
+			}
+			for _, d := range req.DocumentIDs {
+				if _, ok := m.Document(d); !ok {
+					return phonghop.Errorf(phonghop.EInvalid, "no document %q in this meeting", clip(d))
+				}
+			}
+			m.Agenda[i] = phonghop.AgendaItem{ID: itemID, Title: req.Title, Presenter: req.Presenter,
+				DurationMinutes: req.DurationMinutes, DocumentIDs: req.DocumentIDs}
+			out = m.Agenda[i]
+			return nil
+		}
+		return phonghop.Errorf(phonghop.ENotFound, "agenda item not found")
+	})
+	return out, err
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

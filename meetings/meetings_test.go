@@ -1,0 +1,216 @@
+package meetings_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/meetings"
+	"github.com/phonghop/phonghop/storage"
+	"github.com/phonghop/phonghop/storage/fsstore"
+)
+
+type fixture struct {
+	store storage.Store
+	acc   *accounts.Service
+	mtg   *meetings.Service
+	users map[string]phonghop.User
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	st, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := &accounts.Service{Store: st, BcryptCost: bcrypt.MinCost}
+	f := &fixture{store: st, acc: acc, mtg: &meetings.Service{Store: st, Users: acc, DocumentLimit: 1 << 20}, users: map[string]phonghop.User{}}
+	for _, n := range []string{"chutich", "thuky", "daibieu01", "daibieu02"} {
+		u, err := acc.Create(context.Background(), accounts.NewUser{Username: n, Password: "secret1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.users[n] = u
+	}
+	return f
+}
+
+// pdf builds a small valid-looking PDF with n pages.
+func pdf(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")
+	fmt.Fprintf(&b, "2 0 obj << /Type /Pages /Count %d /Kids [] >> endobj\n", n)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "%d 0 obj << /Type /Page /Parent 2 0 R >> endobj\n", i+3)
+		b.WriteString(strings.Repeat("x", 3000)) // spread markers across read chunks
+	}
+	b.WriteString("%%EOF\n")
+	return b.Bytes()
+}
+
+func TestMeetingLifecycle(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	m, err := f.mtg.Create(ctx, meetings.NewMeeting{Title: "Hội nghị tổng kết", Location: "Hội trường"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Language != "vi" {
+		t.Fatalf("language default = %q", m.Language)
+	}
+	_, removed, err := f.mtg.SetParticipants(ctx, m.ID, []meetings.ParticipantChange{
+		{UserID: f.users["chutich"].ID, Role: phonghop.RoleChair},
+		{UserID: f.users["daibieu01"].ID, Role: phonghop.RoleDelegate},
+	})
+	if err != nil || len(removed) != 0 {
+		t.Fatal(err, removed)
+	}
+	list, err := f.mtg.List(ctx, f.users["daibieu01"].ID, false)
+	if err != nil || len(list) != 1 || list[0].ID != m.ID {
+		t.Fatalf("delegate's list: %v %v", err, list)
+	}
+	if list, _ := f.mtg.List(ctx, f.users["daibieu02"].ID, false); len(list) != 0 {
+		t.Fatalf("outsider sees %d meetings", len(list))
+	}
+	_, removed, err = f.mtg.SetParticipants(ctx, m.ID, []meetings.ParticipantChange{{UserID: f.users["chutich"].ID, Role: phonghop.RoleChair}})
+	if err != nil || len(removed) != 1 || removed[0] != f.users["daibieu01"].ID {
+		t.Fatalf("removed = %v, %v", removed, err)
+	}
+	if list, _ := f.mtg.List(ctx, f.users["daibieu01"].ID, false); len(list) != 0 {
+		t.Fatalf("removed delegate still lists the meeting")
+	}
+	doc, err := f.mtg.AddDocument(ctx, m.ID, `C:\tài liệu\Báo cáo.pdf`, bytes.NewReader(pdf(7)), f.users["chutich"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Pages != 7 || doc.Name != "Báo cáo.pdf" || doc.Size != int64(len(pdf(7))) || len(doc.SHA256) != 64 {
+		t.Fatalf("doc = %+v", doc)
+	}
+	it, err := f.mtg.AddItem(ctx, m.ID, meetings.NewItem{Title: "Báo cáo", Presenter: f.users["chutich"].ID, DocumentIDs: []string{doc.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.mtg.Meeting(ctx, m.ID)
+	if len(got.Agenda) != 1 || got.Agenda[0].ID != it.ID || len(got.Documents) != 1 {
+		t.Fatalf("meeting = %+v", got)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	for _, title := range []string{"", "   ", strings.Repeat("á", 501), "a\x00b"} {
+		if _, err := f.mtg.Create(ctx, meetings.NewMeeting{Title: title}); phonghop.ErrorCode(err) != phonghop.EInvalid {
+			t.Errorf("title %q: %v", title[:min(len(title), 10)], err)
+		}
+	}
+	if _, err := f.mtg.Create(ctx, meetings.NewMeeting{Title: "x", Language: "fr"}); phonghop.ErrorCode(err) != phonghop.EInvalid {
+		t.Errorf("language fr: %v", err)
+	}
+	for _, id := range []string{"../x", "%2e%2e", `a\b`, "a\x00", strings.Repeat("a", 10240), "a/b"} {
+		if _, err := f.mtg.Meeting(ctx, id); phonghop.ErrorCode(err) != phonghop.ENotFound {
+			t.Errorf("id %q: %v", id[:min(len(id), 10)], err)
+		}
+	}
+	m, _ := f.mtg.Create(ctx, meetings.NewMeeting{Title: "x"})
+	if _, _, err := f.mtg.SetParticipants(ctx, m.ID, []meetings.ParticipantChange{{UserID: "nobody", Role: phonghop.RoleChair}}); phonghop.ErrorCode(err) != phonghop.EInvalid {
+		t.Errorf("unknown user: %v", err)
+	}
+	if _, _, err := f.mtg.SetParticipants(ctx, m.ID, []meetings.ParticipantChange{{UserID: f.users["thuky"].ID, Role: "king"}}); phonghop.ErrorCode(err) != phonghop.EInvalid {
+		t.Errorf("bad role: %v", err)
+	}
+	if _, err := f.mtg.AddItem(ctx, m.ID, meetings.NewItem{Title: "x", DocumentIDs: []string{"../../users"}}); phonghop.ErrorCode(err) != phonghop.EInvalid {
+		t.Errorf("bad document id: %v", err)
+	}
+}
+
+type failingReader struct {
+	data []byte
+	n    int
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.n >= len(r.data) {
+		return 0, errors.New("client went away")
+	}
+	n := copy(p, r.data[r.n:min(len(r.data), r.n+1000)])
+	r.n += n
+	return n, nil
+}
+
+func TestUploadsThatFailLeaveNothing(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	m, _ := f.mtg.Create(ctx, meetings.NewMeeting{Title: "x"})
+	by := f.users["chutich"]
+	if _, err := f.mtg.AddDocument(ctx, m.ID, "fake.pdf", strings.NewReader("MZ this is an exe"), by); phonghop.ErrorCode(err) != phonghop.EUnsupportedType {
+		t.Errorf("non-PDF named .pdf: %v", err)
+	}
+	big := append(pdf(1), bytes.Repeat([]byte("y"), 2<<20)...)
+	if _, err := f.mtg.AddDocument(ctx, m.ID, "big.pdf", bytes.NewReader(big), by); phonghop.ErrorCode(err) != phonghop.ETooLarge {
+		t.Errorf("over the limit: %v", err)
+	}
+	if _, err := f.mtg.AddDocument(ctx, m.ID, "cut.pdf", &failingReader{data: pdf(50)[:60000]}, by); err == nil {
+		t.Errorf("interrupted upload accepted")
+	}
+	infos, err := f.store.List(ctx, "meetings/"+m.ID+"/documents/")
+	if err != nil || len(infos) != 0 {
+		t.Fatalf("left behind: %v %v", infos, err)
+	}
+	got, _ := f.mtg.Meeting(ctx, m.ID)
+	if len(got.Documents) != 0 {
+		t.Fatalf("documents recorded: %v", got.Documents)
+	}
+}
+
+// Two staff adding agenda items at the same moment must both see their item kept.
+func TestConcurrentAgendaEditsLoseNothing(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	m, _ := f.mtg.Create(ctx, meetings.NewMeeting{Title: "x"})
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			// Two services on one store stand for two processes on one bucket.
+			svc := &meetings.Service{Store: f.store, Users: f.acc}
+			if _, err := svc.AddItem(ctx, m.ID, meetings.NewItem{Title: fmt.Sprintf("Mục %d", i)}); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	got, _ := f.mtg.Meeting(ctx, m.ID)
+	if len(got.Agenda) != 20 {
+		t.Fatalf("agenda has %d items, want 20", len(got.Agenda))
+	}
+}
+
+func TestNotes(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	n := &meetings.Notes{Store: f.store}
+	if _, err := n.Put(ctx, "m1", "u1", "d1", 3, "Cần làm rõ số liệu"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := n.Get(ctx, "m1", "u1", "d1")
+	if err != nil || got.Pages["3"] != "Cần làm rõ số liệu" {
+		t.Fatalf("notes = %v %v", got, err)
+	}
+	other, _ := n.Get(ctx, "m1", "u2", "d1")
+	if len(other.Pages) != 0 {
+		t.Fatal("another user's notes leak")
+	}
+	if _, err := n.Put(ctx, "m1", "u1", "d1", 0, "x"); phonghop.ErrorCode(err) != phonghop.EInvalid {
+		t.Fatalf("page 0: %v", err)
+	}
+}
