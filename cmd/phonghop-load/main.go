@@ -1,0 +1,524 @@
+// Command phonghop-load measures the live room under load: it opens N delegate
+// WebSockets to a running server, lets the chair turn pages, and reports connect
+// times, page-turn delivery latency (p50/p99/max), missed or out-of-order events
+// and the server's resident memory per connection. The same measurement runs
+// against Centrifugo (-target centrifugo) as a baseline on the same machine.
+//
+//	phonghop-load -target phonghop -url http://127.0.0.1:8080 -admin-password secret -delegates 5000
+//	phonghop-load -target centrifugo -url http://127.0.0.1:18000 -api-key k -delegates 5000 -server-pid 1234
+//	phonghop-load -table a.json b.json
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// config holds the command line; every zero value is replaced by a flag default.
+type config struct {
+	target      string
+	url         string
+	delegates   int
+	concurrency int
+	turns       int
+	interval    time.Duration
+	settle      time.Duration
+	wait        time.Duration
+	serverPID   int
+	pidFile     string
+	jsonOut     string
+	jsonStdout  bool
+	runID       string
+	quiet       bool
+
+	// phonghop
+	meeting          string
+	chair            string
+	userPrefix       string
+	password         string
+	adminUser        string
+	adminPassword    string
+	tokenCache       string
+	loginConcurrency int
+
+	// centrifugo
+	apiKey  string
+	channel string
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("phonghop-load: ")
+	var c config
+	var table bool
+	flag.StringVar(&c.target, "target", "phonghop", "server under test: phonghop or centrifugo")
+	flag.StringVar(&c.url, "url", "", "server base URL (default http://127.0.0.1:8080 for phonghop, http://127.0.0.1:18000 for centrifugo)")
+	flag.IntVar(&c.delegates, "delegates", 1000, "number of delegate WebSockets")
+	flag.IntVar(&c.concurrency, "concurrency", 100, "connections opened at the same time")
+	flag.IntVar(&c.turns, "turns", 20, "page turns made by the chair")
+	flag.DurationVar(&c.interval, "interval", 500*time.Millisecond, "time between page turns")
+	flag.DurationVar(&c.settle, "settle", 5*time.Second, "idle time after connecting before the server's memory is read")
+	flag.DurationVar(&c.wait, "wait", 15*time.Second, "how long to wait for deliveries after the last turn")
+	flag.IntVar(&c.serverPID, "server-pid", 0, "pid of the server process, for its RSS and CPU time")
+	flag.StringVar(&c.pidFile, "server-pid-file", "", "file holding the server's pid (instead of -server-pid)")
+	flag.StringVar(&c.jsonOut, "json-out", "", "also write the result as JSON to this file")
+	flag.BoolVar(&c.jsonStdout, "json", false, "print the result as JSON instead of text")
+	flag.StringVar(&c.runID, "run", "", "run id used in names of what setup creates (default: time-based)")
+	flag.BoolVar(&c.quiet, "q", false, "no progress messages on stderr")
+	flag.StringVar(&c.meeting, "meeting", "", "phonghop: existing meeting id (without -admin-password)")
+	flag.StringVar(&c.chair, "chair", "chutoa:demo123", "phonghop: chair's user:password")
+	flag.StringVar(&c.userPrefix, "user-prefix", "daibieu", "phonghop: delegate usernames are <prefix>00001...")
+	flag.StringVar(&c.password, "password", "demo123", "phonghop: delegates' password")
+	flag.StringVar(&c.adminUser, "admin-user", "admin", "phonghop: admin username")
+	flag.StringVar(&c.adminPassword, "admin-password", "", "phonghop: admin password; when set, users, meeting, document and agenda are created")
+	flag.StringVar(&c.tokenCache, "token-cache", "", "phonghop: file keeping login tokens between runs against the same server")
+	flag.IntVar(&c.loginConcurrency, "login-concurrency", 8, "phonghop: parallel logins and user creations")
+	flag.StringVar(&c.apiKey, "api-key", "", "centrifugo: HTTP API key")
+	flag.StringVar(&c.channel, "channel", "", "centrifugo: channel (default phonghop-load-<run>)")
+	flag.BoolVar(&table, "table", false, "print the JSON results given as arguments side by side and exit")
+	flag.Parse()
+
+	if table {
+		if err := printTable(os.Stdout, flag.Args()); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if c.runID == "" {
+		c.runID = strconv.FormatInt(time.Now().Unix(), 36)
+	}
+	var t target
+	switch c.target {
+	case "phonghop":
+		if c.url == "" {
+			c.url = "http://127.0.0.1:8080"
+		}
+		t = newPhonghop(&c)
+	case "centrifugo":
+		if c.url == "" {
+			c.url = "http://127.0.0.1:18000"
+		}
+		if c.channel == "" {
+			c.channel = "phonghop-load-" + c.runID
+		}
+		t = newCentrifugo(&c)
+	default:
+		log.Fatalf("unknown -target %q", c.target)
+	}
+	c.url = strings.TrimRight(c.url, "/")
+	if c.pidFile != "" && c.serverPID == 0 {
+		pid, err := pidFromFile(c.pidFile)
+		if err != nil {
+			log.Fatalf("server pid: %v", err)
+		}
+		c.serverPID = pid
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := run(ctx, &c, t)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if c.jsonOut != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(c.jsonOut, append(b, '\n'), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if c.jsonStdout {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Println(string(b))
+	} else {
+		printResult(os.Stdout, res)
+	}
+}
+
+// target is one server under test: how to prepare it, open a delegate's socket,
+// understand its frames and turn a page.
+type target interface {
+	// setup creates or looks up everything the run needs (accounts, meeting,
+	// document) and logs the delegates in.
+	setup(ctx context.Context) error
+	// dial opens delegate i's socket and completes the protocol's handshake; it
+	// returns the seq after which events must follow without gaps.
+	dial(ctx context.Context, d *websocket.Dialer, i int) (*websocket.Conn, int64, error)
+	// frame calls emit for every event in one received frame.
+	frame(c *websocket.Conn, b []byte, emit func(typ string, seq int64)) error
+	// turn makes page turn k (0-based) and returns its event's seq.
+	turn(ctx context.Context, k int) (int64, error)
+}
+
+// sock is what one delegate's reader learns; only its own goroutine writes it
+// until the run closes every socket and waits for the readers to end.
+type sock struct {
+	conn     *websocket.Conn
+	dialDur  time.Duration
+	track    seqTrack
+	pres     []rec
+	frames   int
+	badFrame int
+	err      error
+}
+
+// Result is the outcome of one run, printed as text or JSON.
+type Result struct {
+	Target        string    `json:"target"`
+	URL           string    `json:"url"`
+	Time          time.Time `json:"time"`
+	Delegates     int       `json:"delegates"`
+	Connected     int       `json:"connected"`
+	ConnectErrors int       `json:"connectErrors"`
+	FirstError    string    `json:"firstError,omitempty"`
+	ConnectWallMs float64   `json:"connectWallMs"`
+	Connect       Dist      `json:"connect"` // dial + protocol handshake until ready
+
+	Turns         int     `json:"turns"`
+	TurnErrors    int     `json:"turnErrors"`
+	IntervalMs    float64 `json:"intervalMs"`
+	Expected      int     `json:"expectedDeliveries"`
+	Delivered     int     `json:"delivered"`
+	Missed        int     `json:"missed"`
+	Duplicates    int     `json:"duplicates"`
+	OutOfOrder    int     `json:"outOfOrder"`
+	Gaps          int     `json:"gaps"`
+	Dropped       int     `json:"dropped"` // sockets closed by the server during the run
+	BadFrames     int     `json:"badFrames"`
+	Latency       Dist    `json:"latency"`
+	FirstTurn     Dist    `json:"firstTurnLatency"`
+	LastDelivery  float64 `json:"lastDeliveryMs"` // worst time for a turn to reach everyone
+	ServerPID     int     `json:"serverPid,omitempty"`
+	RSSBeforeKiB  int64   `json:"rssBeforeKiB,omitempty"`
+	RSSIdleKiB    int64   `json:"rssIdleKiB,omitempty"`
+	RSSAfterKiB   int64   `json:"rssAfterTurnsKiB,omitempty"`
+	RSSPerConnKiB float64 `json:"rssPerConnKiB,omitempty"`
+	CPUTurnsSec   float64 `json:"serverCpuDuringTurnsSec,omitempty"`
+	ToolRSSKiB    int64   `json:"toolRssKiB,omitempty"`
+	NoFile        uint64  `json:"noFileLimit"`
+}
+
+func run(ctx context.Context, c *config, t target) (*Result, error) {
+	progress := func(format string, args ...any) {
+		if !c.quiet {
+			log.Printf(format, args...)
+		}
+	}
+	res := &Result{Target: c.target, URL: c.url, Time: time.Now().UTC(), Delegates: c.delegates,
+		Turns: c.turns, IntervalMs: float64(c.interval) / 1e6, ServerPID: c.serverPID}
+	nofile, err := raiseNoFile()
+	if err != nil {
+		return nil, fmt.Errorf("raise open-file limit: %w", err)
+	}
+	res.NoFile = nofile
+	if uint64(c.delegates)+64 > nofile {
+		return nil, fmt.Errorf("%d sockets need more than the open-file limit %d", c.delegates, nofile)
+	}
+	progress("setup %s at %s", c.target, c.url)
+	if err := t.setup(ctx); err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	rss := func() int64 {
+		if c.serverPID == 0 {
+			return 0
+		}
+		v, err := readRSS(c.serverPID)
+		if err != nil {
+			log.Printf("server RSS: %v", err)
+		}
+		return v
+	}
+	res.RSSBeforeKiB = rss()
+
+	start := time.Now()
+	since := func() time.Duration { return time.Since(start) }
+	dialer := &websocket.Dialer{
+		HandshakeTimeout: 30 * time.Second,
+		ReadBufferSize:   1024,
+		WriteBufferSize:  1024,
+		// A pool returns the write buffer between writes: delegates hardly write.
+		WriteBufferPool: &sync.Pool{},
+	}
+	socks := make([]sock, c.delegates)
+	var (
+		closing   atomic.Bool
+		delivered atomic.Int64
+		readers   sync.WaitGroup
+		connectWG sync.WaitGroup
+		errMu     sync.Mutex
+		connErrs  int
+		firstErr  error
+		sem       = make(chan struct{}, c.concurrency)
+		connected atomic.Int64
+	)
+	progress("connecting %d sockets, %d at a time", c.delegates, c.concurrency)
+	for i := range socks {
+		sem <- struct{}{}
+		if ctx.Err() != nil {
+			break
+		}
+		connectWG.Add(1)
+		go func(s *sock, i int) {
+			t0 := time.Now()
+			conn, seq, err := t.dial(ctx, dialer, i)
+			s.dialDur = time.Since(t0)
+			<-sem
+			// Everything main reads after connectWG.Wait is written before Done.
+			if err != nil {
+				errMu.Lock()
+				connErrs++
+				if firstErr == nil {
+					firstErr = err
+				}
+				errMu.Unlock()
+				connectWG.Done()
+				return
+			}
+			s.conn = conn
+			s.track.start(seq)
+			s.pres = make([]rec, 0, c.turns+2)
+			if n := connected.Add(1); n%1000 == 0 {
+				progress("%d connected", n)
+			}
+			readers.Add(1)
+			connectWG.Done()
+			readLoop(s, t, since, &delivered, &closing, &readers)
+		}(&socks[i], i)
+	}
+	connectWG.Wait()
+	res.ConnectWallMs = float64(time.Since(start).Microseconds()) / 1000
+	res.Connected = int(connected.Load())
+	res.ConnectErrors = connErrs
+	if firstErr != nil {
+		res.FirstError = firstErr.Error()
+	}
+	var dials []time.Duration
+	for i := range socks {
+		if socks[i].conn != nil {
+			dials = append(dials, socks[i].dialDur)
+		}
+	}
+	res.Connect = summarize(dials)
+	progress("%d connected, %d errors in %.1fs; settling %s", res.Connected, connErrs, res.ConnectWallMs/1000, c.settle)
+	if res.Connected == 0 {
+		return res, fmt.Errorf("no socket connected: %v", firstErr)
+	}
+
+	select {
+	case <-time.After(c.settle):
+	case <-ctx.Done():
+	}
+	res.RSSIdleKiB = rss()
+	if res.RSSBeforeKiB > 0 && res.RSSIdleKiB > 0 {
+		res.RSSPerConnKiB = round1(float64(res.RSSIdleKiB-res.RSSBeforeKiB) / float64(res.Connected))
+	}
+	var cpu0 int64
+	if c.serverPID != 0 {
+		cpu0, _ = readCPU(c.serverPID)
+	}
+
+	progress("turning %d pages every %s", c.turns, c.interval)
+	turns := make([]turn, 0, c.turns)
+	next := time.Now()
+	for k := 0; k < c.turns && ctx.Err() == nil; k++ {
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+		next = next.Add(c.interval)
+		sent := since()
+		seq, err := t.turn(ctx, k)
+		if err != nil {
+			res.TurnErrors++
+			log.Printf("turn %d: %v", k, err)
+			continue
+		}
+		turns = append(turns, turn{seq: seq, sent: sent})
+	}
+	// Wait until every connected socket has every turn, or the time is up.
+	want := int64(len(turns) * res.Connected)
+	deadline := time.Now().Add(c.wait)
+	for delivered.Load() < want && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if c.serverPID != 0 {
+		if cpu1, err := readCPU(c.serverPID); err == nil {
+			res.CPUTurnsSec = float64(cpu1-cpu0) / 100
+		}
+	}
+	res.RSSAfterKiB = rss()
+	if v, err := readRSS(os.Getpid()); err == nil {
+		res.ToolRSSKiB = v
+	}
+
+	closing.Store(true)
+	for i := range socks {
+		if socks[i].conn != nil {
+			socks[i].conn.Close()
+		}
+	}
+	readers.Wait()
+
+	all := make([][]rec, 0, res.Connected)
+	for i := range socks {
+		s := &socks[i]
+		if s.conn == nil {
+			continue
+		}
+		all = append(all, s.pres)
+		res.OutOfOrder += s.track.outOfOrder
+		res.Gaps += s.track.gaps
+		res.BadFrames += s.badFrame
+		if s.err != nil {
+			res.Dropped++
+			if res.FirstError == "" {
+				res.FirstError = s.err.Error()
+			}
+		}
+	}
+	m := matchTurns(turns, all)
+	res.Expected = len(turns) * res.Connected
+	res.Delivered = len(m.latencies)
+	res.Missed = m.missed
+	res.Duplicates = m.duplicates
+	res.Latency = summarize(m.latencies)
+	if len(turns) > 0 {
+		first := matchTurns(turns[:1], all)
+		res.FirstTurn = summarize(first.latencies)
+	}
+	res.LastDelivery = res.Latency.Max
+	runtime.KeepAlive(socks)
+	return res, nil
+}
+
+// readLoop reads one socket until it is closed. It keeps no timer and no buffer
+// between frames: a blocked ReadMessage holds only the connection's small
+// bufio.Reader.
+func readLoop(s *sock, t target, since func() time.Duration, delivered *atomic.Int64, closing *atomic.Bool, wg *sync.WaitGroup) {
+	defer wg.Done()
+	emit := func(typ string, seq int64) {
+		s.track.observe(seq)
+		if typ == "presentation" {
+			s.pres = append(s.pres, rec{seq: seq, at: since()})
+			delivered.Add(1)
+		}
+	}
+	for {
+		_, b, err := s.conn.ReadMessage()
+		if err != nil {
+			if !closing.Load() {
+				s.err = err
+			}
+			return
+		}
+		s.frames++
+		if err := t.frame(s.conn, b, emit); err != nil {
+			s.badFrame++
+		}
+	}
+}
+
+func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
+
+func printResult(w io.Writer, r *Result) {
+	fmt.Fprintf(w, "target            %s (%s)\n", r.Target, r.URL)
+	fmt.Fprintf(w, "sockets           %d connected of %d, %d errors, in %.1f s\n", r.Connected, r.Delegates, r.ConnectErrors, r.ConnectWallMs/1000)
+	fmt.Fprintf(w, "connect           p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.Connect.P50, r.Connect.P99, r.Connect.Max)
+	fmt.Fprintf(w, "turns             %d every %.0f ms, %d failed\n", r.Turns, r.IntervalMs, r.TurnErrors)
+	fmt.Fprintf(w, "deliveries        %d of %d; missed %d, duplicates %d, out of order %d, gaps %d, dropped sockets %d\n",
+		r.Delivered, r.Expected, r.Missed, r.Duplicates, r.OutOfOrder, r.Gaps, r.Dropped)
+	fmt.Fprintf(w, "latency           p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)
+	fmt.Fprintf(w, "first turn        p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.FirstTurn.P50, r.FirstTurn.P99, r.FirstTurn.Max)
+	if r.ServerPID != 0 {
+		fmt.Fprintf(w, "server RSS        %d KiB before, %d KiB idle with sockets, %d KiB after turns\n", r.RSSBeforeKiB, r.RSSIdleKiB, r.RSSAfterKiB)
+		fmt.Fprintf(w, "RSS per socket    %.1f KiB\n", r.RSSPerConnKiB)
+		fmt.Fprintf(w, "server CPU        %.2f s during the turns\n", r.CPUTurnsSec)
+	}
+	fmt.Fprintf(w, "tool RSS          %d KiB\n", r.ToolRSSKiB)
+	if r.FirstError != "" {
+		fmt.Fprintf(w, "first error       %s\n", r.FirstError)
+	}
+}
+
+// printTable prints several results (JSON files written with -json-out) side by
+// side, with the ratio of each column to the first.
+func printTable(w io.Writer, files []string) error {
+	if len(files) == 0 {
+		return errors.New("-table needs JSON result files")
+	}
+	var rs []Result
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var r Result
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		rs = append(rs, r)
+	}
+	row := func(name string, f func(r Result) string) {
+		fmt.Fprintf(w, "%-26s", name)
+		for _, r := range rs {
+			fmt.Fprintf(w, " %18s", f(r))
+		}
+		fmt.Fprintln(w)
+	}
+	ms := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) + " ms" }
+	row("", func(r Result) string { return r.Target })
+	row("sockets connected", func(r Result) string { return fmt.Sprintf("%d/%d", r.Connected, r.Delegates) })
+	row("connect errors", func(r Result) string { return strconv.Itoa(r.ConnectErrors) })
+	row("connect all (wall)", func(r Result) string { return ms(r.ConnectWallMs) })
+	row("connect p50", func(r Result) string { return ms(r.Connect.P50) })
+	row("connect p99", func(r Result) string { return ms(r.Connect.P99) })
+	row("turns", func(r Result) string { return fmt.Sprintf("%d (%d failed)", r.Turns, r.TurnErrors) })
+	row("delivered/expected", func(r Result) string { return fmt.Sprintf("%d/%d", r.Delivered, r.Expected) })
+	row("missed", func(r Result) string { return strconv.Itoa(r.Missed) })
+	row("out of order / gaps", func(r Result) string { return fmt.Sprintf("%d / %d", r.OutOfOrder, r.Gaps) })
+	row("dropped sockets", func(r Result) string { return strconv.Itoa(r.Dropped) })
+	row("latency p50", func(r Result) string { return ms(r.Latency.P50) })
+	row("latency p90", func(r Result) string { return ms(r.Latency.P90) })
+	row("latency p99", func(r Result) string { return ms(r.Latency.P99) })
+	row("latency max", func(r Result) string { return ms(r.Latency.Max) })
+	row("first turn p99", func(r Result) string { return ms(r.FirstTurn.P99) })
+	row("server RSS idle", func(r Result) string { return fmt.Sprintf("%.1f MiB", float64(r.RSSIdleKiB)/1024) })
+	row("RSS per socket", func(r Result) string { return fmt.Sprintf("%.1f KiB", r.RSSPerConnKiB) })
+	row("server CPU (turns)", func(r Result) string { return fmt.Sprintf("%.2f s", r.CPUTurnsSec) })
+	if len(rs) > 1 {
+		base := rs[0]
+		ratio := func(a, b float64) string {
+			if b == 0 {
+				return "-"
+			}
+			return strconv.FormatFloat(a/b, 'f', 2, 64) + "x"
+		}
+		fmt.Fprintf(w, "\nratios to %s:\n", base.Target)
+		row("latency p50", func(r Result) string { return ratio(r.Latency.P50, base.Latency.P50) })
+		row("latency p99", func(r Result) string { return ratio(r.Latency.P99, base.Latency.P99) })
+		row("RSS per socket", func(r Result) string { return ratio(r.RSSPerConnKiB, base.RSSPerConnKiB) })
+		row("server CPU (turns)", func(r Result) string { return ratio(r.CPUTurnsSec, base.CPUTurnsSec) })
+	}
+	return nil
+}
+
+// httpClient is shared by setup and page turns; keep-alive matters for the turns,
+// whose send time is taken just before the request.
+var httpClient = &http.Client{
+	Timeout:   60 * time.Second,
+	Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64},
+}

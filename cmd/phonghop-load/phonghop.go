@@ -1,0 +1,467 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"codeberg.org/go-pdf/fpdf"
+	"github.com/gorilla/websocket"
+)
+
+// phonghop drives the project's own server through its public API (CONTRACT.md).
+type phonghop struct {
+	c *config
+
+	meeting    string
+	agendaItem string
+	document   string
+	pages      int
+	chairToken string
+	tokens     []string // delegate i's bearer token
+}
+
+func newPhonghop(c *config) *phonghop { return &phonghop{c: c} }
+
+// apiError is a non-2xx answer of the API.
+type apiError struct {
+	status int
+	body   string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.status, e.body) }
+
+func statusOf(err error) int {
+	var e *apiError
+	if errors.As(err, &e) {
+		return e.status
+	}
+	return 0
+}
+
+// call sends a JSON (or pre-encoded) request and decodes a JSON answer into out.
+func (t *phonghop) call(ctx context.Context, method, path, token string, in, out any) error {
+	var body io.Reader
+	ctype := "application/json"
+	switch v := in.(type) {
+	case nil:
+	case *multipartBody:
+		body, ctype = bytes.NewReader(v.data), v.ctype
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, t.c.url+path, body)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return &apiError{status: resp.StatusCode, body: strings.TrimSpace(string(b))}
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+type multipartBody struct {
+	data  []byte
+	ctype string
+}
+
+func (t *phonghop) login(ctx context.Context, user, pass string) (string, error) {
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := t.call(ctx, http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": user, "password": pass}, &out); err != nil {
+		return "", fmt.Errorf("login %s: %w", user, err)
+	}
+	if out.Token == "" {
+		return "", fmt.Errorf("login %s: no token in the answer", user)
+	}
+	return out.Token, nil
+}
+
+func (t *phonghop) delegateName(i int) string { return fmt.Sprintf("%s%05d", t.c.userPrefix, i+1) }
+
+func (t *phonghop) chairCreds() (string, string) {
+	u, p, ok := strings.Cut(t.c.chair, ":")
+	if !ok {
+		log.Fatalf("-chair must be user:password")
+	}
+	return u, p
+}
+
+// parallel runs f(0..n-1) on at most k goroutines and returns the first error.
+func parallel(ctx context.Context, n, k int, f func(i int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  = make(chan int)
+	)
+	for range max(k, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		mu.Lock()
+		stop := first != nil
+		mu.Unlock()
+		if stop || ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+func (t *phonghop) setup(ctx context.Context) error {
+	chairUser, chairPass := t.chairCreds()
+	if t.c.adminPassword != "" {
+		if err := t.create(ctx, chairUser, chairPass); err != nil {
+			return err
+		}
+	} else if t.c.meeting == "" {
+		return errors.New("give -meeting (with existing accounts) or -admin-password (to create them)")
+	} else {
+		t.meeting = t.c.meeting
+	}
+	if err := t.loginAll(ctx, chairUser, chairPass); err != nil {
+		return err
+	}
+	// The agenda item and document to present come from the meeting itself, so an
+	// existing meeting works as well as one made above.
+	var m struct {
+		Agenda []struct {
+			ID          string   `json:"id"`
+			DocumentIDs []string `json:"documentIds"`
+		} `json:"agenda"`
+		Documents []struct {
+			ID    string `json:"id"`
+			Pages int    `json:"pages"`
+		} `json:"documents"`
+	}
+	if err := t.call(ctx, http.MethodGet, "/api/v1/meetings/"+t.meeting, t.chairToken, nil, &m); err != nil {
+		return fmt.Errorf("get meeting: %w", err)
+	}
+	if len(m.Agenda) == 0 || len(m.Documents) == 0 {
+		return fmt.Errorf("meeting %s has no agenda item or no document to present", t.meeting)
+	}
+	t.agendaItem = m.Agenda[0].ID
+	t.document, t.pages = m.Documents[0].ID, m.Documents[0].Pages
+	if len(m.Agenda[0].DocumentIDs) > 0 {
+		for _, d := range m.Documents {
+			if d.ID == m.Agenda[0].DocumentIDs[0] {
+				t.document, t.pages = d.ID, d.Pages
+			}
+		}
+	}
+	if t.pages < 2 {
+		t.pages = 2
+	}
+	return nil
+}
+
+// create makes the chair and delegate accounts (an existing one is reused: the
+// usernames do not change between runs), a meeting named after the run, its
+// participants, a document and an agenda item.
+func (t *phonghop) create(ctx context.Context, chairUser, chairPass string) error {
+	admin, err := t.login(ctx, t.c.adminUser, t.c.adminPassword)
+	if err != nil {
+		return err
+	}
+	type user struct {
+		ID       string `json:"id"`
+		Username string `json:"username"`
+	}
+	n := t.c.delegates
+	ids := make([]string, n+1) // [n] is the chair
+	var taken sync.Map
+	mk := func(i int) error {
+		name, pass, display := t.delegateName(i), t.c.password, fmt.Sprintf("Đại biểu %05d", i+1)
+		if i == n {
+			name, pass, display = chairUser, chairPass, "Chủ tọa"
+		}
+		var u user
+		err := t.call(ctx, http.MethodPost, "/api/v1/users", admin,
+			map[string]string{"username": name, "password": pass, "displayName": display}, &u)
+		if statusOf(err) == http.StatusConflict {
+			taken.Store(name, i)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("create user %s: %w", name, err)
+		}
+		ids[i] = u.ID
+		return nil
+	}
+	t0 := time.Now()
+	if err := parallel(ctx, n+1, t.c.loginConcurrency, mk); err != nil {
+		return err
+	}
+	missing := 0
+	taken.Range(func(any, any) bool { missing++; return true })
+	if missing > 0 {
+		// Accounts from an earlier run: find their ids in the admin's list.
+		var raw json.RawMessage
+		if err := t.call(ctx, http.MethodGet, "/api/v1/users", admin, nil, &raw); err != nil {
+			return fmt.Errorf("list users: %w", err)
+		}
+		var list []user
+		if json.Unmarshal(raw, &list) != nil {
+			var wrapped map[string]json.RawMessage
+			_ = json.Unmarshal(raw, &wrapped)
+			for _, v := range wrapped {
+				if json.Unmarshal(v, &list) == nil {
+					break
+				}
+			}
+		}
+		for _, u := range list {
+			if i, ok := taken.Load(u.Username); ok {
+				ids[i.(int)] = u.ID
+			}
+		}
+		for i, id := range ids {
+			if id == "" {
+				return fmt.Errorf("user %d exists but is not in GET /api/v1/users", i)
+			}
+		}
+	}
+	if !t.c.quiet {
+		log.Printf("%d accounts ready in %.1fs (%d existed)", n+1, time.Since(t0).Seconds(), missing)
+	}
+
+	var m struct {
+		ID string `json:"id"`
+	}
+	err = t.call(ctx, http.MethodPost, "/api/v1/meetings", admin, map[string]string{
+		"title":    "Kiểm tra tải " + t.c.runID,
+		"startsAt": time.Now().UTC().Format(time.RFC3339),
+		"location": "phonghop-load",
+		"language": "vi",
+	}, &m)
+	if err != nil {
+		return fmt.Errorf("create meeting: %w", err)
+	}
+	t.meeting = m.ID
+	parts := make([]map[string]string, 0, n+1)
+	parts = append(parts, map[string]string{"userId": ids[n], "role": "chair"})
+	for _, id := range ids[:n] {
+		parts = append(parts, map[string]string{"userId": id, "role": "delegate"})
+	}
+	if err := t.call(ctx, http.MethodPut, "/api/v1/meetings/"+t.meeting+"/participants", admin, parts, nil); err != nil {
+		return fmt.Errorf("set participants: %w", err)
+	}
+	body, err := pdfUpload(20)
+	if err != nil {
+		return err
+	}
+	var doc struct {
+		ID string `json:"id"`
+	}
+	if err := t.call(ctx, http.MethodPost, "/api/v1/meetings/"+t.meeting+"/documents", admin, body, &doc); err != nil {
+		return fmt.Errorf("upload document: %w", err)
+	}
+	err = t.call(ctx, http.MethodPost, "/api/v1/meetings/"+t.meeting+"/agenda", admin, map[string]any{
+		"title": "Báo cáo tải", "presenter": "Chủ tọa", "durationMinutes": 10, "documentIds": []string{doc.ID},
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("add agenda item: %w", err)
+	}
+	if !t.c.quiet {
+		log.Printf("meeting %s with %d participants", t.meeting, n+1)
+	}
+	return nil
+}
+
+// pdfUpload makes a multipart body with a small PDF of the given page count.
+func pdfUpload(pages int) (*multipartBody, error) {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetFont("Helvetica", "", 24)
+	for p := 1; p <= pages; p++ {
+		pdf.AddPage()
+		pdf.Cell(40, 10, fmt.Sprintf("phonghop-load page %d", p))
+	}
+	var doc bytes.Buffer
+	if err := pdf.Output(&doc); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	h := make(map[string][]string)
+	h["Content-Disposition"] = []string{`form-data; name="file"; filename="phonghop-load.pdf"`}
+	h["Content-Type"] = []string{"application/pdf"}
+	part, err := w.CreatePart(h)
+	if err != nil {
+		return nil, err
+	}
+	part.Write(doc.Bytes())
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return &multipartBody{data: buf.Bytes(), ctype: w.FormDataContentType()}, nil
+}
+
+// loginAll logs the chair and every delegate in. Password hashing makes logins
+// slow on purpose, so tokens may be kept in -token-cache between runs against
+// the same server; a cached token that no longer works is replaced.
+func (t *phonghop) loginAll(ctx context.Context, chairUser, chairPass string) error {
+	cache := map[string]string{}
+	if t.c.tokenCache != "" {
+		if b, err := os.ReadFile(t.c.tokenCache); err == nil {
+			_ = json.Unmarshal(b, &cache)
+		}
+	}
+	valid := func(tok string) bool {
+		return tok != "" && t.call(ctx, http.MethodGet, "/api/v1/me", tok, nil, nil) == nil
+	}
+	// One probe decides for the whole cache: a restarted server drops them all.
+	if len(cache) > 0 && !valid(cache[chairUser]) {
+		cache = map[string]string{}
+	}
+	n := t.c.delegates
+	t.tokens = make([]string, n)
+	var mu sync.Mutex
+	t0 := time.Now()
+	err := parallel(ctx, n+1, t.c.loginConcurrency, func(i int) error {
+		name, pass := chairUser, chairPass
+		if i < n {
+			name, pass = t.delegateName(i), t.c.password
+		}
+		mu.Lock()
+		tok := cache[name]
+		mu.Unlock()
+		if tok == "" {
+			var err error
+			if tok, err = t.login(ctx, name, pass); err != nil {
+				return err
+			}
+			mu.Lock()
+			cache[name] = tok
+			mu.Unlock()
+		}
+		if i < n {
+			t.tokens[i] = tok
+		} else {
+			t.chairToken = tok
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !t.c.quiet {
+		log.Printf("%d logins in %.1fs", n+1, time.Since(t0).Seconds())
+	}
+	if t.c.tokenCache != "" {
+		b, _ := json.Marshal(cache)
+		if err := os.WriteFile(t.c.tokenCache, b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *phonghop) wsURL() string {
+	u := t.c.url
+	u = strings.Replace(u, "http://", "ws://", 1)
+	u = strings.Replace(u, "https://", "wss://", 1)
+	return u + "/api/v1/meetings/" + t.meeting + "/live"
+}
+
+// dial opens delegate i's live socket the way a tablet app without a browser
+// does: bearer header, no Origin. The first frame must be the snapshot.
+func (t *phonghop) dial(ctx context.Context, d *websocket.Dialer, i int) (*websocket.Conn, int64, error) {
+	h := http.Header{"Authorization": {"Bearer " + t.tokens[i]}}
+	conn, resp, err := d.DialContext(ctx, t.wsURL(), h)
+	if err != nil {
+		if resp != nil {
+			return nil, 0, fmt.Errorf("live: %w (HTTP %d)", err, resp.StatusCode)
+		}
+		return nil, 0, fmt.Errorf("live: %w", err)
+	}
+	_, b, err := conn.ReadMessage()
+	if err != nil {
+		conn.Close()
+		return nil, 0, fmt.Errorf("live: first frame: %w", err)
+	}
+	typ, seq, ok, err := scanTypeSeq(b)
+	if err != nil || !ok || typ != "snapshot" {
+		conn.Close()
+		return nil, 0, fmt.Errorf("live: first frame is not a snapshot: %.80s", b)
+	}
+	return conn, seq, nil
+}
+
+func (t *phonghop) frame(_ *websocket.Conn, b []byte, emit func(string, int64)) error {
+	typ, seq, ok, err := scanTypeSeq(b)
+	if err != nil {
+		return err
+	}
+	if ok {
+		emit(typ, seq)
+	}
+	return nil
+}
+
+// turn moves the presentation through REST, which answers with the event's seq.
+func (t *phonghop) turn(ctx context.Context, k int) (int64, error) {
+	var out struct {
+		Seq int64 `json:"seq"`
+	}
+	err := t.call(ctx, http.MethodPut, "/api/v1/meetings/"+t.meeting+"/presentation", t.chairToken, map[string]any{
+		"agendaItemId": t.agendaItem, "documentId": t.document, "page": k%t.pages + 1,
+	}, &out)
+	if err != nil {
+		return 0, err
+	}
+	if out.Seq == 0 {
+		return 0, errors.New("presentation: no seq in the answer")
+	}
+	return out.Seq, nil
+}
