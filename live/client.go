@@ -38,6 +38,11 @@ type client struct {
 	closed  bool // ServeWS is leaving: nothing more is queued or started
 	wg      sync.WaitGroup
 
+	// A close that waits for the queue to be written first (see closeLocked).
+	pendingClose bool
+	closeCode    int
+	closeReason  string
+
 	closing atomic.Bool // a close frame is on its way; stop refreshing read deadlines
 
 	lastSeq   uint64 // newest event written; only the running writer (or run before start) touches it
@@ -168,7 +173,8 @@ func (c *client) enqueue(f outFrame) {
 		return
 	}
 	if c.queued+len(f.data) > c.hub.cfg.WriteQueueBytes {
-		c.closeLocked(CloseSlow, "slow")
+		c.hub.slowDrops.Add(1)
+		c.closeLocked(CloseSlow, "slow", false)
 		return
 	}
 	c.queue = append(c.queue, f)
@@ -178,7 +184,7 @@ func (c *client) enqueue(f outFrame) {
 
 // kickLocked starts the writer if there is work and none runs.
 func (c *client) kickLocked() {
-	if c.started && !c.writing && !c.closed && !c.closing.Load() && (len(c.queue) > 0 || c.pingDue) {
+	if c.started && !c.writing && !c.closed && (!c.closing.Load() || c.pendingClose) && (len(c.queue) > 0 || c.pingDue || c.pendingClose) {
 		c.writing = true
 		c.wg.Add(1)
 		go c.writeLoop()
@@ -207,7 +213,16 @@ func (c *client) writeLoop() {
 		if c.queued < 0 {
 			c.queued = 0
 		}
-		if c.closed || c.closing.Load() || (len(c.queue) == 0 && !c.pingDue) {
+		if c.pendingClose && len(c.queue) == 0 && !c.closed {
+			// Everything queued before the close is written: now close.
+			c.pendingClose = false
+			c.writing = false
+			code, reason := c.closeCode, c.closeReason
+			c.mu.Unlock()
+			c.sendClose(code, reason)
+			return
+		}
+		if c.closed || (c.closing.Load() && !c.pendingClose) || (len(c.queue) == 0 && !c.pingDue) {
 			c.writing = false
 			c.queue = nil // an idle client holds no queue
 			c.mu.Unlock()
@@ -250,18 +265,27 @@ func (c *client) writeLoop() {
 	}
 }
 
-// closeWith sends a close frame with code and reason, then ends the connection.
+// closeWith sends a close frame with code and reason now, dropping what is
+// queued, then ends the connection.
 func (c *client) closeWith(code int, reason string) {
 	c.mu.Lock()
-	c.closeLocked(code, reason)
+	c.closeLocked(code, reason, false)
 	c.mu.Unlock()
 }
 
-func (c *client) closeLocked(code int, reason string) {
+// closeLocked starts closing the client; nothing more is queued after it. With
+// flush, the frames already queued (say, the errors that explain the close) are
+// written before the close frame.
+func (c *client) closeLocked(code int, reason string, flush bool) {
 	if c.closed || c.closing.Load() {
 		return
 	}
 	c.closing.Store(true)
+	if flush && c.started && (c.writing || len(c.queue) > 0) {
+		c.pendingClose, c.closeCode, c.closeReason = true, code, reason
+		c.kickLocked()
+		return
+	}
 	c.queue = nil
 	c.queued = 0
 	c.wg.Add(1)
@@ -274,6 +298,10 @@ const closeGrace = time.Second
 
 func (c *client) kill(code int, reason string) {
 	defer c.wg.Done()
+	c.sendClose(code, reason)
+}
+
+func (c *client) sendClose(code int, reason string) {
 	d := min(c.hub.cfg.WriteTimeout, closeGrace)
 	err := c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(d))
 	if err != nil {
@@ -330,7 +358,9 @@ func (c *client) handle(mt int, data []byte) {
 		}
 		c.refused++
 		if c.refused > 2*c.hub.cfg.Burst {
-			c.closeWith(CloseTooMany, "too_many_requests")
+			c.mu.Lock()
+			c.closeLocked(CloseTooMany, "too_many_requests", true)
+			c.mu.Unlock()
 			return
 		}
 		c.sendError(phonghop.Errorf(phonghop.ETooMany, "too many messages; slow down"))

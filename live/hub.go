@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -80,7 +81,12 @@ type Hub struct {
 	mu     sync.Mutex // guards closed and wg.Add
 	closed bool
 	wg     sync.WaitGroup // one per running ServeWS
+
+	slowDrops atomic.Int64
 }
+
+// SlowDrops returns how many clients were closed as slow since the hub started.
+func (h *Hub) SlowDrops() int64 { return h.slowDrops.Load() }
 
 type roomShard struct {
 	mu    sync.Mutex
