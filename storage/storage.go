@@ -52,15 +52,30 @@ type Range struct {
 
 // Store is an object store. Keys are slash-separated relative paths made of
 // [A-Za-z0-9._-] segments; every implementation rejects anything else with
-// ErrInvalidKey. Size in Put is the exact length of r: conditional writes must be
-// single requests with a known size (see docs/architecture.md).
+// ErrInvalidKey. No key may be a path prefix of another ("a" and "a/b"): S3
+// servers kept on a filesystem (MinIO, versitygw) refuse the second, so fsstore
+// refuses it too (ErrInvalidKey); name records "x/meta.json", not "x", when
+// "x/..." holds more.
 type Store interface {
+	// Put writes r's bytes at key and returns the new object's info (its ModTime
+	// may be the local clock's rather than the server's).
+	//
+	// Size is the exact length of r, or -1 when unknown. Size -1 is for
+	// unconditional writes only (IfAbsent or IfMatch with size -1 is an error):
+	// the store then streams r to EOF with memory bounded by a fixed buffer,
+	// whatever the length. Conditional writes must be single requests with a
+	// known size, which servers honour atomically (see docs/architecture.md).
+	//
+	// A reader that fails, fewer bytes than size, or a context that ends leave
+	// the key as it was: nothing new becomes visible.
 	Put(ctx context.Context, key string, r io.Reader, size int64, opts PutOptions) (Info, error)
 	// Get returns the object's bytes (only rng's, when rng is not nil) and its
 	// info. The caller closes the reader.
 	Get(ctx context.Context, key string, rng *Range) (io.ReadCloser, Info, error)
 	Stat(ctx context.Context, key string) (Info, error)
-	// List returns the objects whose keys start with prefix, sorted by key.
+	// List returns the objects whose keys start with prefix, sorted by key. The
+	// infos carry Key, Size, ETag and ModTime but no ContentType (S3 listings
+	// have none); Stat gives it.
 	List(ctx context.Context, prefix string) ([]Info, error)
 	// Delete removes the object; deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
