@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net/http"
 	"os"
 	"os/signal"
@@ -210,6 +211,7 @@ type Result struct {
 	RSSPerConnKiB float64 `json:"rssPerConnKiB,omitempty"`
 	CPUTurnsSec   float64 `json:"serverCpuDuringTurnsSec,omitempty"`
 	ToolRSSKiB    int64   `json:"toolRssKiB,omitempty"`
+	ToolCPUSec    float64 `json:"toolCpuDuringTurnsSec"` // the load tool's own share of the CPU
 	NoFile        uint64  `json:"noFileLimit"`
 }
 
@@ -331,6 +333,7 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 	if c.serverPID != 0 {
 		cpu0, _ = readCPU(c.serverPID)
 	}
+	toolCPU0 := selfCPU()
 
 	progress("turning %d pages every %s", c.turns, c.interval)
 	turns := make([]turn, 0, c.turns)
@@ -360,6 +363,7 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 			res.CPUTurnsSec = float64(cpu1-cpu0) / 100
 		}
 	}
+	res.ToolCPUSec = round2((selfCPU() - toolCPU0).Seconds())
 	res.RSSAfterKiB = rss()
 	if v, err := readRSS(os.Getpid()); err == nil {
 		res.ToolRSSKiB = v
@@ -432,7 +436,9 @@ func readLoop(s *sock, t target, since func() time.Duration, delivered *atomic.I
 	}
 }
 
-func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
+func round1(x float64) float64 { return math.Round(x*10) / 10 }
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 func printResult(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "target            %s (%s)\n", r.Target, r.URL)
@@ -448,7 +454,7 @@ func printResult(w io.Writer, r *Result) {
 		fmt.Fprintf(w, "RSS per socket    %.1f KiB\n", r.RSSPerConnKiB)
 		fmt.Fprintf(w, "server CPU        %.2f s during the turns\n", r.CPUTurnsSec)
 	}
-	fmt.Fprintf(w, "tool RSS          %d KiB\n", r.ToolRSSKiB)
+	fmt.Fprintf(w, "tool              %d KiB RSS, %.2f s CPU during the turns\n", r.ToolRSSKiB, r.ToolCPUSec)
 	if r.FirstError != "" {
 		fmt.Fprintf(w, "first error       %s\n", r.FirstError)
 	}
@@ -499,6 +505,7 @@ func printTable(w io.Writer, files []string) error {
 	row("server RSS idle", func(r Result) string { return fmt.Sprintf("%.1f MiB", float64(r.RSSIdleKiB)/1024) })
 	row("RSS per socket", func(r Result) string { return fmt.Sprintf("%.1f KiB", r.RSSPerConnKiB) })
 	row("server CPU (turns)", func(r Result) string { return fmt.Sprintf("%.2f s", r.CPUTurnsSec) })
+	row("load tool CPU (turns)", func(r Result) string { return fmt.Sprintf("%.2f s", r.ToolCPUSec) })
 	if len(rs) > 1 {
 		base := rs[0]
 		ratio := func(a, b float64) string {

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Measures the live room under load with cmd/phonghop-load, against phonghop,
+# against Centrifugo (the baseline), or both in turn on the same machine.
+#
+#   scripts/load.sh phonghop 5000      # build and start phonghop on loopback, measure
+#   scripts/load.sh centrifugo 5000    # install and start Centrifugo on loopback, measure
+#   scripts/load.sh compare 5000       # both, one after the other, then a table
+#
+# Arguments after N go to phonghop-load (for example -turns 50 -interval 200ms).
+# Each server is started fresh with a temporary config/data directory and stopped
+# at the end. Results (JSON) are kept in $LOAD_OUT (default a temp directory).
+# Environment: PHONGHOP_LOAD_PORT (18080), CENTRIFUGO_LOAD_PORT (18000),
+# PHONGHOP_TOOLS_BIN ($HOME/.cache/phonghop/bin).
+set -euo pipefail
+
+usage() { echo "usage: $0 phonghop|centrifugo|compare [N] [phonghop-load flags...]" >&2; exit 2; }
+[ $# -ge 1 ] || usage
+mode=$1; shift
+n=${1:-1000}; [ $# -ge 1 ] && shift
+case $mode in phonghop|centrifugo|compare) ;; *) usage ;; esac
+[[ $n =~ ^[0-9]+$ ]] || usage
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools=${PHONGHOP_TOOLS_BIN:-$HOME/.cache/phonghop/bin}
+CENTRIFUGO_VERSION=v6.9.1
+ph_port=${PHONGHOP_LOAD_PORT:-18080}
+cf_port=${CENTRIFUGO_LOAD_PORT:-18000}
+work=$(mktemp -d "${TMPDIR:-/tmp}/phonghop-load.XXXXXX")
+out=${LOAD_OUT:-$work}
+mkdir -p "$out"
+
+# Every socket is a descriptor on both ends: lift the soft limit for the servers
+# started below (the tool lifts its own).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((n + 100)) ]; then
+  echo "load: open-file limit $(ulimit -n) is too low for $n sockets" >&2; exit 1
+fi
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ -n "${LOAD_OUT:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_up() { # url pid log
+  for _ in $(seq 1 200); do
+    curl -s -o /dev/null "$1" && return 0
+    kill -0 "$2" 2>/dev/null || { echo "load: server exited; its log:" >&2; cat "$3" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "load: server did not start; its log:" >&2; cat "$3" >&2; exit 1
+}
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+echo "load: building phonghop-load" >&2
+(cd "$root" && go build -o "$work/phonghop-load" ./cmd/phonghop-load)
+
+run_centrifugo() {
+  local stamp="$tools/.centrifugo.version" mod=github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION
+  if [ ! -x "$tools/centrifugo" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$mod" ]; then
+    echo "load: go install $mod (a few minutes the first time)" >&2
+    mkdir -p "$tools"
+    GOBIN="$tools" GOFLAGS=-mod=mod go install "$mod"
+    echo "$mod" >"$stamp"
+  fi
+  port_free "$cf_port" || { echo "load: port $cf_port is taken (set CENTRIFUGO_LOAD_PORT)" >&2; exit 1; }
+  local key; key=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  # Insecure client mode: anonymous connections may subscribe to any channel,
+  # which is what a loopback benchmark needs; the HTTP API still wants the key.
+  cat >"$work/centrifugo.json" <<JSON
+{
+  "http_server": {"address": "127.0.0.1", "port": $cf_port},
+  "client": {"insecure": true},
+  "http_api": {"key": "$key"},
+  "log": {"level": "error"}
+}
+JSON
+  "$tools/centrifugo" --config "$work/centrifugo.json" >"$work/centrifugo.log" 2>&1 &
+  local pid=$!; pids+=("$pid")
+  wait_up "http://127.0.0.1:$cf_port/" "$pid" "$work/centrifugo.log"
+  echo "load: centrifugo $CENTRIFUGO_VERSION pid $pid on 127.0.0.1:$cf_port" >&2
+  "$work/phonghop-load" -target centrifugo -url "http://127.0.0.1:$cf_port" -api-key "$key" \
+    -server-pid "$pid" -delegates "$n" -json-out "$out/centrifugo-$n.json" "$@"
+  stop "$pid"
+}
+
+run_phonghop() {
+  echo "load: building phonghop" >&2
+  (cd "$root" && go build -o "$work/phonghop" ./cmd/phonghop)
+  port_free "$ph_port" || { echo "load: port $ph_port is taken (set PHONGHOP_LOAD_PORT)" >&2; exit 1; }
+  local pass; pass=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  mkdir -p "$work/data"
+  PHONGHOP_ADDR="127.0.0.1:$ph_port" PHONGHOP_DATA_DIR="$work/data" PHONGHOP_ADMIN_PASSWORD="$pass" \
+    "$work/phonghop" serve >"$work/phonghop.log" 2>&1 &
+  local pid=$!; pids+=("$pid")
+  wait_up "http://127.0.0.1:$ph_port/healthz" "$pid" "$work/phonghop.log"
+  echo "load: phonghop pid $pid on 127.0.0.1:$ph_port, data in $work/data" >&2
+  "$work/phonghop-load" -target phonghop -url "http://127.0.0.1:$ph_port" -admin-password "$pass" \
+    -server-pid "$pid" -delegates "$n" -json-out "$out/phonghop-$n.json" "$@"
+  stop "$pid"
+}
+
+case $mode in
+  centrifugo) run_centrifugo "$@" ;;
+  phonghop) run_phonghop "$@" ;;
+  compare)
+    run_centrifugo -q "$@"
+    echo >&2
+    run_phonghop -q "$@"
+    echo
+    "$work/phonghop-load" -table "$out/centrifugo-$n.json" "$out/phonghop-$n.json"
+    ;;
+esac
+[ -z "${LOAD_OUT:-}" ] || echo "load: results in $out" >&2
