@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -31,11 +32,12 @@ type pollMeta struct {
 }
 
 // How a caster that finds the poll closing waits for the result.
-const (
+var (
 	closePoll = 20 * time.Millisecond
 	// closeHelp is how long a close may stay unfinished before a waiting caster
-	// finishes it itself (its closer may have died).
-	closeHelp = 2 * time.Second
+	// finishes it itself (its closer may have died). Long enough that a slow but
+	// live closer is not duplicated under load.
+	closeHelp = 5 * time.Second
 )
 
 func (s *Service) forget(mid, pid string) {
@@ -129,6 +131,9 @@ func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phongho
 			return Receipt{}, err
 		}
 	}
+	if r.State != phonghop.PollClosed {
+		return Receipt{}, fmt.Errorf("vote: poll %s/%s in state %q after a ballot", meetingID, pollID, r.State)
+	}
 	if r.Results != nil && containsSorted(r.Results.Receipts, b.Receipt) {
 		return Receipt{Receipt: token}, nil
 	}
@@ -144,9 +149,39 @@ func containsSorted(xs []string, x string) bool {
 	return ok
 }
 
+// flight is one wait for a close shared by the casters of a process, so 1,000
+// waiting casters poll the record once, not 1,000 times.
+type flight struct {
+	done chan struct{}
+	r    record
+	err  error
+}
+
 // awaitClosed waits until the close in progress is finished, finishing it when
 // it takes too long.
 func (s *Service) awaitClosed(ctx context.Context, mid, pid string) (record, error) {
+	f := &flight{done: make(chan struct{})}
+	if v, loaded := s.flights.LoadOrStore(pollRef(mid, pid), f); loaded {
+		f = v.(*flight)
+	} else {
+		go func() {
+			// Detached from the first caster's request: the others share it.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeHelp+time.Minute)
+			defer cancel()
+			f.r, f.err = s.pollClosed(ctx, mid, pid)
+			s.flights.Delete(pollRef(mid, pid))
+			close(f.done)
+		}()
+	}
+	select {
+	case <-f.done:
+		return f.r, f.err
+	case <-ctx.Done():
+		return record{}, ctx.Err()
+	}
+}
+
+func (s *Service) pollClosed(ctx context.Context, mid, pid string) (record, error) {
 	t := time.NewTicker(closePoll)
 	defer t.Stop()
 	help := time.Now().Add(closeHelp)

@@ -67,6 +67,7 @@ type Service struct {
 
 	metas    sync.Map // pollRef → *pollMeta: what Cast needs, cached while open
 	turnouts sync.Map // pollRef → *turnout
+	flights  sync.Map // pollRef → *flight: casters waiting for a close
 	pending  sync.WaitGroup
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/storage"
 	"github.com/phonghop/phonghop/storage/fsstore"
+	"github.com/phonghop/phonghop/storage/s3test"
 	"github.com/phonghop/phonghop/vote"
 )
 
@@ -28,7 +29,10 @@ var backends = []struct {
 		}
 		return s
 	}},
+	{"s3", func(t testing.TB) storage.Store { return s3test.NewStore(t) }},
 }
+
+func TestMain(m *testing.M) { s3test.Main(m) }
 
 // forEachStore runs the test against every backend.
 func forEachStore(t *testing.T, fn func(t *testing.T, st storage.Store)) {
