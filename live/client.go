@@ -90,8 +90,8 @@ func (c *client) run(since uint64, hasSince bool) {
 	c.lastSeq = lastSeq
 	c.started = true
 	c.kickLocked()
-	c.mu.Unlock()
 	c.pingTimer = time.AfterFunc(h.cfg.PingInterval, c.pingFire)
+	c.mu.Unlock()
 
 	conn.SetReadDeadline(time.Now().Add(h.cfg.PongTimeout))
 	conn.SetPongHandler(func(string) error {
@@ -156,10 +156,10 @@ func (c *client) cleanup() {
 	c.mu.Lock()
 	c.closed = true
 	c.queue = nil
-	c.mu.Unlock()
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
 	}
+	c.mu.Unlock()
 	c.conn.Close()
 	c.wg.Wait()
 }
@@ -199,8 +199,8 @@ func (c *client) pingFire() {
 	}
 	c.pingDue = true
 	c.kickLocked()
-	c.mu.Unlock()
 	c.pingTimer.Reset(c.hub.cfg.PingInterval)
+	c.mu.Unlock()
 }
 
 func (c *client) writeLoop() {
