@@ -127,6 +127,9 @@ func TestMatchTurns(t *testing.T) {
 	if r.missed != 3 || r.duplicates != 1 || r.unknown != 1 {
 		t.Fatalf("missed %d duplicates %d unknown %d", r.missed, r.duplicates, r.unknown)
 	}
+	if r.turnMax[0] != 10*ms || r.turnMax[1] != 40*ms {
+		t.Fatalf("per-turn slowest delivery %v, want [10ms 40ms]", r.turnMax)
+	}
 	want := []time.Duration{10 * ms, 40 * ms, 5 * ms}
 	if len(r.latencies) != len(want) {
 		t.Fatalf("latencies %v, want %v", r.latencies, want)

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ type config struct {
 	jsonStdout  bool
 	runID       string
 	quiet       bool
+	cpuProfile  string
 
 	// phonghop
 	meeting          string
@@ -92,6 +94,7 @@ func main() {
 	flag.IntVar(&c.loginConcurrency, "login-concurrency", 8, "phonghop: parallel logins and user creations")
 	flag.StringVar(&c.apiKey, "api-key", "", "centrifugo: HTTP API key")
 	flag.StringVar(&c.channel, "channel", "", "centrifugo: channel (default phonghop-load-<run>)")
+	cpuProfile := flag.String("cpuprofile", "", "write the tool's CPU profile of the page turns to this file")
 	flag.BoolVar(&table, "table", false, "print the JSON results given as arguments side by side and exit")
 	flag.Parse()
 
@@ -133,6 +136,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	c.cpuProfile = *cpuProfile
 	res, err := run(ctx, &c, t)
 	if err != nil {
 		log.Fatal(err)
@@ -203,7 +207,7 @@ type Result struct {
 	BadFrames     int     `json:"badFrames"`
 	Latency       Dist    `json:"latency"`
 	FirstTurn     Dist    `json:"firstTurnLatency"`
-	LastDelivery  float64 `json:"lastDeliveryMs"` // worst time for a turn to reach everyone
+	AllReached    Dist    `json:"allReached"` // per turn, until its slowest delivery
 	ServerPID     int     `json:"serverPid,omitempty"`
 	RSSBeforeKiB  int64   `json:"rssBeforeKiB,omitempty"`
 	RSSIdleKiB    int64   `json:"rssIdleKiB,omitempty"`
@@ -334,6 +338,14 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 		cpu0, _ = readCPU(c.serverPID)
 	}
 	toolCPU0 := selfCPU()
+	if c.cpuProfile != "" {
+		if f, err := os.Create(c.cpuProfile); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer f.Close()
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 
 	progress("turning %d pages every %s", c.turns, c.interval)
 	turns := make([]turn, 0, c.turns)
@@ -404,7 +416,7 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 		first := matchTurns(turns[:1], all)
 		res.FirstTurn = summarize(first.latencies)
 	}
-	res.LastDelivery = res.Latency.Max
+	res.AllReached = summarize(m.turnMax)
 	runtime.KeepAlive(socks)
 	return res, nil
 }
@@ -448,6 +460,7 @@ func printResult(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "deliveries        %d of %d; missed %d, duplicates %d, out of order %d, gaps %d, dropped sockets %d\n",
 		r.Delivered, r.Expected, r.Missed, r.Duplicates, r.OutOfOrder, r.Gaps, r.Dropped)
 	fmt.Fprintf(w, "latency           p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)
+	fmt.Fprintf(w, "all reached       per turn: median %.1f ms  max %.1f ms\n", r.AllReached.P50, r.AllReached.Max)
 	fmt.Fprintf(w, "first turn        p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.FirstTurn.P50, r.FirstTurn.P99, r.FirstTurn.Max)
 	if r.ServerPID != 0 {
 		fmt.Fprintf(w, "server RSS        %d KiB before, %d KiB idle with sockets, %d KiB after turns\n", r.RSSBeforeKiB, r.RSSIdleKiB, r.RSSAfterKiB)
@@ -501,6 +514,7 @@ func printTable(w io.Writer, files []string) error {
 	row("latency p90", func(r Result) string { return ms(r.Latency.P90) })
 	row("latency p99", func(r Result) string { return ms(r.Latency.P99) })
 	row("latency max", func(r Result) string { return ms(r.Latency.Max) })
+	row("all reached (median turn)", func(r Result) string { return ms(r.AllReached.P50) })
 	row("first turn p99", func(r Result) string { return ms(r.FirstTurn.P99) })
 	row("server RSS idle", func(r Result) string { return fmt.Sprintf("%.1f MiB", float64(r.RSSIdleKiB)/1024) })
 	row("RSS per socket", func(r Result) string { return fmt.Sprintf("%.1f KiB", r.RSSPerConnKiB) })

@@ -88,6 +88,9 @@ type matchResult struct {
 	missed     int // (socket, turn) pairs never received
 	duplicates int // a turn received twice on one socket
 	unknown    int // presentation events that match no turn of ours
+	// turnMax is, per turn, the latency of its slowest delivery: the time until
+	// every tablet showed that page.
+	turnMax []time.Duration
 }
 
 // matchTurns pairs every socket's received presentation events with the turns
@@ -99,6 +102,7 @@ func matchTurns(turns []turn, socks [][]rec) matchResult {
 		idx[t.seq] = i
 	}
 	var r matchResult
+	r.turnMax = make([]time.Duration, len(turns))
 	seen := make([]bool, len(turns))
 	r.latencies = make([]time.Duration, 0, len(turns)*len(socks))
 	for _, recs := range socks {
@@ -116,7 +120,9 @@ func matchTurns(turns []turn, socks [][]rec) matchResult {
 			}
 			seen[i] = true
 			got++
-			r.latencies = append(r.latencies, e.at-turns[i].sent)
+			l := e.at - turns[i].sent
+			r.latencies = append(r.latencies, l)
+			r.turnMax[i] = max(r.turnMax[i], l)
 		}
 		r.missed += len(turns) - got
 	}
