@@ -1,0 +1,45 @@
+// App-wide reactive state: language, signed-in user, hash route.
+
+import { translate, type Key } from './i18n';
+import type { Lang } from './format';
+import type { User } from './types';
+
+function initialLang(): Lang {
+  try {
+    const v = localStorage.getItem('phonghop.lang');
+    if (v === 'vi' || v === 'en') return v;
+  } catch {
+    /* storage blocked */
+  }
+  return 'vi';
+}
+
+export const app = $state<{ lang: Lang; me: User | null; route: string }>({
+  lang: initialLang(),
+  me: null,
+  route: location.hash.slice(1) || '/',
+});
+
+export function setLang(l: Lang) {
+  app.lang = l;
+  document.documentElement.lang = l;
+  try {
+    localStorage.setItem('phonghop.lang', l);
+  } catch {
+    /* ignore */
+  }
+}
+
+/** t reads app.lang, so templates that call it re-render on a language switch. */
+export function t(key: Key, params?: Record<string, string | number>): string {
+  return translate(app.lang, key, params);
+}
+
+export function navigate(path: string) {
+  if (location.hash.slice(1) !== path) location.hash = path;
+  app.route = path;
+}
+
+window.addEventListener('hashchange', () => {
+  app.route = location.hash.slice(1) || '/';
+});

@@ -1,0 +1,290 @@
+// The live room connection: a pure reducer over server frames (seq tracking,
+// duplicates, snapshots) and a small reconnecting WebSocket driver around it.
+// Both are free of the DOM and of Svelte so they can be unit-tested with fakes.
+
+import type { Attendance, LiveState, Poll, Presentation, Speakers, ApiErrorBody } from './types';
+
+/** A server frame: snapshot, presentation, attendance, speakers, poll or error
+ * (see CONTRACT.md); loosely typed because it comes off the wire. */
+export interface Frame {
+  type: string;
+  seq?: number;
+  state?: LiveState;
+  presentation?: Presentation | null;
+  attendance?: Attendance;
+  speakers?: Speakers;
+  poll?: Poll;
+  error?: ApiErrorBody;
+}
+
+export interface Model {
+  /** Highest seq applied; 0 before the first snapshot. */
+  seq: number;
+  /** null until the first snapshot (or REST state) arrives. */
+  state: LiveState | null;
+}
+
+export const emptyModel: Model = { seq: 0, state: null };
+
+export function emptyState(): LiveState {
+  return {
+    presentation: null,
+    attendance: { present: [], expected: 0, quorum: false },
+    speakers: { current: null, queue: [] },
+    polls: [],
+  };
+}
+
+export type ApplyResult =
+  | { kind: 'applied'; model: Model }
+  | { kind: 'ignored'; model: Model; reason: 'old' | 'unknown' | 'no-state' }
+  | { kind: 'error'; model: Model; error: ApiErrorBody };
+
+function normalizeState(s: Partial<LiveState> | null | undefined): LiveState {
+  const e = emptyState();
+  if (!s) return e;
+  return {
+    presentation: s.presentation ?? null,
+    attendance: s.attendance ?? e.attendance,
+    speakers: { current: s.speakers?.current ?? null, queue: s.speakers?.queue ?? [] },
+    polls: s.polls ?? [],
+  };
+}
+
+export function upsertPoll(polls: Poll[], p: Poll): Poll[] {
+  const i = polls.findIndex((x) => x.id === p.id);
+  if (i < 0) return [...polls, p];
+  const out = polls.slice();
+  out[i] = p;
+  return out;
+}
+
+/**
+ * apply folds one server frame into the model. Events at or below the seq
+ * already applied are duplicates (replay overlap after a reconnect) and are
+ * ignored. A snapshot is authoritative and replaces everything, even with a
+ * lower seq: it is only ever the first frame of a connection, and a lower seq
+ * means the server's history was reset, so our old seq must not hide new events.
+ */
+export function apply(model: Model, frame: Frame): ApplyResult {
+  if (frame.type === 'error') {
+    return {
+      kind: 'error',
+      model,
+      error: frame.error ?? { code: 'internal', message: 'unknown error' },
+    };
+  }
+  const seq = typeof frame.seq === 'number' ? frame.seq : NaN;
+  if (frame.type === 'snapshot') {
+    return { kind: 'applied', model: { seq: Number.isFinite(seq) ? seq : 0, state: normalizeState(frame.state) } };
+  }
+  if (!Number.isFinite(seq)) return { kind: 'ignored', model, reason: 'unknown' };
+  if (seq <= model.seq) return { kind: 'ignored', model, reason: 'old' };
+  if (!model.state) return { kind: 'ignored', model, reason: 'no-state' };
+  const s = model.state;
+  let next: LiveState;
+  switch (frame.type) {
+    case 'presentation':
+      next = { ...s, presentation: frame.presentation ?? null };
+      break;
+    case 'attendance':
+      if (!frame.attendance) return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };
+      next = { ...s, attendance: frame.attendance };
+      break;
+    case 'speakers': {
+      const sp = frame.speakers;
+      next = { ...s, speakers: { current: sp?.current ?? null, queue: sp?.queue ?? [] } };
+      break;
+    }
+    case 'poll':
+      if (!frame.poll) return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };
+      next = { ...s, polls: upsertPoll(s.polls, frame.poll) };
+      break;
+    default:
+      // An event type this client does not know still advances seq, so that
+      // since=N on reconnect does not ask for it again.
+      return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };
+  }
+  return { kind: 'applied', model: { seq, state: next } };
+}
+
+/** The delay before reconnect attempt n (0-based): exponential, capped, with
+ * "equal jitter" so a whole room of tablets does not reconnect in lockstep. */
+export function backoffDelay(attempt: number, random: () => number, base = 500, max = 15000): number {
+  const exp = Math.min(max, base * 2 ** Math.min(attempt, 20));
+  return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+export function liveURL(origin: string, meetingId: string, since: number): string {
+  const u = new URL(`/api/v1/meetings/${encodeURIComponent(meetingId)}/live`, origin);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  if (since > 0) u.searchParams.set('since', String(since));
+  return u.toString();
+}
+
+/** The subset of the browser WebSocket the driver uses. */
+export interface SocketLike {
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  readonly readyState: number;
+}
+
+export type Status = 'connecting' | 'online' | 'offline';
+
+export interface ConnectionOptions {
+  /** Builds the URL for a connection that has seen events up to since (0: none). */
+  url: (since: number) => string;
+  open: (url: string) => SocketLike;
+  onModel: (m: Model) => void;
+  onStatus?: (s: Status, info: { attempt: number; closeReason?: string }) => void;
+  onError?: (e: ApiErrorBody) => void;
+  random?: () => number;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (t: unknown) => void;
+  baseDelay?: number;
+  maxDelay?: number;
+}
+
+/**
+ * LiveConnection keeps one socket open, reconnecting with backoff and
+ * ?since=<last seq> so no change is missed. The model survives reconnects.
+ */
+export class LiveConnection {
+  model: Model = emptyModel;
+  status: Status = 'offline';
+  attempt = 0;
+  private sock: SocketLike | null = null;
+  private timer: unknown = null;
+  private stopped = true;
+  private o: Required<Omit<ConnectionOptions, 'onStatus' | 'onError'>> &
+    Pick<ConnectionOptions, 'onStatus' | 'onError'>;
+
+  constructor(opts: ConnectionOptions) {
+    this.o = {
+      random: Math.random,
+      setTimer: (fn, ms) => setTimeout(fn, ms),
+      clearTimer: (t) => clearTimeout(t as ReturnType<typeof setTimeout>),
+      baseDelay: 500,
+      maxDelay: 15000,
+      ...opts,
+    };
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.o.clearTimer(this.timer);
+    this.timer = null;
+    const s = this.sock;
+    this.sock = null;
+    if (s) {
+      s.onclose = s.onmessage = s.onerror = s.onopen = null;
+      try {
+        s.close(1000, 'bye');
+      } catch {
+        /* already closed */
+      }
+    }
+    this.setStatus('offline');
+  }
+
+  /** Reconnect now (for example when the browser reports it is back online). */
+  kick(): void {
+    if (this.stopped || this.sock) return;
+    if (this.timer !== null) this.o.clearTimer(this.timer);
+    this.timer = null;
+    this.connect();
+  }
+
+  /** Sends a client message; false when not connected (the caller may use REST). */
+  send(msg: object): boolean {
+    if (!this.sock || this.status !== 'online') return false;
+    try {
+      this.sock.send(JSON.stringify(msg));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Seeds the model from REST (GET /state) when newer than what we hold. */
+  seed(state: LiveState, seq: number): void {
+    if (seq > this.model.seq || !this.model.state) {
+      this.model = { seq, state: normalizeState(state) };
+      this.o.onModel(this.model);
+    }
+  }
+
+  private setStatus(s: Status, closeReason?: string) {
+    this.status = s;
+    this.o.onStatus?.(s, { attempt: this.attempt, closeReason });
+  }
+
+  private connect() {
+    this.timer = null;
+    if (this.stopped) return;
+    let sock: SocketLike;
+    try {
+      sock = this.o.open(this.o.url(this.model.seq));
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.sock = sock;
+    this.setStatus('connecting');
+    sock.onopen = () => {
+      if (this.sock === sock) this.setStatus('online');
+    };
+    sock.onmessage = (ev) => {
+      if (this.sock !== sock) return;
+      let frame: Frame;
+      try {
+        frame = JSON.parse(String(ev.data)) as Frame;
+      } catch {
+        return;
+      }
+      // A frame received means the server accepted us: reset the backoff only
+      // now, not on open, so a server that accepts and drops at once is not hammered.
+      this.attempt = 0;
+      const r = apply(this.model, frame);
+      if (r.kind === 'error') {
+        this.o.onError?.(r.error);
+        return;
+      }
+      if (r.model !== this.model) {
+        this.model = r.model;
+        if (r.kind === 'applied') this.o.onModel(this.model);
+      }
+    };
+    sock.onerror = () => {
+      /* onclose follows */
+    };
+    sock.onclose = (ev) => {
+      if (this.sock !== sock) return;
+      this.sock = null;
+      this.scheduleReconnect(ev?.reason);
+    };
+  }
+
+  private scheduleReconnect(reason?: string) {
+    if (this.stopped) return;
+    this.setStatus('offline', reason);
+    // "slow" means the server dropped us to protect the room; we are healthy,
+    // so come back quickly (still jittered) and resume with since.
+    const delay =
+      reason === 'slow'
+        ? Math.round(this.o.random() * this.o.baseDelay)
+        : backoffDelay(this.attempt, this.o.random, this.o.baseDelay, this.o.maxDelay);
+    this.attempt++;
+    this.timer = this.o.setTimer(() => this.connect(), delay);
+  }
+}

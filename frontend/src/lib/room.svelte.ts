@@ -1,0 +1,246 @@
+// The state of one meeting room screen: the meeting, the live model, and the
+// actions every panel shares (send over the socket, REST when offline).
+
+import { LiveConnection, emptyModel, liveURL, upsertPoll, type Model, type Status, type SocketLike } from './live';
+import { api, documentURL, enc, get, post, put, ApiError } from './api';
+import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo } from './types';
+import { app } from './app.svelte';
+
+const stateRank: Record<string, number> = { draft: 0, open: 1, closed: 2 };
+
+/** newer picks the later of two versions of one poll (REST and live race). */
+function newer(a: Poll, b: Poll): Poll {
+  const ra = stateRank[a.state] ?? 0,
+    rb = stateRank[b.state] ?? 0;
+  if (ra !== rb) return ra > rb ? a : b;
+  if (a.state === 'closed') return a.results ? a : b;
+  return (a.cast ?? 0) >= (b.cast ?? 0) ? a : b;
+}
+
+export class RoomCtx {
+  mid: string;
+  meeting = $state.raw<Meeting | null>(null);
+  loadError = $state('');
+  model = $state.raw<Model>(emptyModel);
+  status = $state<Status>('offline');
+  attempt = $state(0);
+  /** Last error answered by the server to one of our socket messages. */
+  lastError = $state('');
+  restPolls = $state.raw<Poll[]>([]);
+  /** A poll that just closed, to show its result on every screen. */
+  justClosed = $state.raw<Poll | null>(null);
+  /** The presenter's own page turns, shown before the server echoes them. */
+  optimistic = $state.raw<Presentation | null>(null);
+  /** This tablet's ballots: receipt always, option only for open (non-secret) polls. */
+  ballots = $state<Record<string, { option: number | null; receipt: string }>>({});
+  /** Poll whose ballot dialog the delegate closed for now. */
+  dismissedVote = $state<string | null>(null);
+  private conn: LiveConnection;
+  private optimisticTimer: ReturnType<typeof setTimeout> | null = null;
+  private onOnline = () => this.conn.kick();
+
+  constructor(mid: string) {
+    this.mid = mid;
+    this.conn = new LiveConnection({
+      url: (since) => liveURL(location.origin, mid, since),
+      open: (u) => new WebSocket(u) as unknown as SocketLike,
+      onModel: (m) => this.setModel(m),
+      onStatus: (s, info) => {
+        this.status = s;
+        this.attempt = info.attempt;
+        // Repeated failures may mean the session ended: /me answers 401 then,
+        // and the api module sends the user to sign-in.
+        if (s === 'offline' && info.attempt >= 2) get('/me').catch(() => {});
+      },
+      onError: (e) => {
+        this.lastError = e.message || e.code;
+        this.optimistic = null;
+      },
+    });
+  }
+
+  get state(): LiveState | null {
+    return this.model.state;
+  }
+
+  get role(): Role | null {
+    const me = app.me;
+    if (!me || !this.meeting) return null;
+    return this.meeting.participants.find((p) => p.userId === me.id)?.role ?? null;
+  }
+
+  get isChair() {
+    return this.role === 'chair';
+  }
+  get isSecretary() {
+    return this.role === 'secretary';
+  }
+  get isDelegate() {
+    return this.role === 'delegate';
+  }
+
+  /** The chair, or the presenter of the item being presented, turns pages. */
+  get canPresent(): boolean {
+    if (this.isChair) return true;
+    const pres = this.state?.presentation;
+    if (!pres || !this.meeting || !app.me) return false;
+    const item = this.meeting.agenda.find((i) => i.id === pres.agendaItemId);
+    return !!item && item.presenter === app.me.id;
+  }
+
+  /** Where the presenter is (with our own unconfirmed turns applied). */
+  get presentation(): Presentation | null {
+    return this.optimistic ?? this.state?.presentation ?? null;
+  }
+
+  get polls(): Poll[] {
+    let out = this.restPolls;
+    for (const p of this.state?.polls ?? []) {
+      const old = out.find((x) => x.id === p.id);
+      out = upsertPoll(out, old ? newer(old, p) : p);
+    }
+    return out;
+  }
+
+  userName(id: string | null | undefined): string {
+    if (!id) return '';
+    return this.meeting?.participants.find((p) => p.userId === id)?.displayName ?? id;
+  }
+
+  doc(did: string | undefined | null): DocumentInfo | undefined {
+    return this.meeting?.documents.find((d) => d.id === did);
+  }
+
+  /** The document URL carries a digest prefix so a cached copy can never be stale. */
+  docUrl(did: string | undefined | null): string | null {
+    const d = this.doc(did);
+    if (!d) return null;
+    return documentURL(this.mid, d.id) + (d.sha256 ? `?v=${d.sha256.slice(0, 16)}` : '');
+  }
+
+  async start() {
+    window.addEventListener('online', this.onOnline);
+    this.loadBallots();
+    try {
+      this.meeting = await get<Meeting>(`/meetings/${enc(this.mid)}`);
+    } catch (e) {
+      this.loadError = e instanceof ApiError && e.status === 404 ? 'notFound' : (e as Error).message;
+      return;
+    }
+    this.conn.start();
+    get<LiveState & { seq: number }>(`/meetings/${enc(this.mid)}/state`)
+      .then((s) => this.conn.seed(s, s.seq ?? 0))
+      .catch(() => {});
+    this.refreshPolls();
+    this.prefetchDocuments();
+  }
+
+  stop() {
+    window.removeEventListener('online', this.onOnline);
+    this.conn.stop();
+  }
+
+  async refreshPolls() {
+    try {
+      this.restPolls = (await get<Poll[]>(`/meetings/${enc(this.mid)}/polls`)) ?? [];
+    } catch {
+      /* the live state still lists open and closed polls */
+    }
+  }
+
+  async reloadMeeting() {
+    this.meeting = await get<Meeting>(`/meetings/${enc(this.mid)}`);
+    this.prefetchDocuments();
+  }
+
+  private prefetchDocuments() {
+    const m = this.meeting;
+    if (!m || !('serviceWorker' in navigator)) return;
+    const cur = this.state?.presentation?.documentId;
+    const ids = [...m.documents.map((d) => d.id)].sort((a, b) => (a === cur ? -1 : b === cur ? 1 : 0));
+    const urls = ids.map((id) => this.docUrl(id)).filter((u): u is string => !!u);
+    navigator.serviceWorker.ready
+      .then((reg) => reg.active?.postMessage({ type: 'prefetch', urls }))
+      .catch(() => {});
+  }
+
+  private setModel(m: Model) {
+    const prev = this.model.state?.polls ?? [];
+    this.model = m;
+    for (const p of m.state?.polls ?? []) {
+      const before = prev.find((x) => x.id === p.id);
+      if (p.state === 'closed' && before && before.state !== 'closed') this.justClosed = p;
+    }
+    const o = this.optimistic,
+      pres = m.state?.presentation;
+    if (o && pres && o.documentId === pres.documentId && o.page === pres.page && o.agendaItemId === pres.agendaItemId) {
+      this.optimistic = null;
+    }
+  }
+
+  /** Sends over the socket, or runs the REST equivalent when offline. */
+  async act(msg: object, rest: () => Promise<unknown>) {
+    this.lastError = '';
+    if (this.conn.send(msg)) return;
+    try {
+      await rest();
+    } catch (e) {
+      this.lastError = (e as Error).message;
+    }
+  }
+
+  present(p: Presentation) {
+    this.optimistic = p;
+    if (this.optimisticTimer) clearTimeout(this.optimisticTimer);
+    // If the server never confirms (refused, lost), fall back to its truth.
+    this.optimisticTimer = setTimeout(() => (this.optimistic = null), 4000);
+    void this.act({ type: 'present', ...p }, () => put(`/meetings/${enc(this.mid)}/presentation`, p));
+  }
+
+  speakers(action: 'request' | 'withdraw' | 'next' | 'floor', userId?: string) {
+    const msg =
+      action === 'request'
+        ? { type: 'requestToSpeak' }
+        : action === 'withdraw'
+          ? { type: 'withdraw' }
+          : action === 'next'
+            ? { type: 'nextSpeaker' }
+            : { type: 'giveFloor', userId };
+    void this.act(msg, () => post(`/meetings/${enc(this.mid)}/speakers`, { action, userId }));
+  }
+
+  async checkIn(on: boolean) {
+    this.lastError = '';
+    try {
+      await api(on ? 'POST' : 'DELETE', `/meetings/${enc(this.mid)}/attendance`);
+    } catch (e) {
+      this.lastError = (e as Error).message;
+    }
+  }
+
+  private ballotsKey() {
+    return `phonghop.ballots.${app.me?.id ?? ''}.${this.mid}`;
+  }
+
+  loadBallots() {
+    try {
+      this.ballots = JSON.parse(localStorage.getItem(this.ballotsKey()) ?? '{}') ?? {};
+    } catch {
+      this.ballots = {};
+    }
+  }
+
+  recordBallot(p: Poll, option: number | null, receipt: string) {
+    // A secret choice is not kept on the tablet: only the receipt, to check it was counted.
+    this.ballots[p.id] = { option: p.secret ? null : option, receipt };
+    try {
+      localStorage.setItem(this.ballotsKey(), JSON.stringify(this.ballots));
+    } catch {
+      /* storage full or blocked: the receipt is still on screen */
+    }
+  }
+
+  rememberPoll(p: Poll) {
+    this.restPolls = upsertPoll(this.restPolls, p);
+  }
+}

@@ -1,0 +1,127 @@
+// Shapes of the API (CONTRACT.md plus the server's documented extensions).
+
+export type Role = 'chair' | 'secretary' | 'delegate' | 'observer';
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  admin: boolean;
+}
+
+export interface Participant {
+  userId: string;
+  displayName: string;
+  role: Role;
+  title?: string;
+}
+
+export interface AgendaItem {
+  id: string;
+  title: string;
+  presenter: string;
+  durationMinutes: number;
+  documentIds: string[];
+}
+
+export interface DocumentInfo {
+  id: string;
+  name: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+  pages: number;
+}
+
+export interface Meeting {
+  id: string;
+  title: string;
+  startsAt: string;
+  location: string;
+  language: 'vi' | 'en' | string;
+  participants: Participant[];
+  agenda: AgendaItem[];
+  documents: DocumentInfo[];
+}
+
+export interface Presentation {
+  agendaItemId: string;
+  documentId: string;
+  page: number;
+}
+
+export interface Attendance {
+  present: string[];
+  expected: number;
+  quorum: boolean;
+}
+
+export interface Speakers {
+  current: string | null;
+  queue: string[];
+}
+
+export interface PollResults {
+  counts: number[];
+  cast: number;
+  eligible: number;
+  passed: boolean;
+  ballots?: { userId: string; option: number }[];
+  receipts?: string[];
+}
+
+export type PollState = 'draft' | 'open' | 'closed';
+
+export interface Poll {
+  id: string;
+  agendaItemId: string;
+  title: string;
+  options: string[];
+  secret: boolean;
+  majority: 'simple' | 'absolute' | 'two_thirds' | string;
+  state: PollState;
+  cast: number;
+  eligible: number;
+  results?: PollResults | null;
+  quorumOverride?: boolean;
+}
+
+export interface LiveState {
+  presentation: Presentation | null;
+  attendance: Attendance;
+  speakers: Speakers;
+  polls: Poll[];
+}
+
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+}
+
+export interface MinutesItem {
+  agendaItemId: string;
+  title: string;
+  presenter?: string;
+  startedAt?: string | null;
+  speakers?: unknown;
+  polls?: unknown;
+  notes: string;
+  conclusion: string;
+  [k: string]: unknown;
+}
+
+export interface Minutes {
+  revision: number | string;
+  summary: string;
+  attendance?: unknown;
+  items: MinutesItem[];
+  [k: string]: unknown;
+}
+
+export interface MinutesVersion {
+  version: number;
+  sha256: string;
+  size: number;
+  renderedBy: string;
+  renderedAt: string;
+}

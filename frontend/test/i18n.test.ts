@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { messages, placeholders, translate } from '../src/lib/i18n';
+
+describe('i18n', () => {
+  it('every Vietnamese key exists in English, and no extra keys', () => {
+    const vi = Object.keys(messages.vi).sort();
+    const en = Object.keys(messages.en).sort();
+    expect(en).toEqual(vi);
+  });
+
+  it('no empty strings and the same placeholders in both languages', () => {
+    for (const k of Object.keys(messages.vi) as (keyof typeof messages.vi)[]) {
+      expect(messages.vi[k].trim(), k).not.toBe('');
+      expect(messages.en[k].trim(), k).not.toBe('');
+      expect(placeholders(messages.en[k]), k).toEqual(placeholders(messages.vi[k]));
+    }
+  });
+
+  it('fills placeholders and keeps unknown ones', () => {
+    expect(translate('vi', 'pageOf', { page: 3, pages: 12 })).toBe('Trang 3/12');
+    expect(translate('en', 'pageOf', { page: 3, pages: 12 })).toBe('Page 3/12');
+    expect(translate('en', 'pageOf', { page: 3 })).toBe('Page 3/{pages}');
+  });
+
+  it('Vietnamese is NFC (precomposed), so it renders and compares reliably', () => {
+    for (const s of Object.values(messages.vi)) expect(s).toBe(s.normalize('NFC'));
+  });
+});

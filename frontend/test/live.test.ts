@@ -1,0 +1,285 @@
+import { describe, expect, it } from 'vitest';
+import {
+  apply,
+  backoffDelay,
+  emptyModel,
+  liveURL,
+  LiveConnection,
+  type Frame,
+  type Model,
+  type SocketLike,
+} from '../src/lib/live';
+import type { LiveState, Poll } from '../src/lib/types';
+
+const state = (over: Partial<LiveState> = {}): LiveState => ({
+  presentation: { agendaItemId: 'a1', documentId: 'd1', page: 1 },
+  attendance: { present: [], expected: 12, quorum: false },
+  speakers: { current: null, queue: [] },
+  polls: [],
+  ...over,
+});
+
+const poll = (over: Partial<Poll> = {}): Poll => ({
+  id: 'p1',
+  agendaItemId: 'a1',
+  title: 'Khen thưởng 05 tập thể',
+  options: ['Đồng ý', 'Không đồng ý', 'Không ý kiến'],
+  secret: false,
+  majority: 'simple',
+  state: 'open',
+  cast: 0,
+  eligible: 12,
+  ...over,
+});
+
+function applied(m: Model, f: Frame): Model {
+  const r = apply(m, f);
+  expect(r.kind).toBe('applied');
+  return r.model;
+}
+
+describe('apply', () => {
+  it('takes the snapshot, then events in order', () => {
+    let m = applied(emptyModel, { type: 'snapshot', seq: 10, state: state() });
+    expect(m.seq).toBe(10);
+    m = applied(m, { type: 'presentation', seq: 11, presentation: { agendaItemId: 'a1', documentId: 'd1', page: 3 } });
+    expect(m.state!.presentation!.page).toBe(3);
+    m = applied(m, { type: 'attendance', seq: 12, attendance: { present: ['u1'], expected: 12, quorum: false } });
+    expect(m.state!.attendance.present).toEqual(['u1']);
+    m = applied(m, { type: 'speakers', seq: 13, speakers: { current: 'u1', queue: ['u2'] } });
+    expect(m.state!.speakers).toEqual({ current: 'u1', queue: ['u2'] });
+    expect(m.seq).toBe(13);
+  });
+
+  it('ignores duplicates and old events without touching state', () => {
+    let m = applied(emptyModel, { type: 'snapshot', seq: 5, state: state() });
+    m = applied(m, { type: 'presentation', seq: 6, presentation: { agendaItemId: 'a1', documentId: 'd1', page: 2 } });
+    for (const seq of [6, 5, 1]) {
+      const r = apply(m, { type: 'presentation', seq, presentation: { agendaItemId: 'a1', documentId: 'd1', page: 9 } });
+      expect(r.kind).toBe('ignored');
+      expect(r.model).toBe(m);
+    }
+    expect(m.state!.presentation!.page).toBe(2);
+  });
+
+  it('ignores events before any state', () => {
+    const r = apply(emptyModel, { type: 'presentation', seq: 3, presentation: null });
+    expect(r.kind).toBe('ignored');
+    expect(r.model.seq).toBe(0);
+  });
+
+  it('upserts polls by id: open, turnout, close with results', () => {
+    let m = applied(emptyModel, { type: 'snapshot', seq: 1, state: state({ polls: [poll({ id: 'p0', state: 'closed' })] }) });
+    m = applied(m, { type: 'poll', seq: 2, poll: poll() });
+    m = applied(m, { type: 'poll', seq: 3, poll: poll({ cast: 4 }) });
+    m = applied(
+      m,
+      { type: 'poll', seq: 4, poll: poll({ state: 'closed', cast: 5, results: { counts: [4, 1, 0], cast: 5, eligible: 12, passed: false } }) },
+    );
+    expect(m.state!.polls.map((p) => p.id)).toEqual(['p0', 'p1']);
+    expect(m.state!.polls[1].state).toBe('closed');
+    expect(m.state!.polls[1].results!.counts).toEqual([4, 1, 0]);
+  });
+
+  it('a snapshot replaces everything, even with a lower seq (server history reset)', () => {
+    let m = applied(emptyModel, { type: 'snapshot', seq: 50, state: state({ polls: [poll()] }) });
+    m = applied(m, { type: 'snapshot', seq: 3, state: state({ presentation: null }) });
+    expect(m.seq).toBe(3);
+    expect(m.state!.polls).toEqual([]);
+    expect(m.state!.presentation).toBeNull();
+    // and events after the new snapshot apply again
+    m = applied(m, { type: 'presentation', seq: 4, presentation: { agendaItemId: 'a2', documentId: 'd2', page: 1 } });
+    expect(m.state!.presentation!.documentId).toBe('d2');
+  });
+
+  it('fills missing parts of a snapshot state', () => {
+    const m = applied(emptyModel, { type: 'snapshot', seq: 1, state: { presentation: null } as unknown as LiveState });
+    expect(m.state!.speakers).toEqual({ current: null, queue: [] });
+    expect(m.state!.polls).toEqual([]);
+  });
+
+  it('reports error frames without changing the model', () => {
+    const m = applied(emptyModel, { type: 'snapshot', seq: 1, state: state() });
+    const r = apply(m, { type: 'error', error: { code: 'forbidden', message: 'only the chair' } });
+    expect(r.kind).toBe('error');
+    expect(r.model).toBe(m);
+    if (r.kind === 'error') expect(r.error.code).toBe('forbidden');
+  });
+
+  it('advances seq over unknown event types so they are not replayed', () => {
+    const m = applied(emptyModel, { type: 'snapshot', seq: 1, state: state() });
+    const r = apply(m, { type: 'somethingNew', seq: 2 });
+    expect(r.kind).toBe('ignored');
+    expect(r.model.seq).toBe(2);
+    expect(r.model.state).toBe(m.state);
+  });
+});
+
+describe('backoffDelay', () => {
+  it('grows exponentially within [exp/2, exp] and caps', () => {
+    expect(backoffDelay(0, () => 0, 500, 15000)).toBe(250);
+    expect(backoffDelay(0, () => 1, 500, 15000)).toBe(500);
+    expect(backoffDelay(3, () => 1, 500, 15000)).toBe(4000);
+    expect(backoffDelay(3, () => 0, 500, 15000)).toBe(2000);
+    expect(backoffDelay(10, () => 1, 500, 15000)).toBe(15000);
+    expect(backoffDelay(1000, () => 0.5, 500, 15000)).toBe(11250);
+  });
+});
+
+describe('liveURL', () => {
+  it('uses ws/wss and since only when known', () => {
+    expect(liveURL('http://h:8080', 'm 1', 0)).toBe('ws://h:8080/api/v1/meetings/m%201/live');
+    expect(liveURL('https://h', 'm1', 42)).toBe('wss://h/api/v1/meetings/m1/live?since=42');
+  });
+});
+
+class FakeSocket implements SocketLike {
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  readyState = 0;
+  sent: string[] = [];
+  closed = false;
+  constructor(public url: string) {}
+  send(d: string) {
+    this.sent.push(d);
+  }
+  close() {
+    this.closed = true;
+  }
+  // server side helpers
+  accept() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  frame(f: object) {
+    this.onmessage?.({ data: JSON.stringify(f) });
+  }
+  drop(reason = '', code = 1006) {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+}
+
+function harness(random = () => 0.5) {
+  const sockets: FakeSocket[] = [];
+  const timers: { fn: () => void; ms: number; id: number; cleared: boolean }[] = [];
+  const models: Model[] = [];
+  const statuses: string[] = [];
+  const errors: string[] = [];
+  let id = 0;
+  const conn = new LiveConnection({
+    url: (since) => liveURL('http://x', 'm1', since),
+    open: (u) => {
+      const s = new FakeSocket(u);
+      sockets.push(s);
+      return s;
+    },
+    onModel: (m) => models.push(m),
+    onStatus: (s) => statuses.push(s),
+    onError: (e) => errors.push(e.code),
+    random,
+    setTimer: (fn, ms) => {
+      const t = { fn, ms, id: ++id, cleared: false };
+      timers.push(t);
+      return t;
+    },
+    clearTimer: (t) => {
+      (t as { cleared: boolean }).cleared = true;
+    },
+  });
+  const fire = () => {
+    const t = timers.filter((x) => !x.cleared).pop()!;
+    t.cleared = true;
+    t.fn();
+    return t.ms;
+  };
+  return { conn, sockets, timers, models, statuses, errors, fire };
+}
+
+describe('LiveConnection', () => {
+  it('reconnects with since=<last seq> and ignores the replay overlap', () => {
+    const h = harness();
+    h.conn.start();
+    expect(h.sockets[0].url).toBe('ws://x/api/v1/meetings/m1/live');
+    h.sockets[0].accept();
+    h.sockets[0].frame({ type: 'snapshot', seq: 7, state: state() });
+    h.sockets[0].frame({ type: 'presentation', seq: 8, presentation: { agendaItemId: 'a1', documentId: 'd1', page: 2 } });
+    expect(h.conn.status).toBe('online');
+    h.sockets[0].drop();
+    expect(h.conn.status).toBe('offline');
+    h.fire();
+    expect(h.sockets[1].url).toBe('ws://x/api/v1/meetings/m1/live?since=8');
+    h.sockets[1].accept();
+    // The server replays from 8 (overlap), then new events.
+    h.sockets[1].frame({ type: 'presentation', seq: 8, presentation: { agendaItemId: 'a1', documentId: 'd1', page: 99 } });
+    h.sockets[1].frame({ type: 'presentation', seq: 9, presentation: { agendaItemId: 'a1', documentId: 'd1', page: 3 } });
+    expect(h.conn.model.seq).toBe(9);
+    expect(h.conn.model.state!.presentation!.page).toBe(3);
+    expect(h.models.map((m) => m.seq)).toEqual([7, 8, 9]);
+  });
+
+  it('backs off exponentially while failing, and resets after a frame', () => {
+    const h = harness(() => 1);
+    h.conn.start();
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      h.sockets[i].drop();
+      delays.push(h.fire());
+    }
+    expect(delays).toEqual([500, 1000, 2000, 4000, 8000]);
+    h.sockets[5].accept();
+    h.sockets[5].frame({ type: 'snapshot', seq: 1, state: state() });
+    h.sockets[5].drop();
+    expect(h.fire()).toBe(500);
+  });
+
+  it('comes back quickly after a "slow" close', () => {
+    const h = harness(() => 1);
+    h.conn.start();
+    for (let i = 0; i < 4; i++) {
+      h.sockets[i].drop();
+      h.fire();
+    }
+    h.sockets[4].drop('slow', 1008);
+    expect(h.fire()).toBeLessThanOrEqual(500);
+  });
+
+  it('sends only when online, reports error frames, and stops for good', () => {
+    const h = harness();
+    h.conn.start();
+    expect(h.conn.send({ type: 'requestToSpeak' })).toBe(false);
+    h.sockets[0].accept();
+    expect(h.conn.send({ type: 'requestToSpeak' })).toBe(true);
+    expect(JSON.parse(h.sockets[0].sent[0])).toEqual({ type: 'requestToSpeak' });
+    h.sockets[0].frame({ type: 'error', error: { code: 'forbidden', message: 'x' } });
+    expect(h.errors).toEqual(['forbidden']);
+    h.conn.stop();
+    expect(h.sockets[0].closed).toBe(true);
+    expect(h.timers.filter((t) => !t.cleared)).toHaveLength(0);
+    expect(h.sockets).toHaveLength(1);
+  });
+
+  it('kick reconnects at once while waiting out a backoff', () => {
+    const h = harness();
+    h.conn.start();
+    h.sockets[0].drop();
+    expect(h.sockets).toHaveLength(1);
+    h.conn.kick();
+    expect(h.sockets).toHaveLength(2);
+    expect(h.timers.every((t) => t.cleared)).toBe(true);
+  });
+
+  it('seed from REST only when newer than what the socket gave', () => {
+    const h = harness();
+    h.conn.start();
+    h.sockets[0].accept();
+    h.sockets[0].frame({ type: 'snapshot', seq: 20, state: state() });
+    h.conn.seed(state({ presentation: null }), 15);
+    expect(h.conn.model.seq).toBe(20);
+    expect(h.conn.model.state!.presentation).not.toBeNull();
+    h.conn.seed(state({ presentation: null }), 21);
+    expect(h.conn.model.seq).toBe(21);
+  });
+});
