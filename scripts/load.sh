@@ -10,7 +10,13 @@
 # Each server is started fresh with a temporary config/data directory and stopped
 # at the end. Results (JSON) are kept in $LOAD_OUT (default a temp directory).
 # Environment: PHONGHOP_LOAD_PORT (18080), CENTRIFUGO_LOAD_PORT (18000),
-# PHONGHOP_TOOLS_BIN ($HOME/.cache/phonghop/bin).
+# PHONGHOP_TOOLS_BIN ($HOME/.cache/phonghop/bin), PHONGHOP_BIN (a phonghop binary
+# to use instead of building ./cmd/phonghop).
+#
+# phonghop's accounts are written into its fresh data directory before it starts,
+# with bcrypt's minimum cost (see -seed-data-dir): at the default cost, creating
+# and logging in 10,000 delegates takes most of an hour here, and login is not
+# what is measured.
 set -euo pipefail
 
 usage() { echo "usage: $0 phonghop|centrifugo|compare [N] [phonghop-load flags...]" >&2; exit 2; }
@@ -88,13 +94,18 @@ JSON
 }
 
 run_phonghop() {
-  echo "load: building phonghop" >&2
-  (cd "$root" && go build -o "$work/phonghop" ./cmd/phonghop)
+  local bin=${PHONGHOP_BIN:-}
+  if [ -z "$bin" ]; then
+    echo "load: building phonghop" >&2
+    (cd "$root" && go build -o "$work/phonghop" ./cmd/phonghop)
+    bin=$work/phonghop
+  fi
   port_free "$ph_port" || { echo "load: port $ph_port is taken (set PHONGHOP_LOAD_PORT)" >&2; exit 1; }
   local pass; pass=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  mkdir -p "$work/data"
+  rm -rf "$work/data"; mkdir -p "$work/data"
+  "$work/phonghop-load" -seed-data-dir "$work/data" -admin-password "$pass" -delegates "$n"
   PHONGHOP_ADDR="127.0.0.1:$ph_port" PHONGHOP_DATA_DIR="$work/data" PHONGHOP_ADMIN_PASSWORD="$pass" \
-    "$work/phonghop" serve >"$work/phonghop.log" 2>&1 &
+    PHONGHOP_LOG_LEVEL=warn "$bin" serve >"$work/phonghop.log" 2>&1 &
   local pid=$!; pids+=("$pid")
   wait_up "http://127.0.0.1:$ph_port/healthz" "$pid" "$work/phonghop.log"
   echo "load: phonghop pid $pid on 127.0.0.1:$ph_port, data in $work/data" >&2

@@ -95,6 +95,7 @@ func main() {
 	flag.StringVar(&c.apiKey, "api-key", "", "centrifugo: HTTP API key")
 	flag.StringVar(&c.channel, "channel", "", "centrifugo: channel (default phonghop-load-<run>)")
 	cpuProfile := flag.String("cpuprofile", "", "write the tool's CPU profile of the page turns to this file")
+	seedDir := flag.String("seed-data-dir", "", "phonghop: write the accounts into this embedded store directory (server stopped) and exit")
 	flag.BoolVar(&table, "table", false, "print the JSON results given as arguments side by side and exit")
 	flag.Parse()
 
@@ -106,6 +107,19 @@ func main() {
 	}
 	if c.runID == "" {
 		c.runID = strconv.FormatInt(time.Now().Unix(), 36)
+	}
+	if *seedDir != "" {
+		if c.adminPassword == "" {
+			log.Fatal("-seed-data-dir needs -admin-password")
+		}
+		u, p, ok := strings.Cut(c.chair, ":")
+		if !ok {
+			log.Fatal("-chair must be user:password")
+		}
+		if err := seedAccounts(context.Background(), *seedDir, &c, u, p); err != nil {
+			log.Fatal(err)
+		}
+		return
 	}
 	var t target
 	switch c.target {

@@ -219,59 +219,47 @@ func (t *phonghop) create(ctx context.Context, chairUser, chairPass string) erro
 		Username string `json:"username"`
 	}
 	n := t.c.delegates
+	// Accounts from an earlier run or seeded into the store are looked up first:
+	// creating them again would cost a password hash each before the conflict.
+	var list []user
+	if err := t.call(ctx, http.MethodGet, "/api/v1/users", admin, nil, &list); err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	byName := make(map[string]string, len(list))
+	for _, u := range list {
+		byName[u.Username] = u.ID
+	}
 	ids := make([]string, n+1) // [n] is the chair
-	var taken sync.Map
-	mk := func(i int) error {
-		name, pass, display := t.delegateName(i), t.c.password, fmt.Sprintf("Đại biểu %05d", i+1)
-		if i == n {
-			name, pass, display = chairUser, chairPass, "Chủ tọa"
+	var todo []int
+	for i := range ids {
+		name := chairUser
+		if i < n {
+			name = t.delegateName(i)
+		}
+		if ids[i] = byName[name]; ids[i] == "" {
+			todo = append(todo, i)
+		}
+	}
+	t0 := time.Now()
+	err = parallel(ctx, len(todo), t.c.loginConcurrency, func(j int) error {
+		i := todo[j]
+		name, pass, display := chairUser, chairPass, "Chủ tọa"
+		if i < n {
+			name, pass, display = t.delegateName(i), t.c.password, fmt.Sprintf("Đại biểu %05d", i+1)
 		}
 		var u user
 		err := t.call(ctx, http.MethodPost, "/api/v1/users", admin,
 			map[string]string{"username": name, "password": pass, "displayName": display}, &u)
-		if statusOf(err) == http.StatusConflict {
-			taken.Store(name, i)
-			return nil
-		}
 		if err != nil {
 			return fmt.Errorf("create user %s: %w", name, err)
 		}
 		ids[i] = u.ID
 		return nil
-	}
-	t0 := time.Now()
-	if err := parallel(ctx, n+1, t.c.loginConcurrency, mk); err != nil {
+	})
+	if err != nil {
 		return err
 	}
-	missing := 0
-	taken.Range(func(any, any) bool { missing++; return true })
-	if missing > 0 {
-		// Accounts from an earlier run: find their ids in the admin's list.
-		var raw json.RawMessage
-		if err := t.call(ctx, http.MethodGet, "/api/v1/users", admin, nil, &raw); err != nil {
-			return fmt.Errorf("list users: %w", err)
-		}
-		var list []user
-		if json.Unmarshal(raw, &list) != nil {
-			var wrapped map[string]json.RawMessage
-			_ = json.Unmarshal(raw, &wrapped)
-			for _, v := range wrapped {
-				if json.Unmarshal(v, &list) == nil {
-					break
-				}
-			}
-		}
-		for _, u := range list {
-			if i, ok := taken.Load(u.Username); ok {
-				ids[i.(int)] = u.ID
-			}
-		}
-		for i, id := range ids {
-			if id == "" {
-				return fmt.Errorf("user %d exists but is not in GET /api/v1/users", i)
-			}
-		}
-	}
+	missing := n + 1 - len(todo)
 	if !t.c.quiet {
 		log.Printf("%d accounts ready in %.1fs (%d existed)", n+1, time.Since(t0).Seconds(), missing)
 	}
@@ -308,7 +296,7 @@ func (t *phonghop) create(ctx context.Context, chairUser, chairPass string) erro
 		return fmt.Errorf("upload document: %w", err)
 	}
 	err = t.call(ctx, http.MethodPost, "/api/v1/meetings/"+t.meeting+"/agenda", admin, map[string]any{
-		"title": "Báo cáo tải", "presenter": "Chủ tọa", "durationMinutes": 10, "documentIds": []string{doc.ID},
+		"title": "Báo cáo tải", "presenter": ids[n], "durationMinutes": 10, "documentIds": []string{doc.ID},
 	}, nil)
 	if err != nil {
 		return fmt.Errorf("add agenda item: %w", err)
