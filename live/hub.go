@@ -53,6 +53,13 @@ type Config struct {
 	// connection with 4029.
 	MessagesPerSecond float64
 	Burst             int
+
+	// ReturnAfterUpgrade makes ServeWS return as soon as the WebSocket is up; the
+	// client then runs on a goroutine of its own (Shutdown still waits for it).
+	// net/http keeps its per-request buffers (about 10 KiB) and the handler's
+	// deep stack for as long as a handler runs, so this roughly halves the memory
+	// of an idle socket. false: ServeWS returns after the connection is closed.
+	ReturnAfterUpgrade bool
 }
 
 // Close codes the hub sends besides the standard ones (1000, 1001 on shutdown,
@@ -139,11 +146,16 @@ func NewHub(cfg Config) *Hub {
 		h.rooms[i].rooms = make(map[string]*room)
 		h.sessions[i].sessions = make(map[string]map[*client]struct{})
 	}
+	readBuf := 1024
+	if !cfg.ReturnAfterUpgrade {
+		// The handler keeps net/http's 4 KiB reader alive anyway: reuse it.
+		readBuf = 0
+	}
 	h.up = websocket.Upgrader{
 		// Small buffers: client messages are small, and the write buffer is
 		// borrowed from the pool only while a frame is being written, so an idle
 		// connection holds neither.
-		ReadBufferSize:    1024,
+		ReadBufferSize:    readBuf,
 		WriteBufferSize:   4096,
 		WriteBufferPool:   &sync.Pool{},
 		EnableCompression: false,
@@ -216,7 +228,8 @@ func (h *Hub) isClosed() bool {
 }
 
 // ServeWS upgrades the request to a WebSocket and runs the client until the
-// connection closes. The caller has authenticated c.User and checked that it
+// connection closes (with Config.ReturnAfterUpgrade: it returns once the client
+// runs on its own goroutine). The caller has authenticated c.User and checked that it
 // takes part in c.MeetingID. Before the upgrade: a browser Origin that is not
 // allowed → 403 forbidden; a `since` that is not a non-negative integer → 400
 // invalid_argument; a hub shutting down → 503 unavailable.
@@ -225,7 +238,12 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 		writeHTTPError(w, http.StatusServiceUnavailable, phonghop.EUnavailable, "the server is shutting down")
 		return
 	}
-	defer h.wg.Done()
+	detached := false
+	defer func() {
+		if !detached {
+			h.wg.Done()
+		}
+	}()
 	if !h.originAllowed(r) {
 		writeHTTPError(w, http.StatusForbidden, phonghop.EForbidden, "origin not allowed")
 		return
@@ -245,6 +263,14 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 		return // the upgrader has answered
 	}
 	cl := &client{hub: h, conn: conn, info: c}
+	if h.cfg.ReturnAfterUpgrade {
+		detached = true
+		go func() {
+			defer h.wg.Done()
+			cl.run(since, hasSince)
+		}()
+		return
+	}
 	cl.run(since, hasSince)
 }
 

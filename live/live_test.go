@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,9 @@ import (
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
 )
+
+// detachFlag runs the WebSocket tests with Config.ReturnAfterUpgrade.
+var detachFlag = flag.Bool("live.detach", false, "run the hub tests with Config.ReturnAfterUpgrade")
 
 // meetings serves meetings built by the test.
 type meetings map[string]*phonghop.Meeting
@@ -116,6 +120,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	cfg.Broker = e.broker
 	cfg.Meetings = meetings{"m1": e.meeting}
 	cfg.Journal = e.rec
+	cfg.ReturnAfterUpgrade = *detachFlag
 	e.hub = NewHub(cfg)
 	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -15,11 +16,17 @@ import (
 )
 
 func TestShutdownClosesAllWithoutLeaks(t *testing.T) {
+	for _, detach := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ReturnAfterUpgrade=%v", detach), func(t *testing.T) { testShutdown(t, detach) })
+	}
+}
+
+func testShutdown(t *testing.T, detach bool) {
 	http.DefaultClient.CloseIdleConnections()
 	before := runtime.NumGoroutine()
 
 	m := testMeeting(5)
-	h := NewHub(Config{Broker: NewMemoryBroker(0), Meetings: meetings{"m1": m}, PingInterval: 20 * time.Millisecond})
+	h := NewHub(Config{Broker: NewMemoryBroker(0), Meetings: meetings{"m1": m}, PingInterval: 20 * time.Millisecond, ReturnAfterUpgrade: detach})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeWS(w, r, Client{MeetingID: "m1", User: phonghop.User{ID: r.URL.Query().Get("user")}})
 	}))
