@@ -43,13 +43,24 @@ var (
 func (s *Service) forget(mid, pid string) {
 	s.metas.Delete(pollRef(mid, pid))
 	s.turnouts.Delete(pollRef(mid, pid))
+	s.rereaders.Delete(pollRef(mid, pid))
 }
 
-// meta returns the cached pollMeta, loading it when the poll is open.
+// meta returns the cached pollMeta, loading it (once for all concurrent
+// callers) when the poll is open.
 func (s *Service) meta(ctx context.Context, mid, pid string) (*pollMeta, error) {
 	if v, ok := s.metas.Load(pollRef(mid, pid)); ok {
 		return v.(*pollMeta), nil
 	}
+	if !validID(mid) || !validID(pid) {
+		return nil, errPollNotFound()
+	}
+	return shared(ctx, &s.loads, pollRef(mid, pid), 30*time.Second, func(ctx context.Context) (*pollMeta, error) {
+		return s.loadMeta(ctx, mid, pid)
+	})
+}
+
+func (s *Service) loadMeta(ctx context.Context, mid, pid string) (*pollMeta, error) {
 	r, _, err := s.read(ctx, mid, pid)
 	if err != nil {
 		return nil, err
@@ -117,7 +128,7 @@ func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phongho
 	if err != nil {
 		return Receipt{}, err
 	}
-	r, _, err := s.read(ctx, meetingID, pollID)
+	r, err := s.reread(ctx, meetingID, pollID)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -149,36 +160,12 @@ func containsSorted(xs []string, x string) bool {
 	return ok
 }
 
-// flight is one wait for a close shared by the casters of a process, so 1,000
-// waiting casters poll the record once, not 1,000 times.
-type flight struct {
-	done chan struct{}
-	r    record
-	err  error
-}
-
 // awaitClosed waits until the close in progress is finished, finishing it when
-// it takes too long.
+// it takes too long. The casters of a process share one wait.
 func (s *Service) awaitClosed(ctx context.Context, mid, pid string) (record, error) {
-	f := &flight{done: make(chan struct{})}
-	if v, loaded := s.flights.LoadOrStore(pollRef(mid, pid), f); loaded {
-		f = v.(*flight)
-	} else {
-		go func() {
-			// Detached from the first caster's request: the others share it.
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeHelp+time.Minute)
-			defer cancel()
-			f.r, f.err = s.pollClosed(ctx, mid, pid)
-			s.flights.Delete(pollRef(mid, pid))
-			close(f.done)
-		}()
-	}
-	select {
-	case <-f.done:
-		return f.r, f.err
-	case <-ctx.Done():
-		return record{}, ctx.Err()
-	}
+	return shared(ctx, &s.flights, pollRef(mid, pid), closeHelp+time.Minute, func(ctx context.Context) (record, error) {
+		return s.pollClosed(ctx, mid, pid)
+	})
 }
 
 func (s *Service) pollClosed(ctx context.Context, mid, pid string) (record, error) {

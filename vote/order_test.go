@@ -314,8 +314,14 @@ func TestSecretPollStoresNoVoter(t *testing.T) {
 			if !secret && found != f.n {
 				t.Errorf("named poll: %d of %d userIds found: the inspection is blind", found, f.n)
 			}
-			if len(infos) != f.n+1 || closed.Results.Cast != f.n {
-				t.Errorf("secret=%v: %d objects, cast %d", secret, len(infos), closed.Results.Cast)
+			kinds := map[string]int{}
+			for _, in := range infos {
+				rest := strings.TrimPrefix(in.Key, prefix)
+				kind, _, _ := strings.Cut(rest, "/")
+				kinds[kind]++
+			}
+			if kinds["ballots"] != f.n || kinds["poll.json"] != 1 || kinds["turnout"] != 1 || len(kinds) != 3 || closed.Results.Cast != f.n {
+				t.Errorf("secret=%v: objects %v, cast %d", secret, kinds, closed.Results.Cast)
 			}
 		}
 	})

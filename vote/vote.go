@@ -65,10 +65,14 @@ type Service struct {
 	// this process. Zero means 200ms.
 	TurnoutInterval time.Duration
 
-	metas    sync.Map // pollRef → *pollMeta: what Cast needs, cached while open
-	turnouts sync.Map // pollRef → *turnout
-	flights  sync.Map // pollRef → *flight: casters waiting for a close
-	pending  sync.WaitGroup
+	metas     sync.Map // pollRef → *pollMeta: what Cast needs, cached while open
+	turnouts  sync.Map // pollRef → *turnout
+	flights   sync.Map // pollRef → *call[record]: casters waiting for a close
+	loads     sync.Map // pollRef → *call[*pollMeta]
+	rereaders sync.Map // pollRef → *rereader
+	procOnce  sync.Once
+	proc      string // this Service's turnout shard name
+	pending   sync.WaitGroup
 }
 
 // CreateRequest defines a poll.
