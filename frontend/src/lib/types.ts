@@ -103,8 +103,9 @@ export interface MinutesItem {
   title: string;
   presenter?: string;
   startedAt?: string | null;
-  speakers?: unknown;
-  polls?: unknown;
+  documents?: string[] | null;
+  speakers?: { userId: string; displayName: string; at: string }[] | null;
+  polls?: { id: string; title: string; options: string[]; counts: number[]; cast: number; eligible: number; passed: boolean }[] | null;
   notes: string;
   conclusion: string;
   [k: string]: unknown;

@@ -1,0 +1,200 @@
+// End-to-end tests in a real browser (Chromium via playwright-core) against a
+// running phonghop server with the demo seeded:
+//   PHONGHOP_E2E_URL=http://127.0.0.1:8080 npm test
+// Optional: PHONGHOP_E2E_CHROMIUM (default /usr/bin/chromium),
+// PHONGHOP_E2E_PASSWORD (demo accounts' password, default demo123).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.PHONGHOP_E2E_URL;
+const PASSWORD = process.env.PHONGHOP_E2E_PASSWORD || 'demo123';
+const CHROMIUM = process.env.PHONGHOP_E2E_CHROMIUM || '/usr/bin/chromium';
+const TITLE = 'Hội nghị tổng kết công tác cải cách hành chính năm 2023';
+
+if (!BASE) {
+  // Fail loudly: a missing server must not look like a pass.
+  throw new Error('PHONGHOP_E2E_URL is not set (URL of a running phonghop server with the demo seeded)');
+}
+
+async function apiLogin(username) {
+  const r = await fetch(new URL('/api/v1/auth/login', BASE), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  assert.equal(r.status, 200, `login ${username}`);
+  return (await r.json()).token;
+}
+
+async function apiCall(token, method, path, body) {
+  const r = await fetch(new URL('/api/v1' + path, BASE), {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+let browser;
+let meetingId;
+const contexts = [];
+
+async function signedIn(username) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'vi-VN' });
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  page.on('dialog', (d) => d.accept()); // "open without quorum?" and the like
+  await page.goto(new URL('/#/login', BASE).toString());
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  return page;
+}
+
+async function openRoom(page) {
+  await page.goto(new URL(`/#/m/${encodeURIComponent(meetingId)}`, BASE).toString());
+  await page.waitForSelector('[data-testid=agenda-item]');
+}
+
+before(async () => {
+  const token = await apiLogin('chutich');
+  const list = await apiCall(token, 'GET', '/meetings');
+  assert.equal(list.status, 200);
+  const m = list.body.find((x) => x.title === TITLE);
+  assert.ok(m, 'demo meeting present (run `phonghop demo`)');
+  meetingId = m.id;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // playwright-core gives every launch a fresh temporary profile (--user-data-dir).
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+});
+
+const rendered = (page) => page.$eval('.viewer .host', (el) => Number(el.dataset.rendered || 0)).catch(() => 0);
+
+describe('the live room', () => {
+  let chair, delegate;
+
+  before(async () => {
+    [chair, delegate] = await Promise.all([signedIn('chutich'), signedIn('daibieu01')]);
+    await Promise.all([openRoom(chair), openRoom(delegate)]);
+  });
+
+  it('chair turns to page 3, the delegate follows; delegate leafs and comes back', async () => {
+    // The chair presents the first document of the agenda from page 1.
+    await chair.click('[data-testid=agenda-doc] >> nth=0');
+    await delegate.waitForFunction(() => document.querySelector('.viewer .host')?.dataset.rendered === '1', null, { timeout: 20000 });
+    await chair.waitForFunction(() => document.querySelector('.viewer .host')?.dataset.rendered === '1', null, { timeout: 20000 });
+
+    // Page turns by keyboard; each timed from the key press (chair page clock)
+    // to the delegate's canvas swap (delegate page clock, same machine).
+    const latencies = [];
+    for (const target of [2, 3]) {
+      const t0 = await chair.evaluate(() => Date.now());
+      await chair.keyboard.press('ArrowRight');
+      const t1 = await delegate.waitForFunction(
+        (p) => document.querySelector('.viewer .host')?.dataset.rendered === String(p) && Date.now(),
+        target,
+        { timeout: 10000, polling: 'raf' },
+      );
+      latencies.push((await t1.jsonValue()) - t0);
+    }
+    assert.equal(await rendered(delegate), 3);
+    assert.match(await delegate.textContent('[data-testid=pageno]'), /Trang 3\//);
+    console.log(`page-turn-to-paint on the delegate's tablet: ${latencies.map((x) => x + ' ms').join(', ')}`);
+
+    // Leaf ahead alone, then one tap back to the presenter.
+    await delegate.click('button[aria-label="Trang sau"]');
+    await delegate.waitForFunction(() => document.querySelector('.viewer .host')?.dataset.rendered === '4');
+    assert.equal(await rendered(chair), 3, 'the chair did not move');
+    await delegate.click('text=Về trang người trình bày');
+    await delegate.waitForFunction(() => document.querySelector('.viewer .host')?.dataset.rendered === '3');
+  });
+
+  it('a delegate votes and every screen shows the result', async () => {
+    const display = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+    contexts.push(display.context());
+    // The display needs a session too: sign in as the secretary.
+    await display.goto(new URL('/#/login', BASE).toString());
+    await display.fill('input[name=username]', 'thuky');
+    await display.fill('input[name=password]', PASSWORD);
+    await display.click('button[type=submit]');
+    await display.waitForFunction(() => !location.hash.startsWith('#/login'));
+    await display.goto(new URL(`/#/m/${encodeURIComponent(meetingId)}/display`, BASE).toString());
+
+    // Check in through the UI (quorum may still be missing: the chair confirms).
+    if ((await delegate.textContent('[data-testid=checkin]')).includes('Điểm danh')) {
+      await delegate.click('[data-testid=checkin]');
+    }
+
+    await chair.click('text=Điều hành');
+    const title = `E2E biểu quyết ${Date.now()}`;
+    await chair.fill('[data-testid=poll-title]', title);
+    await chair.click('[data-testid=poll-create]');
+    const card = chair.locator('[data-testid=poll]', { hasText: title });
+    await card.locator('[data-testid=poll-open]').click();
+    await card.locator('[data-testid=poll-close]').waitFor({ timeout: 10000 });
+
+    // The vote dialog opens by itself on the delegate's tablet.
+    const modal = delegate.locator('[data-testid=vote-modal]', { hasText: title });
+    await modal.waitFor({ timeout: 10000 });
+    await modal.locator('[data-testid=vote-option] >> nth=0').click();
+    await delegate.click('[data-testid=vote-confirm]');
+    const receipt = await delegate.locator('[data-testid=receipt]').textContent({ timeout: 10000 });
+    assert.ok(receipt.trim().length > 0, 'a receipt is shown');
+    await delegate.click('[data-testid=vote-done] button');
+
+    // Turnout reaches the chair live.
+    await card.locator('[data-testid=turnout]', { hasText: /Đã bỏ phiếu [1-9]/ }).waitFor({ timeout: 10000 });
+    await card.locator('[data-testid=poll-close]').click();
+
+    for (const [who, page] of [
+      ['chair', chair],
+      ['delegate', delegate],
+      ['display', display],
+    ]) {
+      const res = page.locator('[data-testid=results]').first();
+      await res.waitFor({ timeout: 10000 });
+      assert.match(await res.textContent(), /Thông qua|Không thông qua/, `${who} shows the result`);
+    }
+    // The delegate's receipt is among the counted ones.
+    await delegate.locator('[data-testid=result-modal]', { hasText: 'Phiếu của đồng chí đã được kiểm' }).waitFor({ timeout: 5000 });
+  });
+});
+
+describe('the secretary', () => {
+  it('edits the minutes, renders the PDF and downloads it', async () => {
+    const page = await signedIn('thuky');
+    await openRoom(page);
+    await page.click('text=Biên bản');
+    await page.waitForSelector('[data-testid=minutes-summary]');
+    await page.fill('[data-testid=minutes-summary]', 'Hội nghị đã đánh giá kết quả cải cách hành chính năm 2023 (kiểm thử e2e).');
+    await page.click('[data-testid=minutes-save]');
+    await page.waitForSelector('text=Đã lưu');
+    const before = await page.locator('[data-testid=minutes-download]').count();
+    await page.click('[data-testid=minutes-render]');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=minutes-download]').length > n, before, { timeout: 30000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=minutes-download] >> nth=0')]);
+    const path = await download.path();
+    const { readFile } = await import('node:fs/promises');
+    const bytes = await readFile(path);
+    assert.equal(bytes.subarray(0, 5).toString(), '%PDF-', 'a PDF was downloaded');
+  });
+});
