@@ -9,6 +9,7 @@
 //	meetings/{mid}/polls/{pid}/poll.json         the poll record (compare-and-swap)
 //	meetings/{mid}/polls/{pid}/secret.json       HMAC key; exists only while the poll is open
 //	meetings/{mid}/polls/{pid}/ballots/{k}.json  one create-only object per voter
+//	meetings/{mid}/polls/{pid}/turnout/{p}.json  ballots acknowledged by process p
 //
 // k is hex HMAC-SHA256(poll secret, userId) for every poll, so a second ballot
 // from the same delegate collides on the key whichever process takes it (the
@@ -17,8 +18,9 @@
 // # Order between ballots and the close
 //
 // There is no lock across processes; the poll record orders things. Close first
-// swaps the record from "open" to "closing" (a state clients see for the few
-// milliseconds a close takes), then lists the ballots, tallies them and swaps
+// swaps the record from "open" to "closing" (StateClosing: clients see it, in
+// Poll.State, for as long as the close takes to read the ballots; treat it as
+// closed without results yet), then lists the ballots, tallies them and swaps
 // "closing" to "closed" with the results. The listing is the instant of the
 // close: exactly the ballots written before it are counted.
 //
@@ -61,11 +63,20 @@
 //
 // # Turnout
 //
-// Poll.Cast is refreshed from a listing of the ballots, at most once per
-// TurnoutInterval per poll per process, written to the record with
-// compare-and-swap (only ever upwards) and published when it changes. While the
-// poll is open it may count a ballot that is then refused; the closed poll's Cast
-// equals its results.
+// Poll.Cast while the poll is open is a sharded counter: each process counts the
+// ballots it acknowledged into its own object (one writer, no contention) at
+// most once per TurnoutInterval per poll, sums the shards, raises the record's
+// Cast with compare-and-swap (only upwards) and publishes the poll when it rose.
+// Acknowledged ballots are always counted, so turnout never exceeds the tally;
+// the closed poll's Cast is the tally's.
+//
+// # Cost per ballot
+//
+// One create-only PUT, plus a share of two reads: each process loads a poll's
+// definition and secret once (then caches them while the poll is open), and
+// the post-write reads of the poll record are batched, one GET in flight per
+// poll per process, each caster joining a read that starts after its write
+// ended (which is all the ordering argument needs).
 //
 // # Majority
 //

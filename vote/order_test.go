@@ -209,7 +209,11 @@ func TestClosedIsFinal(t *testing.T) {
 		ctx := ctxT(t)
 		p := f.openPoll(t, vote.CreateRequest{})
 		for i := 0; i < 3; i++ {
-			if _, err := f.svc.Cast(ctx, mid, p.ID, delegate(i), 0); err != nil {
+			svc := f.svc
+			if i == 2 {
+				svc = other // so that it holds the poll as open in its cache
+			}
+			if _, err := svc.Cast(ctx, mid, p.ID, delegate(i), 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -217,7 +221,8 @@ func TestClosedIsFinal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The other process still has the poll cached as open.
+		// The other process still has the poll cached as open: its ballots are
+		// written, found too late and taken back.
 		for i := 0; i < 5; i++ {
 			for _, svc := range []*vote.Service{f.svc, other} {
 				_, err := svc.Cast(ctx, mid, p.ID, delegate(i), 1)

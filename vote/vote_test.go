@@ -13,6 +13,7 @@ import (
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/storage"
 	"github.com/phonghop/phonghop/storage/fsstore"
+	"github.com/phonghop/phonghop/storage/s3store"
 	"github.com/phonghop/phonghop/storage/s3test"
 	"github.com/phonghop/phonghop/vote"
 )
@@ -101,6 +102,7 @@ func delegate(i int) phonghop.User { return phonghop.User{ID: fmt.Sprintf("deleg
 
 // fixture is one meeting with n delegates, all present, and its Service.
 type fixture struct {
+	t     testing.TB
 	store storage.Store
 	meet  meetings
 	att   *attendance
@@ -125,21 +127,53 @@ func newFixture(t testing.TB, st storage.Store, n int) *fixture {
 		m.Participants = append(m.Participants, phonghop.Participant{UserID: d.ID, DisplayName: "Đại biểu " + d.ID, Role: phonghop.RoleDelegate})
 		present = append(present, d.ID)
 	}
-	f := &fixture{store: st, meet: meetings{mid: m}, att: &attendance{present: present}, pub: &publisher{}, n: n}
-	f.svc = f.service()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := f.svc.Flush(ctx); err != nil {
-			t.Error(err)
-		}
-	})
+	f := &fixture{t: t, store: st, meet: meetings{mid: m}, att: &attendance{present: present}, pub: &publisher{}, n: n}
+	f.svc = f.newService(st)
 	return f
 }
 
-// service returns another Service on the same store: a second process.
+func (f *fixture) newService(st storage.Store) *vote.Service {
+	svc := &vote.Service{Store: st, Meetings: f.meet, Attendance: f.att, Publisher: f.pub, TurnoutInterval: 20 * time.Millisecond}
+	f.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := svc.Flush(ctx); err != nil {
+			f.t.Error(err)
+		}
+	})
+	return svc
+}
+
+// service returns a Service as a second process would have it: its own
+// connection to the same directory or bucket, its own caches.
 func (f *fixture) service() *vote.Service {
-	return &vote.Service{Store: f.store, Meetings: f.meet, Attendance: f.att, Publisher: f.pub, TurnoutInterval: 20 * time.Millisecond}
+	return f.newService(reopen(f.t, f.store))
+}
+
+// reopen opens the store a second time, as another process would.
+func reopen(t testing.TB, st storage.Store) storage.Store {
+	switch st := st.(type) {
+	case *gateStore:
+		return reopen(t, st.Store)
+	case *fsstore.Store:
+		s, err := fsstore.New(st.Dir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	case *s3store.Store:
+		srv, err := s3test.Shared()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := s3store.New(context.Background(), srv.Config(st.Bucket()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	t.Fatalf("cannot reopen %T", st)
+	return nil
 }
 
 func ctxT(t testing.TB) context.Context {
