@@ -93,7 +93,7 @@ func (c *client) run(since uint64, hasSince bool) {
 	c.pingTimer = time.AfterFunc(h.cfg.PingInterval, c.pingFire)
 	c.mu.Unlock()
 
-	conn.SetReadDeadline(time.Now().Add(h.cfg.PongTimeout))
+	c.refreshRead() // not when closing: the close set a shorter deadline
 	conn.SetPongHandler(func(string) error {
 		c.refreshRead()
 		return nil

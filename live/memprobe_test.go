@@ -21,7 +21,7 @@ import (
 
 var memprobeDetach = flag.Bool("live.memprobe.detach", false, "measure with Config.ReturnAfterUpgrade")
 
-var memprobe = flag.Int("live.memprobe", 0, "open this many idle sockets to a hub in a child process and report its RSS per socket")
+var memprobe = flag.Int("live.memprobe", 5000, "idle sockets BenchmarkIdleSocketMemory opens")
 
 func TestMain(m *testing.M) {
 	if os.Getenv("LIVE_MEMPROBE_SERVER") == "1" {
@@ -53,7 +53,7 @@ func probeServer() {
 			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			fmt.Printf("heap %d stack %d goroutines %d\n", ms.HeapInuse>>10, ms.StackInuse>>10, runtime.NumGoroutine())
+			fmt.Printf("heap %d KiB, stacks %d KiB, %d goroutines\n", ms.HeapInuse>>10, ms.StackInuse>>10, runtime.NumGoroutine())
 		}
 	}
 }
@@ -69,11 +69,16 @@ func rssKiB(pid int) int {
 	return 0
 }
 
-func TestIdleMemoryPerSocket(t *testing.T) {
-	n := *memprobe
-	if n == 0 {
-		t.Skip("a measurement, not a check: run with -live.memprobe=5000")
+// BenchmarkIdleSocketMemory opens -live.memprobe idle sockets to a hub in a
+// child process and reports the child's RSS per socket (run it with
+// -benchtime 1x; add -live.memprobe.detach for Config.ReturnAfterUpgrade).
+func BenchmarkIdleSocketMemory(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.ReportMetric(idleSocketKiB(b, *memprobe), "KiB/socket")
 	}
+}
+
+func idleSocketKiB(t testing.TB, n int) float64 {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "LIVE_MEMPROBE_SERVER=1")
 	if *memprobeDetach {
@@ -117,10 +122,11 @@ func TestIdleMemoryPerSocket(t *testing.T) {
 	}
 	time.Sleep(3 * time.Second)
 	after := rssKiB(cmd.Process.Pid)
-	t.Logf("server before: %s KiB; after: %s KiB (after a GC)", stats0, stats())
+	t.Logf("server before: %s; after: %s (after a GC)", stats0, stats())
 	t.Logf("%d idle sockets: server RSS %d KiB → %d KiB, %.1f KiB per socket", n, before, after, float64(after-before)/float64(n))
 	for _, c := range conns {
 		c.Close()
 	}
 	warm.Close()
+	return float64(after-before) / float64(n)
 }
