@@ -1,0 +1,89 @@
+package minutes
+
+import (
+	"archive/zip"
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/phonghop/phonghop"
+)
+
+// DocumentSource opens the bytes of a meeting's document.
+type DocumentSource interface {
+	OpenDocument(ctx context.Context, mid, docID string) (io.ReadCloser, error)
+}
+
+// WriteArchive writes a zip holding the latest minutes PDF (when rendered) and
+// every document of the meeting, streamed one after the other. Names are made
+// unique and safe ("documents/<name>"); entries carry the time they were stored,
+// so the same meeting gives the same archive.
+func (s *Service) WriteArchive(ctx context.Context, mid string, w io.Writer, docs DocumentSource) error {
+	m, err := s.Meetings.Meeting(ctx, mid)
+	if err != nil {
+		return err
+	}
+	zw := zip.NewWriter(w)
+	used := map[string]bool{}
+	add := func(name string, mod time.Time, src io.Reader) error {
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: unique(used, name), Method: zip.Deflate, Modified: mod.UTC()})
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(fw, src)
+		return err
+	}
+	rc, v, err := s.Open(ctx, mid, 0)
+	switch {
+	case err == nil:
+		err = add(fmt.Sprintf("bien-ban-v%d.pdf", v.Version), v.RenderedAt, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	case phonghop.ErrorCode(err) != phonghop.ENotFound:
+		return err
+	}
+	for _, d := range m.Documents {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rc, err := docs.OpenDocument(ctx, mid, d.ID)
+		if err != nil {
+			return err
+		}
+		err = add("documents/"+safeName(d.Name, d.ID), d.UploadedAt, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// safeName keeps a document's name as a single zip path segment.
+func safeName(name, fallback string) string {
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r < 0x20 {
+			return '_'
+		}
+		return r
+	}, strings.TrimSpace(name))
+	if name == "" || name == "." || name == ".." {
+		return fallback
+	}
+	return name
+}
+
+func unique(used map[string]bool, name string) string {
+	out := name
+	ext := path.Ext(name)
+	for i := 2; used[out]; i++ {
+		out = fmt.Sprintf("%s (%d)%s", strings.TrimSuffix(name, ext), i, ext)
+	}
+	used[out] = true
+	return out
+}

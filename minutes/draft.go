@@ -1,0 +1,373 @@
+// Package minutes assembles a meeting's minutes ("biên bản") from what happened
+// in it (the journal and the closed polls) plus the secretary's edits, keeps the
+// edits with compare-and-swap, renders the minutes as a PDF in the usual
+// Vietnamese administrative form, and stores each rendering as a numbered,
+// write-once version.
+package minutes
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/journal"
+)
+
+// Person names someone in the minutes.
+type Person struct {
+	UserID      string `json:"userId"`
+	DisplayName string `json:"displayName"`
+	Title       string `json:"title,omitempty"` // office, e.g. "Chủ tịch UBND huyện"
+	Role        string `json:"role,omitempty"`  // role in the meeting; "" for someone no longer a participant
+}
+
+// DraftAttendance is who took part. Present is everyone who checked in at any
+// point of the meeting (someone who left early was still there); Absent is the
+// delegates who never checked in. Expected is the last expected count reported
+// (the number of delegates when nothing was reported) and Quorum is true when
+// quorum was reached at some point.
+type DraftAttendance struct {
+	Present  []Person `json:"present"`
+	Absent   []Person `json:"absent"`
+	Expected int      `json:"expected"`
+	Quorum   bool     `json:"quorum"`
+}
+
+// Speaker is someone given the floor during an item.
+type Speaker struct {
+	UserID      string    `json:"userId"`
+	DisplayName string    `json:"displayName"`
+	At          time.Time `json:"at"`
+}
+
+// PollSummary is a closed poll as the minutes show it. It never carries who
+// voted for what: the minutes are the same for secret and open polls.
+type PollSummary struct {
+	ID             string     `json:"id"`
+	Title          string     `json:"title"`
+	Options        []string   `json:"options"`
+	Counts         []int      `json:"counts"`
+	Cast           int        `json:"cast"`
+	Eligible       int        `json:"eligible"`
+	Passed         bool       `json:"passed"`
+	Secret         bool       `json:"secret"`
+	Majority       string     `json:"majority"`
+	QuorumOverride bool       `json:"quorumOverride,omitempty"`
+	ClosedAt       *time.Time `json:"closedAt,omitempty"`
+}
+
+// Item is one agenda item in the minutes. Notes and Conclusion are the
+// secretary's; everything else is assembled.
+type Item struct {
+	AgendaItemID string        `json:"agendaItemId"`
+	Title        string        `json:"title"`
+	Presenter    string        `json:"presenter"` // display name
+	StartedAt    *time.Time    `json:"startedAt"`
+	Documents    []string      `json:"documents"` // document names
+	Speakers     []Speaker     `json:"speakers"`
+	Polls        []PollSummary `json:"polls"`
+	Notes        string        `json:"notes"`
+	Conclusion   string        `json:"conclusion"`
+}
+
+// Draft is the minutes as the API shows them. Only Summary and each item's Notes
+// and Conclusion are edited; Revision guards the edits.
+type Draft struct {
+	Revision     int64           `json:"revision"`
+	MeetingID    string          `json:"meetingId"`
+	Title        string          `json:"title"`
+	Organization string          `json:"organization"`
+	Location     string          `json:"location"`
+	Language     string          `json:"language"`
+	StartsAt     time.Time       `json:"startsAt"`
+	EndedAt      *time.Time      `json:"endedAt,omitempty"` // time of the last recorded event
+	Chair        Person          `json:"chair"`
+	Secretary    Person          `json:"secretary"`
+	Summary      string          `json:"summary"`
+	Attendance   DraftAttendance `json:"attendance"`
+	Items        []Item          `json:"items"`
+	UpdatedBy    string          `json:"updatedBy,omitempty"`
+	UpdatedAt    *time.Time      `json:"updatedAt,omitempty"`
+}
+
+// Edits is what the secretary wrote, kept at meetings/{mid}/minutes/draft.json.
+type Edits struct {
+	Revision  int64               `json:"revision"`
+	Summary   string              `json:"summary"`
+	Items     map[string]ItemEdit `json:"items,omitempty"` // by agendaItemId
+	UpdatedBy string              `json:"updatedBy,omitempty"`
+	UpdatedAt *time.Time          `json:"updatedAt,omitempty"`
+}
+
+// ItemEdit is the secretary's text for one agenda item.
+type ItemEdit struct {
+	Notes      string `json:"notes,omitempty"`
+	Conclusion string `json:"conclusion,omitempty"`
+}
+
+// OtherItemID is the AgendaItemID of the extra item that collects speakers and
+// polls recorded outside any agenda item (before the first item was taken up,
+// or for an item no longer on the agenda). It appears only when it has content.
+const OtherItemID = ""
+
+// journal payloads, as the live room sends them.
+type presentationData struct {
+	AgendaItemID string `json:"agendaItemId"`
+	DocumentID   string `json:"documentId"`
+	Page         int    `json:"page"`
+}
+
+type speakersData struct {
+	Current *string  `json:"current"`
+	Queue   []string `json:"queue"`
+}
+
+type attendanceData struct {
+	Present  []string `json:"present"`
+	Expected int      `json:"expected"`
+	Quorum   bool     `json:"quorum"`
+}
+
+// Assemble folds the meeting's journal (in seq order), its polls and the
+// secretary's edits into the minutes. It is pure: the same input gives the same
+// draft. Entries it cannot decode are skipped, so one bad record never hides the
+// rest of the meeting.
+//
+//   - presentation: the first time an agenda item is presented, it has started;
+//     a presented document joins the item's documents.
+//   - speakers: each change of the current speaker to someone gives that person
+//     the floor in the item being presented (a speaker who still has the floor
+//     when the next item is taken up is recorded again there, at the next
+//     speakers event).
+//   - attendance: present is the union of every check-in; see DraftAttendance.
+//   - poll: the last recorded state of each poll; polls passes the store's
+//     record, which wins. Only closed polls (with results) are in the minutes.
+func Assemble(m *phonghop.Meeting, entries []journal.Entry, polls []phonghop.Poll, edits Edits) Draft {
+	names := make(map[string]Person, len(m.Participants))
+	d := Draft{
+		Revision:     edits.Revision,
+		MeetingID:    m.ID,
+		Title:        m.Title,
+		Organization: m.Organization,
+		Location:     m.Location,
+		Language:     m.Language,
+		StartsAt:     m.StartsAt,
+		Summary:      edits.Summary,
+		UpdatedBy:    edits.UpdatedBy,
+		UpdatedAt:    edits.UpdatedAt,
+	}
+	if d.Language != "en" {
+		d.Language = "vi"
+	}
+	var chairName string
+	for _, p := range m.Participants {
+		pp := Person{UserID: p.UserID, DisplayName: p.DisplayName, Title: p.Title, Role: string(p.Role)}
+		names[p.UserID] = pp
+		if p.Role == phonghop.RoleChair && d.Chair.UserID == "" {
+			d.Chair, chairName = pp, p.DisplayName
+		}
+		if p.Role == phonghop.RoleSecretary && d.Secretary.UserID == "" {
+			d.Secretary = pp
+		}
+	}
+	person := func(id string) Person {
+		if p, ok := names[id]; ok {
+			return p
+		}
+		return Person{UserID: id, DisplayName: id}
+	}
+	docName := func(id string) string {
+		if doc, ok := m.Document(id); ok {
+			return doc.Name
+		}
+		return ""
+	}
+
+	items := make([]Item, 0, len(m.Agenda)+1)
+	index := make(map[string]int, len(m.Agenda))
+	for _, a := range m.Agenda {
+		if _, dup := index[a.ID]; dup {
+			continue
+		}
+		it := Item{AgendaItemID: a.ID, Title: a.Title, Presenter: chairName,
+			Documents: []string{}, Speakers: []Speaker{}, Polls: []PollSummary{}}
+		if a.Presenter != "" {
+			it.Presenter = person(a.Presenter).DisplayName
+		}
+		for _, id := range a.DocumentIDs {
+			if n := docName(id); n != "" && !contains(it.Documents, n) {
+				it.Documents = append(it.Documents, n)
+			}
+		}
+		if e, ok := edits.Items[a.ID]; ok {
+			it.Notes, it.Conclusion = e.Notes, e.Conclusion
+		}
+		index[a.ID] = len(items)
+		items = append(items, it)
+	}
+	other := Item{AgendaItemID: OtherItemID, Documents: []string{}, Speakers: []Speaker{}, Polls: []PollSummary{}}
+	itemFor := func(id string) *Item {
+		if i, ok := index[id]; ok && id != "" {
+			return &items[i]
+		}
+		return &other
+	}
+
+	current := ""     // agenda item being presented
+	lastSpeaker := "" // current speaker, "" when nobody has the floor
+	speakerItem := "" // the item lastSpeaker was recorded in
+	present := map[string]bool{}
+	var presentOrder []string
+	expected, expectedSet, quorum := 0, false, false
+	pollState := map[string]phonghop.Poll{}
+	var pollOrder []string
+	var last time.Time
+	for _, e := range entries {
+		if e.Time.After(last) {
+			last = e.Time
+		}
+		switch e.Type {
+		case "presentation":
+			var p presentationData
+			if json.Unmarshal(e.Data, &p) != nil || p.AgendaItemID == "" {
+				continue
+			}
+			current = p.AgendaItemID
+			it := itemFor(current)
+			if it == &other {
+				continue
+			}
+			if it.StartedAt == nil {
+				t := e.Time
+				it.StartedAt = &t
+			}
+			if n := docName(p.DocumentID); n != "" && !contains(it.Documents, n) {
+				it.Documents = append(it.Documents, n)
+			}
+		case "speakers":
+			var s speakersData
+			if json.Unmarshal(e.Data, &s) != nil {
+				continue
+			}
+			now := ""
+			if s.Current != nil {
+				now = *s.Current
+			}
+			// A new speaker, or one who still has the floor when a new item is
+			// taken up, is recorded in the item being presented.
+			if now != "" && (now != lastSpeaker || current != speakerItem) {
+				it := itemFor(current)
+				it.Speakers = append(it.Speakers, Speaker{UserID: now, DisplayName: person(now).DisplayName, At: e.Time})
+			}
+			lastSpeaker, speakerItem = now, current
+		case "attendance":
+			var a attendanceData
+			if json.Unmarshal(e.Data, &a) != nil {
+				continue
+			}
+			for _, id := range a.Present {
+				if !present[id] {
+					present[id] = true
+					presentOrder = append(presentOrder, id)
+				}
+			}
+			expected, expectedSet = a.Expected, true
+			quorum = quorum || a.Quorum
+		case "poll":
+			var p phonghop.Poll
+			if json.Unmarshal(e.Data, &p) != nil || p.ID == "" {
+				continue
+			}
+			if _, seen := pollState[p.ID]; !seen {
+				pollOrder = append(pollOrder, p.ID)
+			}
+			pollState[p.ID] = p
+		}
+	}
+	for _, p := range polls {
+		if _, seen := pollState[p.ID]; !seen {
+			pollOrder = append(pollOrder, p.ID)
+		}
+		pollState[p.ID] = p
+	}
+	var closed []phonghop.Poll
+	for _, id := range pollOrder {
+		if p := pollState[id]; p.Results != nil {
+			closed = append(closed, p)
+		}
+	}
+	// Polls in the order they closed (then were created), so the minutes read in
+	// the order things happened whatever order the sources listed them in.
+	sort.SliceStable(closed, func(a, b int) bool {
+		ta, tb := pollTime(closed[a]), pollTime(closed[b])
+		if !ta.Equal(tb) {
+			return ta.Before(tb)
+		}
+		return closed[a].ID < closed[b].ID
+	})
+	for _, p := range closed {
+		it := itemFor(p.AgendaItemID)
+		it.Polls = append(it.Polls, summarize(p))
+	}
+	if len(other.Speakers) > 0 || len(other.Polls) > 0 {
+		items = append(items, other)
+	}
+	d.Items = items
+
+	// Attendance: participants first in the meeting's order, then anyone else who
+	// checked in (for example a participant removed since).
+	d.Attendance = DraftAttendance{Present: []Person{}, Absent: []Person{}, Quorum: quorum}
+	for _, p := range m.Participants {
+		if present[p.UserID] {
+			d.Attendance.Present = append(d.Attendance.Present, names[p.UserID])
+		} else if p.Role == phonghop.RoleDelegate {
+			d.Attendance.Absent = append(d.Attendance.Absent, names[p.UserID])
+		}
+	}
+	for _, id := range presentOrder {
+		if _, ok := names[id]; !ok {
+			d.Attendance.Present = append(d.Attendance.Present, person(id))
+		}
+	}
+	if expectedSet {
+		d.Attendance.Expected = expected
+	} else {
+		d.Attendance.Expected = len(m.Voters())
+	}
+	if !last.IsZero() {
+		d.EndedAt = &last
+	}
+	return d
+}
+
+func pollTime(p phonghop.Poll) time.Time {
+	if p.ClosedAt != nil {
+		return *p.ClosedAt
+	}
+	return p.CreatedAt
+}
+
+func summarize(p phonghop.Poll) PollSummary {
+	s := PollSummary{
+		ID: p.ID, Title: p.Title, Options: p.Options, Secret: p.Secret, Majority: p.Majority,
+		QuorumOverride: p.QuorumOverride, ClosedAt: p.ClosedAt,
+		Counts: p.Results.Counts, Cast: p.Results.Cast, Eligible: p.Results.Eligible, Passed: p.Results.Passed,
+	}
+	if s.Options == nil {
+		s.Options = []string{}
+	}
+	if s.Counts == nil {
+		s.Counts = []int{}
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,138 @@
+package minutes
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/journal"
+)
+
+func names(ps []Person) []string {
+	out := []string{}
+	for _, p := range ps {
+		out = append(out, p.UserID)
+	}
+	return out
+}
+
+func speakerIDs(ss []Speaker) []string {
+	out := []string{}
+	for _, s := range ss {
+		out = append(out, s.UserID)
+	}
+	return out
+}
+
+func TestAssemble(t *testing.T) {
+	d := demoDraft()
+	if d.Revision != 3 || d.MeetingID != "m1" || d.Language != "vi" {
+		t.Fatalf("header: %+v", d)
+	}
+	if d.Chair.DisplayName != "Nguyễn Văn Hùng" || d.Secretary.UserID != "u-sec" {
+		t.Errorf("chair %+v secretary %+v", d.Chair, d.Secretary)
+	}
+	// present at any point, in the meeting's order; u-vhtt left early but counts
+	if got, want := names(d.Attendance.Present), []string{"u-chair", "u-sec", "u-noiv", "u-tp", "u-vhtt"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("present %v, want %v", got, want)
+	}
+	if got, want := names(d.Attendance.Absent), []string{"u-xa"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("absent %v, want %v", got, want)
+	}
+	if !d.Attendance.Quorum || d.Attendance.Expected != 4 {
+		t.Errorf("attendance %+v", d.Attendance)
+	}
+	if len(d.Items) != 5 {
+		t.Fatalf("%d items, want 5 (no 'other' item: nothing happened outside the agenda)", len(d.Items))
+	}
+	for i, want := range []int{0, 10, 40, 90, 110} {
+		it := d.Items[i]
+		if it.StartedAt == nil || !it.StartedAt.Equal(at(want)) {
+			t.Errorf("item %s started %v, want %v", it.AgendaItemID, it.StartedAt, at(want))
+		}
+	}
+	if d.Items[0].Presenter != "Nguyễn Văn Hùng" || d.Items[1].Presenter != "Trần Đức Mạnh" {
+		t.Errorf("presenters %q %q", d.Items[0].Presenter, d.Items[1].Presenter)
+	}
+	// a5 presented d1 although its agenda lists none
+	if got := d.Items[4].Documents; !reflect.DeepEqual(got, []string{"Bao-cao-tong-ket-CCHC-2023.pdf"}) {
+		t.Errorf("a5 documents %v", got)
+	}
+	if got := speakerIDs(d.Items[2].Speakers); !reflect.DeepEqual(got, []string{"u-vhtt", "u-tp"}) {
+		t.Errorf("a3 speakers %v", got)
+	}
+	if got := speakerIDs(d.Items[3].Speakers); !reflect.DeepEqual(got, []string{"u-chair"}) {
+		t.Errorf("a4 speakers %v", got)
+	}
+	if d.Items[2].Speakers[0].DisplayName != "Đỗ Quốc Việt" || !d.Items[2].Speakers[0].At.Equal(at(61)) {
+		t.Errorf("speaker %+v", d.Items[2].Speakers[0])
+	}
+	if n := len(d.Items[3].Polls); n != 1 {
+		t.Fatalf("a4 has %d polls, want the closed one", n)
+	}
+	p := d.Items[3].Polls[0]
+	if !p.Passed || p.Cast != 4 || !reflect.DeepEqual(p.Counts, []int{3, 0, 1}) || !p.Secret {
+		t.Errorf("poll %+v", p)
+	}
+	if d.Items[1].Conclusion != "Thống nhất thông qua báo cáo." || d.Items[3].Conclusion == "" || d.Items[0].Notes != "" {
+		t.Errorf("edits not applied: %+v", d.Items)
+	}
+	if d.EndedAt == nil || !d.EndedAt.Equal(at(125)) {
+		t.Errorf("ended %v", d.EndedAt)
+	}
+}
+
+func TestAssembleOutsideAgenda(t *testing.T) {
+	m := demoMeeting()
+	stray := demoPoll()
+	stray.ID, stray.AgendaItemID = "p2", "gone"
+	entries := []journal.Entry{
+		entry(1, "speakers", 0, speakers("u-tp")), // before any item
+		entry(2, "presentation", 5, map[string]any{"agendaItemId": "a1"}),
+		{Seq: 3, Type: "speakers", Time: at(6), Data: json.RawMessage(`{"current":`)}, // broken: skipped
+		entry(4, "speakers", 7, speakers("u-tp")),
+		entry(5, "speakers", 8, speakers("u-tp", "u-noiv")), // same speaker: not again
+	}
+	d := Assemble(m, entries, []phonghop.Poll{stray}, Edits{})
+	if len(d.Items) != 6 {
+		t.Fatalf("%d items, want 5 + other", len(d.Items))
+	}
+	other := d.Items[5]
+	if other.AgendaItemID != OtherItemID || len(other.Speakers) != 1 || len(other.Polls) != 1 {
+		t.Errorf("other item %+v", other)
+	}
+	if got := speakerIDs(d.Items[0].Speakers); !reflect.DeepEqual(got, []string{"u-tp"}) {
+		t.Errorf("a1 speakers %v", got)
+	}
+	if d.Attendance.Quorum || d.Attendance.Expected != 4 || len(d.Attendance.Absent) != 4 {
+		t.Errorf("no attendance recorded: %+v", d.Attendance)
+	}
+	// JSON shape of the contract
+	b, _ := json.Marshal(d)
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"revision", "summary", "attendance", "items"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("draft JSON lacks %q", k)
+		}
+	}
+	item := raw["items"].([]any)[0].(map[string]any)
+	for _, k := range []string{"agendaItemId", "title", "presenter", "startedAt", "speakers", "polls", "notes", "conclusion"} {
+		if _, ok := item[k]; !ok {
+			t.Errorf("item JSON lacks %q", k)
+		}
+	}
+}
+
+func TestAssembleEmptyMeeting(t *testing.T) {
+	d := Assemble(&phonghop.Meeting{ID: "x", Language: "fr"}, nil, nil, Edits{})
+	if d.Language != "vi" || len(d.Items) != 0 || d.EndedAt != nil || d.Attendance.Present == nil {
+		t.Errorf("%+v", d)
+	}
+	if _, err := Render(d); err != nil {
+		t.Fatal(err)
+	}
+}
