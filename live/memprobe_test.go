@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,6 +49,13 @@ func probeServer() {
 		line, err := in.ReadString('\n')
 		if err != nil {
 			return
+		}
+		if f := os.Getenv("LIVE_MEMPROBE_HEAPPROFILE"); f != "" && strings.TrimSpace(line) == "stats" {
+			if w, err := os.Create(f); err == nil {
+				runtime.GC()
+				pprof.WriteHeapProfile(w)
+				w.Close()
+			}
 		}
 		if strings.TrimSpace(line) == "stats" {
 			runtime.GC()

@@ -402,7 +402,22 @@ func stateOf(m *phonghop.Meeting, evs []Event) State {
 		}
 	}
 	st.Attendance = attendanceOf(m, present)
-	sort.Slice(polls, func(a, b int) bool { return polls[a].Seq < polls[b].Seq })
+	// Oldest poll first, so a tablet's list does not reorder as ballots come in.
+	created := make(map[uint64]time.Time, len(polls))
+	for _, ev := range polls {
+		var p struct {
+			CreatedAt time.Time `json:"createdAt"`
+		}
+		json.Unmarshal(ev.Payload, &p)
+		created[ev.Seq] = p.CreatedAt
+	}
+	sort.SliceStable(polls, func(a, b int) bool {
+		ca, cb := created[polls[a].Seq], created[polls[b].Seq]
+		if !ca.Equal(cb) {
+			return ca.Before(cb)
+		}
+		return polls[a].Subject < polls[b].Subject
+	})
 	for _, ev := range polls {
 		st.Polls = append(st.Polls, ev.Payload)
 	}
