@@ -1,0 +1,91 @@
+// Admin set-up in a real browser: a meeting, its participants, a document
+// uploaded with the progress bar, an agenda item. Needs PHONGHOP_E2E_URL and
+// PHONGHOP_ADMIN_PASSWORD (the admin account's password on that server).
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.PHONGHOP_E2E_URL;
+const ADMIN_PASSWORD = process.env.PHONGHOP_ADMIN_PASSWORD;
+const CHROMIUM = process.env.PHONGHOP_E2E_CHROMIUM || '/usr/bin/chromium';
+if (!BASE) throw new Error('PHONGHOP_E2E_URL is not set');
+if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
+
+// A small valid PDF of n pages, built by hand so the test needs no fixture file.
+function pdf(n) {
+  const objs = ['<< /Type /Catalog /Pages 2 0 R >>'];
+  const kids = [];
+  for (let i = 0; i < n; i++) kids.push(`${3 + 2 * i} 0 R`);
+  objs.push(`<< /Type /Pages /Kids [${kids.join(' ')}] /Count ${n} >>`);
+  for (let i = 0; i < n; i++) {
+    const text = `BT /F1 36 Tf 72 700 Td (E2E page ${i + 1}) Tj ET`;
+    objs.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents ${4 + 2 * i} 0 R /Resources << /Font << /F1 ${3 + 2 * n} 0 R >> >> >>`);
+    objs.push(`<< /Length ${text.length} >>\nstream\n${text}\nendstream`);
+  }
+  objs.push('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  objs.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) out += `${String(off).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => browser?.close());
+
+it('admin sets up a meeting: participants, a document with upload progress, an agenda item', async () => {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await page.goto(new URL('/#/login', BASE).toString());
+  await page.fill('input[name=username]', 'admin');
+  await page.fill('input[name=password]', ADMIN_PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await page.goto(new URL('/#/admin', BASE).toString());
+
+  const title = `Họp giao ban e2e ${Date.now()}`;
+  await page.fill('form:has(h3:text("Tạo cuộc họp")) input >> nth=0', title);
+  await page.fill('input[type=datetime-local]', '2026-12-01T08:00');
+  await page.fill('form:has(h3:text("Tạo cuộc họp")) input >> nth=2', 'Phòng họp số 1');
+  await page.click('form:has(h3:text("Tạo cuộc họp")) button[type=submit]');
+  await page.waitForSelector(`h2:has-text("${title}")`);
+
+  // Make chutich the chair and daibieu01 a delegate.
+  const row = (u) => page.locator('tr', { hasText: `(${u})` }).locator('select');
+  await row('chutich').selectOption('chair');
+  await row('daibieu01').selectOption('delegate');
+  await page.click('section:has(h2:has-text("Thành phần tham dự")) button:has-text("Lưu")');
+  await page.waitForSelector('text=Đã lưu');
+
+  // Upload: the progress bar appears, then the document is listed with its pages.
+  const dir = await mkdtemp(join(tmpdir(), 'phonghop-e2e-'));
+  const file = join(dir, 'bao-cao-e2e.pdf');
+  await writeFile(file, pdf(5));
+  await page.setInputFiles('input[type=file]', file);
+  const seen = page.waitForSelector('[role=progressbar]', { timeout: 10000 }).then(() => true).catch(() => false);
+  await page.click('button:has-text("Tải tài liệu lên")');
+  await page.waitForSelector('li:has-text("bao-cao-e2e.pdf")', { timeout: 20000 });
+  assert.ok(await seen, 'the progress bar was shown');
+  assert.match(await page.textContent('li:has-text("bao-cao-e2e.pdf")'), /5 trang/);
+
+  // An agenda item with the document.
+  await page.fill('form:has(h3:has-text("Thêm mục")) input >> nth=0', 'Thông qua báo cáo e2e');
+  await page.check('form:has(h3:has-text("Thêm mục")) label:has-text("bao-cao-e2e.pdf") input');
+  await page.click('form:has(h3:has-text("Thêm mục")) button[type=submit]');
+  await page.waitForSelector('ol li:has-text("Thông qua báo cáo e2e")');
+});
