@@ -114,6 +114,9 @@ type Client struct {
 
 // NewHub returns a hub with cfg's defaults filled in.
 func NewHub(cfg Config) *Hub {
+	if cfg.Broker == nil || cfg.Meetings == nil {
+		panic("live: Config.Broker and Config.Meetings are required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
