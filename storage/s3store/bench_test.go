@@ -143,3 +143,16 @@ func BenchmarkStoreGet(b *testing.B) {
 		rc.Close()
 	}
 }
+
+// BenchmarkStoreUpdateJSON is one compare-and-swap of a small record (GET then
+// conditional PUT), the common write of meetings and polls.
+func BenchmarkStoreUpdateJSON(b *testing.B) {
+	st := s3test.NewStore(b)
+	type counter struct{ N int }
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := storage.UpdateJSON(context.Background(), st, "c.json", true, func(c *counter) error { c.N++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
