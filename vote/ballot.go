@@ -240,7 +240,7 @@ func (s *Service) finish(ctx context.Context, mid, pid string) (record, error) {
 // readBallots fetches the listed ballots, a few at a time. A ballot deleted in
 // between (its caster was refused by an earlier, winning close) is skipped.
 func (s *Service) readBallots(ctx context.Context, infos []storage.Info) ([]ballot, error) {
-	const workers = 16
+	const workers = 32
 	out := make([]ballot, len(infos))
 	ok := make([]bool, len(infos))
 	errs := make(chan error, workers)

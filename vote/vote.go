@@ -389,6 +389,13 @@ func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phongho
 		opened = true
 		return nil
 	})
+	if phonghop.ErrorCode(err) == phonghop.EConflict {
+		// Closed while we opened: the secret we may have just created must not
+		// outlive the close.
+		if derr := s.Store.Delete(ctx, secretKey(meetingID, pollID)); derr != nil {
+			return phonghop.Poll{}, derr
+		}
+	}
 	if err != nil {
 		return phonghop.Poll{}, err
 	}
