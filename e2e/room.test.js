@@ -106,9 +106,9 @@ describe('the live room', () => {
     // Page turns by keyboard; each timed from the key press (chair page clock)
     // to the delegate's canvas swap (delegate page clock, same machine).
     const latencies = [];
-    for (const target of [2, 3]) {
+    for (const target of [2, 3, 4, 5, 6, 5, 4, 3]) {
       const t0 = await chair.evaluate(() => Date.now());
-      await chair.keyboard.press('ArrowRight');
+      await chair.keyboard.press(target > (await rendered(chair)) ? 'ArrowRight' : 'ArrowLeft');
       const t1 = await delegate.waitForFunction(
         (p) => document.querySelector('.viewer .host')?.dataset.rendered === String(p) && Date.now(),
         target,
@@ -118,7 +118,13 @@ describe('the live room', () => {
     }
     assert.equal(await rendered(delegate), 3);
     assert.match(await delegate.textContent('[data-testid=pageno]'), /Trang 3\//);
-    console.log(`page-turn-to-paint on the delegate's tablet: ${latencies.map((x) => x + ' ms').join(', ')}`);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    console.log(
+      `page-turn-to-paint on the delegate's tablet over ${latencies.length} turns: ` +
+        `median ${sorted[sorted.length >> 1]} ms, max ${sorted[sorted.length - 1]} ms (${latencies.join(', ')})`,
+    );
+    // Generous: this machine is shared; a regression to seconds must still fail.
+    assert.ok(sorted[sorted.length >> 1] < 1000, 'median page turn under a second');
 
     // Leaf ahead alone, then one tap back to the presenter.
     await delegate.click('button[aria-label="Trang sau"]');
@@ -126,6 +132,76 @@ describe('the live room', () => {
     assert.equal(await rendered(chair), 3, 'the chair did not move');
     await delegate.click('text=Về trang người trình bày');
     await delegate.waitForFunction(() => document.querySelector('.viewer .host')?.dataset.rendered === '3');
+  });
+
+  it('the service worker caches the documents: pages render with the network to them cut', async () => {
+    const page = await signedIn('daibieu05');
+    await openRoom(page);
+    await page.waitForFunction(() => document.querySelector('.viewer .host')?.dataset.rendered, null, { timeout: 20000 });
+    const docs = await page.evaluate(async (mid) => {
+      const r = await fetch(`/api/v1/meetings/${mid}`, { credentials: 'same-origin' });
+      return (await r.json()).documents.length;
+    }, meetingId);
+    await page.waitForFunction(
+      async (n) => (await (await caches.open('phonghop-docs-v1')).keys()).length >= n,
+      docs,
+      { timeout: 30000, polling: 500 },
+    );
+    // From now on any request for document bytes that reaches the network fails.
+    let reached = 0;
+    await page.context().route(/\/documents\/[^/]+\/content/, (r) => {
+      reached++;
+      return r.abort();
+    });
+    await page.reload();
+    await page.waitForFunction(() => Number(document.querySelector('.viewer .host')?.dataset.rendered) > 0, null, { timeout: 20000 });
+    const shown = await rendered(page);
+    await page.click('button[aria-label="Trang sau"]');
+    await page.waitForFunction((p) => document.querySelector('.viewer .host')?.dataset.rendered === String(p), shown + 1, { timeout: 10000 });
+    assert.equal(reached, 0, 'document bytes came from the cache (range requests sliced by the service worker)');
+  });
+
+  it('a dropped live connection shows the offline banner and resumes with since, missing nothing', async () => {
+    const token = await apiLogin('chutich');
+    const m = (await apiCall(token, 'GET', `/meetings/${meetingId}`)).body;
+    const item = m.agenda.find((a) => a.documentIds.length > 0);
+    const present = async (page) => {
+      const r = await apiCall(token, 'PUT', `/meetings/${meetingId}/presentation`, { agendaItemId: item.id, documentId: item.documentIds[0], page });
+      assert.equal(r.status, 200);
+      return r.body.seq;
+    };
+    await present(2);
+
+    const ctx = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+    contexts.push(ctx);
+    const urls = [];
+    const sockets = [];
+    let allow = true;
+    await ctx.routeWebSocket(/\/live/, (ws) => {
+      urls.push(ws.url());
+      if (!allow) return ws.close({ code: 1013, reason: 'test outage' });
+      ws.connectToServer();
+      sockets.push(ws);
+    });
+    const page = await ctx.newPage();
+    await page.goto(new URL('/#/login', BASE).toString());
+    await page.fill('input[name=username]', 'daibieu07');
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+    await openRoom(page);
+    await page.waitForFunction(() => document.querySelector('.viewer .host')?.dataset.rendered === '2', null, { timeout: 20000 });
+
+    allow = false;
+    for (const ws of sockets.splice(0)) await ws.close({ code: 1011, reason: 'test outage' });
+    await page.waitForSelector('.banner.offline', { timeout: 10000 });
+    const seq = await present(5); // happens while the tablet is away
+    allow = true;
+    await page.waitForFunction(() => document.querySelector('.viewer .host')?.dataset.rendered === '5', null, { timeout: 30000 });
+    await page.waitForSelector('.banner.offline', { state: 'detached', timeout: 10000 });
+    const last = new URL(urls[urls.length - 1]);
+    const since = Number(last.searchParams.get('since'));
+    assert.ok(since > 0 && since < seq, `reconnected with since=${since} (< ${seq}): resumed, not restarted`);
   });
 
   it('a delegate votes and every screen shows the result', async () => {
