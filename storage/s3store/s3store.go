@@ -51,7 +51,7 @@ import (
 const (
 	// DefaultPartSize is the part size of unknown-length uploads: the memory one
 	// such upload holds.
-	DefaultPartSize = 16 << 20
+	DefaultPartSize = 8 << 20
 	// minPartSize is S3's smallest part (except the last).
 	minPartSize = 5 << 20
 	// maxSinglePut is S3's limit for one PUT request.

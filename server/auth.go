@@ -1,0 +1,150 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/accounts"
+)
+
+func asMaxBytes(err error, target **http.MaxBytesError) bool { return errors.As(err, target) }
+
+// jsonProblem describes a decoding error without echoing the input.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		if te.Field != "" {
+			return "field " + te.Field + " must be " + te.Type.String()
+		}
+		return "value must be " + te.Type.String()
+	case errors.As(err, &se):
+		return "syntax error"
+	}
+	return "cannot decode"
+}
+
+func bearer(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+			return strings.TrimSpace(h[7:])
+		}
+		return ""
+	}
+	if ck, err := r.Cookie(cookieName); err == nil {
+		return ck.Value
+	}
+	return ""
+}
+
+// authenticate admits requests with a valid bearer token or session cookie.
+func (s *Server) authenticate(c *gin.Context) {
+	sess, u, err := s.cfg.Accounts.Authenticate(c, bearer(c.Request))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Set(ctxUser, u)
+	c.Set(ctxSession, sess)
+	c.Set(ctxLogger, logger(c).With("userId", u.ID))
+	c.Next()
+}
+
+func userOf(c *gin.Context) phonghop.User {
+	u, _ := c.Get(ctxUser)
+	return u.(phonghop.User)
+}
+
+func sessionOf(c *gin.Context) accounts.Session {
+	s, _ := c.Get(ctxSession)
+	return s.(accounts.Session)
+}
+
+func (s *Server) requireAdmin(c *gin.Context) {
+	if !userOf(c).Admin {
+		writeError(c, phonghop.Errorf(phonghop.EForbidden, "administrators only"))
+		return
+	}
+	c.Next()
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token string        `json:"token"`
+	User  phonghop.User `json:"user"`
+}
+
+func (s *Server) login(c *gin.Context) {
+	var req loginRequest
+	if err := bindJSON(c, &req, 16<<10); err != nil {
+		writeError(c, err)
+		return
+	}
+	if !s.loginLimit.allow(clientIP(c), req.Username) {
+		writeError(c, phonghop.Errorf(phonghop.ETooMany, "too many failed sign-ins; wait a few minutes"))
+		return
+	}
+	token, sess, u, err := s.cfg.Accounts.Login(c, req.Username, req.Password)
+	if err != nil {
+		if phonghop.ErrorCode(err) == phonghop.EUnauthenticated {
+			s.loginLimit.fail(clientIP(c), req.Username)
+		}
+		writeError(c, err)
+		return
+	}
+	s.loginLimit.succeed(clientIP(c), req.Username)
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: cookieName, Value: token, Path: "/", Expires: sess.ExpiresAt,
+		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+	c.JSON(http.StatusOK, loginResponse{Token: token, User: u})
+}
+
+func (s *Server) logout(c *gin.Context) {
+	sess := sessionOf(c)
+	if err := s.cfg.Accounts.Logout(c, sess.ID); err != nil {
+		writeError(c, err)
+		return
+	}
+	s.cfg.Live.CloseSession(sess.ID)
+	http.SetCookie(c.Writer, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) me(c *gin.Context) { c.JSON(http.StatusOK, userOf(c)) }
+
+func (s *Server) createUser(c *gin.Context) {
+	var req accounts.NewUser
+	if err := bindJSON(c, &req, 16<<10); err != nil {
+		writeError(c, err)
+		return
+	}
+	u, err := s.cfg.Accounts.Create(c, req)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, u)
+}
+
+func (s *Server) listUsers(c *gin.Context) {
+	us, err := s.cfg.Accounts.List(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, us)
+}
+
+func clientIP(c *gin.Context) string { return c.ClientIP() }

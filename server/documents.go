@@ -1,0 +1,164 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/storage"
+)
+
+// uploadDocument streams the multipart part "file" into the store; nothing is
+// buffered beyond a few KiB, so memory does not grow with the file.
+func (s *Server) uploadDocument(c *gin.Context) {
+	if _, ok := s.meetingFor(c, true, phonghop.RoleChair, phonghop.RoleSecretary); !ok {
+		return
+	}
+	limit := s.cfg.Meetings.Limit()
+	// Room for the multipart envelope around the file.
+	if c.Request.ContentLength > limit+64<<10 {
+		writeError(c, phonghop.Errorf(phonghop.ETooLarge, "document is larger than the limit of %d bytes", limit))
+		return
+	}
+	ct, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
+		writeError(c, phonghop.Errorf(phonghop.EInvalid, "send the document as multipart/form-data in part \"file\""))
+		return
+	}
+	mr := multipart.NewReader(c.Request.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			writeError(c, phonghop.Errorf(phonghop.EInvalid, "no part named \"file\" in the upload"))
+			return
+		}
+		if err != nil {
+			writeError(c, phonghop.Errorf(phonghop.EInvalid, "malformed multipart body"))
+			return
+		}
+		if part.FormName() != "file" {
+			_ = part.Close()
+			continue
+		}
+		doc, err := s.cfg.Meetings.AddDocument(c, c.Param("mid"), part.FileName(), part, userOf(c))
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		c.JSON(http.StatusCreated, doc)
+		return
+	}
+}
+
+// documentContent serves a document with a strong ETag (its SHA-256), single
+// byte ranges and If-None-Match.
+func (s *Server) documentContent(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	doc, found := m.Document(c.Param("did"))
+	if !found {
+		writeError(c, phonghop.Errorf(phonghop.ENotFound, "document not found"))
+		return
+	}
+	etag := `"` + doc.SHA256 + `"`
+	h := c.Writer.Header()
+	h.Set("ETag", etag)
+	h.Set("Accept-Ranges", "bytes")
+	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if inm := c.GetHeader("If-None-Match"); inm != "" && etagMatch(inm, etag) {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	rng, status, err := parseRange(c.GetHeader("Range"), c.GetHeader("If-Range"), etag, doc.Size)
+	if err != nil {
+		h.Set("Content-Range", fmt.Sprintf("bytes */%d", doc.Size))
+		// 416 is the status HTTP clients expect here; the body keeps the contract's shape.
+		c.AbortWithStatusJSON(http.StatusRequestedRangeNotSatisfiable,
+			errorBody{Error: errorDetail{Code: phonghop.EInvalid, Message: "range not satisfiable"}})
+		return
+	}
+	rc, _, err := s.cfg.Meetings.OpenDocument(c, m.ID, doc.ID, rng)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	defer rc.Close()
+	length := doc.Size
+	if rng != nil {
+		length = rng.End - rng.Start + 1
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", rng.Start, rng.End, doc.Size))
+	}
+	h.Set("Content-Type", doc.ContentType)
+	h.Set("Content-Length", strconv.FormatInt(length, 10))
+	h.Set("Content-Disposition", "inline; filename*=UTF-8''"+url.PathEscape(doc.Name))
+	c.Status(status)
+	if c.Request.Method == http.MethodHead {
+		return
+	}
+	if _, err := io.Copy(c.Writer, rc); err != nil {
+		logger(c).Warn("document download cut short", "err", err)
+	}
+}
+
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+var errRange = errors.New("unsatisfiable range")
+
+// parseRange reads a single "bytes=" range. Several ranges, or an If-Range that
+// does not match, serve the whole body (RFC 9110 allows ignoring Range).
+func parseRange(header, ifRange, etag string, size int64) (*storage.Range, int, error) {
+	if header == "" || (ifRange != "" && ifRange != etag) {
+		return nil, http.StatusOK, nil
+	}
+	spec, ok := strings.CutPrefix(header, "bytes=")
+	if !ok || strings.Contains(spec, ",") {
+		return nil, http.StatusOK, nil
+	}
+	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	if !ok {
+		return nil, 0, errRange
+	}
+	var r storage.Range
+	switch {
+	case first == "":
+		n, err := strconv.ParseInt(last, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, 0, errRange
+		}
+		r = storage.Range{Start: max(size-n, 0), End: size - 1}
+	default:
+		a, err := strconv.ParseInt(first, 10, 64)
+		if err != nil || a < 0 || a >= size {
+			return nil, 0, errRange
+		}
+		r = storage.Range{Start: a, End: size - 1}
+		if last != "" {
+			b, err := strconv.ParseInt(last, 10, 64)
+			if err != nil || b < a {
+				return nil, 0, errRange
+			}
+			r.End = min(b, size-1)
+		}
+	}
+	return &r, http.StatusPartialContent, nil
+}

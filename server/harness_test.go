@@ -1,0 +1,282 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/journal"
+	"github.com/phonghop/phonghop/live"
+	"github.com/phonghop/phonghop/meetings"
+	"github.com/phonghop/phonghop/minutes"
+	"github.com/phonghop/phonghop/server"
+	"github.com/phonghop/phonghop/storage"
+	"github.com/phonghop/phonghop/storage/fsstore"
+	"github.com/phonghop/phonghop/vote"
+)
+
+// faultStore passes through to a real store until down is set, then answers
+// like a store that cannot be reached. Real stores cannot fail on demand.
+type faultStore struct {
+	storage.Store
+	down atomic.Bool
+}
+
+func (f *faultStore) check() error {
+	if f.down.Load() {
+		return fmt.Errorf("dial tcp: connection refused: %w", storage.ErrUnavailable)
+	}
+	return nil
+}
+
+func (f *faultStore) Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) (storage.Info, error) {
+	if err := f.check(); err != nil {
+		return storage.Info{}, err
+	}
+	return f.Store.Put(ctx, key, r, size, o)
+}
+
+func (f *faultStore) Get(ctx context.Context, key string, rng *storage.Range) (io.ReadCloser, storage.Info, error) {
+	if err := f.check(); err != nil {
+		return nil, storage.Info{}, err
+	}
+	return f.Store.Get(ctx, key, rng)
+}
+
+func (f *faultStore) Stat(ctx context.Context, key string) (storage.Info, error) {
+	if err := f.check(); err != nil {
+		return storage.Info{}, err
+	}
+	return f.Store.Stat(ctx, key)
+}
+
+func (f *faultStore) List(ctx context.Context, prefix string) ([]storage.Info, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	return f.Store.List(ctx, prefix)
+}
+
+func (f *faultStore) Ping(ctx context.Context) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	return f.Store.Ping(ctx)
+}
+
+type attendance struct{ hub *live.Hub }
+
+func (a attendance) Present(ctx context.Context, mid string) ([]string, error) {
+	at, err := a.hub.Attendance(ctx, mid)
+	return at.Present, err
+}
+
+// harness is a whole phonghop behind a real HTTP server, wired as cmd/phonghop
+// wires it.
+type harness struct {
+	t     testing.TB
+	store *faultStore
+	acc   *accounts.Service
+	mtg   *meetings.Service
+	hub   *live.Hub
+	srv   *httptest.Server
+	// tokens of the seeded users by username
+	tokens map[string]string
+	users  map[string]phonghop.User
+}
+
+func newHarness(t testing.TB, base storage.Store) *harness {
+	t.Helper()
+	if base == nil {
+		st, err := fsstore.New(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		base = st
+	}
+	fs := &faultStore{Store: base}
+	acc := &accounts.Service{Store: fs, BcryptCost: bcrypt.MinCost}
+	mtg := &meetings.Service{Store: fs, Users: acc, DocumentLimit: 4 << 20}
+	jr := &journal.Journal{Store: fs}
+	hub := live.NewHub(live.Config{Broker: live.NewMemoryBroker(1024), Meetings: mtg, Journal: jr})
+	votes := &vote.Service{Store: fs, Meetings: mtg, Attendance: attendance{hub}, Publisher: hub}
+	mins := &minutes.Service{Store: fs, Journal: jr, Meetings: mtg, Polls: votes}
+	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: fs}, Live: hub,
+		Votes: votes, Minutes: mins, Ready: map[string]server.Pinger{"store": fs}, Logger: slog.New(slog.DiscardHandler)})
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		_ = hub.Shutdown(context.Background())
+		srv.Close()
+	})
+	hs := &harness{t: t, store: fs, acc: acc, mtg: mtg, hub: hub, srv: srv, tokens: map[string]string{}, users: map[string]phonghop.User{}}
+	ctx := context.Background()
+	if _, _, err := acc.EnsureAdmin(ctx, "admin-pass"); err != nil {
+		t.Fatal(err)
+	}
+	hs.login("admin", "admin-pass")
+	return hs
+}
+
+func (h *harness) login(username, password string) string {
+	h.t.Helper()
+	var out struct {
+		Token string        `json:"token"`
+		User  phonghop.User `json:"user"`
+	}
+	h.mustDo("POST", "/api/v1/auth/login", "", map[string]string{"username": username, "password": password}, 200, &out)
+	h.tokens[username] = out.Token
+	h.users[username] = out.User
+	return out.Token
+}
+
+// user creates a user through the API and signs them in.
+func (h *harness) user(username string) phonghop.User {
+	h.t.Helper()
+	h.mustDo("POST", "/api/v1/users", "admin", map[string]string{"username": username, "password": "secret1", "displayName": "Đại biểu " + username}, 201, nil)
+	h.login(username, "secret1")
+	return h.users[username]
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) errorCode() string {
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error.Code
+}
+
+// do sends a request as the named user ("" for nobody). body may be a []byte,
+// a string (sent raw) or anything JSON-encodable.
+func (h *harness) do(method, path, as string, body any, hdr ...string) response {
+	h.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, _ := json.Marshal(b)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if as != "" {
+		req.Header.Set("Authorization", "Bearer "+h.tokens[as])
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+func (h *harness) mustDo(method, path, as string, body any, status int, out any) response {
+	h.t.Helper()
+	r := h.do(method, path, as, body)
+	if r.status != status {
+		h.t.Fatalf("%s %s as %q: status %d, want %d: %s", method, path, as, r.status, status, r.body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.body, out); err != nil {
+			h.t.Fatalf("%s %s: decode: %v: %s", method, path, err, r.body)
+		}
+	}
+	return r
+}
+
+func multipartBody(field, name string, data []byte) (string, []byte) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	fw, _ := w.CreateFormFile(field, name)
+	_, _ = fw.Write(data)
+	_ = w.Close()
+	return w.FormDataContentType(), b.Bytes()
+}
+
+func (h *harness) upload(mid, as, name string, data []byte) response {
+	h.t.Helper()
+	ct, body := multipartBody("file", name, data)
+	return h.do("POST", "/api/v1/meetings/"+mid+"/documents", as, body, "Content-Type", ct)
+}
+
+// meeting sets up a meeting with a chair, a secretary, n delegates and an
+// outsider, one 5-page document and one agenda item presented by delegate 1.
+type meetingFixture struct {
+	id, doc, item string
+	delegates     []string
+}
+
+func (h *harness) meeting(n int) meetingFixture {
+	h.t.Helper()
+	var m phonghop.Meeting
+	h.mustDo("POST", "/api/v1/meetings", "admin", map[string]any{"title": "Hội nghị tổng kết CCHC năm 2023", "startsAt": "2024-01-12T08:00:00+07:00", "location": "Hội trường UBND huyện", "language": "vi"}, 201, &m)
+	parts := []map[string]string{
+		{"userId": h.user("chutich").ID, "role": "chair"},
+		{"userId": h.user("thuky").ID, "role": "secretary"},
+	}
+	f := meetingFixture{id: m.ID}
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("daibieu%02d", i)
+		parts = append(parts, map[string]string{"userId": h.user(name).ID, "role": "delegate"})
+		f.delegates = append(f.delegates, name)
+	}
+	h.user("outsider")
+	h.mustDo("PUT", "/api/v1/meetings/"+m.ID+"/participants", "admin", parts, 200, nil)
+	r := h.upload(m.ID, "thuky", "Báo cáo tổng kết.pdf", testPDF(5))
+	if r.status != 201 {
+		h.t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	var doc phonghop.Document
+	_ = json.Unmarshal(r.body, &doc)
+	f.doc = doc.ID
+	var it phonghop.AgendaItem
+	presenter := ""
+	if n > 0 {
+		presenter = h.users["daibieu01"].ID
+	}
+	h.mustDo("POST", "/api/v1/meetings/"+m.ID+"/agenda", "thuky", map[string]any{"title": "Báo cáo tổng kết", "presenter": presenter, "durationMinutes": 30, "documentIds": []string{doc.ID}}, 201, &it)
+	f.item = it.ID
+	return f
+}
+
+func testPDF(pages int) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")
+	fmt.Fprintf(&b, "2 0 obj << /Type /Pages /Count %d /Kids [] >> endobj\n", pages)
+	for i := 0; i < pages; i++ {
+		fmt.Fprintf(&b, "%d 0 obj << /Type /Page /Parent 2 0 R >> endobj\n", i+3)
+	}
+	b.WriteString("%%EOF\n")
+	return b.Bytes()
+}

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/minutes"
+)
+
+type bytesBuffer = bytes.Buffer
+
+func (s *Server) getMinutes(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	d, err := s.cfg.Minutes.Get(c, m.ID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) putMinutes(c *gin.Context) {
+	m, ok := s.meetingFor(c, false, phonghop.RoleSecretary, phonghop.RoleChair)
+	if !ok {
+		return
+	}
+	var d minutes.Draft
+	// Notes may be long: each is bounded by the minutes service itself.
+	if err := bindJSON(c, &d, 64<<20); err != nil {
+		writeError(c, err)
+		return
+	}
+	out, err := s.cfg.Minutes.Update(c, m.ID, userOf(c), d)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) renderMinutes(c *gin.Context) {
+	m, ok := s.meetingFor(c, false, phonghop.RoleSecretary, phonghop.RoleChair)
+	if !ok {
+		return
+	}
+	v, err := s.cfg.Minutes.RenderAndStore(c, m.ID, userOf(c))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, v)
+}
+
+func (s *Server) minutesVersions(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	vs, err := s.cfg.Minutes.Versions(c, m.ID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, vs)
+}
+
+func (s *Server) minutesPDF(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	version := 0
+	if q := c.Query("version"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 {
+			writeError(c, phonghop.Errorf(phonghop.EInvalid, "version must be a positive number"))
+			return
+		}
+		version = n
+	}
+	rc, v, err := s.cfg.Minutes.Open(c, m.ID, version)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	defer rc.Close()
+	etag := `"` + v.SHA256 + `"`
+	c.Header("ETag", etag)
+	if etagMatch(c.GetHeader("If-None-Match"), etag) {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	name := "bien-ban-" + m.ID + "-v" + strconv.Itoa(v.Version) + ".pdf"
+	c.Header("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	c.DataFromReader(http.StatusOK, v.Size, "application/pdf", rc, nil)
+}
+
+// documentSource lets the archive read the meeting's documents.
+type documentSource struct{ s *Server }
+
+func (d documentSource) OpenDocument(ctx context.Context, meetingID, docID string) (io.ReadCloser, error) {
+	rc, _, err := d.s.cfg.Meetings.OpenDocument(ctx, meetingID, docID, nil)
+	return rc, err
+}
+
+func (s *Server) archive(c *gin.Context) {
+	m, ok := s.meetingFor(c, true, phonghop.RoleSecretary, phonghop.RoleChair)
+	if !ok {
+		return
+	}
+	c.Header("Content-Type", "application/zip")
+	c.Header("Content-Disposition", `attachment; filename="meeting-`+m.ID+`.zip"`)
+	c.Status(http.StatusOK)
+	// Streamed: once bytes are out an error can only cut the zip short, which
+	// the client sees as a broken archive rather than a silent partial one.
+	if err := s.cfg.Minutes.WriteArchive(c, m.ID, c.Writer, documentSource{s}); err != nil {
+		logger(c).Error("archive failed", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/vote"
+)
+
+func (s *Server) createPoll(c *gin.Context) {
+	m, ok := s.meetingFor(c, false, phonghop.RoleChair, phonghop.RoleSecretary)
+	if !ok {
+		return
+	}
+	var req vote.CreateRequest
+	if err := bindJSON(c, &req, 64<<10); err != nil {
+		writeError(c, err)
+		return
+	}
+	p, err := s.cfg.Votes.Create(c, m.ID, userOf(c), req)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, p)
+}
+
+func (s *Server) listPolls(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	ps, err := s.cfg.Votes.List(c, m.ID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ps)
+}
+
+func (s *Server) getPoll(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	p, err := s.cfg.Votes.Get(c, m.ID, c.Param("pid"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+type openRequest struct {
+	OverrideQuorum bool `json:"overrideQuorum"`
+}
+
+func (s *Server) openPoll(c *gin.Context) {
+	m, ok := s.meetingFor(c, false, phonghop.RoleChair)
+	if !ok {
+		return
+	}
+	var req openRequest
+	if c.Request.ContentLength != 0 {
+		if err := bindJSON(c, &req, 16<<10); err != nil {
+			writeError(c, err)
+			return
+		}
+	}
+	p, err := s.cfg.Votes.Open(c, m.ID, c.Param("pid"), userOf(c), req.OverrideQuorum)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) closePoll(c *gin.Context) {
+	m, ok := s.meetingFor(c, false, phonghop.RoleChair)
+	if !ok {
+		return
+	}
+	p, err := s.cfg.Votes.Close(c, m.ID, c.Param("pid"), userOf(c))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+type ballotRequest struct {
+	Option *int `json:"option"`
+}
+
+func (s *Server) castBallot(c *gin.Context) {
+	m, ok := s.meetingFor(c, false)
+	if !ok {
+		return
+	}
+	var req ballotRequest
+	if err := bindJSON(c, &req, 4<<10); err != nil {
+		writeError(c, err)
+		return
+	}
+	if req.Option == nil {
+		writeError(c, phonghop.Errorf(phonghop.EInvalid, "option is required"))
+		return
+	}
+	r, err := s.cfg.Votes.Cast(c, m.ID, c.Param("pid"), userOf(c), *req.Option)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, r)
+}
+
+func (s *Server) pollCSV(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	// Render first so an error still gets the contract's JSON body.
+	var buf bytesBuffer
+	if err := s.cfg.Votes.ExportCSV(c, m.ID, c.Param("pid"), &buf); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="poll-`+c.Param("pid")+`.csv"`)
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+func (s *Server) pollJSON(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	p, err := s.cfg.Votes.Get(c, m.ID, c.Param("pid"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="poll-`+p.ID+`.json"`)
+	c.JSON(http.StatusOK, p)
+}

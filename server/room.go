@@ -1,0 +1,124 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/live"
+)
+
+// liveSocket authenticates before the upgrade (no credentials → 401 JSON), checks
+// the caller takes part, then hands the connection to the live room, which
+// checks the Origin and runs it.
+func (s *Server) liveSocket(c *gin.Context) {
+	m, ok := s.meetingFor(c, false)
+	if !ok {
+		return
+	}
+	if _, member := m.Participant(userOf(c).ID); !member {
+		// Admins see every meeting's set-up but the room is for participants.
+		writeError(c, phonghop.Errorf(phonghop.EForbidden, "only participants may join the live room"))
+		return
+	}
+	s.cfg.Live.ServeWS(c.Writer, c.Request, live.Client{MeetingID: m.ID, User: userOf(c), SessionID: sessionOf(c).ID})
+}
+
+type stateResponse struct {
+	live.State
+	Seq uint64 `json:"seq"`
+}
+
+func (s *Server) state(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	st, seq, err := s.cfg.Live.State(c, m.ID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, stateResponse{State: st, Seq: seq})
+}
+
+type seqResponse struct {
+	Seq uint64 `json:"seq"`
+}
+
+func (s *Server) present(c *gin.Context) {
+	m, ok := s.meetingFor(c, false)
+	if !ok {
+		return
+	}
+	var p live.Presentation
+	if err := bindJSON(c, &p, 16<<10); err != nil {
+		writeError(c, err)
+		return
+	}
+	seq, err := s.cfg.Live.Present(c, m.ID, userOf(c), p)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, seqResponse{Seq: seq})
+}
+
+func (s *Server) checkIn(c *gin.Context)  { s.attendance(c, s.cfg.Live.CheckIn) }
+func (s *Server) checkOut(c *gin.Context) { s.attendance(c, s.cfg.Live.CheckOut) }
+
+func (s *Server) attendance(c *gin.Context, op func(ctx context.Context, mid, uid string) (uint64, error)) {
+	m, ok := s.meetingFor(c, false)
+	if !ok {
+		return
+	}
+	if _, member := m.Participant(userOf(c).ID); !member {
+		writeError(c, phonghop.Errorf(phonghop.EForbidden, "only participants check in"))
+		return
+	}
+	seq, err := op(c, m.ID, userOf(c).ID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, seqResponse{Seq: seq})
+}
+
+type speakersRequest struct {
+	Action string `json:"action"` // request | withdraw | next | floor
+	UserID string `json:"userId"`
+}
+
+func (s *Server) speakers(c *gin.Context) {
+	m, ok := s.meetingFor(c, false)
+	if !ok {
+		return
+	}
+	var req speakersRequest
+	if err := bindJSON(c, &req, 16<<10); err != nil {
+		writeError(c, err)
+		return
+	}
+	u := userOf(c)
+	var seq uint64
+	var err error
+	switch req.Action {
+	case "request":
+		seq, err = s.cfg.Live.RequestToSpeak(c, m.ID, u.ID)
+	case "withdraw":
+		seq, err = s.cfg.Live.Withdraw(c, m.ID, u.ID)
+	case "next":
+		seq, err = s.cfg.Live.NextSpeaker(c, m.ID, u)
+	case "floor":
+		seq, err = s.cfg.Live.GiveFloor(c, m.ID, u, req.UserID)
+	default:
+		err = phonghop.Errorf(phonghop.EInvalid, "action must be request, withdraw, next or floor")
+	}
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, seqResponse{Seq: seq})
+}

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+func (s *Server) routes() {
+	e := s.engine
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+
+	api := e.Group("/api/v1", s.securityHeaders)
+	api.POST("/auth/login", s.login)
+
+	a := api.Group("", s.authenticate)
+	a.POST("/auth/logout", s.logout)
+	a.GET("/me", s.me)
+	a.POST("/users", s.requireAdmin, s.createUser)
+	a.GET("/users", s.requireAdmin, s.listUsers)
+
+	a.POST("/meetings", s.requireAdmin, s.createMeeting)
+	a.GET("/meetings", s.listMeetings)
+	m := a.Group("/meetings/:mid")
+	m.GET("", s.getMeeting)
+	m.PATCH("", s.updateMeeting)
+	m.PUT("/participants", s.setParticipants)
+	m.POST("/agenda", s.addItem)
+	m.PUT("/agenda/:iid", s.updateItem)
+	m.POST("/documents", s.uploadDocument)
+	m.GET("/documents/:did/content", s.documentContent)
+	m.GET("/documents/:did/notes", s.getNotes)
+	m.PUT("/documents/:did/notes/:page", s.putNote)
+
+	m.GET("/live", s.liveSocket)
+	m.GET("/state", s.state)
+	m.PUT("/presentation", s.present)
+	m.POST("/attendance", s.checkIn)
+	m.DELETE("/attendance", s.checkOut)
+	m.POST("/speakers", s.speakers)
+
+	m.POST("/polls", s.createPoll)
+	m.GET("/polls", s.listPolls)
+	m.GET("/polls/:pid", s.getPoll)
+	m.POST("/polls/:pid/open", s.openPoll)
+	m.POST("/polls/:pid/close", s.closePoll)
+	m.POST("/polls/:pid/ballots", s.castBallot)
+	m.GET("/polls/:pid/results.csv", s.pollCSV)
+	m.GET("/polls/:pid/results.json", s.pollJSON)
+
+	m.GET("/minutes", s.getMinutes)
+	m.PUT("/minutes", s.putMinutes)
+	m.POST("/minutes/pdf", s.renderMinutes)
+	m.GET("/minutes/versions", s.minutesVersions)
+	m.GET("/minutes.pdf", s.minutesPDF)
+	m.GET("/archive.zip", s.archive)
+
+	s.engine.NoRoute(s.noRoute)
+}
+
+// securityHeaders are set on every API answer.
+func (s *Server) securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
+	c.Next()
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	status := gin.H{}
+	ok := true
+	for name, p := range s.cfg.Ready {
+		if err := p.Ping(c); err != nil {
+			status[name] = "unavailable"
+			ok = false
+			logger(c).Warn("not ready", "dependency", name, "err", err)
+		} else {
+			status[name] = "ok"
+		}
+	}
+	if !ok {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": status})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "checks": status})
+}

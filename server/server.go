@@ -1,0 +1,177 @@
+// Package server is phonghop's HTTP face: the Gin router, authentication,
+// handlers for the REST API and the glue that hands live connections to the live
+// room. It holds no state of its own; every service it calls is an interface
+// declared here and wired in cmd/phonghop.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/live"
+	"github.com/phonghop/phonghop/meetings"
+	"github.com/phonghop/phonghop/minutes"
+	"github.com/phonghop/phonghop/vote"
+)
+
+// Live is the live room as the HTTP layer uses it.
+type Live interface {
+	ServeWS(w http.ResponseWriter, r *http.Request, c live.Client)
+	Present(ctx context.Context, meetingID string, by phonghop.User, p live.Presentation) (uint64, error)
+	CheckIn(ctx context.Context, meetingID, userID string) (uint64, error)
+	CheckOut(ctx context.Context, meetingID, userID string) (uint64, error)
+	RequestToSpeak(ctx context.Context, meetingID, userID string) (uint64, error)
+	Withdraw(ctx context.Context, meetingID, userID string) (uint64, error)
+	GiveFloor(ctx context.Context, meetingID string, by phonghop.User, userID string) (uint64, error)
+	NextSpeaker(ctx context.Context, meetingID string, by phonghop.User) (uint64, error)
+	State(ctx context.Context, meetingID string) (live.State, uint64, error)
+	CloseSession(sessionID string)
+	CloseUser(meetingID, userID string)
+}
+
+// Votes is the voting service as the HTTP layer uses it.
+type Votes interface {
+	Create(ctx context.Context, meetingID string, by phonghop.User, req vote.CreateRequest) (phonghop.Poll, error)
+	Open(ctx context.Context, meetingID, pollID string, by phonghop.User, overrideQuorum bool) (phonghop.Poll, error)
+	Close(ctx context.Context, meetingID, pollID string, by phonghop.User) (phonghop.Poll, error)
+	Cast(ctx context.Context, meetingID, pollID string, by phonghop.User, option int) (vote.Receipt, error)
+	Get(ctx context.Context, meetingID, pollID string) (phonghop.Poll, error)
+	List(ctx context.Context, meetingID string) ([]phonghop.Poll, error)
+	ExportCSV(ctx context.Context, meetingID, pollID string, w io.Writer) error
+}
+
+// Minutes is the minutes service as the HTTP layer uses it.
+type Minutes interface {
+	Get(ctx context.Context, meetingID string) (minutes.Draft, error)
+	Update(ctx context.Context, meetingID string, by phonghop.User, d minutes.Draft) (minutes.Draft, error)
+	RenderAndStore(ctx context.Context, meetingID string, by phonghop.User) (minutes.Version, error)
+	Versions(ctx context.Context, meetingID string) ([]minutes.Version, error)
+	Open(ctx context.Context, meetingID string, version int) (io.ReadCloser, minutes.Version, error)
+	WriteArchive(ctx context.Context, meetingID string, w io.Writer, docs minutes.DocumentSource) error
+}
+
+// Pinger is a dependency /readyz asks.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config wires the server. Zero values: Logger slog.Default(); SecureCookies false
+// (set it behind HTTPS); Frontend nil serves no web app.
+type Config struct {
+	Accounts *accounts.Service
+	Meetings *meetings.Service
+	Notes    *meetings.Notes
+	Live     Live
+	Votes    Votes
+	Minutes  Minutes
+	// Ready lists what /readyz checks: the store and, in a cluster, the broker.
+	Ready         map[string]Pinger
+	Logger        *slog.Logger
+	SecureCookies bool
+	Frontend      fs.FS
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	cfg        Config
+	engine     *gin.Engine
+	log        *slog.Logger
+	loginLimit *loginLimiter
+}
+
+const (
+	ctxLogger  = "phonghop.logger"
+	ctxUser    = "phonghop.user"
+	ctxSession = "phonghop.session"
+	cookieName = "phonghop_session"
+	maxJSON    = 1 << 20
+)
+
+// New builds the router.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{cfg: cfg, engine: gin.New(), log: cfg.Logger, loginLimit: newLoginLimiter()}
+	s.engine.ContextWithFallback = true
+	s.engine.HandleMethodNotAllowed = false
+	s.engine.RemoveExtraSlash = false
+	s.engine.UseRawPath = true
+	s.engine.UnescapePathValues = true
+	s.engine.Use(s.requestLog, s.recover)
+	s.routes()
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+func (s *Server) requestLog(c *gin.Context) {
+	start := time.Now()
+	id := c.GetHeader("X-Request-Id")
+	if id == "" || len(id) > 64 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Header("X-Request-Id", id)
+	l := s.log.With("requestId", id)
+	c.Set(ctxLogger, l)
+	c.Next()
+	l.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path,
+		"status", c.Writer.Status(), "duration", time.Since(start).Round(time.Microsecond).String())
+}
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			logger(c).Error("panic", "value", v)
+			writeError(c, phonghop.Errorf(phonghop.EInternal, "internal error"))
+		}
+	}()
+	c.Next()
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// bindJSON decodes a JSON body of at most limit bytes into v. Unknown fields are
+// allowed (clients may be newer), wrong types are not.
+func bindJSON(c *gin.Context, v any, limit int64) error {
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case asMaxBytes(err, &mbe):
+			return phonghop.Errorf(phonghop.ETooLarge, "request body is larger than %d bytes", limit)
+		case err == io.EOF:
+			return phonghop.Errorf(phonghop.EInvalid, "request body is empty")
+		}
+		return phonghop.Errorf(phonghop.EInvalid, "malformed JSON: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return phonghop.Errorf(phonghop.EInvalid, "malformed JSON: trailing data after the object")
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/phonghop/phonghop"
+)
+
+type noteRequest struct {
+	Text string `json:"text"`
+}
+
+func (s *Server) getNotes(c *gin.Context) {
+	m, ok := s.meetingFor(c, false)
+	if !ok {
+		return
+	}
+	if _, found := m.Document(c.Param("did")); !found {
+		writeError(c, phonghop.Errorf(phonghop.ENotFound, "document not found"))
+		return
+	}
+	n, err := s.cfg.Notes.Get(c, m.ID, userOf(c).ID, c.Param("did"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, n)
+}
+
+func (s *Server) putNote(c *gin.Context) {
+	m, ok := s.meetingFor(c, false)
+	if !ok {
+		return
+	}
+	if _, found := m.Document(c.Param("did")); !found {
+		writeError(c, phonghop.Errorf(phonghop.ENotFound, "document not found"))
+		return
+	}
+	var req noteRequest
+	if err := bindJSON(c, &req, 128<<10); err != nil {
+		writeError(c, err)
+		return
+	}
+	page := 0
+	for _, ch := range c.Param("page") {
+		if ch < '0' || ch > '9' || page > 1_000_000 {
+			page = -1
+			break
+		}
+		page = page*10 + int(ch-'0')
+	}
+	n, err := s.cfg.Notes.Put(c, m.ID, userOf(c).ID, c.Param("did"), page, req.Text)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, n)
+}
+
+// noRoute answers unknown API paths with the contract's 404 and everything else
+// with the web app (index.html for client-side routes).
+func (s *Server) noRoute(c *gin.Context) {
+	p := c.Request.URL.Path
+	if strings.HasPrefix(p, "/api/") || s.cfg.Frontend == nil || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {
+		writeError(c, phonghop.Errorf(phonghop.ENotFound, "no such endpoint"))
+		return
+	}
+	name := strings.TrimPrefix(path.Clean(p), "/")
+	if name == "" {
+		name = "index.html"
+	}
+	if st, err := fs.Stat(s.cfg.Frontend, name); err != nil || st.IsDir() {
+		name = "index.html"
+	}
+	data, err := fs.ReadFile(s.cfg.Frontend, name)
+	if err != nil {
+		writeError(c, phonghop.Errorf(phonghop.ENotFound, "the web app is not built (run make build)"))
+		return
+	}
+	h := c.Writer.Header()
+	switch {
+	case name == "index.html" || name == "sw.js":
+		h.Set("Cache-Control", "no-cache")
+	case strings.HasPrefix(name, "assets/"):
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	if name == "index.html" {
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+	}
+	ct := mimeByExt(path.Ext(name))
+	c.Data(http.StatusOK, ct, data)
+}
+
+func mimeByExt(ext string) string {
+	switch ext {
+	case ".html":
+		return "text/html; charset=utf-8"
+	case ".js", ".mjs":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".json", ".webmanifest":
+		return "application/json"
+	case ".svg":
+		return "image/svg+xml"
+	case ".png":
+		return "image/png"
+	case ".woff2":
+		return "font/woff2"
+	case ".wasm":
+		return "application/wasm"
+	}
+	return "application/octet-stream"
+}
