@@ -1,0 +1,50 @@
+# phonghop: `make run` serves the demo meeting on the embedded store;
+# `make test` installs what the tests need and runs every suite.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/phonghop
+export PHONGHOP_TOOLS_BIN ?= $(HOME)/.cache/phonghop/bin
+export PATH := $(PHONGHOP_TOOLS_BIN):$(PATH)
+PHONGHOP_ADMIN_PASSWORD ?= admin123
+GOTEST_FLAGS ?= -race -count=1 -timeout 20m
+
+.PHONY: all build frontend run test test-go test-frontend test-e2e tools vet fuzz bench clean
+
+all: build
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+frontend: frontend/node_modules/.package-lock.json
+	cd frontend && npm run build
+
+build: frontend
+	$(GO) build -o $(BIN) ./cmd/phonghop
+	$(GO) build -o bin/phonghop-load ./cmd/phonghop-load
+
+run: build
+	PHONGHOP_ADMIN_PASSWORD=$(PHONGHOP_ADMIN_PASSWORD) ./$(BIN) demo
+
+tools:
+	bash scripts/tools.sh all >/dev/null
+
+vet:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
+	$(GO) vet ./...
+
+test-go: tools vet
+	$(GO) test $(GOTEST_FLAGS) ./...
+
+test-frontend: frontend/node_modules/.package-lock.json
+	cd frontend && npm test && npm run build
+
+test-e2e: build tools
+	bash scripts/e2e.sh
+
+test: test-go test-frontend test-e2e
+
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin frontend/node_modules

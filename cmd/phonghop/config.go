@@ -1,0 +1,147 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// setting is one configuration value: its environment variable, the flag that
+// mirrors it, its default and what it means. Every setting is declared once, in
+// settings below; docs/operations.md lists the same table (`phonghop help`
+// prints it).
+type setting struct {
+	env, flag, def, usage string
+	value                 *string
+}
+
+type config struct {
+	Addr, DataDir                                  string
+	S3Endpoint, S3AccessKey, S3SecretKey, S3Bucket string
+	S3Region                                       string
+	S3Secure                                       bool
+	NATSURL                                        string
+	AdminPassword                                  string
+	AllowedOrigins                                 []string
+	DocumentLimit                                  int64
+	SessionTTL, ShutdownTimeout                    time.Duration
+	SecureCookies                                  bool
+	LogLevel, LogFormat                            string
+	SignCert, SignKey                              string
+	LiveBuffer                                     int
+	PublicURL                                      string
+}
+
+var settings = []setting{
+	{env: "PHONGHOP_ADDR", flag: "addr", def: ":8080", usage: "listen address"},
+	{env: "PHONGHOP_DATA_DIR", flag: "data-dir", def: "./data", usage: "directory of the embedded store, used when no S3 endpoint is set"},
+	{env: "PHONGHOP_S3_ENDPOINT", flag: "s3-endpoint", def: "", usage: "S3 endpoint host:port (MinIO); when set everything is kept there"},
+	{env: "PHONGHOP_S3_ACCESS_KEY", flag: "s3-access-key", def: "", usage: "S3 access key"},
+	{env: "PHONGHOP_S3_SECRET_KEY", flag: "s3-secret-key", def: "", usage: "S3 secret key"},
+	{env: "PHONGHOP_S3_BUCKET", flag: "s3-bucket", def: "phonghop", usage: "S3 bucket, created if missing"},
+	{env: "PHONGHOP_S3_SECURE", flag: "s3-secure", def: "false", usage: "use HTTPS to reach S3"},
+	{env: "PHONGHOP_S3_REGION", flag: "s3-region", def: "", usage: "S3 region (empty: the server's default)"},
+	{env: "PHONGHOP_NATS_URL", flag: "nats-url", def: "", usage: "NATS URL; when set live events are shared by every phonghop process"},
+	{env: "PHONGHOP_ADMIN_PASSWORD", flag: "admin-password", def: "", usage: "password of the admin account created when the store has no users (empty: a random one is logged once)"},
+	{env: "PHONGHOP_ALLOWED_ORIGINS", flag: "allowed-origins", def: "", usage: "comma-separated browser origins allowed to open live connections (the server's own origin always is)"},
+	{env: "PHONGHOP_DOCUMENT_LIMIT", flag: "document-limit", def: "209715200", usage: "largest document upload in bytes (200 MiB)"},
+	{env: "PHONGHOP_SESSION_TTL", flag: "session-ttl", def: "12h", usage: "how long a sign-in lasts"},
+	{env: "PHONGHOP_SECURE_COOKIES", flag: "secure-cookies", def: "false", usage: "mark the session cookie Secure (set it when served over HTTPS)"},
+	{env: "PHONGHOP_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},
+	{env: "PHONGHOP_LOG_FORMAT", flag: "log-format", def: "json", usage: "json or text"},
+	{env: "PHONGHOP_SIGN_CERT", flag: "sign-cert", def: "", usage: "PEM certificate for signing the minutes PDF (with PHONGHOP_SIGN_KEY)"},
+	{env: "PHONGHOP_SIGN_KEY", flag: "sign-key", def: "", usage: "PEM private key for signing the minutes PDF"},
+	{env: "PHONGHOP_LIVE_BUFFER", flag: "live-buffer", def: "4096", usage: "events kept per meeting (in memory) to replay to reconnecting tablets"},
+	{env: "PHONGHOP_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "15s", usage: "how long shutdown waits for requests to finish"},
+	{env: "PHONGHOP_PUBLIC_URL", flag: "public-url", def: "", usage: "URL people open, printed by demo (empty: derived from the address)"},
+}
+
+// loadConfig reads flags, falling back to the environment, then the defaults.
+func loadConfig(name string, args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for i := range settings {
+		s := &settings[i]
+		v := s.def
+		if e, ok := os.LookupEnv(s.env); ok {
+			v = e
+		}
+		s.value = fs.String(s.flag, v, s.usage+" ($"+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	raw := func(env string) string {
+		for _, s := range settings {
+			if s.env == env {
+				return *s.value
+			}
+		}
+		panic("unknown setting " + env)
+	}
+	get := func(env string) string { return strings.TrimSpace(raw(env)) }
+	var errs []string
+	boolOf := func(env string) bool {
+		b, err := strconv.ParseBool(get(env))
+		if err != nil {
+			errs = append(errs, env+" must be true or false")
+		}
+		return b
+	}
+	durOf := func(env string) time.Duration {
+		d, err := time.ParseDuration(get(env))
+		if err != nil || d <= 0 {
+			errs = append(errs, env+" must be a positive duration like 15s")
+		}
+		return d
+	}
+	intOf := func(env string) int64 {
+		n, err := strconv.ParseInt(get(env), 10, 64)
+		if err != nil || n <= 0 {
+			errs = append(errs, env+" must be a positive whole number")
+		}
+		return n
+	}
+	c := config{
+		Addr: get("PHONGHOP_ADDR"), DataDir: get("PHONGHOP_DATA_DIR"),
+		S3Endpoint: get("PHONGHOP_S3_ENDPOINT"), S3AccessKey: get("PHONGHOP_S3_ACCESS_KEY"),
+		S3SecretKey: get("PHONGHOP_S3_SECRET_KEY"), S3Bucket: get("PHONGHOP_S3_BUCKET"),
+		S3Region: get("PHONGHOP_S3_REGION"), S3Secure: boolOf("PHONGHOP_S3_SECURE"),
+		NATSURL: get("PHONGHOP_NATS_URL"), AdminPassword: raw("PHONGHOP_ADMIN_PASSWORD"),
+		DocumentLimit: intOf("PHONGHOP_DOCUMENT_LIMIT"), SessionTTL: durOf("PHONGHOP_SESSION_TTL"),
+		ShutdownTimeout: durOf("PHONGHOP_SHUTDOWN_TIMEOUT"), SecureCookies: boolOf("PHONGHOP_SECURE_COOKIES"),
+		LogLevel: get("PHONGHOP_LOG_LEVEL"), LogFormat: get("PHONGHOP_LOG_FORMAT"),
+		SignCert: get("PHONGHOP_SIGN_CERT"), SignKey: get("PHONGHOP_SIGN_KEY"),
+		LiveBuffer: int(intOf("PHONGHOP_LIVE_BUFFER")), PublicURL: get("PHONGHOP_PUBLIC_URL"),
+	}
+	for _, o := range strings.Split(get("PHONGHOP_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimSuffix(o, "/"))
+		}
+	}
+	if (c.SignCert == "") != (c.SignKey == "") {
+		errs = append(errs, "PHONGHOP_SIGN_CERT and PHONGHOP_SIGN_KEY go together")
+	}
+	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "") {
+		errs = append(errs, "PHONGHOP_S3_ACCESS_KEY and PHONGHOP_S3_SECRET_KEY are required with PHONGHOP_S3_ENDPOINT")
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// printSettings writes the settings table (for `phonghop help` and the docs).
+func printSettings(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENVIRONMENT\tFLAG\tDEFAULT\tMEANING")
+	for _, s := range settings {
+		fmt.Fprintf(tw, "%s\t-%s\t%s\t%s\n", s.env, s.flag, s.def, s.usage)
+	}
+	tw.Flush()
+}

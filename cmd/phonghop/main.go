@@ -1,0 +1,232 @@
+// Command phonghop is the paperless meeting-room server.
+//
+//	phonghop serve   run the server
+//	phonghop demo    seed the demo meeting (idempotent), print the accounts, then serve
+//	phonghop help    list the settings
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/demo"
+	"github.com/phonghop/phonghop/frontend"
+	"github.com/phonghop/phonghop/journal"
+	"github.com/phonghop/phonghop/live"
+	"github.com/phonghop/phonghop/meetings"
+	"github.com/phonghop/phonghop/minutes"
+	"github.com/phonghop/phonghop/server"
+	"github.com/phonghop/phonghop/storage"
+	"github.com/phonghop/phonghop/storage/fsstore"
+	"github.com/phonghop/phonghop/storage/s3store"
+	"github.com/phonghop/phonghop/vote"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "phonghop:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve", "demo":
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, "usage: phonghop [serve|demo|help] [flags]\n\nSettings (flags mirror the environment):")
+		printSettings(stdout)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q (serve, demo or help)", cmd)
+	}
+	cfg, err := loadConfig("phonghop "+cmd, args, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	app, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if cmd == "demo" {
+		info, err := demo.Seed(ctx, app.accounts, app.meetings)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("seeding the demo: %w", err)
+		}
+		printDemo(stdout, publicURL(cfg, ln.Addr()), info)
+	}
+	return app.serve(ctx, ln, cfg.ShutdownTimeout)
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+type app struct {
+	log      *slog.Logger
+	store    storage.Store
+	accounts *accounts.Service
+	meetings *meetings.Service
+	hub      *live.Hub
+	broker   live.Broker
+	handler  http.Handler
+}
+
+// build wires the concrete implementations; only this package knows them all.
+func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	var store storage.Store
+	if cfg.S3Endpoint != "" {
+		s, err := s3store.New(ctx, s3store.Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey,
+			SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, Secure: cfg.S3Secure, Region: cfg.S3Region})
+		if err != nil {
+			return nil, fmt.Errorf("S3 store: %w", err)
+		}
+		store = s
+		log.Info("store", "kind", "s3", "endpoint", cfg.S3Endpoint, "bucket", cfg.S3Bucket)
+	} else {
+		s, err := fsstore.New(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		store = s
+		log.Info("store", "kind", "directory", "dir", cfg.DataDir)
+	}
+	ready := map[string]server.Pinger{"store": store}
+
+	acc := &accounts.Service{Store: store, SessionTTL: cfg.SessionTTL}
+	if pw, created, err := acc.EnsureAdmin(ctx, cfg.AdminPassword); err != nil {
+		return nil, fmt.Errorf("admin account: %w", err)
+	} else if created && cfg.AdminPassword == "" {
+		log.Warn("created the admin account with a random password; change it or set PHONGHOP_ADMIN_PASSWORD", "username", "admin", "password", pw)
+	} else if created {
+		log.Info("created the admin account", "username", "admin")
+	}
+	mtg := &meetings.Service{Store: store, Users: acc, DocumentLimit: cfg.DocumentLimit}
+	jr := &journal.Journal{Store: store}
+
+	broker, err := newBroker(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := broker.(server.Pinger); ok && cfg.NATSURL != "" {
+		ready["nats"] = p
+	}
+	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, Logger: log.With("component", "live"),
+		AllowedOrigins: cfg.AllowedOrigins})
+	votes := &vote.Service{Store: store, Meetings: mtg, Attendance: attendanceOf{hub}, Publisher: hub, Logger: log.With("component", "vote")}
+	mins := &minutes.Service{Store: store, Journal: jr, Meetings: mtg, Polls: votes}
+	if cfg.SignCert != "" {
+		signer, cert, err := loadSigner(cfg.SignCert, cfg.SignKey)
+		if err != nil {
+			return nil, fmt.Errorf("minutes signing: %w", err)
+		}
+		mins.Signer, mins.Certificate = signer, cert
+		log.Info("minutes are signed", "subject", cert.Subject.String())
+	}
+	var web fs.FS
+	if sub, err := fs.Sub(frontend.Dist, "dist"); err == nil {
+		if _, err := fs.Stat(sub, "index.html"); err == nil {
+			web = sub
+		} else {
+			log.Warn("the web app is not built into this binary; run make build")
+		}
+	}
+	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: store}, Live: hub,
+		Votes: votes, Minutes: mins, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web})
+	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, broker: broker, handler: h}, nil
+}
+
+// attendanceOf adapts the live room's attendance to what voting needs.
+type attendanceOf struct{ hub *live.Hub }
+
+func (a attendanceOf) Present(ctx context.Context, meetingID string) ([]string, error) {
+	at, err := a.hub.Attendance(ctx, meetingID)
+	return at.Present, err
+}
+
+func (a *app) serve(ctx context.Context, ln net.Listener, timeout time.Duration) error {
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	// Live sockets are hijacked, so http.Server.Shutdown does not wait for them:
+	// close them first with "going away" so tablets reconnect elsewhere.
+	if err := a.hub.Shutdown(sctx); err != nil {
+		a.log.Warn("live shutdown", "err", err)
+	}
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (a *app) close() {
+	if a.broker != nil {
+		_ = a.broker.Close()
+	}
+}
+
+func publicURL(cfg config, addr net.Addr) string {
+	if cfg.PublicURL != "" {
+		return cfg.PublicURL
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func printDemo(w io.Writer, url string, info demo.Info) {
+	fmt.Fprintf(w, "\nphonghop demo: %s\n", url)
+	fmt.Fprintf(w, "meeting: %s (%s)\n", info.MeetingTitle, url+"/#/m/"+info.MeetingID)
+	fmt.Fprintln(w, "accounts (username / password / role):")
+	for _, a := range info.Accounts {
+		fmt.Fprintf(w, "  %-12s %-10s %s\n", a.Username, a.Password, a.Role)
+	}
+	fmt.Fprintln(w, "  admin        (PHONGHOP_ADMIN_PASSWORD, or the random one logged at first start)")
+	fmt.Fprintln(w)
+}
