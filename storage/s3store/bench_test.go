@@ -156,3 +156,32 @@ func BenchmarkStoreUpdateJSON(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStorePutUnknownSize8MiB is a typical document of unknown length:
+// it fits in one part, so it goes as one PUT of known size.
+func BenchmarkStorePutUnknownSize8MiB(b *testing.B) {
+	st, _, data := benchSetup(b)
+	data = data[:8<<20]
+	ctx := context.Background()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := st.Put(ctx, "bench/store", onlyReader{bytes.NewReader(data)}, -1, storage.PutOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStorePut8MiB is the same document with its size known.
+func BenchmarkStorePut8MiB(b *testing.B) {
+	st, _, data := benchSetup(b)
+	data = data[:8<<20]
+	ctx := context.Background()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := st.Put(ctx, "bench/store", onlyReader{bytes.NewReader(data)}, int64(len(data)), storage.PutOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -8,8 +8,10 @@
 //     Config.PartSize parts. IfAbsent sends If-None-Match: *, IfMatch sends
 //     If-Match: <etag>; both are honoured by the server only on a single PUT,
 //     so conditional writes are always one request and never multipart.
-//   - Put with size -1 (unconditional only) is a multipart upload read one part
-//     at a time into one buffer of Config.PartSize bytes, so memory stays flat
+//   - Put with size -1 (unconditional only) first reads up to Config.PartSize
+//     bytes into a pooled buffer. If the reader ends within it (most
+//     documents), that is one PUT of known size. Otherwise it is a multipart
+//     upload read one part at a time, so memory stays at two part buffers
 //     whatever the object's size. A reader that fails aborts the upload: the
 //     object is not created or replaced.
 //   - Get sends the request at once, so a missing key or a bad range is an error
@@ -31,6 +33,7 @@
 package s3store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +43,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -83,6 +87,7 @@ type Store struct {
 	client   *minio.Client
 	bucket   string
 	partSize uint64
+	bufs     sync.Pool // *[]byte of partSize, for uploads of unknown length
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -121,6 +126,14 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+func (s *Store) getBuf() *[]byte {
+	if b, ok := s.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, s.partSize)
+	return &b
 }
 
 // Bucket returns the store's bucket name.
@@ -209,16 +222,33 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	if opts.IfMatch != "" {
 		po.SetMatchETag(opts.IfMatch)
 	}
+	src := &trackReader{r: r}
+	var body io.Reader = src
+	if size == -1 {
+		// Most uploads of unknown length are small documents: read up to one
+		// part; if the reader ends there, send one PUT of known size instead
+		// of a multipart upload (which costs the server a second copy).
+		buf := s.getBuf()
+		defer s.bufs.Put(buf)
+		n, err := io.ReadFull(src, *buf)
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			body, size = bytes.NewReader((*buf)[:n]), int64(n)
+		case err != nil:
+			return storage.Info{}, fmt.Errorf("s3store: put %s: reading the upload: %w", key, err)
+		default:
+			body = io.MultiReader(bytes.NewReader(*buf), src)
+		}
+	}
 	if size >= 0 && size <= maxSinglePut {
 		// One streamed request: no part buffers, and the only form in which
 		// servers honour the conditions.
 		po.DisableMultipart = true
 	} else {
-		// One part buffer at a time keeps memory at PartSize.
+		// One part buffer at a time keeps minio-go's memory at PartSize.
 		po.NumThreads = 1
 	}
-	src := &trackReader{r: r}
-	up, err := s.client.PutObject(ctx, s.bucket, key, src, size, po)
+	up, err := s.client.PutObject(ctx, s.bucket, key, body, size, po)
 	if err != nil {
 		if src.err != nil {
 			return storage.Info{}, fmt.Errorf("s3store: put %s: reading the upload: %w", key, src.err)

@@ -20,6 +20,24 @@ func TestContract(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.Store { return s3test.NewStore(t) })
 }
 
+// With the smallest part size, the suite's unknown-length uploads (5 MiB and
+// more) take the multipart path, failures included.
+func TestContractSmallParts(t *testing.T) {
+	srv, err := s3test.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		cfg := srv.Config(s3test.NewStore(t).Bucket())
+		cfg.PartSize = 5 << 20
+		st, err := s3store.New(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	})
+}
+
 // An upload of unknown length holds one part buffer, not the object.
 func TestUnknownSizeMemoryIsFlat(t *testing.T) {
 	st := s3test.NewStore(t)

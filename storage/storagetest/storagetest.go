@@ -541,15 +541,17 @@ func testFailedUpload(t *testing.T, s storage.Store) {
 		size int64
 		opts storage.PutOptions
 	}{
-		{"up/new-known", 4 << 20, storage.PutOptions{}},
+		{"up/new-known", 8 << 20, storage.PutOptions{}},
 		{"up/new-unknown", -1, storage.PutOptions{}},
-		{"up/new-ifabsent", 4 << 20, storage.PutOptions{IfAbsent: true}},
-		{"up/existing", 4 << 20, storage.PutOptions{}},
+		{"up/new-ifabsent", 8 << 20, storage.PutOptions{IfAbsent: true}},
+		{"up/existing", 8 << 20, storage.PutOptions{}},
 		{"up/existing", -1, storage.PutOptions{}},
-		{"up/existing", 4 << 20, storage.PutOptions{IfMatch: old.ETag}},
+		{"up/existing", 8 << 20, storage.PutOptions{IfMatch: old.ETag}},
 	}
 	for _, tc := range cases {
-		if _, err := s.Put(ctxT(t), tc.key, newBroken(1<<20+7), tc.size, tc.opts); err == nil {
+		// 6 MiB before failing: past the first part of an S3 store with the
+		// smallest part size, so multipart aborts are exercised too.
+		if _, err := s.Put(ctxT(t), tc.key, newBroken(6<<20+7), tc.size, tc.opts); err == nil {
 			t.Errorf("Put(%s, size %d) from a failing reader succeeded", tc.key, tc.size)
 		}
 	}
