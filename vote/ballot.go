@@ -38,6 +38,9 @@ var (
 	// finishes it itself (its closer may have died). Long enough that a slow but
 	// live closer is not duplicated under load.
 	closeHelp = 5 * time.Second
+	// metaTTL bounds how long a process keeps a poll's secret without checking
+	// that the poll is still open.
+	metaTTL = time.Minute
 )
 
 func (s *Service) forget(mid, pid string) {
@@ -79,6 +82,9 @@ func (s *Service) loadMeta(ctx context.Context, mid, pid string) (*pollMeta, err
 	}
 	m := &pollMeta{secret: r.Secret, options: len(r.Options), key: sec.Key}
 	s.metas.Store(pollRef(mid, pid), m)
+	// Reloaded after a while, so a process that never sees the close (it takes
+	// no more ballots) still lets go of the secret soon after.
+	time.AfterFunc(metaTTL, func() { s.metas.CompareAndDelete(pollRef(mid, pid), m) })
 	return m, nil
 }
 
@@ -97,7 +103,10 @@ func sha256Hex(s string) string {
 // Cast records a delegate's ballot. See the package documentation for why an
 // acknowledged ballot is always counted.
 func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phonghop.User, option int) (Receipt, error) {
-	m, err := s.meeting(ctx, meetingID)
+	// 2,000 delegates voting at once need the meeting once, not 2,000 times.
+	m, err := shared(ctx, &s.meetingLoads, meetingID, 30*time.Second, func(ctx context.Context) (*phonghop.Meeting, error) {
+		return s.meeting(ctx, meetingID)
+	})
 	if err != nil {
 		return Receipt{}, err
 	}

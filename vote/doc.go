@@ -54,7 +54,9 @@
 // deletes it). While the poll is open, whoever can read the bucket (operators, the
 // server processes) can recompute the HMAC of every delegate and so join voters to
 // ballots; after close nothing stored does. Each process caches the secret in
-// memory while it takes ballots and drops it when it sees the poll close.
+// memory while it takes ballots and drops it when it sees the poll close, or at
+// the latest a minute after loading it (then it reloads it only if the poll is
+// still open).
 // Results of secret polls carry no ballots; nothing is logged with a userId and an
 // option together. Known remaining links, outside this package's reach: object
 // modification times (and S3/proxy access logs) can join a ballot object to the

@@ -331,3 +331,38 @@ func TestSecretPollStoresNoVoter(t *testing.T) {
 		}
 	})
 }
+
+// TestSecretLeavesMemory: the closing process drops the secret at once; a
+// process that took ballots but never hears of the close drops it after the
+// cache's lifetime.
+func TestSecretLeavesMemory(t *testing.T) {
+	defer vote.SetMetaTTL(300 * time.Millisecond)()
+	forEachStore(t, func(t *testing.T, st storage.Store) {
+		f := newFixture(t, st, 2)
+		other := f.service()
+		ctx := ctxT(t)
+		p := f.openPoll(t, vote.CreateRequest{Secret: true})
+		if _, err := f.svc.Cast(ctx, mid, p.ID, delegate(0), 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.Cast(ctx, mid, p.ID, delegate(1), 0); err != nil {
+			t.Fatal(err)
+		}
+		if !vote.HoldsSecret(f.svc, mid, p.ID) || !vote.HoldsSecret(other, mid, p.ID) {
+			t.Fatal("secret not cached while open")
+		}
+		if _, err := f.svc.Close(ctx, mid, p.ID, chair); err != nil {
+			t.Fatal(err)
+		}
+		if vote.HoldsSecret(f.svc, mid, p.ID) {
+			t.Error("closer still holds the secret")
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for vote.HoldsSecret(other, mid, p.ID) {
+			if time.Now().After(deadline) {
+				t.Fatal("the other process still holds the secret")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}

@@ -65,14 +65,15 @@ type Service struct {
 	// this process. Zero means 200ms.
 	TurnoutInterval time.Duration
 
-	metas     sync.Map // pollRef → *pollMeta: what Cast needs, cached while open
-	turnouts  sync.Map // pollRef → *turnout
-	flights   sync.Map // pollRef → *call[record]: casters waiting for a close
-	loads     sync.Map // pollRef → *call[*pollMeta]
-	rereaders sync.Map // pollRef → *rereader
-	procOnce  sync.Once
-	proc      string // this Service's turnout shard name
-	pending   sync.WaitGroup
+	metas        sync.Map // pollRef → *pollMeta: what Cast needs, cached while open
+	turnouts     sync.Map // pollRef → *turnout
+	flights      sync.Map // pollRef → *call[record]: casters waiting for a close
+	loads        sync.Map // pollRef → *call[*pollMeta]
+	meetingLoads sync.Map // meetingID → *call[*phonghop.Meeting]
+	rereaders    sync.Map // pollRef → *rereader
+	procOnce     sync.Once
+	proc         string // this Service's turnout shard name
+	pending      sync.WaitGroup
 }
 
 // CreateRequest defines a poll.
