@@ -22,7 +22,8 @@ export class RoomCtx {
   meeting = $state.raw<Meeting | null>(null);
   loadError = $state('');
   model = $state.raw<Model>(emptyModel);
-  status = $state<Status>('offline');
+  // 'connecting' until the socket says otherwise, so no offline banner flashes at load.
+  status = $state<Status>('connecting');
   attempt = $state(0);
   /** Last error answered by the server to one of our socket messages. */
   lastError = $state('');
