@@ -58,6 +58,7 @@ type config struct {
 	adminUser        string
 	adminPassword    string
 	tokenCache       string
+	present          string
 	loginConcurrency int
 
 	// centrifugo
@@ -90,6 +91,7 @@ func main() {
 	flag.StringVar(&c.password, "password", "demo123", "phonghop: delegates' password")
 	flag.StringVar(&c.adminUser, "admin-user", "admin", "phonghop: admin username")
 	flag.StringVar(&c.adminPassword, "admin-password", "", "phonghop: admin password; when set, users, meeting, document and agenda are created")
+	flag.StringVar(&c.present, "present", "rest", "phonghop: how the chair turns pages: rest (PUT .../presentation) or socket (a present message on the chair's own live socket)")
 	flag.StringVar(&c.tokenCache, "token-cache", "", "phonghop: file keeping login tokens between runs against the same server")
 	flag.IntVar(&c.loginConcurrency, "login-concurrency", 8, "phonghop: parallel logins and user creations")
 	flag.StringVar(&c.apiKey, "api-key", "", "centrifugo: HTTP API key")
@@ -208,6 +210,7 @@ type Result struct {
 	ConnectWallMs float64   `json:"connectWallMs"`
 	Connect       Dist      `json:"connect"` // dial + protocol handshake until ready
 
+	Present       string  `json:"present,omitempty"`
 	Turns         int     `json:"turns"`
 	TurnErrors    int     `json:"turnErrors"`
 	IntervalMs    float64 `json:"intervalMs"`
@@ -239,7 +242,11 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 			log.Printf(format, args...)
 		}
 	}
-	res := &Result{Target: c.target, URL: c.url, Time: time.Now().UTC(), Delegates: c.delegates,
+	present := ""
+	if c.target == "phonghop" {
+		present = c.present
+	}
+	res := &Result{Target: c.target, Present: present, URL: c.url, Time: time.Now().UTC(), Delegates: c.delegates,
 		Turns: c.turns, IntervalMs: float64(c.interval) / 1e6, ServerPID: c.serverPID}
 	nofile, err := raiseNoFile()
 	if err != nil {
@@ -470,7 +477,7 @@ func printResult(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "target            %s (%s)\n", r.Target, r.URL)
 	fmt.Fprintf(w, "sockets           %d connected of %d, %d errors, in %.1f s\n", r.Connected, r.Delegates, r.ConnectErrors, r.ConnectWallMs/1000)
 	fmt.Fprintf(w, "connect           p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.Connect.P50, r.Connect.P99, r.Connect.Max)
-	fmt.Fprintf(w, "turns             %d every %.0f ms, %d failed\n", r.Turns, r.IntervalMs, r.TurnErrors)
+	fmt.Fprintf(w, "turns             %d every %.0f ms, %d failed %s\n", r.Turns, r.IntervalMs, r.TurnErrors, r.Present)
 	fmt.Fprintf(w, "deliveries        %d of %d; missed %d, duplicates %d, out of order %d, gaps %d, dropped sockets %d\n",
 		r.Delivered, r.Expected, r.Missed, r.Duplicates, r.OutOfOrder, r.Gaps, r.Dropped)
 	fmt.Fprintf(w, "latency           p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)

@@ -29,6 +29,17 @@ type phonghop struct {
 	pages      int
 	chairToken string
 	tokens     []string // delegate i's bearer token
+
+	// With -present socket: the chair's live socket and what it hears back.
+	chairConn   *websocket.Conn
+	chairEvents chan chairEvent
+}
+
+// chairEvent is a presentation change, or an error answer, seen on the chair's socket.
+type chairEvent struct {
+	seq  int64
+	page int
+	err  error
 }
 
 func newPhonghop(c *config) *phonghop { return &phonghop{c: c} }
@@ -203,6 +214,57 @@ func (t *phonghop) setup(ctx context.Context) error {
 	if t.pages < 2 {
 		t.pages = 2
 	}
+	switch t.c.present {
+	case "rest":
+	case "socket":
+		return t.openChairSocket(ctx)
+	default:
+		return fmt.Errorf("-present must be rest or socket")
+	}
+	return nil
+}
+
+// openChairSocket opens the chair's own live socket; its reader decodes every
+// frame fully (one socket only) and reports presentation changes and errors.
+func (t *phonghop) openChairSocket(ctx context.Context) error {
+	d := &websocket.Dialer{HandshakeTimeout: 30 * time.Second}
+	h := http.Header{"Authorization": {"Bearer " + t.chairToken}}
+	conn, _, err := d.DialContext(ctx, t.wsURL(), h)
+	if err != nil {
+		return fmt.Errorf("chair's live socket: %w", err)
+	}
+	t.chairConn = conn
+	t.chairEvents = make(chan chairEvent, 64)
+	go func() {
+		for {
+			_, b, err := conn.ReadMessage()
+			if err != nil {
+				t.chairEvents <- chairEvent{err: err}
+				close(t.chairEvents)
+				return
+			}
+			var f struct {
+				Type         string `json:"type"`
+				Seq          int64  `json:"seq"`
+				Presentation *struct {
+					Page int `json:"page"`
+				} `json:"presentation"`
+				Error *struct {
+					Code    string `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if json.Unmarshal(b, &f) != nil {
+				continue
+			}
+			switch {
+			case f.Type == "presentation" && f.Presentation != nil:
+				t.chairEvents <- chairEvent{seq: f.Seq, page: f.Presentation.Page}
+			case f.Type == "error" && f.Error != nil:
+				t.chairEvents <- chairEvent{err: fmt.Errorf("%s: %s", f.Error.Code, f.Error.Message)}
+			}
+		}
+	}()
 	return nil
 }
 
@@ -437,13 +499,41 @@ func (t *phonghop) frame(_ *websocket.Conn, b []byte, emit func(string, int64)) 
 	return nil
 }
 
-// turn moves the presentation through REST, which answers with the event's seq.
+// turn moves the presentation through REST, which answers with the event's seq,
+// or with a present message on the chair's socket, whose event the chair hears
+// back like every delegate.
 func (t *phonghop) turn(ctx context.Context, k int) (int64, error) {
+	page := k%t.pages + 1
+	if t.chairConn != nil {
+		msg, _ := json.Marshal(map[string]any{"type": "present", "agendaItemId": t.agendaItem, "documentId": t.document, "page": page})
+		if err := t.chairConn.WriteMessage(websocket.TextMessage, msg); err != nil {
+			return 0, err
+		}
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case ev, ok := <-t.chairEvents:
+				if !ok {
+					return 0, errors.New("the chair's socket is closed")
+				}
+				if ev.err != nil {
+					return 0, ev.err
+				}
+				if ev.page == page {
+					return ev.seq, nil
+				}
+			case <-timeout:
+				return 0, errors.New("the chair did not hear its own page turn within 10s")
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		}
+	}
 	var out struct {
 		Seq int64 `json:"seq"`
 	}
 	err := t.call(ctx, http.MethodPut, "/api/v1/meetings/"+t.meeting+"/presentation", t.chairToken, map[string]any{
-		"agendaItemId": t.agendaItem, "documentId": t.document, "page": k%t.pages + 1,
+		"agendaItemId": t.agendaItem, "documentId": t.document, "page": page,
 	}, &out)
 	if err != nil {
 		return 0, err
