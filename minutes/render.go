@@ -108,7 +108,7 @@ func Render(d Draft) ([]byte, error) {
 	pdf := r.pdf
 	pdf.AliasNbPages("{nb}") // before the fonts: fpdf sizes their subsets by it
 	fonts.Register(pdf)
-	pdf.SetCompression(true)
+	pdf.SetCompression(false) // compressStreams deflates the pages afterwards, cheaper
 	pdf.SetCatalogSort(true)
 	stamp := d.StartsAt
 	if d.UpdatedAt != nil {
@@ -180,7 +180,7 @@ func Render(d Draft) ([]byte, error) {
 	if err := pdf.Output(&buf); err != nil {
 		return nil, fmt.Errorf("minutes: render: %w", err)
 	}
-	return buf.Bytes(), nil
+	return compressStreams(buf.Bytes())
 }
 
 func sameDay(a, b time.Time) bool {
