@@ -44,6 +44,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -168,7 +169,7 @@ func (s *Store) mapErr(ctx context.Context, op, key string, err error) error {
 		}
 		var netErr net.Error
 		if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-			errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "connection") {
+			errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
 			kind = storage.ErrUnavailable
 		}
 	}

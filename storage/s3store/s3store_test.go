@@ -5,8 +5,11 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/phonghop/phonghop/storage"
 	"github.com/phonghop/phonghop/storage/s3store"
@@ -82,5 +85,47 @@ func TestUnavailable(t *testing.T) {
 	cfg.Endpoint = addr
 	if _, err := s3store.New(context.Background(), cfg); !errors.Is(err, storage.ErrUnavailable) {
 		t.Errorf("New on a dead endpoint: %v, want ErrUnavailable", err)
+	}
+}
+
+// When the server goes away, every operation says ErrUnavailable, and soon.
+func TestServerGone(t *testing.T) {
+	if os.Getenv("PHONGHOP_TEST_S3_ENDPOINT") != "" {
+		t.Setenv("PHONGHOP_TEST_S3_ENDPOINT", "") // this test stops its own server
+	}
+	srv, err := s3test.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := s3store.New(ctx, srv.Config("gone"))
+	if err != nil {
+		srv.Stop()
+		t.Fatal(err)
+	}
+	if _, err := st.Put(ctx, "k", strings.NewReader("v"), 1, storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	start := time.Now()
+	ops := map[string]func() error{
+		"Put": func() error { _, err := st.Put(ctx, "k", strings.NewReader("v"), 1, storage.PutOptions{}); return err },
+		"PutCAS": func() error {
+			_, err := st.Put(ctx, "k", strings.NewReader("v"), 1, storage.PutOptions{IfAbsent: true})
+			return err
+		},
+		"Get":    func() error { _, _, err := st.Get(ctx, "k", nil); return err },
+		"Stat":   func() error { _, err := st.Stat(ctx, "k"); return err },
+		"List":   func() error { _, err := st.List(ctx, ""); return err },
+		"Delete": func() error { return st.Delete(ctx, "k") },
+		"Ping":   func() error { return st.Ping(ctx) },
+	}
+	for name, op := range ops {
+		if err := op(); !errors.Is(err, storage.ErrUnavailable) {
+			t.Errorf("%s on a stopped server: %v, want ErrUnavailable", name, err)
+		}
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("7 operations on a stopped server took %v", d)
 	}
 }
