@@ -28,6 +28,9 @@ type shard struct {
 }
 
 type turnout struct {
+	// flush serialises this process's updates of one poll, so its publishes
+	// never go backwards.
+	flush   sync.Mutex
 	mu      sync.Mutex
 	acks    int
 	pending bool
@@ -72,6 +75,10 @@ func (s *Service) noteBallot(mid, pid string) {
 		// next update, so the last count is never lost.
 		t.pending = false
 		t.last = time.Now()
+		t.mu.Unlock()
+		t.flush.Lock()
+		defer t.flush.Unlock()
+		t.mu.Lock()
 		acks := t.acks
 		t.mu.Unlock()
 		s.updateTurnout(mid, pid, acks)
