@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/storage"
 )
 
-// DocumentSource opens the bytes of a meeting's document.
+// DocumentSource opens the bytes of a meeting's document (all of them when rng
+// is nil). meetings.Service satisfies it as it is.
 type DocumentSource interface {
-	OpenDocument(ctx context.Context, mid, docID string) (io.ReadCloser, error)
+	OpenDocument(ctx context.Context, meetingID, docID string, rng *storage.Range) (io.ReadCloser, storage.Info, error)
 }
 
 // WriteArchive writes a zip holding the latest minutes PDF (when rendered) and
@@ -51,7 +53,7 @@ func (s *Service) WriteArchive(ctx context.Context, mid string, w io.Writer, doc
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rc, err := docs.OpenDocument(ctx, mid, d.ID)
+		rc, _, err := docs.OpenDocument(ctx, mid, d.ID, nil)
 		if err != nil {
 			return err
 		}

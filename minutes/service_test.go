@@ -12,10 +12,13 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -241,12 +244,12 @@ func TestVersions(t *testing.T) {
 
 type fakeDocs map[string][]byte
 
-func (f fakeDocs) OpenDocument(_ context.Context, mid, id string) (io.ReadCloser, error) {
+func (f fakeDocs) OpenDocument(_ context.Context, mid, id string, rng *storage.Range) (io.ReadCloser, storage.Info, error) {
 	b, ok := f[id]
-	if !ok {
-		return nil, phonghop.Errorf(phonghop.ENotFound, "no document")
+	if !ok || rng != nil {
+		return nil, storage.Info{}, phonghop.Errorf(phonghop.ENotFound, "no document")
 	}
-	return io.NopCloser(bytes.NewReader(b)), nil
+	return io.NopCloser(bytes.NewReader(b)), storage.Info{Size: int64(len(b))}, nil
 }
 
 func TestWriteArchive(t *testing.T) {
@@ -331,7 +334,24 @@ func verifyPDF(data []byte) (*verify.Response, error) {
 func TestSignedVersion(t *testing.T) {
 	s := newService(t)
 	key, cert := selfSigned(t)
-	s.Signer, s.Certificate = key, cert
+	// through PEM files, as an operator configures it
+	dir := t.TempDir()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	if s.Signer, s.Certificate, err = LoadSigner(certFile, keyFile); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := selfSigned(t)
+	der2, _ := x509.MarshalECPrivateKey(other)
+	os.WriteFile(keyFile+"2", pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der2}), 0o600)
+	if _, _, err := LoadSigner(certFile, keyFile+"2"); err == nil {
+		t.Fatal("LoadSigner accepted a key that does not match the certificate")
+	}
 	ctx := context.Background()
 	v, err := s.RenderAndStore(ctx, "m1", secretary)
 	if err != nil {

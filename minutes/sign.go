@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/digitorus/pdf"
@@ -39,4 +41,47 @@ func Sign(data []byte, signer crypto.Signer, cert *x509.Certificate, at time.Tim
 		return nil, fmt.Errorf("minutes: sign: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// LoadSigner reads a PEM certificate (the signer's first, then any
+// intermediates, which are ignored here) and its PEM private key (PKCS#8,
+// PKCS#1 or SEC 1), for Service.Signer and Service.Certificate.
+func LoadSigner(certFile, keyFile string) (crypto.Signer, *x509.Certificate, error) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("minutes: signing certificate: %w", err)
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("minutes: signing key: %w", err)
+	}
+	block, _ := pem.Decode(certPEM)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, nil, fmt.Errorf("minutes: %s holds no PEM certificate", certFile)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("minutes: signing certificate: %w", err)
+	}
+	kb, _ := pem.Decode(keyPEM)
+	if kb == nil {
+		return nil, nil, fmt.Errorf("minutes: %s holds no PEM key", keyFile)
+	}
+	var key any
+	if key, err = x509.ParsePKCS8PrivateKey(kb.Bytes); err != nil {
+		if key, err = x509.ParsePKCS1PrivateKey(kb.Bytes); err != nil {
+			if key, err = x509.ParseECPrivateKey(kb.Bytes); err != nil {
+				return nil, nil, fmt.Errorf("minutes: %s: unsupported private key", keyFile)
+			}
+		}
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, nil, fmt.Errorf("minutes: %s: key cannot sign", keyFile)
+	}
+	pub, ok := signer.Public().(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(cert.PublicKey) {
+		return nil, nil, fmt.Errorf("minutes: the signing key does not match the certificate")
+	}
+	return signer, cert, nil
 }
