@@ -271,6 +271,24 @@ describe('LiveConnection', () => {
     expect(h.timers.every((t) => t.cleared)).toBe(true);
   });
 
+  it('restart drops a silently dead socket and resumes from the seeded seq', () => {
+    const h = harness();
+    h.conn.start();
+    h.sockets[0].accept();
+    h.sockets[0].frame({ type: 'snapshot', seq: 4, state: state() });
+    // Asleep: the server moved on to seq 9; REST says so on wake-up.
+    h.conn.seed(state({ presentation: { agendaItemId: 'a1', documentId: 'd1', page: 7 } }), 9);
+    h.conn.restart();
+    expect(h.sockets[0].closed).toBe(true);
+    expect(h.sockets[1].url).toBe('ws://x/api/v1/meetings/m1/live?since=9');
+    // A late close of the old socket must not schedule anything.
+    h.sockets[0].drop();
+    expect(h.timers.filter((t) => !t.cleared)).toHaveLength(0);
+    h.sockets[1].accept();
+    h.sockets[1].frame({ type: 'presentation', seq: 10, presentation: { agendaItemId: 'a1', documentId: 'd1', page: 8 } });
+    expect(h.conn.model.state!.presentation!.page).toBe(8);
+  });
+
   it('seed from REST only when newer than what the socket gave', () => {
     const h = harness();
     h.conn.start();

@@ -205,6 +205,25 @@ export class LiveConnection {
     this.connect();
   }
 
+  /** Drops the current socket (if any) and connects again at once with since.
+   * For a tablet waking from sleep: its socket may be dead without having closed. */
+  restart(): void {
+    if (this.stopped) return;
+    if (this.timer !== null) this.o.clearTimer(this.timer);
+    this.timer = null;
+    const s = this.sock;
+    this.sock = null;
+    if (s) {
+      s.onclose = s.onmessage = s.onerror = s.onopen = null;
+      try {
+        s.close(1000, 'restart');
+      } catch {
+        /* already closed */
+      }
+    }
+    this.connect();
+  }
+
   /** Sends a client message; false when not connected (the caller may use REST). */
   send(msg: object): boolean {
     if (!this.sock || this.status !== 'online') return false;

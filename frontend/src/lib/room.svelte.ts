@@ -39,6 +39,19 @@ export class RoomCtx {
   private conn: LiveConnection;
   private optimisticTimer: ReturnType<typeof setTimeout> | null = null;
   private onOnline = () => this.conn.kick();
+  // A tablet waking up may hold a socket that died silently: compare with the
+  // server's seq and, if we are behind, take its state and resume from there.
+  private onVisible = () => {
+    if (document.visibilityState !== 'visible') return;
+    get<LiveState & { seq: number }>(`/meetings/${enc(this.mid)}/state`)
+      .then((s) => {
+        if ((s.seq ?? 0) > this.model.seq) {
+          this.conn.seed(s, s.seq);
+          this.conn.restart();
+        }
+      })
+      .catch(() => this.conn.kick());
+  };
 
   constructor(mid: string) {
     this.mid = mid;
@@ -121,6 +134,7 @@ export class RoomCtx {
 
   async start() {
     window.addEventListener('online', this.onOnline);
+    document.addEventListener('visibilitychange', this.onVisible);
     this.loadBallots();
     try {
       this.meeting = await get<Meeting>(`/meetings/${enc(this.mid)}`);
@@ -138,6 +152,7 @@ export class RoomCtx {
 
   stop() {
     window.removeEventListener('online', this.onOnline);
+    document.removeEventListener('visibilitychange', this.onVisible);
     this.conn.stop();
   }
 
