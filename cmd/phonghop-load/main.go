@@ -234,6 +234,8 @@ type Result struct {
 	ToolRSSKiB    int64   `json:"toolRssKiB,omitempty"`
 	ToolCPUSec    float64 `json:"toolCpuDuringTurnsSec"` // the load tool's own share of the CPU
 	NoFile        uint64  `json:"noFileLimit"`
+	LoadAvg       string  `json:"loadAvg"` // /proc/loadavg before the turns: others share the CPU
+	CPUs          int     `json:"cpus"`
 }
 
 func run(ctx context.Context, c *config, t target) (*Result, error) {
@@ -359,6 +361,12 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 		cpu0, _ = readCPU(c.serverPID)
 	}
 	toolCPU0 := selfCPU()
+	res.CPUs = runtime.NumCPU()
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			res.LoadAvg = strings.Join(f[:3], " ")
+		}
+	}
 	if c.cpuProfile != "" {
 		if f, err := os.Create(c.cpuProfile); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
@@ -488,6 +496,7 @@ func printResult(w io.Writer, r *Result) {
 		fmt.Fprintf(w, "RSS per socket    %.1f KiB\n", r.RSSPerConnKiB)
 		fmt.Fprintf(w, "server CPU        %.2f s during the turns\n", r.CPUTurnsSec)
 	}
+	fmt.Fprintf(w, "machine           %d CPUs, load average %s before the turns\n", r.CPUs, r.LoadAvg)
 	fmt.Fprintf(w, "tool              %d KiB RSS, %.2f s CPU during the turns\n", r.ToolRSSKiB, r.ToolCPUSec)
 	if r.FirstError != "" {
 		fmt.Fprintf(w, "first error       %s\n", r.FirstError)
@@ -541,6 +550,7 @@ func printTable(w io.Writer, files []string) error {
 	row("RSS per socket", func(r Result) string { return fmt.Sprintf("%.1f KiB", r.RSSPerConnKiB) })
 	row("server CPU (turns)", func(r Result) string { return fmt.Sprintf("%.2f s", r.CPUTurnsSec) })
 	row("load tool CPU (turns)", func(r Result) string { return fmt.Sprintf("%.2f s", r.ToolCPUSec) })
+	row("load average (turns)", func(r Result) string { return r.LoadAvg })
 	if len(rs) > 1 {
 		base := rs[0]
 		ratio := func(a, b float64) string {
