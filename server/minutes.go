@@ -2,8 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -105,14 +103,6 @@ func (s *Server) minutesPDF(c *gin.Context) {
 	c.DataFromReader(http.StatusOK, v.Size, "application/pdf", rc, nil)
 }
 
-// documentSource lets the archive read the meeting's documents.
-type documentSource struct{ s *Server }
-
-func (d documentSource) OpenDocument(ctx context.Context, meetingID, docID string) (io.ReadCloser, error) {
-	rc, _, err := d.s.cfg.Meetings.OpenDocument(ctx, meetingID, docID, nil)
-	return rc, err
-}
-
 func (s *Server) archive(c *gin.Context) {
 	m, ok := s.meetingFor(c, true, phonghop.RoleSecretary, phonghop.RoleChair)
 	if !ok {
@@ -123,7 +113,7 @@ func (s *Server) archive(c *gin.Context) {
 	c.Status(http.StatusOK)
 	// Streamed: once bytes are out an error can only cut the zip short, which
 	// the client sees as a broken archive rather than a silent partial one.
-	if err := s.cfg.Minutes.WriteArchive(c, m.ID, c.Writer, documentSource{s}); err != nil {
+	if err := s.cfg.Minutes.WriteArchive(c, m.ID, c.Writer, s.cfg.Meetings); err != nil {
 		logger(c).Error("archive failed", "err", err)
 		panic(http.ErrAbortHandler)
 	}

@@ -33,7 +33,7 @@ type config struct {
 	SecureCookies                                  bool
 	LogLevel, LogFormat                            string
 	SignCert, SignKey                              string
-	LiveBuffer                                     int
+	LiveBuffer, BcryptCost                         int
 	PublicURL                                      string
 }
 
@@ -58,6 +58,7 @@ var settings = []setting{
 	{env: "PHONGHOP_SIGN_KEY", flag: "sign-key", def: "", usage: "PEM private key for signing the minutes PDF"},
 	{env: "PHONGHOP_LIVE_BUFFER", flag: "live-buffer", def: "4096", usage: "events kept per meeting (in memory) to replay to reconnecting tablets"},
 	{env: "PHONGHOP_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "15s", usage: "how long shutdown waits for requests to finish"},
+	{env: "PHONGHOP_BCRYPT_COST", flag: "bcrypt-cost", def: "10", usage: "bcrypt cost of password hashes (4 to 31; each step doubles the work of a sign-in)"},
 	{env: "PHONGHOP_PUBLIC_URL", flag: "public-url", def: "", usage: "URL people open, printed by demo (empty: derived from the address)"},
 }
 
@@ -118,11 +119,15 @@ func loadConfig(name string, args []string, stderr io.Writer) (config, error) {
 		LogLevel: get("PHONGHOP_LOG_LEVEL"), LogFormat: get("PHONGHOP_LOG_FORMAT"),
 		SignCert: get("PHONGHOP_SIGN_CERT"), SignKey: get("PHONGHOP_SIGN_KEY"),
 		LiveBuffer: int(intOf("PHONGHOP_LIVE_BUFFER")), PublicURL: get("PHONGHOP_PUBLIC_URL"),
+		BcryptCost: int(intOf("PHONGHOP_BCRYPT_COST")),
 	}
 	for _, o := range strings.Split(get("PHONGHOP_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimSuffix(o, "/"))
 		}
+	}
+	if c.BcryptCost < 4 || c.BcryptCost > 31 {
+		errs = append(errs, "PHONGHOP_BCRYPT_COST must be between 4 and 31")
 	}
 	if (c.SignCert == "") != (c.SignKey == "") {
 		errs = append(errs, "PHONGHOP_SIGN_CERT and PHONGHOP_SIGN_KEY go together")

@@ -127,7 +127,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	ready := map[string]server.Pinger{"store": store}
 
-	acc := &accounts.Service{Store: store, SessionTTL: cfg.SessionTTL}
+	acc := &accounts.Service{Store: store, SessionTTL: cfg.SessionTTL, BcryptCost: cfg.BcryptCost}
 	if pw, created, err := acc.EnsureAdmin(ctx, cfg.AdminPassword); err != nil {
 		return nil, fmt.Errorf("admin account: %w", err)
 	} else if created && cfg.AdminPassword == "" {
@@ -146,7 +146,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		ready["nats"] = p
 	}
 	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, Logger: log.With("component", "live"),
-		AllowedOrigins: cfg.AllowedOrigins})
+		AllowedOrigins: cfg.AllowedOrigins, ReturnAfterUpgrade: true})
 	votes := &vote.Service{Store: store, Meetings: mtg, Attendance: attendanceOf{hub}, Publisher: hub, Logger: log.With("component", "vote")}
 	mins := &minutes.Service{Store: store, Journal: jr, Meetings: mtg, Polls: votes}
 	if cfg.SignCert != "" {

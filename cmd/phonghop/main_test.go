@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func TestConfigRejectsBadValues(t *testing.T) {
+	for _, args := range [][]string{
+		{"-session-ttl", "forever"},
+		{"-document-limit", "-5"},
+		{"-s3-secure", "maybe"},
+		{"-s3-endpoint", "127.0.0.1:9000"},
+		{"-sign-cert", "cert.pem"},
+	} {
+		if _, err := loadConfig("t", args, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	t.Setenv("PHONGHOP_ADDR", "127.0.0.1:9999")
+	t.Setenv("PHONGHOP_ALLOWED_ORIGINS", "https://a.example/, https://b.example")
+	c, err := loadConfig("t", nil, &bytes.Buffer{})
+	if err != nil || c.Addr != "127.0.0.1:9999" || len(c.AllowedOrigins) != 2 || c.AllowedOrigins[0] != "https://a.example" {
+		t.Fatalf("env: %+v %v", c, err)
+	}
+	if c, _ := loadConfig("t", []string{"-addr", ":1"}, &bytes.Buffer{}); c.Addr != ":1" {
+		t.Fatalf("flag does not win over env: %q", c.Addr)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The demo seeds, serves, and on SIGTERM (here: the context) closes every live
+// connection with "going away" and returns.
+func TestDemoServeAndShutdown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("PHONGHOP_ADMIN_PASSWORD", "admin-pass")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, logs lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "-addr", addr, "-data-dir", t.TempDir(), "-log-level", "warn", "-bcrypt-cost", "4"}, &out, &logs)
+	}()
+	base := "http://" + addr
+	deadline := time.Now().Add(120 * time.Second)
+	for !strings.Contains(out.String(), "daibieu12") {
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not start: %s %s", out.String(), logs.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("exited: %v %s", err, logs.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	resp, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"daibieu01","password":"demo123"}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("login: %v %v", err, resp)
+	}
+	var login struct{ Token string }
+	_ = json.NewDecoder(resp.Body).Decode(&login)
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", base+"/api/v1/meetings", nil)
+	req.Header.Set("Authorization", "Bearer "+login.Token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []struct {
+		ID       string
+		Agenda   []any
+		Document []any
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&ms)
+	resp.Body.Close()
+	if len(ms) != 1 || len(ms[0].Agenda) != 6 {
+		t.Fatalf("meetings = %+v", ms)
+	}
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/api/v1/meetings/"+ms[0].ID+"/live", http.Header{"Authorization": {"Bearer " + login.Token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, _, err := conn.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var ce *websocket.CloseError
+	for {
+		_, _, err := conn.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+			t.Fatalf("socket closed with %v, want 1001 going away", err)
+		}
+		break
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("did not shut down")
+	}
+}
