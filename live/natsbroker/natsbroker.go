@@ -1,0 +1,625 @@
+// Package natsbroker is a live.Broker on NATS JetStream, so that several
+// phonghop processes share every meeting's live room.
+//
+// Each meeting is one stream, named StreamPrefix+meetingID, holding the subjects
+// SubjectPrefix+"."+meetingID+".<subject>" ("presentation", "attendance",
+// "speakers", "poll.<pollId>"). The stream sequence is the meeting's seq: gap-free,
+// strictly increasing and the same for every process, because the stream's
+// leader assigns it. An expectation is the stream's per-subject check
+// (Nats-Expected-Last-Subject-Sequence, where 0 means "no message on the
+// subject"); a refused one is live.ErrConflict. Last is one direct "multi last"
+// get, which the server answers from one consistent view of the stream with the
+// stream's last seq; Since is a batched direct get from a seq; Subscribe is an
+// ordered consumer from the stream's last seq + 1, which re-creates itself after
+// a reconnect or a server restart and resumes after the last event it delivered.
+//
+// A stream is created on a meeting's first use and kept within MaxMsgsPerMeeting
+// events and MaxAge, discarding the oldest: a room whose newest event on a
+// subject is older than that loses it (tablets then see that subject empty), and
+// Since reports complete=false for trimmed events.
+//
+// While NATS is unreachable every call fails at once with a *phonghop.Error of
+// code unavailable: publishes are not buffered for a later reconnect, so an
+// Append that reports failure never lands afterwards unless the server received
+// it before the connection broke (a publish whose acknowledgement was lost).
+//
+// Besides events the broker carries control messages on core NATS
+// (PublishControl, SubscribeControl): logouts and removals that must close
+// sockets on every process. They are at-most-once, like the sockets they close.
+package natsbroker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/live"
+)
+
+// Config configures a Broker. Every zero value means the default beside it.
+type Config struct {
+	URL            string        // NATS URL(s), comma-separated; required
+	Name           string        // connection name shown by the server; "phonghop"
+	StreamPrefix   string        // stream name = prefix + meeting id; "PHONGHOP_M_"
+	SubjectPrefix  string        // subjects = prefix.<meeting id>.<subject>; "phonghop.m"
+	ControlSubject string        // core NATS subject of control messages; "phonghop.control"
+	Replicas       int           // stream replicas (1, or 3 on a NATS cluster); 1
+	MaxAge         time.Duration // events older than this are discarded; 30 days
+	// MaxMsgsPerMeeting bounds each meeting's stream; the oldest events go first.
+	// 100,000.
+	MaxMsgsPerMeeting int64
+	Timeout           time.Duration // bound on each request to NATS; 5 s
+	ReconnectWait     time.Duration // pause between reconnect attempts; 500 ms
+	Logger            *slog.Logger  // slog.Default()
+}
+
+// Broker is a live.Broker on NATS JetStream. It is safe for concurrent use.
+type Broker struct {
+	cfg Config
+	log *slog.Logger
+	nc  *nats.Conn
+	js  jetstream.JetStream
+
+	mu      sync.Mutex
+	streams map[string]bool // meetings whose stream is known to exist
+
+	closed   atomic.Bool
+	closedCh chan struct{}
+}
+
+var _ live.Broker = (*Broker)(nil)
+
+// Kinds of control messages.
+const (
+	ControlSession = "session" // id: a session id that was logged out
+	ControlUser    = "user"    // id: UserControlID(meetingID, userID), removed from the meeting
+)
+
+// UserControlID joins a meeting and a user into the id of a ControlUser message.
+func UserControlID(meetingID, userID string) string { return meetingID + "/" + userID }
+
+// SplitUserControlID undoes UserControlID.
+func SplitUserControlID(id string) (meetingID, userID string, ok bool) {
+	return strings.Cut(id, "/")
+}
+
+// New connects to NATS, checks that JetStream is enabled and returns the broker.
+// It fails with code unavailable when NATS cannot be reached; afterwards the
+// connection reconnects by itself for as long as the broker lives.
+func New(ctx context.Context, cfg Config) (*Broker, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("natsbroker: Config.URL is required")
+	}
+	if cfg.Name == "" {
+		cfg.Name = "phonghop"
+	}
+	if cfg.StreamPrefix == "" {
+		cfg.StreamPrefix = "PHONGHOP_M_"
+	}
+	if cfg.SubjectPrefix == "" {
+		cfg.SubjectPrefix = "phonghop.m"
+	}
+	if cfg.ControlSubject == "" {
+		cfg.ControlSubject = "phonghop.control"
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = 30 * 24 * time.Hour
+	}
+	if cfg.MaxMsgsPerMeeting <= 0 {
+		cfg.MaxMsgsPerMeeting = 100_000
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.ReconnectWait <= 0 {
+		cfg.ReconnectWait = 500 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	b := &Broker{cfg: cfg, log: cfg.Logger, streams: make(map[string]bool), closedCh: make(chan struct{})}
+	nc, err := nats.Connect(cfg.URL,
+		nats.Name(cfg.Name),
+		nats.Timeout(cfg.Timeout),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(cfg.ReconnectWait),
+		// No buffering while disconnected: a publish fails now rather than
+		// landing after its caller was told it failed.
+		nats.ReconnectBufSize(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if !b.closed.Load() {
+				b.log.Warn("nats: disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { b.log.Info("nats: reconnected", "url", c.ConnectedUrlRedacted()) }),
+		nats.ClosedHandler(func(*nats.Conn) { close(b.closedCh) }),
+	)
+	if err != nil {
+		return nil, unavailable("connect", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, unavailable("jetstream", err)
+	}
+	b.nc, b.js = nc, js
+	actx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	if _, err := js.AccountInfo(actx); err != nil {
+		nc.Close()
+		return nil, unavailable("JetStream account (is the server run with -js?)", err)
+	}
+	return b, nil
+}
+
+// unavailable wraps a NATS failure as the client-safe unavailable error,
+// keeping the cause in the message for logs.
+func unavailable(op string, cause error) error {
+	return fmt.Errorf("%w (natsbroker: %s: %v)", phonghop.Errorf(phonghop.EUnavailable, "live events are unavailable"), op, cause)
+}
+
+var errClosed = errors.New("broker closed")
+
+// ready fails fast when the broker is closed or NATS is unreachable, instead of
+// waiting for a timeout.
+func (b *Broker) ready(op string) error {
+	if b.closed.Load() {
+		return unavailable(op, errClosed)
+	}
+	if !b.nc.IsConnected() {
+		return unavailable(op, nats.ErrDisconnected)
+	}
+	return nil
+}
+
+// withTimeout bounds ctx by Config.Timeout.
+func (b *Broker) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, b.cfg.Timeout)
+}
+
+// validID accepts what may appear in a stream name and a subject token.
+func validID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// validSubject accepts dot-separated tokens of validID characters.
+func validSubject(s string) bool {
+	for _, tok := range strings.Split(s, ".") {
+		if !validID(tok) {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *Broker) streamName(meetingID string) string { return b.cfg.StreamPrefix + meetingID }
+func (b *Broker) subjects(meetingID string) string {
+	return b.cfg.SubjectPrefix + "." + meetingID + ".>"
+}
+func (b *Broker) subjectOf(meetingID, subject string) string {
+	return b.cfg.SubjectPrefix + "." + meetingID + "." + subject
+}
+
+// ensure creates the meeting's stream unless this process knows it exists.
+// Creating is idempotent; a stream made by another process with other limits is
+// kept as it is.
+func (b *Broker) ensure(ctx context.Context, meetingID string) (string, error) {
+	if !validID(meetingID) {
+		return "", phonghop.Errorf(phonghop.EInvalid, "invalid meeting id")
+	}
+	name := b.streamName(meetingID)
+	b.mu.Lock()
+	known := b.streams[meetingID]
+	b.mu.Unlock()
+	if known {
+		return name, nil
+	}
+	ctx, cancel := b.withTimeout(ctx)
+	defer cancel()
+	_, err := b.js.CreateStream(ctx, jetstream.StreamConfig{
+		Name:        name,
+		Description: "phonghop live events of meeting " + meetingID,
+		Subjects:    []string{b.subjects(meetingID)},
+		Retention:   jetstream.LimitsPolicy,
+		MaxMsgs:     b.cfg.MaxMsgsPerMeeting,
+		MaxAge:      b.cfg.MaxAge,
+		Discard:     jetstream.DiscardOld,
+		Storage:     jetstream.FileStorage,
+		Replicas:    b.cfg.Replicas,
+		AllowDirect: true, // Last and Since are direct gets
+	})
+	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return "", unavailable("create stream "+name, err)
+	}
+	b.mu.Lock()
+	b.streams[meetingID] = true
+	b.mu.Unlock()
+	return name, nil
+}
+
+// forget drops the belief that the meeting's stream exists (it was deleted).
+func (b *Broker) forget(meetingID string) {
+	b.mu.Lock()
+	delete(b.streams, meetingID)
+	b.mu.Unlock()
+}
+
+// Append implements live.Broker.
+func (b *Broker) Append(ctx context.Context, meetingID string, ev live.Event, expectSubjectSeq int64) (uint64, error) {
+	if err := b.ready("append"); err != nil {
+		return 0, err
+	}
+	if !validSubject(ev.Subject) {
+		return 0, phonghop.Errorf(phonghop.EInvalid, "invalid event subject")
+	}
+	ev.Seq = 0 // the stream assigns it; readers take it from the metadata
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return 0, err
+	}
+	for attempt := 0; ; attempt++ {
+		stream, err := b.ensure(ctx, meetingID)
+		if err != nil {
+			return 0, err
+		}
+		opts := []jetstream.PublishOpt{jetstream.WithExpectStream(stream)}
+		if expectSubjectSeq >= 0 {
+			opts = append(opts, jetstream.WithExpectLastSequencePerSubject(uint64(expectSubjectSeq)))
+		}
+		pctx, cancel := b.withTimeout(ctx)
+		ack, err := b.js.Publish(pctx, b.subjectOf(meetingID, ev.Subject), data, opts...)
+		cancel()
+		if err == nil {
+			return ack.Sequence, nil
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return 0, live.ErrConflict
+		}
+		// No stream listens on the subject: it was deleted behind our back.
+		if errors.Is(err, jetstream.ErrNoStreamResponse) && attempt == 0 && b.nc.IsConnected() {
+			b.forget(meetingID)
+			continue
+		}
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		return 0, unavailable("append", err)
+	}
+}
+
+// decode turns a stored message into its event, with the seq of the stream.
+func decode(data []byte, seq uint64) (live.Event, error) {
+	var ev live.Event
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return ev, fmt.Errorf("natsbroker: event %d: %w", seq, err)
+	}
+	ev.Seq = seq
+	return ev, nil
+}
+
+// directRequest is the JetStream direct get request (JSApiMsgGetRequest).
+type directRequest struct {
+	Seq       uint64   `json:"seq,omitempty"`
+	Batch     int      `json:"batch,omitempty"`
+	MultiLast []string `json:"multi_last,omitempty"`
+}
+
+// directGet sends a batched direct get and collects the messages up to the
+// end-of-batch marker. found=false when the server has no matching message.
+func (b *Broker) directGet(ctx context.Context, stream string, req directRequest) (msgs []*nats.Msg, eob *nats.Msg, found bool, err error) {
+	data, _ := json.Marshal(req)
+	ctx, cancel := b.withTimeout(ctx)
+	defer cancel()
+	inbox := nats.NewInbox()
+	sub, err := b.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, nil, false, unavailable("direct get", err)
+	}
+	defer sub.Unsubscribe()
+	if err := b.nc.PublishRequest("$JS.API.DIRECT.GET."+stream, inbox, data); err != nil {
+		return nil, nil, false, unavailable("direct get", err)
+	}
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, nil, false, ctx.Err()
+			}
+			return nil, nil, false, unavailable("direct get", err)
+		}
+		switch st := m.Header.Get("Status"); st {
+		case "":
+			msgs = append(msgs, m)
+		case "204": // end of batch
+			return msgs, m, true, nil
+		case "404":
+			return nil, nil, false, nil
+		case "503": // no responders: the stream is gone or not ready
+			return nil, nil, false, unavailable("direct get", nats.ErrNoResponders)
+		default:
+			return nil, nil, false, unavailable("direct get", fmt.Errorf("status %s %s", st, m.Header.Get("Description")))
+		}
+	}
+}
+
+func headerUint(m *nats.Msg, key string) (uint64, error) {
+	v, err := strconv.ParseUint(m.Header.Get(key), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("natsbroker: header %s: %q", key, m.Header.Get(key))
+	}
+	return v, nil
+}
+
+// lastSeq asks the stream's leader for its last seq.
+func (b *Broker) lastSeq(ctx context.Context, stream string) (uint64, error) {
+	ctx, cancel := b.withTimeout(ctx)
+	defer cancel()
+	s, err := b.js.Stream(ctx, stream)
+	if err != nil {
+		return 0, unavailable("stream info", err)
+	}
+	return s.CachedInfo().State.LastSeq, nil
+}
+
+// Last implements live.Broker: the newest event of every subject and the
+// stream's last seq, read from one consistent view of the stream.
+func (b *Broker) Last(ctx context.Context, meetingID string) ([]live.Event, uint64, error) {
+	if err := b.ready("last"); err != nil {
+		return nil, 0, err
+	}
+	stream, err := b.ensure(ctx, meetingID)
+	if err != nil {
+		return nil, 0, err
+	}
+	msgs, eob, found, err := b.directGet(ctx, stream, directRequest{MultiLast: []string{b.subjects(meetingID)}})
+	if err != nil {
+		return nil, 0, err
+	}
+	if !found { // no event held: a new meeting, or every event aged out
+		last, err := b.lastSeq(ctx, stream)
+		return nil, last, err
+	}
+	last, err := headerUint(eob, "Nats-UpTo-Sequence")
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]live.Event, 0, len(msgs))
+	for _, m := range msgs {
+		seq, err := headerUint(m, "Nats-Sequence")
+		if err != nil {
+			return nil, 0, err
+		}
+		ev, err := decode(m.Data, seq)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, ev)
+	}
+	return out, last, nil
+}
+
+// sincePage is how many events one direct get returns.
+const sincePage = 512
+
+// Since implements live.Broker.
+func (b *Broker) Since(ctx context.Context, meetingID string, after uint64) ([]live.Event, bool, error) {
+	if err := b.ready("since"); err != nil {
+		return nil, false, err
+	}
+	stream, err := b.ensure(ctx, meetingID)
+	if err != nil {
+		return nil, false, err
+	}
+	var out []live.Event
+	next := after + 1
+	for {
+		msgs, eob, found, err := b.directGet(ctx, stream, directRequest{Seq: next, Batch: sincePage})
+		if err != nil {
+			return nil, false, err
+		}
+		if !found {
+			if len(out) > 0 {
+				return out, true, nil
+			}
+			// Nothing at or after next: fine unless the stream went further and
+			// those events were discarded (aged out).
+			last, err := b.lastSeq(ctx, stream)
+			if err != nil {
+				return nil, false, err
+			}
+			return nil, last <= after, nil
+		}
+		for _, m := range msgs {
+			seq, err := headerUint(m, "Nats-Sequence")
+			if err != nil {
+				return nil, false, err
+			}
+			if seq != next { // the stream no longer holds next: trimmed by its limits
+				return nil, false, nil
+			}
+			ev, err := decode(m.Data, seq)
+			if err != nil {
+				return nil, false, err
+			}
+			out = append(out, ev)
+			next++
+		}
+		pending, err := headerUint(eob, "Nats-Num-Pending")
+		if err != nil {
+			return nil, false, err
+		}
+		if pending == 0 || len(msgs) == 0 {
+			return out, true, nil
+		}
+	}
+}
+
+// Subscribe implements live.Broker with an ordered consumer starting after the
+// stream's current last seq. fn runs on the consumer's goroutine, one event at a
+// time; after cancel returns it is not called again.
+func (b *Broker) Subscribe(ctx context.Context, meetingID string, fn func(live.Event)) (func(), error) {
+	if err := b.ready("subscribe"); err != nil {
+		return nil, err
+	}
+	stream, err := b.ensure(ctx, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	last, err := b.lastSeq(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := b.withTimeout(ctx)
+	defer cancel()
+	cons, err := b.js.OrderedConsumer(cctx, stream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   last + 1,
+		// A consumer left behind by a dead process goes away on its own.
+		InactiveThreshold: time.Minute,
+	})
+	if err != nil {
+		return nil, unavailable("subscribe", err)
+	}
+	var mu sync.Mutex
+	stopped := false
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		md, err := m.Metadata()
+		if err != nil {
+			b.log.Error("natsbroker: message metadata", "meeting", meetingID, "err", err)
+			return
+		}
+		ev, err := decode(m.Data(), md.Sequence.Stream)
+		if err != nil {
+			b.log.Error("natsbroker: decode", "meeting", meetingID, "err", err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			fn(ev)
+		}
+	}, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if !b.closed.Load() {
+			b.log.Debug("natsbroker: consumer", "meeting", meetingID, "err", err)
+		}
+	}))
+	if err != nil {
+		return nil, unavailable("subscribe", err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			mu.Lock()
+			stopped = true
+			mu.Unlock()
+			cc.Stop()
+		})
+	}, nil
+}
+
+// Ping implements live.Broker: connected, and JetStream answers.
+func (b *Broker) Ping(ctx context.Context) error {
+	if err := b.ready("ping"); err != nil {
+		return err
+	}
+	ctx, cancel := b.withTimeout(ctx)
+	defer cancel()
+	if _, err := b.js.AccountInfo(ctx); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// Close drains the connection (pending deliveries finish, subscriptions end)
+// and waits for it to close, at most Config.Timeout. Later calls fail.
+func (b *Broker) Close() error {
+	if b.closed.Swap(true) {
+		return nil
+	}
+	if err := b.nc.Drain(); err != nil {
+		b.nc.Close()
+	}
+	select {
+	case <-b.closedCh:
+	case <-time.After(b.cfg.Timeout):
+		b.nc.Close()
+	}
+	return nil
+}
+
+type controlMsg struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+}
+
+// PublishControl tells every process subscribed with SubscribeControl,
+// including this one, about kind and id (ControlSession, ControlUser). It
+// returns once NATS has the message, or fails with code unavailable.
+func (b *Broker) PublishControl(ctx context.Context, kind, id string) error {
+	if err := b.ready("control"); err != nil {
+		return err
+	}
+	data, err := json.Marshal(controlMsg{Kind: kind, ID: id})
+	if err != nil {
+		return err
+	}
+	if err := b.nc.Publish(b.cfg.ControlSubject, data); err != nil {
+		return unavailable("control", err)
+	}
+	ctx, cancel := b.withTimeout(ctx)
+	defer cancel()
+	if err := b.nc.FlushWithContext(ctx); err != nil {
+		return unavailable("control", err)
+	}
+	return nil
+}
+
+// SubscribeControl calls fn, one message at a time, with every control message
+// published from now on by any process until cancel is called. The subscription
+// survives reconnects; messages published while this process was disconnected
+// are not delivered.
+func (b *Broker) SubscribeControl(fn func(kind, id string)) (cancel func(), err error) {
+	if b.closed.Load() {
+		return nil, unavailable("control", errClosed)
+	}
+	sub, err := b.nc.Subscribe(b.cfg.ControlSubject, func(m *nats.Msg) {
+		var c controlMsg
+		if err := json.Unmarshal(m.Data, &c); err != nil {
+			b.log.Warn("natsbroker: bad control message", "err", err)
+			return
+		}
+		fn(c.Kind, c.ID)
+	})
+	if err != nil {
+		return nil, unavailable("control", err)
+	}
+	if err := b.nc.Flush(); err != nil { // the server has the subscription
+		sub.Unsubscribe()
+		return nil, unavailable("control", err)
+	}
+	return func() { sub.Unsubscribe() }, nil
+}

@@ -1,0 +1,233 @@
+// Package natstest gives tests a real NATS server with JetStream: nats-server
+// (Apache-2.0) run on loopback over a temporary store directory, or an existing
+// server named by the environment.
+//
+//	func TestMain(m *testing.M) { natstest.Main(m) }
+//
+//	func TestSomething(t *testing.T) {
+//		url := natstest.URL(t) // the shared server, started on first use
+//		...
+//	}
+//
+// Server selection, in order:
+//   - PHONGHOP_TEST_NATS_URL: that server is used and never stopped (it must
+//     have JetStream enabled).
+//   - otherwise nats-server from $PHONGHOP_TOOLS_BIN, $HOME/.cache/phonghop/bin
+//     or PATH; `scripts/tools.sh nats` installs it.
+//
+// When neither is available URL fails the test: a suite never skips because its
+// server is missing.
+package natstest
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Server is a running nats-server with JetStream.
+type Server struct {
+	URL  string // nats://127.0.0.1:port
+	Port int
+	Dir  string // JetStream store directory (empty for an external server)
+
+	bin  string
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  *lockedBuffer
+}
+
+// Start returns the server named by PHONGHOP_TEST_NATS_URL, or starts
+// nats-server with JetStream on a free loopback port over a new temporary
+// directory and waits until it accepts connections.
+func Start() (*Server, error) {
+	if u := os.Getenv("PHONGHOP_TEST_NATS_URL"); u != "" {
+		return &Server{URL: u}, nil
+	}
+	bin, err := findServer()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "phonghop-natstest-")
+	if err != nil {
+		return nil, fmt.Errorf("natstest: %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s := &Server{URL: fmt.Sprintf("nats://127.0.0.1:%d", port), Port: port, Dir: dir, bin: bin, log: &lockedBuffer{}}
+	if err := s.Restart(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Restart starts the server again on the same port and store directory after
+// Kill or Halt (a NATS outage and recovery); it is how Start starts it too.
+func (s *Server) Restart() error {
+	if s.bin == "" {
+		return errors.New("natstest: cannot restart a server named by the environment")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return errors.New("natstest: server already running")
+	}
+	cmd := exec.Command(s.bin, "-a", "127.0.0.1", "-p", fmt.Sprint(s.Port), "-js", "-sd", s.Dir)
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	setParentDeath(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("natstest: start %s: %w", s.bin, err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	s.cmd, s.done = cmd, done
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-done:
+			s.cmd = nil
+			return fmt.Errorf("natstest: nats-server exited: %s", s.log.String())
+		default:
+		}
+		// The client port opens once JetStream has recovered its store.
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port), time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-done
+			s.cmd = nil
+			return fmt.Errorf("natstest: nats-server did not listen on %d: %v; output: %s", s.Port, err, s.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Halt stops the server (SIGINT, then SIGKILL after 5 s) and keeps its store
+// directory, so Restart brings back the same streams.
+func (s *Server) Halt() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
+}
+
+// Stop halts the server this package started and removes its store. It does
+// nothing for a server named by the environment.
+func (s *Server) Stop() {
+	if s == nil || s.bin == "" {
+		return
+	}
+	s.Halt()
+	os.RemoveAll(s.Dir)
+}
+
+// Output returns the server's recent log, for failure messages.
+func (s *Server) Output() string { return s.log.String() }
+
+var (
+	once      sync.Once
+	sharedSrv *Server
+	sharedErr error
+)
+
+// Shared returns the server URL uses, starting it on first use.
+func Shared() (*Server, error) {
+	once.Do(func() { sharedSrv, sharedErr = Start() })
+	return sharedSrv, sharedErr
+}
+
+// URL returns the shared server's URL, failing the test when there is none.
+func URL(t testing.TB) string {
+	t.Helper()
+	s, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.URL
+}
+
+// Main runs the tests and then stops the shared server, if one was started.
+func Main(m *testing.M) {
+	code := m.Run()
+	if sharedSrv != nil {
+		sharedSrv.Stop()
+	}
+	os.Exit(code)
+}
+
+// findServer looks for nats-server where scripts/tools.sh installs it, then PATH.
+func findServer() (string, error) {
+	var dirs []string
+	if d := os.Getenv("PHONGHOP_TOOLS_BIN"); d != "" {
+		dirs = append(dirs, d)
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".cache", "phonghop", "bin"))
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, "nats-server")
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("nats-server"); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("natstest: nats-server not found in %s or PATH: run scripts/tools.sh nats (or set PHONGHOP_TEST_NATS_URL)", strings.Join(dirs, ", "))
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("natstest: find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// lockedBuffer keeps the server's last 64 KiB of output.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if len(b.buf) > 64<<10 {
+		b.buf = b.buf[len(b.buf)-64<<10:]
+	}
+	return len(p), nil
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package natstest
+
+import "os/exec"
+
+func setParentDeath(*exec.Cmd) {}
