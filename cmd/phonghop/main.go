@@ -102,6 +102,7 @@ type app struct {
 	accounts *accounts.Service
 	meetings *meetings.Service
 	hub      *live.Hub
+	votes    *vote.Service
 	broker   live.Broker
 	handler  http.Handler
 }
@@ -167,7 +168,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: store}, Live: hub,
 		Votes: votes, Minutes: mins, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web})
-	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, broker: broker, handler: h}, nil
+	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker, handler: h}, nil
 }
 
 // attendanceOf adapts the live room's attendance to what voting needs.
@@ -199,6 +200,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener, timeout time.Duration)
 	}
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	// Pending turnout counts go out before the process ends.
+	if err := a.votes.Flush(sctx); err != nil {
+		a.log.Warn("vote flush", "err", err)
 	}
 	return nil
 }
