@@ -30,6 +30,15 @@
 //   - ETags are returned without quotes. Unlike fsstore's, an S3 ETag may repeat
 //     when the same bytes are written again; compare-and-swap stays correct
 //     because equal ETags then mean equal content.
+//
+// Checked against versitygw v1.8.0 (the test server): 200 trials of 40 racing
+// If-None-Match writers had exactly one winner each, and 40 rounds of 20 racing
+// If-Match increments lost no update. One hazard: a body sent as UNSIGNED-PAYLOAD
+// (what minio-go does over HTTPS, or with DisableContentSha256) that the client
+// cuts short is stored truncated by versitygw instead of refused; over plain
+// HTTP minio-go signs each chunk and the cut upload is refused, as the contract
+// suite checks. Prefer MinIO, or plain HTTP on a trusted link, for versitygw in
+// production until that is fixed upstream.
 package s3store
 
 import (
