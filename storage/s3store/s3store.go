@@ -37,8 +37,8 @@
 // (what minio-go does over HTTPS, or with DisableContentSha256) that the client
 // cuts short is stored truncated by versitygw instead of refused; over plain
 // HTTP minio-go signs each chunk and the cut upload is refused, as the contract
-// suite checks. Prefer MinIO, or plain HTTP on a trusted link, for versitygw in
-// production until that is fixed upstream.
+// suite checks. So with versitygw in production, prefer plain HTTP on a trusted
+// link; MinIO's behaviour here was not checked.
 package s3store
 
 import (
