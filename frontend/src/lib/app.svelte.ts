@@ -20,6 +20,8 @@ export const app = $state<{ lang: Lang; me: User | null; route: string }>({
   route: location.hash.slice(1) || '/',
 });
 
+document.documentElement.lang = app.lang;
+
 export function setLang(l: Lang) {
   app.lang = l;
   document.documentElement.lang = l;
