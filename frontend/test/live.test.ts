@@ -5,6 +5,7 @@ import {
   emptyModel,
   liveURL,
   LiveConnection,
+  mergePolls,
   type Frame,
   type Model,
   type SocketLike,
@@ -112,6 +113,21 @@ describe('apply', () => {
     expect(r.kind).toBe('ignored');
     expect(r.model.seq).toBe(2);
     expect(r.model.state).toBe(m.state);
+  });
+});
+
+describe('mergePolls', () => {
+  it('keeps drafts from REST and the later version of each poll', () => {
+    const draft = poll({ id: 'd', state: 'draft' });
+    const restOpen = poll({ id: 'p1', state: 'open', cast: 3 });
+    const liveStale = poll({ id: 'p1', state: 'open', cast: 2 });
+    expect(mergePolls([draft, restOpen], [liveStale])).toEqual([draft, restOpen]);
+    const closed = poll({ id: 'p1', state: 'closed', cast: 5, results: { counts: [5, 0, 0], cast: 5, eligible: 12, passed: false } });
+    expect(mergePolls([draft, restOpen], [closed])[1]).toBe(closed);
+    // A REST answer from before the close never hides the result.
+    expect(mergePolls([draft, closed], [restOpen])[1]).toBe(closed);
+    const other = poll({ id: 'p2' });
+    expect(mergePolls([draft], [other]).map((p) => p.id)).toEqual(['d', 'p2']);
   });
 });
 

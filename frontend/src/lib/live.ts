@@ -59,6 +59,30 @@ export function upsertPoll(polls: Poll[], p: Poll): Poll[] {
   return out;
 }
 
+const stateRank: Record<string, number> = { draft: 0, open: 1, closed: 2 };
+
+/** newerPoll picks the later of two versions of one poll: REST answers and
+ * socket frames race, and a poll only moves draft → open → closed, with
+ * turnout only growing while open. */
+export function newerPoll(a: Poll, b: Poll): Poll {
+  const ra = stateRank[a.state] ?? 0,
+    rb = stateRank[b.state] ?? 0;
+  if (ra !== rb) return ra > rb ? a : b;
+  if (a.state === 'closed') return a.results ? a : b;
+  return (a.cast ?? 0) >= (b.cast ?? 0) ? a : b;
+}
+
+/** mergePolls joins the polls known from REST (drafts included) with the live
+ * ones, keeping the later version of each, in first-seen order. */
+export function mergePolls(rest: Poll[], live: Poll[]): Poll[] {
+  let out = rest;
+  for (const p of live) {
+    const old = out.find((x) => x.id === p.id);
+    out = upsertPoll(out, old ? newerPoll(old, p) : p);
+  }
+  return out;
+}
+
 /**
  * apply folds one server frame into the model. Events at or below the seq
  * already applied are duplicates (replay overlap after a reconnect) and are

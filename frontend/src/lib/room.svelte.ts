@@ -1,21 +1,10 @@
 // The state of one meeting room screen: the meeting, the live model, and the
 // actions every panel shares (send over the socket, REST when offline).
 
-import { LiveConnection, emptyModel, liveURL, upsertPoll, type Model, type Status, type SocketLike } from './live';
+import { LiveConnection, emptyModel, liveURL, mergePolls, upsertPoll, type Model, type Status, type SocketLike } from './live';
 import { api, documentURL, enc, get, post, put, ApiError } from './api';
 import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo } from './types';
 import { app } from './app.svelte';
-
-const stateRank: Record<string, number> = { draft: 0, open: 1, closed: 2 };
-
-/** newer picks the later of two versions of one poll (REST and live race). */
-function newer(a: Poll, b: Poll): Poll {
-  const ra = stateRank[a.state] ?? 0,
-    rb = stateRank[b.state] ?? 0;
-  if (ra !== rb) return ra > rb ? a : b;
-  if (a.state === 'closed') return a.results ? a : b;
-  return (a.cast ?? 0) >= (b.cast ?? 0) ? a : b;
-}
 
 export class RoomCtx {
   mid: string;
@@ -108,12 +97,7 @@ export class RoomCtx {
   }
 
   get polls(): Poll[] {
-    let out = this.restPolls;
-    for (const p of this.state?.polls ?? []) {
-      const old = out.find((x) => x.id === p.id);
-      out = upsertPoll(out, old ? newer(old, p) : p);
-    }
-    return out;
+    return mergePolls(this.restPolls, this.state?.polls ?? []);
   }
 
   userName(id: string | null | undefined): string {
