@@ -90,10 +90,26 @@ type Hub struct {
 	wg     sync.WaitGroup // one per running ServeWS
 
 	slowDrops atomic.Int64
+	conns     atomic.Int64 // clients in rooms now
+	events    atomic.Int64 // events delivered to rooms of this process
+	frames    atomic.Int64 // frames queued on clients (events × clients)
 }
 
 // SlowDrops returns how many clients were closed as slow since the hub started.
 func (h *Hub) SlowDrops() int64 { return h.slowDrops.Load() }
+
+// Stats are the hub's counters, for metrics.
+type Stats struct {
+	Connections int64 // clients connected now
+	Events      int64 // events delivered to this process's rooms since start
+	Frames      int64 // frames queued on clients since start
+	SlowDrops   int64 // clients closed as slow since start
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() Stats {
+	return Stats{Connections: h.conns.Load(), Events: h.events.Load(), Frames: h.frames.Load(), SlowDrops: h.slowDrops.Load()}
+}
 
 type roomShard struct {
 	mu    sync.Mutex
@@ -293,6 +309,7 @@ func (h *Hub) join(ctx context.Context, c *client) error {
 	r.mu.Unlock()
 	c.room = r
 	sh.mu.Unlock()
+	h.conns.Add(1)
 
 	if creator {
 		cancel, err := h.cfg.Broker.Subscribe(ctx, r.id, r.deliver)
@@ -324,6 +341,9 @@ func (h *Hub) leave(c *client) {
 	sh := &h.rooms[shard(r.id)]
 	sh.mu.Lock()
 	r.mu.Lock()
+	if _, ok := r.clients[c]; ok {
+		r.hub.conns.Add(-1)
+	}
 	delete(r.clients, c)
 	empty := len(r.clients) == 0
 	r.mu.Unlock()
@@ -465,7 +485,10 @@ func (r *room) deliver(ev Event) {
 	for c := range r.clients {
 		c.enqueue(f)
 	}
+	n := len(r.clients)
 	r.mu.RUnlock()
+	r.hub.events.Add(1)
+	r.hub.frames.Add(int64(n))
 }
 
 // eventFrame is {"type":T,"seq":N,T:payload}; built by hand since the type is

@@ -68,6 +68,7 @@ func writeError(c *gin.Context, err error) {
 	} else {
 		logger(c).Debug("request refused", "err", err)
 	}
+	c.Set(ctxErrorCode, ce.Code)
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: ce.Code, Message: ce.Message}})
 }
 

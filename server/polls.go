@@ -110,9 +110,11 @@ func (s *Server) castBallot(c *gin.Context) {
 	}
 	r, err := s.cfg.Votes.Cast(c, m.ID, c.Param("pid"), userOf(c), *req.Option)
 	if err != nil {
+		s.cfg.Observer.Ballot(clientError(err).Code)
 		writeError(c, err)
 		return
 	}
+	s.cfg.Observer.Ballot("accepted")
 	c.JSON(http.StatusCreated, r)
 }
 

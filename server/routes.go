@@ -10,6 +10,9 @@ func (s *Server) routes() {
 	e := s.engine
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
+	if s.cfg.Metrics != nil {
+		e.GET("/metrics", gin.WrapH(s.cfg.Metrics))
+	}
 
 	api := e.Group("/api/v1", s.securityHeaders)
 	api.POST("/auth/login", s.login)

@@ -61,6 +61,20 @@ type Minutes interface {
 	WriteArchive(ctx context.Context, meetingID string, w io.Writer, docs minutes.DocumentSource) error
 }
 
+// Observer records what the server does, for metrics. metrics.Metrics
+// satisfies it.
+type Observer interface {
+	Request(route, method string, status int, d time.Duration)
+	Error(code string)
+	Ballot(result string)
+}
+
+type noObserver struct{}
+
+func (noObserver) Request(string, string, int, time.Duration) {}
+func (noObserver) Error(string)                               {}
+func (noObserver) Ballot(string)                              {}
+
 // Pinger is a dependency /readyz asks.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -80,6 +94,10 @@ type Config struct {
 	Logger        *slog.Logger
 	SecureCookies bool
 	Frontend      fs.FS
+	// Observer records requests, errors and ballots; nil records nothing.
+	Observer Observer
+	// Metrics, when set, is served at /metrics.
+	Metrics http.Handler
 }
 
 // Server is the HTTP handler.
@@ -94,14 +112,19 @@ const (
 	ctxLogger  = "phonghop.logger"
 	ctxUser    = "phonghop.user"
 	ctxSession = "phonghop.session"
-	cookieName = "phonghop_session"
-	maxJSON    = 1 << 20
+	// ctxErrorCode holds the error code a request was answered with.
+	ctxErrorCode = "phonghop.errorCode"
+	cookieName   = "phonghop_session"
+	maxJSON      = 1 << 20
 )
 
 // New builds the router.
 func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, engine: gin.New(), log: cfg.Logger, loginLimit: newLoginLimiter()}
@@ -130,8 +153,13 @@ func (s *Server) requestLog(c *gin.Context) {
 	l := s.log.With("requestId", id)
 	c.Set(ctxLogger, l)
 	c.Next()
+	d := time.Since(start)
+	s.cfg.Observer.Request(c.FullPath(), c.Request.Method, c.Writer.Status(), d)
+	if code := c.GetString(ctxErrorCode); code != "" {
+		s.cfg.Observer.Error(code)
+	}
 	l.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path,
-		"status", c.Writer.Status(), "duration", time.Since(start).Round(time.Microsecond).String())
+		"status", c.Writer.Status(), "duration", d.Round(time.Microsecond).String())
 }
 
 func (s *Server) recover(c *gin.Context) {

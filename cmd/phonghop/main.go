@@ -26,6 +26,7 @@ import (
 	"github.com/phonghop/phonghop/journal"
 	"github.com/phonghop/phonghop/live"
 	"github.com/phonghop/phonghop/meetings"
+	"github.com/phonghop/phonghop/metrics"
 	"github.com/phonghop/phonghop/minutes"
 	"github.com/phonghop/phonghop/server"
 	"github.com/phonghop/phonghop/storage"
@@ -104,7 +105,9 @@ type app struct {
 	hub      *live.Hub
 	votes    *vote.Service
 	broker   live.Broker
-	handler  http.Handler
+	// stopControl ends the cluster control subscription.
+	stopControl func()
+	handler     http.Handler
 }
 
 // build wires the concrete implementations; only this package knows them all.
@@ -127,6 +130,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		log.Info("store", "kind", "directory", "dir", cfg.DataDir)
 	}
 	ready := map[string]server.Pinger{"store": store}
+	obs := metrics.New()
+	store = obs.Store(store)
 
 	acc := &accounts.Service{Store: store, SessionTTL: cfg.SessionTTL, BcryptCost: cfg.BcryptCost}
 	if pw, created, err := acc.EnsureAdmin(ctx, cfg.AdminPassword); err != nil {
@@ -148,6 +153,11 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, Logger: log.With("component", "live"),
 		AllowedOrigins: cfg.AllowedOrigins, ReturnAfterUpgrade: true})
+	obs.Live(hub.Stats)
+	liveAPI, stopControl, err := withControl(hub, broker, log)
+	if err != nil {
+		return nil, fmt.Errorf("cluster control messages: %w", err)
+	}
 	votes := &vote.Service{Store: store, Meetings: mtg, Attendance: attendanceOf{hub}, Publisher: hub, Logger: log.With("component", "vote")}
 	mins := &minutes.Service{Store: store, Journal: jr, Meetings: mtg, Polls: votes}
 	if cfg.SignCert != "" {
@@ -166,9 +176,11 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			log.Warn("the web app is not built into this binary; run make build")
 		}
 	}
-	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: store}, Live: hub,
-		Votes: votes, Minutes: mins, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web})
-	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker, handler: h}, nil
+	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: store}, Live: liveAPI,
+		Votes: votes, Minutes: mins, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web,
+		Observer: obs, Metrics: obs.Handler()})
+	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker,
+		stopControl: stopControl, handler: h}, nil
 }
 
 // attendanceOf adapts the live room's attendance to what voting needs.
@@ -209,6 +221,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener, timeout time.Duration)
 }
 
 func (a *app) close() {
+	if a.stopControl != nil {
+		a.stopControl()
+	}
 	if a.broker != nil {
 		_ = a.broker.Close()
 	}

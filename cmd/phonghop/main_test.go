@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -114,6 +115,17 @@ func TestDemoServeAndShutdown(t *testing.T) {
 	defer conn.Close()
 	if _, _, err := conn.ReadMessage(); err != nil {
 		t.Fatal(err)
+	}
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"phonghop_live_connections 1", `phonghop_http_requests_total{method="GET",route="/api/v1/meetings",status="200"} 1`, `phonghop_store_operation_duration_seconds_count{op="get"}`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 	cancel()
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
