@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -312,4 +313,63 @@ func waitFor(t testing.TB, limit time.Duration, what string, ok func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// A frozen server (connections open, nothing answered) makes Append fail as
+// unavailable within Config.Timeout instead of hanging the room; once it thaws
+// the room goes on with one sequence. An Append reported as failed may still
+// have landed (the server had it before it froze): the failure is reported,
+// never a silent loss, and the seq stays gap-free either way.
+func TestNATSFrozen(t *testing.T) {
+	srv, err := natstest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	if srv.Dir == "" {
+		t.Fatal("TestNATSFrozen needs its own nats-server; unset PHONGHOP_TEST_NATS_URL")
+	}
+	m := testMeeting(newMeetingID(), 1)
+	a := newProcess(t, srv.URL, m)
+	ctx := context.Background()
+	if _, err := a.hub.Present(ctx, m.ID, chair, live.Presentation{AgendaItemID: "i1", DocumentID: "doc1", Page: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			srv.Signal(syscall.SIGCONT)
+			thawed = true
+		}
+	}
+	t.Cleanup(thaw)
+	start := time.Now()
+	_, err = a.broker.Append(ctx, m.ID, live.Event{Subject: "presentation", Type: "presentation", Payload: []byte(`{}`)}, -1)
+	if phonghop.ErrorCode(err) != phonghop.EUnavailable {
+		t.Fatalf("append to a frozen server: %v", err)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("append took %v with a 2 s timeout", d)
+	}
+	if err := a.broker.Ping(ctx); phonghop.ErrorCode(err) != phonghop.EUnavailable {
+		t.Fatalf("ping of a frozen server: %v", err)
+	}
+	thaw()
+	seq, err := a.hub.Present(ctx, m.ID, chair, live.Presentation{AgendaItemID: "i1", DocumentID: "doc1", Page: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 if the frozen append was lost with the freeze, 3 if it had reached the
+	// server; the reader sees a sequence without holes in either case.
+	if seq != 2 && seq != 3 {
+		t.Fatalf("seq after thaw: %d", seq)
+	}
+	evs, complete, err := a.broker.Since(ctx, m.ID, 0)
+	if err != nil || !complete || uint64(len(evs)) != seq {
+		t.Fatalf("since 0: %d events, complete %v, %v", len(evs), complete, err)
+	}
+	t.Logf("the append reported as failed landed: %v", seq == 3)
 }

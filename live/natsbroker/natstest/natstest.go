@@ -136,6 +136,17 @@ func (s *Server) Halt() {
 	}
 }
 
+// Signal sends sig to the running server: syscall.SIGSTOP freezes it (its
+// connections stay open but nothing is answered), syscall.SIGCONT thaws it.
+func (s *Server) Signal(sig os.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return errors.New("natstest: server not running")
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
 // Stop halts the server this package started and removes its store. It does
 // nothing for a server named by the environment.
 func (s *Server) Stop() {
