@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -335,13 +334,13 @@ func TestNATSFrozen(t *testing.T) {
 	if _, err := a.hub.Present(ctx, m.ID, chair, live.Presentation{AgendaItemID: "i1", DocumentID: "doc1", Page: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Signal(syscall.SIGSTOP); err != nil {
+	if err := srv.Freeze(); err != nil {
 		t.Fatal(err)
 	}
 	thawed := false
 	thaw := func() {
 		if !thawed {
-			srv.Signal(syscall.SIGCONT)
+			srv.Thaw()
 			thawed = true
 		}
 	}

@@ -86,6 +86,24 @@ func TestStreamDeletedIsRecreated(t *testing.T) {
 	if s, err := b.Append(ctx, mid, ev("presentation"), 0); err != nil || s != 1 {
 		t.Fatalf("append after delete: seq %d, %v", s, err)
 	}
+	// Another process deletes and re-creates it: this one's reads follow the
+	// new stream rather than waiting for the old seq to come back.
+	other := open(t, natstest.URL(t))
+	for i := 0; i < 5; i++ {
+		if _, err := b.Append(ctx, mid, ev("presentation"), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.js.DeleteStream(ctx, b.streamName(mid)); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := other.Append(ctx, mid, ev("speakers"), -1); err != nil || s != 1 {
+		t.Fatalf("append on the other process: seq %d, %v", s, err)
+	}
+	evs, last, err := b.Last(ctx, mid)
+	if err != nil || last != 1 || len(evs) != 1 || evs[0].Subject != "speakers" {
+		t.Fatalf("last after the other re-created the stream: %+v, %d, %v", evs, last, err)
+	}
 }
 
 func TestInvalidNames(t *testing.T) {

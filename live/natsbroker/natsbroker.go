@@ -73,6 +73,7 @@ type Broker struct {
 
 	mu      sync.Mutex
 	streams map[string]bool // meetings whose stream is known to exist
+	floors  sync.Map        // meeting id → *atomic.Uint64: highest seq this process knows exists
 
 	closed   atomic.Bool
 	closedCh chan struct{}
@@ -264,6 +265,7 @@ func (b *Broker) forget(meetingID string) {
 	b.mu.Lock()
 	delete(b.streams, meetingID)
 	b.mu.Unlock()
+	b.floors.Delete(meetingID) // a new stream starts again at 1
 }
 
 // Append implements live.Broker.
@@ -292,6 +294,7 @@ func (b *Broker) Append(ctx context.Context, meetingID string, ev live.Event, ex
 		ack, err := b.js.Publish(pctx, b.subjectOf(meetingID, ev.Subject), data, opts...)
 		cancel()
 		if err == nil {
+			b.raise(meetingID, ack.Sequence)
 			return ack.Sequence, nil
 		}
 		var apiErr *jetstream.APIError
@@ -385,6 +388,68 @@ func (b *Broker) lastSeq(ctx context.Context, stream string) (uint64, error) {
 	return s.CachedInfo().State.LastSeq, nil
 }
 
+// raise records that the meeting's stream has reached seq.
+func (b *Broker) raise(meetingID string, seq uint64) {
+	v, _ := b.floors.Load(meetingID)
+	if v == nil {
+		v, _ = b.floors.LoadOrStore(meetingID, new(atomic.Uint64))
+	}
+	f := v.(*atomic.Uint64)
+	for {
+		cur := f.Load()
+		if seq <= cur || f.CompareAndSwap(cur, seq) {
+			return
+		}
+	}
+}
+
+// floor is the highest seq this process knows the meeting's stream has: what
+// it appended, what was last when it subscribed, what it was delivered.
+func (b *Broker) floor(meetingID string) uint64 {
+	if v, ok := b.floors.Load(meetingID); ok {
+		return v.(*atomic.Uint64).Load()
+	}
+	return 0
+}
+
+// behind retries a read answered by a replica that has not caught up with
+// what this process knows (direct gets of a replicated stream are served by
+// followers too): a read behind the subscription's start would leave a hole
+// between a snapshot and the events that follow it.
+func (b *Broker) behind(ctx context.Context, meetingID, stream string, got uint64, attempt int) (retry bool, err error) {
+	f := b.floor(meetingID)
+	if got >= f {
+		return false, nil
+	}
+	if attempt == 5 {
+		// Unless the stream itself went back (deleted and created again), the
+		// replica is behind: wait for it.
+		last, err := b.lastSeq(ctx, stream)
+		if err != nil {
+			return false, err
+		}
+		if last < f {
+			if v, ok := b.floors.Load(meetingID); ok {
+				v.(*atomic.Uint64).Store(last)
+			}
+			if got >= last {
+				return false, nil
+			}
+		}
+	}
+	if attempt >= 50 {
+		return false, unavailable("read", fmt.Errorf("replica behind: seq %d, expected at least %d", got, b.floor(meetingID)))
+	}
+	t := time.NewTimer(time.Duration(attempt+1) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
 // Last implements live.Broker: the newest event of every subject and the
 // stream's last seq, read from one consistent view of the stream.
 func (b *Broker) Last(ctx context.Context, meetingID string) ([]live.Event, uint64, error) {
@@ -395,6 +460,20 @@ func (b *Broker) Last(ctx context.Context, meetingID string) ([]live.Event, uint
 	if err != nil {
 		return nil, 0, err
 	}
+	for attempt := 0; ; attempt++ {
+		evs, last, err := b.last(ctx, meetingID, stream)
+		if err != nil {
+			return nil, 0, err
+		}
+		if retry, err := b.behind(ctx, meetingID, stream, last, attempt); err != nil {
+			return nil, 0, err
+		} else if !retry {
+			return evs, last, nil
+		}
+	}
+}
+
+func (b *Broker) last(ctx context.Context, meetingID, stream string) ([]live.Event, uint64, error) {
 	msgs, eob, found, err := b.directGet(ctx, stream, directRequest{MultiLast: []string{b.subjects(meetingID)}})
 	if err != nil {
 		return nil, 0, err
@@ -434,6 +513,24 @@ func (b *Broker) Since(ctx context.Context, meetingID string, after uint64) ([]l
 	if err != nil {
 		return nil, false, err
 	}
+	for attempt := 0; ; attempt++ {
+		evs, complete, err := b.since(ctx, stream, after)
+		if err != nil || !complete {
+			return evs, complete, err
+		}
+		end := after
+		if len(evs) > 0 {
+			end = evs[len(evs)-1].Seq
+		}
+		if retry, err := b.behind(ctx, meetingID, stream, max(end, after), attempt); err != nil {
+			return nil, false, err
+		} else if !retry {
+			return evs, true, nil
+		}
+	}
+}
+
+func (b *Broker) since(ctx context.Context, stream string, after uint64) ([]live.Event, bool, error) {
 	var out []live.Event
 	next := after + 1
 	for {
@@ -493,6 +590,7 @@ func (b *Broker) Subscribe(ctx context.Context, meetingID string, fn func(live.E
 	if err != nil {
 		return nil, err
 	}
+	b.raise(meetingID, last)
 	cctx, cancel := b.withTimeout(ctx)
 	defer cancel()
 	cons, err := b.js.OrderedConsumer(cctx, stream, jetstream.OrderedConsumerConfig{
@@ -517,6 +615,7 @@ func (b *Broker) Subscribe(ctx context.Context, meetingID string, fn func(live.E
 			b.log.Error("natsbroker: decode", "meeting", meetingID, "err", err)
 			return
 		}
+		b.raise(meetingID, ev.Seq)
 		mu.Lock()
 		defer mu.Unlock()
 		if !stopped {

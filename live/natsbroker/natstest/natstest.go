@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -136,15 +137,29 @@ func (s *Server) Halt() {
 	}
 }
 
-// Signal sends sig to the running server: syscall.SIGSTOP freezes it (its
-// connections stay open but nothing is answered), syscall.SIGCONT thaws it.
-func (s *Server) Signal(sig os.Signal) error {
+// Freeze stops the server's process (SIGSTOP) and returns once it is stopped:
+// its connections stay open but nothing is answered. Thaw (SIGCONT) resumes it.
+func (s *Server) Freeze() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd == nil {
 		return errors.New("natstest: server not running")
 	}
-	return s.cmd.Process.Signal(sig)
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	waitStopped(s.cmd.Process.Pid)
+	return nil
+}
+
+// Thaw resumes a frozen server.
+func (s *Server) Thaw() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return errors.New("natstest: server not running")
+	}
+	return s.cmd.Process.Signal(syscall.SIGCONT)
 }
 
 // Stop halts the server this package started and removes its store. It does

@@ -2,6 +2,11 @@
 
 package natstest
 
-import "os/exec"
+import (
+	"os/exec"
+	"time"
+)
 
 func setParentDeath(*exec.Cmd) {}
+
+func waitStopped(int) { time.Sleep(100 * time.Millisecond) }
