@@ -7,6 +7,7 @@ export PHONGHOP_TOOLS_BIN ?= $(HOME)/.cache/phonghop/bin
 export PATH := $(PHONGHOP_TOOLS_BIN):$(PATH)
 PHONGHOP_ADMIN_PASSWORD ?= admin123
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
+FUZZTIME ?= 10s
 
 .PHONY: all build frontend run test test-go test-frontend test-e2e tools vet fuzz bench clean
 
@@ -41,7 +42,12 @@ test-frontend: frontend/node_modules/.package-lock.json
 test-e2e: build tools
 	bash scripts/e2e.sh
 
-test: test-go test-frontend test-e2e
+# Each fuzz target runs briefly on every test run; longer: make fuzz FUZZTIME=10m.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzClientMessage$$' -fuzztime $(FUZZTIME) ./live
+	$(GO) test -run '^$$' -fuzz '^FuzzAddDocument$$' -fuzztime $(FUZZTIME) ./meetings
+
+test: test-go fuzz test-frontend test-e2e
 
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
