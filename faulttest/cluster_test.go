@@ -1,0 +1,424 @@
+package faulttest
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) {
+	// 2,000 sockets need as many descriptors here and in the children, which
+	// inherit this limit.
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			fmt.Fprintln(os.Stderr, "faulttest: raising RLIMIT_NOFILE:", err)
+		}
+	}
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// Binaries: phonghop is built once per run; the servers come from the tools
+// directory.
+var (
+	buildOnce sync.Once
+	buildDir  string
+	phonghop  string
+	buildErr  error
+)
+
+func binaries(t *testing.T) (ph, s3gw, nats string) {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "phonghop-faulttest-")
+		if buildErr != nil {
+			return
+		}
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+		}
+		out := filepath.Join(buildDir, "phonghop")
+		cmd := exec.Command(goBin, "build", "-o", out, "github.com/phonghop/phonghop/cmd/phonghop")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/phonghop: %v\n%s", err, b)
+			return
+		}
+		phonghop = out
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return phonghop, tool(t, "versitygw", "s3"), tool(t, "nats-server", "nats")
+}
+
+// tool finds a server binary where scripts/tools.sh installs it, then in PATH.
+func tool(t *testing.T, name, toolsArg string) string {
+	t.Helper()
+	var dirs []string
+	if d := os.Getenv("PHONGHOP_TOOLS_BIN"); d != "" {
+		dirs = append(dirs, d)
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".cache", "phonghop", "bin"))
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	t.Fatalf("faulttest: %s not found in %s or PATH: run `scripts/tools.sh %s` (or make tools)", name, strings.Join(dirs, ", "), toolsArg)
+	return ""
+}
+
+// proc is one child process that can be killed and started again with the
+// same command line (same port, same data directory).
+type proc struct {
+	name string
+	bin  string
+	args []string
+	env  []string
+	out  *ring // stdout and stderr
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func (p *proc) start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd != nil {
+		return fmt.Errorf("%s already running", p.name)
+	}
+	cmd := exec.Command(p.bin, p.args...)
+	cmd.Env = p.env
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	// The kernel kills the child if the test binary dies without cleaning up.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", p.name, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	p.cmd, p.done = cmd, done
+	fmt.Fprintf(p.out, "--- faulttest: %s started (pid %d)\n", p.name, cmd.Process.Pid)
+	return nil
+}
+
+// exited reports whether the process started last has ended by itself.
+func (p *proc) exited() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return false
+	}
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// kill sends SIGKILL (a crash) and waits for the process to end.
+func (p *proc) kill() { p.signalAndWait(syscall.SIGKILL, 0) }
+
+// stop asks the process to end (SIGTERM), killing it after 10 s.
+func (p *proc) stop() { p.signalAndWait(syscall.SIGTERM, 10*time.Second) }
+
+func (p *proc) signalAndWait(sig syscall.Signal, grace time.Duration) {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.cmd = nil
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(sig)
+	if grace > 0 {
+		select {
+		case <-done:
+		case <-time.After(grace):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	} else {
+		<-done
+	}
+	fmt.Fprintf(p.out, "--- faulttest: %s stopped with %v\n", p.name, sig)
+}
+
+// ring keeps the last bytes a process wrote and whether it ever panicked.
+type ring struct {
+	mu       sync.Mutex
+	buf      []byte
+	panicked bool
+}
+
+const ringSize = 256 << 10
+
+func (r *ring) Write(b []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.buf = append(r.buf, b...)
+	if len(r.buf) > ringSize {
+		r.buf = append([]byte(nil), r.buf[len(r.buf)-ringSize:]...)
+	}
+	if !r.panicked && (strings.Contains(string(b), "panic:") || strings.Contains(string(b), "fatal error:") ||
+		strings.Contains(string(b), "DATA RACE")) {
+		r.panicked = true
+	}
+	return len(b), nil
+}
+
+func (r *ring) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return string(r.buf)
+}
+
+// tail returns the last n lines.
+func (r *ring) tail(n int) string {
+	lines := strings.Split(strings.TrimRight(r.String(), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// cluster is versitygw + nats-server + two phonghop nodes sharing both.
+type cluster struct {
+	t     *testing.T
+	dir   string
+	s3    *proc
+	nats  *proc
+	nodes [2]*proc
+	urls  [2]string // http://127.0.0.1:port
+	// meeting is the demo meeting as node 1 seeded it.
+	meeting meeting
+}
+
+const adminPassword = "faulttest-admin"
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// baseEnv is this process's environment without PHONGHOP_ settings, so a
+// developer's own settings do not leak into the children.
+func baseEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PHONGHOP_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// startCluster starts everything, waits until both nodes are ready and reads
+// the demo meeting. Everything is stopped when the test ends; a failed test
+// logs the tail of every child's output.
+func startCluster(t *testing.T) *cluster {
+	t.Helper()
+	ph, s3gw, natsBin := binaries(t)
+	dir := t.TempDir()
+	c := &cluster{t: t, dir: dir}
+	t.Cleanup(c.shutdown)
+
+	s3Port, natsPort := freePort(t), freePort(t)
+	const ak, sk = "faulttest", "faulttest-secret"
+	c.s3 = &proc{name: "versitygw", bin: s3gw, out: &ring{},
+		args: []string{"--port", fmt.Sprintf("127.0.0.1:%d", s3Port), "posix", filepath.Join(dir, "s3")},
+		env:  append(baseEnv(), "ROOT_ACCESS_KEY="+ak, "ROOT_SECRET_KEY="+sk)}
+	if err := os.MkdirAll(filepath.Join(dir, "s3"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.nats = &proc{name: "nats-server", bin: natsBin, out: &ring{},
+		args: []string{"-a", "127.0.0.1", "-p", fmt.Sprint(natsPort), "-js", "-sd", filepath.Join(dir, "nats")},
+		env:  baseEnv()}
+	c.startS3()
+	c.startNATS()
+
+	for i := range c.nodes {
+		port := freePort(t)
+		c.urls[i] = fmt.Sprintf("http://127.0.0.1:%d", port)
+		cmd := "serve"
+		if i == 0 {
+			cmd = "demo" // seeds the demo meeting, then serves
+		}
+		c.nodes[i] = &proc{name: fmt.Sprintf("node%d", i+1), bin: ph, args: []string{cmd}, out: &ring{},
+			env: append(baseEnv(),
+				fmt.Sprintf("PHONGHOP_ADDR=127.0.0.1:%d", port),
+				fmt.Sprintf("PHONGHOP_S3_ENDPOINT=127.0.0.1:%d", s3Port),
+				"PHONGHOP_S3_ACCESS_KEY="+ak, "PHONGHOP_S3_SECRET_KEY="+sk, "PHONGHOP_S3_BUCKET=phonghop",
+				fmt.Sprintf("PHONGHOP_NATS_URL=nats://127.0.0.1:%d", natsPort),
+				"PHONGHOP_ADMIN_PASSWORD="+adminPassword, "PHONGHOP_BCRYPT_COST=4",
+				"PHONGHOP_LOG_LEVEL=info", "PHONGHOP_LOG_FORMAT=text",
+				"PHONGHOP_SHUTDOWN_TIMEOUT=5s")}
+		c.startNode(i)
+	}
+	c.meeting = c.demoMeeting()
+	return c
+}
+
+func (c *cluster) startS3() {
+	c.t.Helper()
+	if err := c.s3.start(); err != nil {
+		c.t.Fatal(err)
+	}
+	ep := "http://" + c.s3.args[1]
+	c.waitFor(c.s3, 30*time.Second, func() error {
+		// Any HTTP answer (an unsigned request is refused) proves it serves.
+		resp, err := quickClient.Get(ep + "/")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	})
+}
+
+func (c *cluster) startNATS() {
+	c.t.Helper()
+	if err := c.nats.start(); err != nil {
+		c.t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + c.nats.args[3]
+	c.waitFor(c.nats, 30*time.Second, func() error {
+		// The client port opens once JetStream has recovered its store.
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+		}
+		return err
+	})
+}
+
+// startNode starts node i and waits until /readyz answers 200 (the demo node
+// answers only once the meeting is seeded).
+func (c *cluster) startNode(i int) {
+	c.t.Helper()
+	if err := c.nodes[i].start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.waitFor(c.nodes[i], 90*time.Second, func() error { return c.ready(i) })
+}
+
+var quickClient = &http.Client{Timeout: 2 * time.Second}
+
+// ready returns nil when node i's /readyz answers 200.
+func (c *cluster) ready(i int) error {
+	resp, err := quickClient.Get(c.urls[i] + "/readyz")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/readyz answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// waitFor polls check until it succeeds, failing the test if p exits or the
+// time runs out.
+func (c *cluster) waitFor(p *proc, limit time.Duration, check func() error) {
+	c.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if p.exited() {
+			c.t.Fatalf("%s exited while starting; its output:\n%s", p.name, p.out.tail(40))
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s not ready within %v: %v; its output:\n%s", p.name, limit, err, p.out.tail(40))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// eventually polls check every 100 ms until it succeeds or limit passes.
+func eventually(limit time.Duration, check func() error) error {
+	deadline := time.Now().Add(limit)
+	for {
+		err := check()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (c *cluster) procs() []*proc {
+	return []*proc{c.nodes[0], c.nodes[1], c.nats, c.s3}
+}
+
+// checkAlive fails the test if a phonghop node crashed (exited by itself or
+// wrote a panic or a race report).
+func (c *cluster) checkAlive() {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		if n == nil {
+			continue
+		}
+		if n.exited() {
+			c.t.Errorf("%s exited by itself; its output:\n%s", n.name, n.out.tail(60))
+		}
+		n.out.mu.Lock()
+		bad := n.out.panicked
+		n.out.mu.Unlock()
+		if bad {
+			c.t.Errorf("%s panicked or reported a race; its output:\n%s", n.name, n.out.tail(80))
+		}
+	}
+}
+
+func (c *cluster) shutdown() {
+	if c.t.Failed() {
+		for _, p := range c.procs() {
+			if p != nil {
+				c.t.Logf("==== last lines of %s ====\n%s", p.name, p.out.tail(30))
+			}
+		}
+	}
+	// Nodes first (they close sockets and their NATS connection), then NATS, then S3.
+	var wg sync.WaitGroup
+	for _, n := range c.nodes {
+		if n != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); n.stop() }()
+		}
+	}
+	wg.Wait()
+	for _, p := range []*proc{c.nats, c.s3} {
+		if p != nil {
+			p.stop()
+		}
+	}
+}
