@@ -154,6 +154,7 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
+		b.closed.Store(true)
 		nc.Close()
 		return nil, unavailable("jetstream", err)
 	}
@@ -161,6 +162,7 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	actx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	if _, err := js.AccountInfo(actx); err != nil {
+		b.closed.Store(true)
 		nc.Close()
 		return nil, unavailable("JetStream account (is the server run with -js?)", err)
 	}
@@ -170,7 +172,7 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 // unavailable wraps a NATS failure as the client-safe unavailable error,
 // keeping the cause in the message for logs.
 func unavailable(op string, cause error) error {
-	return fmt.Errorf("%w (natsbroker: %s: %v)", phonghop.Errorf(phonghop.EUnavailable, "live events are unavailable"), op, cause)
+	return fmt.Errorf("%w (natsbroker: %s: %w)", phonghop.Errorf(phonghop.EUnavailable, "live events are unavailable"), op, cause)
 }
 
 var errClosed = errors.New("broker closed")
@@ -268,6 +270,14 @@ func (b *Broker) forget(meetingID string) {
 	b.floors.Delete(meetingID) // a new stream starts again at 1
 }
 
+// forgetIfGone makes the next call create the meeting's stream again when err
+// says nothing serves it (deleted behind this process's back).
+func (b *Broker) forgetIfGone(meetingID string, err error) {
+	if errors.Is(err, nats.ErrNoResponders) && b.nc.IsConnected() {
+		b.forget(meetingID)
+	}
+}
+
 // Append implements live.Broker.
 func (b *Broker) Append(ctx context.Context, meetingID string, ev live.Event, expectSubjectSeq int64) (uint64, error) {
 	if err := b.ready("append"); err != nil {
@@ -333,10 +343,29 @@ type directRequest struct {
 
 // directGet sends a batched direct get and collects the messages up to the
 // end-of-batch marker. found=false when the server has no matching message.
+// A stream just created on a cluster answers direct gets only once its
+// replicas' subscriptions have spread over the routes, so "no responders" is
+// retried for a moment.
 func (b *Broker) directGet(ctx context.Context, stream string, req directRequest) (msgs []*nats.Msg, eob *nats.Msg, found bool, err error) {
 	data, _ := json.Marshal(req)
 	ctx, cancel := b.withTimeout(ctx)
 	defer cancel()
+	for attempt := 1; ; attempt++ {
+		msgs, eob, found, err = b.directGetOnce(ctx, stream, data)
+		if !errors.Is(err, nats.ErrNoResponders) || attempt == 20 {
+			return msgs, eob, found, err
+		}
+		t := time.NewTimer(time.Duration(attempt) * 10 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return msgs, eob, found, err
+		}
+	}
+}
+
+func (b *Broker) directGetOnce(ctx context.Context, stream string, data []byte) (msgs []*nats.Msg, eob *nats.Msg, found bool, err error) {
 	inbox := nats.NewInbox()
 	sub, err := b.nc.SubscribeSync(inbox)
 	if err != nil {
@@ -354,6 +383,9 @@ func (b *Broker) directGet(ctx context.Context, stream string, req directRequest
 			}
 			return nil, nil, false, unavailable("direct get", err)
 		}
+		if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
+			return nil, nil, false, unavailable("direct get", nats.ErrNoResponders)
+		}
 		switch st := m.Header.Get("Status"); st {
 		case "":
 			msgs = append(msgs, m)
@@ -361,8 +393,6 @@ func (b *Broker) directGet(ctx context.Context, stream string, req directRequest
 			return msgs, m, true, nil
 		case "404":
 			return nil, nil, false, nil
-		case "503": // no responders: the stream is gone or not ready
-			return nil, nil, false, unavailable("direct get", nats.ErrNoResponders)
 		default:
 			return nil, nil, false, unavailable("direct get", fmt.Errorf("status %s %s", st, m.Header.Get("Description")))
 		}
@@ -463,6 +493,7 @@ func (b *Broker) Last(ctx context.Context, meetingID string) ([]live.Event, uint
 	for attempt := 0; ; attempt++ {
 		evs, last, err := b.last(ctx, meetingID, stream)
 		if err != nil {
+			b.forgetIfGone(meetingID, err)
 			return nil, 0, err
 		}
 		if retry, err := b.behind(ctx, meetingID, stream, last, attempt); err != nil {
@@ -516,6 +547,7 @@ func (b *Broker) Since(ctx context.Context, meetingID string, after uint64) ([]l
 	for attempt := 0; ; attempt++ {
 		evs, complete, err := b.since(ctx, stream, after)
 		if err != nil || !complete {
+			b.forgetIfGone(meetingID, err)
 			return evs, complete, err
 		}
 		end := after

@@ -40,6 +40,7 @@ type Server struct {
 	Dir  string // JetStream store directory (empty for an external server)
 
 	bin  string
+	args []string // besides address, port and JetStream
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -74,6 +75,49 @@ func Start() (*Server, error) {
 	return s, nil
 }
 
+// StartCluster starts n nats-servers routed into one JetStream cluster on
+// loopback and waits until JetStream answers on every one (streams with
+// replicas need the cluster's meta leader). It ignores PHONGHOP_TEST_NATS_URL.
+func StartCluster(n int) ([]*Server, error) {
+	bin, err := findServer()
+	if err != nil {
+		return nil, err
+	}
+	ports := make([]int, 2*n)
+	for i := range ports {
+		if ports[i], err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	var routes []string
+	for i := 0; i < n; i++ {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[n+i]))
+	}
+	var servers []*Server
+	stop := func() {
+		for _, s := range servers {
+			s.Stop()
+		}
+	}
+	for i := 0; i < n; i++ {
+		dir, err := os.MkdirTemp("", "phonghop-natstest-")
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("natstest: %w", err)
+		}
+		s := &Server{URL: fmt.Sprintf("nats://127.0.0.1:%d", ports[i]), Port: ports[i], Dir: dir, bin: bin, log: &lockedBuffer{},
+			args: []string{"-n", fmt.Sprintf("n%d", i), "--cluster_name", "phonghop-test",
+				"--cluster", routes[i], "--routes", strings.Join(routes, ",")}}
+		if err := s.Restart(); err != nil {
+			os.RemoveAll(dir)
+			stop()
+			return nil, err
+		}
+		servers = append(servers, s)
+	}
+	return servers, nil
+}
+
 // Restart starts the server again on the same port and store directory after
 // Kill or Halt (a NATS outage and recovery); it is how Start starts it too.
 func (s *Server) Restart() error {
@@ -85,7 +129,8 @@ func (s *Server) Restart() error {
 	if s.cmd != nil {
 		return errors.New("natstest: server already running")
 	}
-	cmd := exec.Command(s.bin, "-a", "127.0.0.1", "-p", fmt.Sprint(s.Port), "-js", "-sd", s.Dir)
+	args := append([]string{"-a", "127.0.0.1", "-p", fmt.Sprint(s.Port), "-js", "-sd", s.Dir}, s.args...)
+	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	setParentDeath(cmd)
 	if err := cmd.Start(); err != nil {
