@@ -82,6 +82,15 @@ func (c *cluster) call(i int, token, method, path string, body any) result {
 	return do(req, token)
 }
 
+// probe GETs a path outside the API (/healthz, /readyz) on node i.
+func (c *cluster) probe(i int, path string) result {
+	req, err := http.NewRequest("GET", c.urls[i]+path, nil)
+	if err != nil {
+		return result{Err: err}
+	}
+	return do(req, "")
+}
+
 func do(req *http.Request, token string) result {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -119,13 +128,23 @@ func (r result) decode(t *testing.T, what string, out any) {
 // login signs user in on node i and returns the bearer token.
 func (c *cluster) login(i int, user string) string {
 	c.t.Helper()
-	var out struct{ Token string }
+	tok, _ := c.loginID(i, user)
+	return tok
+}
+
+// loginID signs user in on node i and returns the token and the user's id.
+func (c *cluster) loginID(i int, user string) (token, id string) {
+	c.t.Helper()
+	var out struct {
+		Token string
+		User  struct{ ID string }
+	}
 	c.call(i, "", "POST", "/auth/login", map[string]string{"username": user, "password": demoPassword}).
 		decode(c.t, "login "+user, &out)
-	if out.Token == "" {
-		c.t.Fatalf("login %s: no token", user)
+	if out.Token == "" || out.User.ID == "" {
+		c.t.Fatalf("login %s: no token or user id", user)
 	}
-	return out.Token
+	return out.Token, out.User.ID
 }
 
 // demoMeeting finds the seeded meeting through the API of node 2 (so both
