@@ -13,6 +13,12 @@
 // ordered consumer from the stream's last seq + 1, which re-creates itself after
 // a reconnect or a server restart and resumes after the last event it delivered.
 //
+// Direct gets (nats-server 2.11 or later; tested with 2.15.2) are answered by
+// any replica of a replicated stream, so a read that comes back behind what
+// this process has already seen (its appends, its subscriptions' start and
+// deliveries) is retried until the replica catches up: a snapshot is never
+// older than the subscription that follows it.
+//
 // A stream is created on a meeting's first use and kept within MaxMsgsPerMeeting
 // events and MaxAge, discarding the oldest: a room whose newest event on a
 // subject is older than that loses it (tablets then see that subject empty), and
