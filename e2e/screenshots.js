@@ -1,0 +1,175 @@
+// Screenshots of each role's main screen for the docs, taken from a running
+// phonghop with the demo seeded (a throw-away one: this script checks delegates
+// in, asks for the floor, opens and closes a poll and casts ballots):
+//   PHONGHOP_E2E_URL=http://127.0.0.1:8080 PHONGHOP_ADMIN_PASSWORD=... node e2e/screenshots.js
+// Writes docs/screenshots/*.png (device scale 1 keeps each file small).
+// Not part of the test suite (npm test runs *.test.js only).
+import assert from 'node:assert/strict';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.PHONGHOP_E2E_URL;
+const PASSWORD = process.env.PHONGHOP_E2E_PASSWORD || 'demo123';
+const ADMIN_PASSWORD = process.env.PHONGHOP_ADMIN_PASSWORD;
+const CHROMIUM = process.env.PHONGHOP_E2E_CHROMIUM || '/usr/bin/chromium';
+const OUT = process.env.PHONGHOP_SCREENSHOTS_DIR || join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
+const TITLE = 'Hội nghị tổng kết công tác cải cách hành chính năm 2023';
+if (!BASE) throw new Error('PHONGHOP_E2E_URL is not set (URL of a running phonghop server with the demo seeded)');
+if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (needed for the admin screen)');
+
+async function login(username, password = PASSWORD) {
+  const r = await fetch(new URL('/api/v1/auth/login', BASE), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  assert.equal(r.status, 200, `login ${username}`);
+  return (await r.json()).token;
+}
+
+async function call(token, method, path, body, ok = [200, 201, 204]) {
+  const r = await fetch(new URL('/api/v1' + path, BASE), {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  assert.ok(ok.includes(r.status), `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+async function signedIn(username, viewport, password = PASSWORD) {
+  const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+  const page = await ctx.newPage();
+  page.on('dialog', (d) => d.accept());
+  await page.goto(new URL('/#/login', BASE).toString());
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  return page;
+}
+
+const shots = [];
+async function shot(page, name, opts = {}) {
+  await page.evaluate(() => document.fonts.ready.then(() => true));
+  await page.waitForTimeout(300); // let transitions and the last canvas swap settle
+  const file = join(OUT, name);
+  await page.screenshot({ path: file, animations: 'disabled', caret: 'hide', ...opts });
+  const { size } = await stat(file);
+  shots.push([name, size]);
+  console.log(`${name}: ${(size / 1024).toFixed(0)} KiB`);
+}
+
+const rendered = (page, n) =>
+  page.waitForFunction((p) => document.querySelector('.viewer .host')?.dataset.rendered === String(p), n, { timeout: 30000 });
+
+try {
+  await mkdir(OUT, { recursive: true });
+  const chair = await login('chutich');
+  const meeting = (await call(chair, 'GET', '/meetings')).find((m) => m.title === TITLE);
+  assert.ok(meeting, 'demo meeting present (run `phonghop demo`)');
+  const mid = meeting.id;
+  const m = await call(chair, 'GET', `/meetings/${mid}`);
+  const room = `/#/m/${encodeURIComponent(mid)}`;
+  const ids = {};
+  const tokens = {};
+  for (let i = 1; i <= 12; i++) {
+    const u = `daibieu${String(i).padStart(2, '0')}`;
+    tokens[u] = await login(u);
+    ids[u] = (await call(tokens[u], 'GET', '/me')).id;
+  }
+
+  // The room mid-meeting: 9 of 12 delegates checked in, the year's report on
+  // page 2, one delegate speaking and two waiting.
+  for (let i = 1; i <= 9; i++) await call(tokens[`daibieu${String(i).padStart(2, '0')}`], 'POST', `/meetings/${mid}/attendance`);
+  const report = m.agenda.find((a) => a.title.startsWith('Báo cáo tổng kết'));
+  assert.ok(report && report.documentIds.length, 'the report item with its document');
+  await call(chair, 'PUT', `/meetings/${mid}/presentation`, { agendaItemId: report.id, documentId: report.documentIds[0], page: 2 });
+  for (const u of ['daibieu03', 'daibieu05', 'daibieu08']) {
+    await call(tokens[u], 'POST', `/meetings/${mid}/speakers`, { action: 'request' }, [200, 409]);
+  }
+  await call(chair, 'POST', `/meetings/${mid}/speakers`, { action: 'floor', userId: ids.daibieu03 }, [200, 409]);
+
+  // Delegate's tablet, landscape and portrait.
+  const delegate = await signedIn('daibieu01', { width: 1280, height: 800 });
+  await delegate.goto(new URL(room, BASE).toString());
+  await rendered(delegate, 2);
+  await shot(delegate, 'delegate-room-landscape.png');
+  const portrait = await signedIn('daibieu02', { width: 800, height: 1280 });
+  await portrait.goto(new URL(room, BASE).toString());
+  await rendered(portrait, 2);
+  await shot(portrait, 'delegate-room-portrait.png');
+  await portrait.context().close();
+
+  // A vote on the awards: the dialog opens by itself on the delegate's tablet.
+  const awards = m.agenda.find((a) => a.title.startsWith('Biểu quyết khen thưởng'));
+  assert.ok(awards, 'the awards item');
+  const poll = await call(chair, 'POST', `/meetings/${mid}/polls`, {
+    agendaItemId: awards.id,
+    title: 'Thông qua Dự thảo Quyết định khen thưởng 05 tập thể có thành tích xuất sắc trong công tác cải cách hành chính năm 2023',
+    options: ['Đồng ý', 'Không đồng ý', 'Không ý kiến'],
+    secret: false,
+    majority: 'simple',
+  });
+  await call(chair, 'POST', `/meetings/${mid}/polls/${poll.id}/open`, {});
+  await delegate.locator('[data-testid=vote-modal]').waitFor({ timeout: 15000 });
+  await shot(delegate, 'delegate-vote.png');
+
+  // Six ballots in: the chair's console shows attendance, speakers, turnout.
+  for (const [u, option] of [['daibieu02', 0], ['daibieu03', 0], ['daibieu04', 0], ['daibieu05', 1], ['daibieu06', 0], ['daibieu07', 2]]) {
+    await call(tokens[u], 'POST', `/meetings/${mid}/polls/${poll.id}/ballots`, { option });
+  }
+  const console_ = await signedIn('chutich', { width: 1280, height: 800 });
+  await console_.goto(new URL(room, BASE).toString());
+  await console_.click('text=Điều hành');
+  await console_.locator('[data-testid=turnout]', { hasText: /Đã bỏ phiếu 6/ }).first().waitFor({ timeout: 15000 });
+  // The whole page: the turnout sits below attendance, speakers and the new-poll form.
+  await shot(console_, 'chair-console.png', { fullPage: true });
+
+  // The wall display shows the presented page with the live turnout.
+  const wall = await signedIn('thuky', { width: 1280, height: 720 });
+  await wall.goto(new URL(`${room}/display`, BASE).toString());
+  await rendered(wall, 2);
+  await wall.waitForFunction(() => /6/.test(document.body.innerText), null, { timeout: 15000 });
+  await shot(wall, 'wall-display.png');
+  await wall.context().close();
+
+  // Close the vote: the minutes draft now carries its result.
+  await call(chair, 'POST', `/meetings/${mid}/polls/${poll.id}/close`, {});
+  const secretary = await signedIn('thuky', { width: 1280, height: 1000 });
+  await secretary.goto(new URL(room, BASE).toString());
+  await secretary.click('text=Biên bản');
+  await secretary.waitForSelector('[data-testid=minutes-summary]');
+  await secretary.fill(
+    '[data-testid=minutes-summary]',
+    'Hội nghị đã nghe Báo cáo tổng kết công tác cải cách hành chính năm 2023; các đại biểu thảo luận, thống nhất phương hướng nhiệm vụ năm 2024.',
+  );
+  const opening = secretary.locator('section.panel').nth(0).locator('textarea');
+  await opening
+    .nth(0)
+    .fill('Đồng chí Trần Thị Thu Hà, Chánh Văn phòng HĐND và UBND huyện, tuyên bố lý do, giới thiệu đại biểu. Có mặt 9/12 đại biểu được triệu tập.');
+  await opening.nth(1).fill('Hội nghị đủ số lượng đại biểu theo quy định.');
+  await secretary.evaluate(() => scrollTo(0, 0));
+  await shot(secretary, 'secretary-minutes.png');
+
+  // The admin's screen with the demo meeting selected.
+  const admin = await signedIn('admin', { width: 1280, height: 800 }, ADMIN_PASSWORD);
+  await admin.goto(new URL('/#/admin', BASE).toString());
+  await admin.locator('select').first().selectOption(mid);
+  await admin.waitForSelector(`h2:has-text("${TITLE}")`);
+  await shot(admin, 'admin.png');
+
+  const big = shots.filter(([, size]) => size > 300 * 1024);
+  assert.equal(big.length, 0, `screenshots over 300 KiB: ${big.map(([n]) => n).join(', ')}`);
+} finally {
+  await browser.close();
+}
