@@ -244,14 +244,11 @@ func TestControlClosesSocketsEverywhere(t *testing.T) {
 // run: an append during the outage is reported as unavailable (not lost
 // silently, not applied later), and afterwards the room goes on.
 func TestNATSRestart(t *testing.T) {
-	srv, err := natstest.Start()
+	srv, err := natstest.StartLocal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	if srv.Dir == "" {
-		t.Fatal("TestNATSRestart needs its own nats-server; unset PHONGHOP_TEST_NATS_URL")
-	}
 	m := testMeeting(newMeetingID(), 2)
 	a, b := newProcess(t, srv.URL, m), newProcess(t, srv.URL, m)
 	ctx := context.Background()
@@ -320,14 +317,11 @@ func waitFor(t testing.TB, limit time.Duration, what string, ok func() bool) {
 // have landed (the server had it before it froze): the failure is reported,
 // never a silent loss, and the seq stays gap-free either way.
 func TestNATSFrozen(t *testing.T) {
-	srv, err := natstest.Start()
+	srv, err := natstest.StartLocal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	if srv.Dir == "" {
-		t.Fatal("TestNATSFrozen needs its own nats-server; unset PHONGHOP_TEST_NATS_URL")
-	}
 	m := testMeeting(newMeetingID(), 1)
 	a := newProcess(t, srv.URL, m)
 	ctx := context.Background()

@@ -54,6 +54,12 @@ func Start() (*Server, error) {
 	if u := os.Getenv("PHONGHOP_TEST_NATS_URL"); u != "" {
 		return &Server{URL: u}, nil
 	}
+	return StartLocal()
+}
+
+// StartLocal starts a nats-server of its own whatever the environment says,
+// for tests that stop, restart or freeze it.
+func StartLocal() (*Server, error) {
 	bin, err := findServer()
 	if err != nil {
 		return nil, err
