@@ -1,0 +1,354 @@
+// First page of a 50 MB PDF on a delegate's tablet. pdf.js loads by range
+// (64 KiB chunks, no auto-fetch), so the first page must not wait for the whole
+// file, even while the service worker downloads it for the offline cache.
+// The test uses a meeting of its own so the other suites' demo meeting does not
+// grow a 50 MB document. Needs PHONGHOP_E2E_URL and PHONGHOP_ADMIN_PASSWORD.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.PHONGHOP_E2E_URL;
+const PASSWORD = process.env.PHONGHOP_E2E_PASSWORD || 'demo123';
+const ADMIN_PASSWORD = process.env.PHONGHOP_ADMIN_PASSWORD;
+const CHROMIUM = process.env.PHONGHOP_E2E_CHROMIUM || '/usr/bin/chromium';
+if (!BASE) throw new Error('PHONGHOP_E2E_URL is not set');
+if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
+
+const PAGES = 200;
+const IMG_W = 256;
+const IMG_H = 342; // 256 × 342 × 3 = 262 656 bytes of samples per page
+// Generous bound: the goal is 1.5 s; only a real breakage (e.g. waiting for
+// the whole file) should fail on this shared machine.
+const BOUND_MS = 10000;
+
+// A "scanned" PDF built by hand: every page draws its own raw RGB image of
+// random (incompressible) samples, so the file is ~50 MB and page 1 needs only
+// its own ~260 KB. Flat /Kids array and a classic xref table at the end, as
+// many producers write them. layout 'scattered': each page dictionary sits
+// right before its image (one page object every ~260 KB); 'grouped': all page
+// dictionaries and content streams first, the images after them.
+function bigPdf(pages, layout) {
+  const parts = [];
+  let len = 0;
+  const offsets = [];
+  const put = (b) => {
+    parts.push(b);
+    len += b.length;
+  };
+  const obj = (n, dict, stream) => {
+    offsets[n] = len;
+    put(Buffer.from(`${n} 0 obj\n${dict}\n`, 'latin1'));
+    if (stream) {
+      put(Buffer.from('stream\n', 'latin1'));
+      put(stream);
+      put(Buffer.from('\nendstream\n', 'latin1'));
+    }
+    put(Buffer.from('endobj\n', 'latin1'));
+  };
+  put(Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n', 'latin1'));
+  const pageObj = (i) => 4 + 3 * i;
+  obj(1, '<< /Type /Catalog /Pages 2 0 R >>');
+  obj(2, `<< /Type /Pages /Kids [${Array.from({ length: pages }, (_, i) => `${pageObj(i)} 0 R`).join(' ')}] /Count ${pages} >>`);
+  obj(3, '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
+  const size = IMG_W * IMG_H * 3;
+  const samples = randomBytes(size * pages);
+  const page = (i) => {
+    const n = pageObj(i);
+    const text = Buffer.from(`q 451 0 0 602 72 120 cm /Im1 Do Q\nBT /F1 28 Tf 72 760 Td (E2E 50 MB - page ${i + 1} / ${pages}) Tj ET\n`, 'latin1');
+    obj(n, `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents ${n + 1} 0 R /Resources << /Font << /F1 3 0 R >> /XObject << /Im1 ${n + 2} 0 R >> >> >>`);
+    obj(n + 1, `<< /Length ${text.length} >>`, text);
+  };
+  const image = (i) =>
+    obj(
+      pageObj(i) + 2,
+      `<< /Type /XObject /Subtype /Image /Width ${IMG_W} /Height ${IMG_H} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length ${size} >>`,
+      samples.subarray(i * size, (i + 1) * size),
+    );
+  if (layout === 'grouped') {
+    for (let i = 0; i < pages; i++) page(i);
+    for (let i = 0; i < pages; i++) image(i);
+  } else {
+    for (let i = 0; i < pages; i++) {
+      page(i);
+      image(i);
+    }
+  }
+  const count = 3 + 3 * pages;
+  const xref = len;
+  let tail = `xref\n0 ${count + 1}\n0000000000 65535 f \n`;
+  for (let n = 1; n <= count; n++) tail += `${String(offsets[n]).padStart(10, '0')} 00000 n \n`;
+  tail += `trailer\n<< /Size ${count + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  put(Buffer.from(tail, 'latin1'));
+  return Buffer.concat(parts, len);
+}
+
+// A small PDF of n text pages (the document shown before the big one).
+function smallPdf(n) {
+  const objs = ['<< /Type /Catalog /Pages 2 0 R >>'];
+  objs.push(`<< /Type /Pages /Kids [${Array.from({ length: n }, (_, i) => `${3 + 2 * i} 0 R`).join(' ')}] /Count ${n} >>`);
+  for (let i = 0; i < n; i++) {
+    const text = `BT /F1 36 Tf 72 700 Td (Small page ${i + 1}) Tj ET`;
+    objs.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents ${4 + 2 * i} 0 R /Resources << /Font << /F1 ${3 + 2 * n} 0 R >> >> >>`);
+    objs.push(`<< /Length ${text.length} >>\nstream\n${text}\nendstream`);
+  }
+  objs.push('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  objs.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) out += `${String(off).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+async function login(username, password = PASSWORD) {
+  const r = await fetch(new URL('/api/v1/auth/login', BASE), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  assert.equal(r.status, 200, `login ${username}`);
+  return (await r.json()).token;
+}
+
+async function call(token, method, path, body) {
+  const r = await fetch(new URL('/api/v1' + path, BASE), {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+async function upload(token, mid, name, bytes) {
+  const fd = new FormData();
+  fd.append('file', new Blob([bytes], { type: 'application/pdf' }), name);
+  const r = await fetch(new URL(`/api/v1/meetings/${mid}/documents`, BASE), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}` },
+    body: fd,
+  });
+  const body = await r.json();
+  assert.equal(r.status, 201, `upload ${name}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+let browser;
+const contexts = [];
+let mid, chairToken, small, smallItem;
+const docs = {}; // layout → { doc, item }
+
+before(async () => {
+  const admin = await login('admin', ADMIN_PASSWORD);
+  const users = await call(admin, 'GET', '/users');
+  assert.equal(users.status, 200);
+  const id = (u) => {
+    const x = users.body.find((v) => v.username === u);
+    assert.ok(x, `demo user ${u} present (run \`phonghop demo\`)`);
+    return x.id;
+  };
+  const m = await call(admin, 'POST', '/meetings', {
+    title: `Kiểm thử tài liệu 50 MB ${Date.now()}`,
+    startsAt: new Date().toISOString(),
+    location: 'Phòng họp số 2',
+    language: 'vi',
+  });
+  assert.equal(m.status, 201);
+  mid = m.body.id;
+  const parts = await call(admin, 'PUT', `/meetings/${mid}/participants`, [
+    { userId: id('chutich'), role: 'chair' },
+    ...['daibieu01', 'daibieu02', 'daibieu03', 'daibieu04'].map((u) => ({ userId: id(u), role: 'delegate' })),
+  ]);
+  assert.equal(parts.status, 200, JSON.stringify(parts.body));
+
+  const add = async (title, did) => {
+    const r = await call(admin, 'POST', `/meetings/${mid}/agenda`, { title, presenter: '', durationMinutes: 10, documentIds: [did] });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body.id;
+  };
+  small = await upload(admin, mid, 'Tai-lieu-nho.pdf', smallPdf(4));
+  smallItem = await add('Báo cáo ngắn', small.id);
+  for (const layout of ['scattered', 'grouped']) {
+    const bytes = bigPdf(PAGES, layout);
+    const t0 = Date.now();
+    const doc = await upload(admin, mid, `Ho-so-quet-50MB-${layout}.pdf`, bytes);
+    console.log(`upload of a ${(bytes.length / 1e6).toFixed(1)} MB PDF (${PAGES} pages, ${layout}) took ${Date.now() - t0} ms`);
+    assert.equal(doc.size, bytes.length);
+    assert.equal(doc.pages, PAGES, 'the server counted the pages');
+    docs[layout] = { doc, item: await add(`Hồ sơ quét 50 MB (${layout})`, doc.id) };
+  }
+  chairToken = await login('chutich');
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+});
+
+async function present(documentId, agendaItemId, page) {
+  const r = await call(chairToken, 'PUT', `/meetings/${mid}/presentation`, { agendaItemId, documentId, page });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+}
+
+// A fresh tablet (empty profile: no cache), signed in through the login
+// screen, which also installs the service worker unless sw is false.
+async function tablet(username, sw = true) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'vi-VN', serviceWorkers: sw ? 'allow' : 'block' });
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  await page.goto(new URL('/#/login', BASE).toString());
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  if (sw) await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  return { ctx, page };
+}
+
+// Records every request for a document's bytes with the browser's own timing
+// (epoch ms): who sent it (pdf.js in the page, or the service worker's
+// whole-file prefetch), its Range, and the body bytes that came over the wire
+// (unknown, -1, for answers the service worker made from its cache).
+function watchContent(ctx, did) {
+  const log = [];
+  const re = new RegExp(`/documents/${did}/content`);
+  const seen = (r, failed) => {
+    if (!re.test(r.url())) return;
+    const e = { sw: !!r.serviceWorker(), range: r.headers().range || '', failed, start: 0, end: 0, status: 0, fromSW: false, bytes: -1 };
+    log.push(e);
+    const t = r.timing();
+    e.start = t.startTime;
+    e.end = t.responseEnd >= 0 ? t.startTime + t.responseEnd : 0;
+    if (failed) return;
+    e.wait = (async () => {
+      const res = await r.response();
+      e.status = res?.status() ?? 0;
+      e.fromSW = res?.fromServiceWorker() ?? false;
+      const s = await r.sizes().catch(() => null);
+      e.bytes = s && s.responseBodySize >= 0 && !e.fromSW ? s.responseBodySize : -1;
+    })().catch(() => {});
+  };
+  ctx.on('requestfinished', (r) => seen(r, ''));
+  ctx.on('requestfailed', (r) => seen(r, r.failure()?.errorText || 'failed'));
+  return log;
+}
+
+function rangeLength(h) {
+  const m = /^bytes=(\d+)-(\d+)$/.exec(h);
+  return m ? Number(m[2]) - Number(m[1]) + 1 : 0;
+}
+
+// Sums up what happened to the document's bytes until `shown` (epoch ms).
+async function report(log, t0, shown) {
+  await Promise.all(log.map((e) => e.wait));
+  const rel = (t) => (t ? `+${Math.round(t - t0)} ms` : '?');
+  const byPdfjs = log.filter((e) => !e.sw && e.range && e.start <= shown);
+  const asked = byPdfjs.reduce((n, e) => n + rangeLength(e.range), 0);
+  const wire = log.filter((e) => e.end && e.end <= shown && e.bytes > 0).reduce((n, e) => n + e.bytes, 0);
+  const fetches = log.filter((e) => !e.range);
+  const first = Math.min(...log.filter((e) => !e.sw).map((e) => e.start));
+  const lines = [
+    `  pdf.js first asked for the document at ${rel(first)} (app start-up, sign-in check and pdf.js loading before that)`,
+    `  pdf.js asked for ${byPdfjs.length} ranges, ${(asked / 1024).toFixed(0)} KiB, before the page showed; ` +
+      `${(wire / 1024).toFixed(0)} KiB came from the server by then (answers from the service worker cache not counted)`,
+    ...fetches.map(
+      (e) =>
+        `  whole-file request by ${e.sw ? 'the service worker' : 'pdf.js (its probe)'}: ${rel(e.start)} → ` +
+        (e.failed ? `${e.failed} at ${rel(e.end)}` : `${e.status}${e.fromSW ? ' from the SW cache' : ''}, ${e.bytes >= 0 ? `${e.bytes} bytes, ` : ''}done ${rel(e.end)}`),
+    ),
+  ];
+  return { asked, wire, lines };
+}
+
+const firstPageShown = (pages) =>
+  `document.querySelector('.viewer .host')?.dataset.rendered === '1' && ` +
+  `/\\/${pages}\\b/.test(document.querySelector('[data-testid=pageno]')?.textContent || '')`;
+
+// Opens the room on a fresh tablet while the chair presents page 1 of the
+// layout's document; returns ms from navigation start to page 1 painted.
+async function coldOpen(layout, username, sw) {
+  const { doc, item } = docs[layout];
+  await present(doc.id, item, 1);
+  const { ctx, page } = await tablet(username, sw);
+  await page.goto('about:blank');
+  const log = watchContent(ctx, doc.id);
+  await page.goto(new URL(`/#/m/${encodeURIComponent(mid)}`, BASE).toString());
+  // performance.now() counts from this document's navigation start.
+  const h = await page.waitForFunction(
+    `(${firstPageShown(PAGES)}) && [Math.round(performance.now()), performance.timeOrigin, performance.timeOrigin + performance.now()]`,
+    null,
+    { timeout: 60000, polling: 'raf' },
+  );
+  const [ms, origin, shown] = await h.jsonValue();
+  assert.equal(await page.evaluate(() => navigator.serviceWorker?.controller != null), sw, 'service worker in control as intended');
+  if (sw) {
+    // Let the whole-file prefetch finish so its timing shows next to the page's.
+    await page
+      .waitForFunction(async () => (await (await caches.open('phonghop-docs-v1')).keys()).length >= 3, null, { timeout: 60000, polling: 250 })
+      .catch(() => {});
+  }
+  const r = await report(log, origin, shown);
+  console.log(
+    `first page of a ${(doc.size / 1e6).toFixed(1)} MB PDF visible after ${ms} ms ` +
+      `(from navigation start; ${layout} page objects; fresh tablet, service worker ${sw ? 'active' : 'blocked'})\n${r.lines.join('\n')}`,
+  );
+  await ctx.close();
+  return { ms, ...r, size: doc.size };
+}
+
+describe('a 50 MB PDF', () => {
+  it('a fresh tablet opening the room shows page 1 soon after navigation start', async () => {
+    const r = await coldOpen('scattered', 'daibieu01', true);
+    assert.ok(r.ms < BOUND_MS, `first page after ${r.ms} ms, bound ${BOUND_MS} ms`);
+    // Half the file is far above what a page needs and far below the whole file.
+    assert.ok(r.asked < r.size / 2, `pdf.js asked for ${r.asked} bytes before page 1, not the whole ${r.size}`);
+  });
+
+  it('without the service worker, range loading alone reads a fraction of the file', async () => {
+    const r = await coldOpen('scattered', 'daibieu02', false);
+    assert.ok(r.ms < BOUND_MS, `first page after ${r.ms} ms, bound ${BOUND_MS} ms`);
+    assert.ok(r.wire > 0 && r.wire < r.size / 2, `${r.wire} bytes came over the wire before page 1, not the whole ${r.size}`);
+  });
+
+  it('page objects grouped at the front: pdf.js opens it with a few ranges', async () => {
+    const r = await coldOpen('grouped', 'daibieu03', true);
+    assert.ok(r.ms < BOUND_MS, `first page after ${r.ms} ms, bound ${BOUND_MS} ms`);
+    assert.ok(r.asked < 2 << 20, `pdf.js asked for ${r.asked} bytes before page 1`);
+  });
+
+  it('a tablet in the room shows page 1 soon after the chair switches to it', async () => {
+    await present(small.id, smallItem, 2);
+    const { scattered } = docs;
+    const { ctx, page } = await tablet('daibieu04');
+    await page.goto(new URL(`/#/m/${encodeURIComponent(mid)}`, BASE).toString());
+    await page.waitForFunction(() => document.querySelector('.viewer .host')?.dataset.rendered === '2', null, { timeout: 20000 });
+    const log = watchContent(ctx, scattered.doc.id);
+    const cached = await page.evaluate(
+      async (key) => !!(await (await caches.open('phonghop-docs-v1')).match(key)),
+      `/api/v1/meetings/${mid}/documents/${scattered.doc.id}/content?v=${scattered.doc.sha256.slice(0, 16)}`,
+    );
+    const t0 = await page.evaluate(() => Date.now());
+    await present(scattered.doc.id, scattered.item, 1);
+    const h = await page.waitForFunction(`(${firstPageShown(PAGES)}) && Date.now()`, null, { timeout: 60000, polling: 'raf' });
+    const shown = await h.jsonValue();
+    const ms = shown - t0;
+    const r = await report(log, t0, shown);
+    console.log(
+      `first page of a ${(scattered.doc.size / 1e6).toFixed(1)} MB PDF visible after ${ms} ms (from the chair's switch; tablet already in the room, ` +
+        `the whole file ${cached ? 'already' : 'not yet'} in its service worker cache)\n${r.lines.join('\n')}`,
+    );
+    assert.ok(ms < BOUND_MS, `first page after ${ms} ms, bound ${BOUND_MS} ms`);
+  });
+});
