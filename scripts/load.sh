@@ -6,6 +6,9 @@
 #   scripts/load.sh centrifugo 5000    # install and start Centrifugo on loopback, measure
 #   scripts/load.sh compare 5000       # both, one after the other, then a table
 #
+# A phonghop meeting holds at most 10,000 participants, the chair included: for
+# the 10,000-socket run use N=9999 (with -present socket the chair's own socket
+# makes it 10,000).
 # Arguments after N go to phonghop-load (for example -turns 50 -interval 200ms).
 # Each server is started fresh with a temporary config/data directory and stopped
 # at the end. Results (JSON) are kept in $LOAD_OUT (default a temp directory).
