@@ -244,11 +244,15 @@ type frame struct {
 type tablet struct {
 	name  string
 	token string
+	// dialTimeout bounds each connection attempt of follow (default 10 s);
+	// maxBackoff caps its pause between failed attempts (default 2 s).
+	dialTimeout, maxBackoff time.Duration
 
 	mu      sync.Mutex
 	frames  []frame
-	last    uint64 // newest seq seen
-	conns   int    // connections opened
+	last    uint64    // newest seq seen
+	conns   int       // connections opened
+	firstAt time.Time // when the first connection opened
 	drops   []string
 	conn    *websocket.Conn
 	dropped chan struct{} // closed when the current connection ends
@@ -279,6 +283,9 @@ func (tb *tablet) connect(ctx context.Context, c *cluster, i int, since int64) e
 	tb.mu.Lock()
 	tb.conn, tb.dropped = conn, dropped
 	tb.conns++
+	if tb.conns == 1 {
+		tb.firstAt = time.Now()
+	}
 	tb.mu.Unlock()
 	go tb.read(conn, dropped)
 	return nil
@@ -343,11 +350,18 @@ func (tb *tablet) snapshot() (frames []frame, conns int, drops []string) {
 func (tb *tablet) follow(ctx context.Context, c *cluster, target func(n int) int, since int64) {
 	n := 0
 	backoff := 50 * time.Millisecond
+	dialTimeout, maxBackoff := 10*time.Second, 2*time.Second
+	if tb.dialTimeout > 0 {
+		dialTimeout = tb.dialTimeout
+	}
+	if tb.maxBackoff > 0 {
+		maxBackoff = tb.maxBackoff
+	}
 	for ctx.Err() == nil {
 		if n > 0 {
 			since = int64(tb.lastSeq())
 		}
-		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 		err := tb.connect(dctx, c, target(n), since)
 		cancel()
 		if err != nil {
@@ -358,7 +372,7 @@ func (tb *tablet) follow(ctx context.Context, c *cluster, target func(n int) int
 			case <-ctx.Done():
 			case <-time.After(backoff + rand.N(backoff)):
 			}
-			backoff = min(2*backoff, 2*time.Second)
+			backoff = min(2*backoff, maxBackoff)
 			continue
 		}
 		n++
