@@ -277,11 +277,21 @@ func (b *Broker) forget(meetingID string) {
 }
 
 // forgetIfGone makes the next call create the meeting's stream again when err
-// says nothing serves it (deleted behind this process's back).
-func (b *Broker) forgetIfGone(meetingID string, err error) {
-	if errors.Is(err, nats.ErrNoResponders) && b.nc.IsConnected() {
-		b.forget(meetingID)
+// says nothing serves it and the stream is indeed gone (deleted behind this
+// process's back). Nothing serves a stream either while its replicas elect a
+// leader: then it is kept, as creating it would wait for the cluster's meta
+// leader, which may be electing too.
+func (b *Broker) forgetIfGone(ctx context.Context, meetingID string, err error) bool {
+	if !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, jetstream.ErrNoStreamResponse) || !b.nc.IsConnected() {
+		return false
 	}
+	ctx, cancel := b.withTimeout(ctx)
+	defer cancel()
+	if _, err := b.js.Stream(ctx, b.streamName(meetingID)); errors.Is(err, jetstream.ErrStreamNotFound) {
+		b.forget(meetingID)
+		return true
+	}
+	return false
 }
 
 // Append implements live.Broker.
@@ -318,9 +328,8 @@ func (b *Broker) Append(ctx context.Context, meetingID string, ev live.Event, ex
 			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
 			return 0, live.ErrConflict
 		}
-		// No stream listens on the subject: it was deleted behind our back.
-		if errors.Is(err, jetstream.ErrNoStreamResponse) && attempt == 0 && b.nc.IsConnected() {
-			b.forget(meetingID)
+		// No stream listens on the subject: it may have been deleted.
+		if attempt == 0 && b.forgetIfGone(ctx, meetingID, err) {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -499,7 +508,7 @@ func (b *Broker) Last(ctx context.Context, meetingID string) ([]live.Event, uint
 	for attempt := 0; ; attempt++ {
 		evs, last, err := b.last(ctx, meetingID, stream)
 		if err != nil {
-			b.forgetIfGone(meetingID, err)
+			b.forgetIfGone(ctx, meetingID, err)
 			return nil, 0, err
 		}
 		if retry, err := b.behind(ctx, meetingID, stream, last, attempt); err != nil {
@@ -553,7 +562,7 @@ func (b *Broker) Since(ctx context.Context, meetingID string, after uint64) ([]l
 	for attempt := 0; ; attempt++ {
 		evs, complete, err := b.since(ctx, stream, after)
 		if err != nil || !complete {
-			b.forgetIfGone(meetingID, err)
+			b.forgetIfGone(ctx, meetingID, err)
 			return evs, complete, err
 		}
 		end := after
