@@ -7,7 +7,8 @@
 #   scripts/cluster.sh check    start, check that the nodes share one room, stop
 #
 # check: both /readyz answer 200; a login on node 1 lists the demo meeting on
-# node 2; a page turned on node 1 is the state on node 2 with the same seq.
+# node 2; a page turned on node 1 is the state on node 2 with the same seq and
+# reaches a socket on node 2; logging out on node 1 closes that socket (4001).
 #
 # Settings (environment):
 #   PHONGHOP_CLUSTER_DIR    data, logs and the binary (default: a temporary
@@ -163,4 +164,73 @@ if [ "$got" != "$seq 2" ]; then
   exit 1
 fi
 echo "check: page turned on node 1 (seq $seq) is the state on node 2" >&2
+
+# A tablet's socket on node 2 gets node 1's page turn; logging out on node 1
+# closes it with 4001 (the control message goes through NATS).
+wsclient() { # PORT PATH TOKEN: prints each text frame, then "close CODE"
+  python3 - "$@" <<'PY'
+import base64, os, socket, struct, sys
+port, path, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port), timeout=20)
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+           f"Authorization: Bearer {token}\r\n\r\n").encode())
+buf = b""
+while b"\r\n\r\n" not in buf:
+    chunk = s.recv(4096)
+    if not chunk:
+        sys.exit("closed during the handshake")
+    buf += chunk
+head, buf = buf.split(b"\r\n\r\n", 1)
+if b" 101 " not in head.split(b"\r\n")[0]:
+    sys.exit("no upgrade: " + head.decode(errors="replace"))
+def need(n):
+    global buf
+    while len(buf) < n:
+        chunk = s.recv(65536)
+        if not chunk:
+            sys.exit("connection ended without a close frame")
+        buf += chunk
+    out, buf = buf[:n], buf[n:]
+    return out
+while True:
+    b0, b1 = need(2)
+    n = b1 & 0x7F
+    if n == 126:
+        n = struct.unpack(">H", need(2))[0]
+    elif n == 127:
+        n = struct.unpack(">Q", need(8))[0]
+    payload = need(n)
+    op = b0 & 0x0F
+    if op == 1:
+        print(payload.decode(), flush=True)
+    elif op == 8:
+        print("close", struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else 1005, flush=True)
+        break
+PY
+}
+wait_line() { # FILE PATTERN
+  local deadline=$((SECONDS + 10))
+  until grep -q "$2" "$1"; do
+    [ $SECONDS -lt $deadline ] || { echo "check: no '$2' from the socket on node 2: $(cat "$1")" >&2; exit 1; }
+    sleep 0.1
+  done
+}
+wsout="$dir/ws-node2.out"
+: >"$wsout"
+wsclient "$port2" "/api/v1/meetings/$mid/live" "$token" >"$wsout" 2>&1 &
+wspid=$!
+wait_line "$wsout" '"type":"snapshot"'
+seq=$(api "$port1" PUT "/meetings/$mid/presentation" "{\"agendaItemId\":\"$item\",\"documentId\":\"$doc\",\"page\":3}" | json 'd["seq"]')
+wait_line "$wsout" "\"type\":\"presentation\",\"seq\":$seq"
+echo "check: a socket on node 2 got node 1's page turn (seq $seq)" >&2
+api "$port1" POST /auth/logout >/dev/null
+wait_line "$wsout" '^close '
+wait "$wspid" || true
+if ! grep -q '^close 4001$' "$wsout"; then
+  echo "check: after logout on node 1 the socket on node 2 ended with: $(tail -n 1 "$wsout")" >&2
+  exit 1
+fi
+echo "check: logout on node 1 closed the socket on node 2 with 4001" >&2
 echo "check: ok" >&2
