@@ -52,7 +52,12 @@ func binaries(t *testing.T) (ph, s3gw, nats string) {
 			goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 		}
 		out := filepath.Join(buildDir, "phonghop")
-		cmd := exec.Command(goBin, "build", "-o", out, "github.com/phonghop/phonghop/cmd/phonghop")
+		args := []string{"build", "-o", out}
+		if os.Getenv("PHONGHOP_FAULTTEST_RACE") == "1" {
+			// The children check themselves for races (slower, more memory).
+			args = append(args, "-race")
+		}
+		cmd := exec.Command(goBin, append(args, "github.com/phonghop/phonghop/cmd/phonghop")...)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build ./cmd/phonghop: %v\n%s", err, b)
 			return
@@ -166,27 +171,63 @@ func (p *proc) signalAndWait(sig syscall.Signal, grace time.Duration) {
 	fmt.Fprintf(p.out, "--- faulttest: %s stopped with %v\n", p.name, sig)
 }
 
-// ring keeps the last bytes a process wrote and whether it ever panicked.
+// ring keeps the last bytes a process wrote, and apart from them what follows
+// every panic or race report (so a long log does not push it out).
 type ring struct {
 	mu       sync.Mutex
 	buf      []byte
 	panicked bool
+	alerts   []byte
+	alertFor int // bytes still to copy into alerts
+	file     *os.File
 }
 
 const ringSize = 256 << 10
 
+// newRing returns the output buffer of child name; with PHONGHOP_FAULTTEST_LOGS
+// set to a directory, the whole output is also kept there as
+// <test>-<name>.log.
+func newRing(t *testing.T, name string) *ring {
+	r := &ring{}
+	if dir := os.Getenv("PHONGHOP_FAULTTEST_LOGS"); dir != "" {
+		f, err := os.OpenFile(filepath.Join(dir, t.Name()+"-"+name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatalf("PHONGHOP_FAULTTEST_LOGS: %v", err)
+		}
+		r.file = f // closed by cluster.shutdown once the child has ended
+	}
+	return r
+}
+
 func (r *ring) Write(b []byte) (int, error) {
+	n0 := len(b)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.file != nil {
+		_, _ = r.file.Write(b)
+	}
 	r.buf = append(r.buf, b...)
 	if len(r.buf) > ringSize {
 		r.buf = append([]byte(nil), r.buf[len(r.buf)-ringSize:]...)
 	}
-	if !r.panicked && (strings.Contains(string(b), "panic:") || strings.Contains(string(b), "fatal error:") ||
-		strings.Contains(string(b), "DATA RACE")) {
-		r.panicked = true
+	s := string(b)
+	for _, m := range []string{"panic:", "fatal error:", "WARNING: DATA RACE"} {
+		if k := strings.Index(s, m); k >= 0 {
+			r.panicked = true
+			if len(r.alerts) < 64<<10 {
+				r.alerts = append(r.alerts, "\n"...)
+				r.alertFor = 16 << 10
+				b = b[k:]
+			}
+			break
+		}
 	}
-	return len(b), nil
+	if r.alertFor > 0 {
+		n := min(len(b), r.alertFor)
+		r.alerts = append(r.alerts, b[:n]...)
+		r.alertFor -= n
+	}
+	return n0, nil
 }
 
 func (r *ring) String() string {
@@ -252,13 +293,13 @@ func startCluster(t *testing.T) *cluster {
 
 	s3Port, natsPort := freePort(t), freePort(t)
 	const ak, sk = "faulttest", "faulttest-secret"
-	c.s3 = &proc{name: "versitygw", bin: s3gw, out: &ring{},
+	c.s3 = &proc{name: "versitygw", bin: s3gw, out: newRing(t, "versitygw"),
 		args: []string{"--port", fmt.Sprintf("127.0.0.1:%d", s3Port), "posix", filepath.Join(dir, "s3")},
 		env:  append(baseEnv(), "ROOT_ACCESS_KEY="+ak, "ROOT_SECRET_KEY="+sk)}
 	if err := os.MkdirAll(filepath.Join(dir, "s3"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	c.nats = &proc{name: "nats-server", bin: natsBin, out: &ring{},
+	c.nats = &proc{name: "nats-server", bin: natsBin, out: newRing(t, "nats-server"),
 		args: []string{"-a", "127.0.0.1", "-p", fmt.Sprint(natsPort), "-js", "-sd", filepath.Join(dir, "nats")},
 		env:  baseEnv()}
 	c.startS3()
@@ -271,7 +312,8 @@ func startCluster(t *testing.T) *cluster {
 		if i == 0 {
 			cmd = "demo" // seeds the demo meeting, then serves
 		}
-		c.nodes[i] = &proc{name: fmt.Sprintf("node%d", i+1), bin: ph, args: []string{cmd}, out: &ring{},
+		name := fmt.Sprintf("node%d", i+1)
+		c.nodes[i] = &proc{name: name, bin: ph, args: []string{cmd}, out: newRing(t, name),
 			env: append(baseEnv(),
 				fmt.Sprintf("PHONGHOP_ADDR=127.0.0.1:%d", port),
 				fmt.Sprintf("PHONGHOP_S3_ENDPOINT=127.0.0.1:%d", s3Port),
@@ -391,10 +433,10 @@ func (c *cluster) checkAlive() {
 			c.t.Errorf("%s exited by itself; its output:\n%s", n.name, n.out.tail(60))
 		}
 		n.out.mu.Lock()
-		bad := n.out.panicked
+		bad, alerts := n.out.panicked, string(n.out.alerts)
 		n.out.mu.Unlock()
 		if bad {
-			c.t.Errorf("%s panicked or reported a race; its output:\n%s", n.name, n.out.tail(80))
+			c.t.Errorf("%s panicked or reported a race:\n%s", n.name, alerts)
 		}
 	}
 }
@@ -419,6 +461,14 @@ func (c *cluster) shutdown() {
 	for _, p := range []*proc{c.nats, c.s3} {
 		if p != nil {
 			p.stop()
+		}
+	}
+	for _, p := range c.procs() {
+		if p != nil && p.out.file != nil {
+			p.out.mu.Lock()
+			p.out.file.Close()
+			p.out.file = nil
+			p.out.mu.Unlock()
 		}
 	}
 }

@@ -18,7 +18,9 @@
 //   - TestReconnectBurst: 2,000 tablets (PHONGHOP_FAULTTEST_TABLETS) connect at
 //     once; all get in, both nodes stay healthy and a page turn reaches all.
 //
-// The phonghop binary is built once per run from ./cmd/phonghop. versitygw and
+// The phonghop binary is built once per run from ./cmd/phonghop
+// (PHONGHOP_FAULTTEST_RACE=1 builds it with -race, and a race report in a
+// child's output fails the test). versitygw and
 // nats-server are taken from $PHONGHOP_TOOLS_BIN, ~/.cache/phonghop/bin or PATH
 // (scripts/tools.sh installs them); when one is missing the tests fail, they
 // never skip. Run with:

@@ -34,7 +34,8 @@ func TestNATSRestart(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); tb.follow(ctx, c, func(int) int { return node }, int64(from)) }()
 	}
-	if err := waitSeq(tablets, pt.mustTurn(1, 10*time.Second), 20*time.Second); err != nil {
+	joined := pt.mustTurn(1, 10*time.Second)
+	if err := waitSeq(tablets, joined, 20*time.Second); err != nil {
 		t.Fatalf("before the restart: %v", err)
 	}
 
@@ -114,7 +115,7 @@ func TestNATSRestart(t *testing.T) {
 	}
 
 	counts := map[string]map[string]int{}
-	var acked []uint64
+	acked := []uint64{joined, final}
 	for _, a := range attempts {
 		if counts[a.phase] == nil {
 			counts[a.phase] = map[string]int{}
@@ -139,10 +140,23 @@ func TestNATSRestart(t *testing.T) {
 			inTruth[f.Seq] = true
 		}
 	}
+	ackedSet := map[uint64]bool{}
 	for _, s := range acked {
+		ackedSet[s] = true
 		if !inTruth[s] {
 			t.Errorf("page turn acknowledged with seq %d is not in the room's history after the NATS restart (acknowledged and lost)", s)
 		}
+	}
+	// Page turns in the history that nobody saw acknowledged: refused (503) to
+	// the chair, yet stored (their acknowledgement was lost with the connection).
+	var unacked []uint64
+	for s := range inTruth {
+		if !ackedSet[s] {
+			unacked = append(unacked, s)
+		}
+	}
+	if len(unacked) > 0 {
+		t.Logf("page turns stored although not acknowledged (refused, delivered after): seqs %v", unacked)
 	}
 	var total streamCheck
 	reconnects := 0
