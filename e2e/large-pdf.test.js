@@ -177,6 +177,10 @@ async function report(log, t0, shown) {
     `  pdf.js first asked for the document at ${rel(first)}`,
     `  pdf.js asked for ${byPdfjs.length} ranges, ${(asked / 1024).toFixed(0)} KiB, before the page showed; ` +
       `${(wire / 1024).toFixed(0)} KiB came from the server by then (answers from the service worker cache not counted)`,
+    // A few ranges: show each (when asked, when answered, from where).
+    ...(byPdfjs.length <= 10
+      ? byPdfjs.map((e) => `    ${e.range}: ${rel(e.start)} → ${e.failed || e.status}${e.fromSW ? ' via the SW' : ''} at ${rel(e.end)}`)
+      : []),
     ...fetches.map(
       (e) =>
         `  whole-file request by ${e.sw ? 'the service worker (its prefetch, or pdf.js\'s probe passed on)' : 'pdf.js (its probe)'}: ${rel(e.start)} → ` +
