@@ -321,6 +321,38 @@ func (tb *tablet) read(conn *websocket.Conn, dropped chan struct{}) {
 	}
 }
 
+// tryConnect opens one live connection to node i and reads its first message
+// (or its close), for checking how a node refuses connections during an
+// outage. It reports the HTTP status when the upgrade was refused, or the close
+// code when the socket was closed at once (-1: it stayed open).
+func (c *cluster) tryConnect(i int, token string, since int64) (status, closeCode int, detail string) {
+	u := strings.Replace(c.urls[i], "http://", "ws://", 1) + "/api/v1/meetings/" + c.meeting.ID + "/live"
+	if since >= 0 {
+		u += fmt.Sprintf("?since=%d", since)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	conn, resp, err := dialer.DialContext(ctx, u, http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		if resp == nil {
+			return 0, 0, err.Error()
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		return resp.StatusCode, 0, string(b)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	_, b, err := conn.ReadMessage()
+	if ce, ok := err.(*websocket.CloseError); ok {
+		return http.StatusSwitchingProtocols, ce.Code, ce.Text
+	}
+	if err != nil {
+		return http.StatusSwitchingProtocols, -1, err.Error()
+	}
+	return http.StatusSwitchingProtocols, -1, string(b)
+}
+
 // close ends the current connection.
 func (tb *tablet) close() {
 	tb.mu.Lock()

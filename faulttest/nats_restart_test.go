@@ -78,6 +78,14 @@ func TestNATSRestart(t *testing.T) {
 			t.Errorf("NATS down: /readyz on node %d: %s (want 503)", i+1, r)
 		}
 	}
+	// A tablet connecting now is refused (503 before the upgrade, or closed
+	// with 1011 "unavailable" right after it), never with a 500.
+	for i := range c.nodes {
+		status, code, detail := c.tryConnect(i, chair, int64(from))
+		if !(status == http.StatusServiceUnavailable || (status == http.StatusSwitchingProtocols && code == 1011)) {
+			t.Errorf("NATS down: live connection to node %d: status %d, close %d %q (want 503, or close 1011)", i+1, status, code, detail)
+		}
+	}
 	setPhase("restarting")
 	c.startNATS()
 	restarted := time.Now()
