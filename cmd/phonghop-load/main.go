@@ -230,12 +230,15 @@ type Result struct {
 	RSSIdleKiB    int64   `json:"rssIdleKiB,omitempty"`
 	RSSAfterKiB   int64   `json:"rssAfterTurnsKiB,omitempty"`
 	RSSPerConnKiB float64 `json:"rssPerConnKiB,omitempty"`
-	CPUTurnsSec   float64 `json:"serverCpuDuringTurnsSec,omitempty"`
-	ToolRSSKiB    int64   `json:"toolRssKiB,omitempty"`
-	ToolCPUSec    float64 `json:"toolCpuDuringTurnsSec"` // the load tool's own share of the CPU
-	NoFile        uint64  `json:"noFileLimit"`
-	LoadAvg       string  `json:"loadAvg"` // /proc/loadavg before the turns: others share the CPU
-	CPUs          int     `json:"cpus"`
+	// RSSPerConnAfterKiB counts what the turns left too (queues, writers, garbage
+	// the runtime has not returned yet).
+	RSSPerConnAfterKiB float64 `json:"rssPerConnAfterTurnsKiB,omitempty"`
+	CPUTurnsSec        float64 `json:"serverCpuDuringTurnsSec,omitempty"`
+	ToolRSSKiB         int64   `json:"toolRssKiB,omitempty"`
+	ToolCPUSec         float64 `json:"toolCpuDuringTurnsSec"` // the load tool's own share of the CPU
+	NoFile             uint64  `json:"noFileLimit"`
+	LoadAvg            string  `json:"loadAvg"` // /proc/loadavg before the turns: others share the CPU
+	CPUs               int     `json:"cpus"`
 }
 
 func run(ctx context.Context, c *config, t target) (*Result, error) {
@@ -406,6 +409,9 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 	}
 	res.ToolCPUSec = round2((selfCPU() - toolCPU0).Seconds())
 	res.RSSAfterKiB = rss()
+	if res.RSSBeforeKiB > 0 && res.RSSAfterKiB > 0 {
+		res.RSSPerConnAfterKiB = round1(float64(res.RSSAfterKiB-res.RSSBeforeKiB) / float64(res.Connected))
+	}
 	if v, err := readRSS(os.Getpid()); err == nil {
 		res.ToolRSSKiB = v
 	}
@@ -493,7 +499,7 @@ func printResult(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "first turn        p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.FirstTurn.P50, r.FirstTurn.P99, r.FirstTurn.Max)
 	if r.ServerPID != 0 {
 		fmt.Fprintf(w, "server RSS        %d KiB before, %d KiB idle with sockets, %d KiB after turns\n", r.RSSBeforeKiB, r.RSSIdleKiB, r.RSSAfterKiB)
-		fmt.Fprintf(w, "RSS per socket    %.1f KiB\n", r.RSSPerConnKiB)
+		fmt.Fprintf(w, "RSS per socket    %.1f KiB idle, %.1f KiB after the turns\n", r.RSSPerConnKiB, r.RSSPerConnAfterKiB)
 		fmt.Fprintf(w, "server CPU        %.2f s during the turns\n", r.CPUTurnsSec)
 	}
 	fmt.Fprintf(w, "machine           %d CPUs, load average %s before the turns\n", r.CPUs, r.LoadAvg)
@@ -548,6 +554,7 @@ func printTable(w io.Writer, files []string) error {
 	row("first turn p99", func(r Result) string { return ms(r.FirstTurn.P99) })
 	row("server RSS idle", func(r Result) string { return fmt.Sprintf("%.1f MiB", float64(r.RSSIdleKiB)/1024) })
 	row("RSS per socket", func(r Result) string { return fmt.Sprintf("%.1f KiB", r.RSSPerConnKiB) })
+	row("RSS per socket after turns", func(r Result) string { return fmt.Sprintf("%.1f KiB", r.RSSPerConnAfterKiB) })
 	row("server CPU (turns)", func(r Result) string { return fmt.Sprintf("%.2f s", r.CPUTurnsSec) })
 	row("load tool CPU (turns)", func(r Result) string { return fmt.Sprintf("%.2f s", r.ToolCPUSec) })
 	row("load average (turns)", func(r Result) string { return r.LoadAvg })
