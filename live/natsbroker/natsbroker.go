@@ -365,12 +365,15 @@ func (b *Broker) directGet(ctx context.Context, stream string, req directRequest
 	data, _ := json.Marshal(req)
 	ctx, cancel := b.withTimeout(ctx)
 	defer cancel()
+	// Retry for half the timeout, so that what is reported is "no responders"
+	// (which tells a deleted stream) rather than the timeout.
+	giveUp := time.Now().Add(b.cfg.Timeout / 2)
 	for attempt := 1; ; attempt++ {
 		msgs, eob, found, err = b.directGetOnce(ctx, stream, data)
-		if !errors.Is(err, nats.ErrNoResponders) || attempt == 20 {
+		if !errors.Is(err, nats.ErrNoResponders) || time.Now().After(giveUp) {
 			return msgs, eob, found, err
 		}
-		t := time.NewTimer(time.Duration(attempt) * 10 * time.Millisecond)
+		t := time.NewTimer(min(time.Duration(attempt)*10*time.Millisecond, 100*time.Millisecond))
 		select {
 		case <-t.C:
 		case <-ctx.Done():
