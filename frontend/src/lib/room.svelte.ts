@@ -153,6 +153,16 @@ export class RoomCtx {
     this.prefetchDocuments();
   }
 
+  private setupReload: Promise<void> | null = null;
+
+  /** Reloads the meeting's set-up once, however many events ask for it meanwhile. */
+  private refreshSetup() {
+    if (this.setupReload) return;
+    this.setupReload = this.reloadMeeting()
+      .catch(() => {})
+      .finally(() => (this.setupReload = null));
+  }
+
   private prefetchDocuments() {
     const m = this.meeting;
     if (!m || !('serviceWorker' in navigator)) return;
@@ -173,6 +183,12 @@ export class RoomCtx {
     }
     const o = this.optimistic,
       pres = m.state?.presentation;
+    // Staff may add a document or an item during the meeting: a presentation that
+    // names one this tablet has not seen means its copy of the set-up is stale.
+    const mt = this.meeting;
+    if (pres && mt && (!mt.documents.some((d) => d.id === pres.documentId) || !mt.agenda.some((i) => i.id === pres.agendaItemId))) {
+      this.refreshSetup();
+    }
     if (o && pres && o.documentId === pres.documentId && o.page === pres.page && o.agendaItemId === pres.agendaItemId) {
       this.optimistic = null;
     }
