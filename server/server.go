@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -106,6 +107,7 @@ type Server struct {
 	engine     *gin.Engine
 	log        *slog.Logger
 	loginLimit *loginLimiter
+	gz         sync.Map // asset name → gzipped bytes
 }
 
 const (

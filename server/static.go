@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io/fs"
 	"net/http"
 	"path"
@@ -95,7 +97,30 @@ func (s *Server) noRoute(c *gin.Context) {
 		h.Set("X-Frame-Options", "SAMEORIGIN")
 	}
 	ct := mimeByExt(path.Ext(name))
+	h.Add("Vary", "Accept-Encoding")
+	if gz := s.gzipped(name, ct, data); gz != nil && strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
+		h.Set("Content-Encoding", "gzip")
+		data = gz
+	}
 	c.Data(http.StatusOK, ct, data)
+}
+
+// gzipped returns the compressed form of a text asset, made once per process:
+// the embedded files never change, and the pdf.js worker alone shrinks from
+// 1.2 MB to a third on a tablet's Wi-Fi.
+func (s *Server) gzipped(name, ct string, data []byte) []byte {
+	if len(data) < 1024 || !(strings.HasPrefix(ct, "text/") || strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "image/svg")) {
+		return nil
+	}
+	if v, ok := s.gz.Load(name); ok {
+		return v.([]byte)
+	}
+	var b bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	_, _ = w.Write(data)
+	_ = w.Close()
+	v, _ := s.gz.LoadOrStore(name, b.Bytes())
+	return v.([]byte)
 }
 
 func mimeByExt(ext string) string {
