@@ -9,7 +9,7 @@ PHONGHOP_ADMIN_PASSWORD ?= admin123
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 FUZZTIME ?= 10s
 
-.PHONY: all build frontend run test test-go test-frontend test-e2e tools vet fuzz bench clean
+.PHONY: all build frontend run test test-go test-frontend test-e2e test-cluster tools vet fuzz bench clean
 
 all: build
 
@@ -47,7 +47,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzClientMessage$$' -fuzztime $(FUZZTIME) ./live
 	$(GO) test -run '^$$' -fuzz '^FuzzAddDocument$$' -fuzztime $(FUZZTIME) ./meetings
 
-test: test-go fuzz test-frontend test-e2e
+# The cluster as plain processes: S3 gateway, nats-server, two phonghop nodes.
+test-cluster: tools
+	bash scripts/cluster.sh check
+
+test: test-go fuzz test-cluster test-frontend test-e2e
 
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...

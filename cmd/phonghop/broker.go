@@ -17,7 +17,7 @@ func newBroker(ctx context.Context, cfg config, log *slog.Logger) (live.Broker, 
 		log.Info("broker", "kind", "memory")
 		return live.NewMemoryBroker(cfg.LiveBuffer), nil
 	}
-	b, err := natsbroker.New(ctx, natsbroker.Config{URL: cfg.NATSURL, Logger: log.With("component", "nats")})
+	b, err := natsbroker.New(ctx, natsbroker.Config{URL: cfg.NATSURL, Replicas: cfg.NATSReplicas, Logger: log.With("component", "nats")})
 	if err != nil {
 		return nil, err
 	}

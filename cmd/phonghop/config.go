@@ -26,6 +26,7 @@ type config struct {
 	S3Region                                       string
 	S3Secure                                       bool
 	NATSURL                                        string
+	NATSReplicas                                   int
 	AdminPassword                                  string
 	AllowedOrigins                                 []string
 	DocumentLimit                                  int64
@@ -47,6 +48,7 @@ var settings = []setting{
 	{env: "PHONGHOP_S3_SECURE", flag: "s3-secure", def: "false", usage: "use HTTPS to reach S3"},
 	{env: "PHONGHOP_S3_REGION", flag: "s3-region", def: "", usage: "S3 region (empty: the server's default)"},
 	{env: "PHONGHOP_NATS_URL", flag: "nats-url", def: "", usage: "NATS URL; when set live events are shared by every phonghop process"},
+	{env: "PHONGHOP_NATS_REPLICAS", flag: "nats-replicas", def: "1", usage: "JetStream replicas of each meeting's stream (3 on a three-server NATS cluster)"},
 	{env: "PHONGHOP_ADMIN_PASSWORD", flag: "admin-password", def: "", usage: "password of the admin account created when the store has no users (empty: a random one is logged once)"},
 	{env: "PHONGHOP_ALLOWED_ORIGINS", flag: "allowed-origins", def: "", usage: "comma-separated browser origins allowed to open live connections (the server's own origin always is)"},
 	{env: "PHONGHOP_DOCUMENT_LIMIT", flag: "document-limit", def: "209715200", usage: "largest document upload in bytes (200 MiB)"},
@@ -119,7 +121,7 @@ func loadConfig(name string, args []string, stderr io.Writer) (config, error) {
 		LogLevel: get("PHONGHOP_LOG_LEVEL"), LogFormat: get("PHONGHOP_LOG_FORMAT"),
 		SignCert: get("PHONGHOP_SIGN_CERT"), SignKey: get("PHONGHOP_SIGN_KEY"),
 		LiveBuffer: int(intOf("PHONGHOP_LIVE_BUFFER")), PublicURL: get("PHONGHOP_PUBLIC_URL"),
-		BcryptCost: int(intOf("PHONGHOP_BCRYPT_COST")),
+		BcryptCost: int(intOf("PHONGHOP_BCRYPT_COST")), NATSReplicas: int(intOf("PHONGHOP_NATS_REPLICAS")),
 	}
 	for _, o := range strings.Split(get("PHONGHOP_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
