@@ -138,15 +138,32 @@ func TestReconnectBurst(t *testing.T) {
 	}
 	c.checkAlive()
 
+	var final uint64
 	for i := range c.nodes {
 		seq := pt.mustTurn(i, 10*time.Second)
+		final = seq
 		began = time.Now()
 		if err := waitSeq(tablets, seq, 30*time.Second); err != nil {
-			t.Errorf("page turn on node %d after the burst: %v", i+1, err)
-			continue
+			t.Fatalf("page turn on node %d after the burst: %v", i+1, err)
 		}
 		t.Logf("page turn on node %d (seq %d) reached all %d tablets in %v", i+1, seq, n, time.Since(began).Round(time.Millisecond))
 	}
+	// Each tablet has every event from s0 on exactly once, in order.
+	truth := c.truth(0, chair, s0-1, final)
+	bad, snaps := 0, 0
+	for _, tb := range tablets {
+		sc, err := checkStream(tb, truth, s0-1, final)
+		snaps += sc.snapshots
+		if err != nil {
+			if bad++; bad <= 5 {
+				t.Error(err)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d tablets did not see the events in order exactly once", bad, n)
+	}
+	t.Logf("%d tablets got a snapshot rather than a replay", snaps)
 	cancel()
 	wg.Wait()
 }

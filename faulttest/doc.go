@@ -10,7 +10,8 @@
 //     every 10 ms on node 1; its tablets reconnect to node 1 with since=<last
 //     seq seen>. Every tablet's frames are compared with the room's history (a
 //     fresh replay): every event exactly once, in order, no gap. Node 2 then
-//     restarts and serves the same room.
+//     restarts and serves the same room. TestNodeStopped does the same with
+//     SIGTERM (sockets closed with 1001 "going away").
 //   - TestS3Outage: the S3 server is killed during a 12 MiB upload and while
 //     ballots are under way, and restarted on the same port and directory.
 //     While it is down, uploads, ballots, reads, page turns and live connects
@@ -27,7 +28,8 @@
 //     outage are refused (503 or close 1011).
 //   - TestReconnectBurst: 2,000 tablets (PHONGHOP_FAULTTEST_TABLETS) reconnect
 //     at once with since, half to each node; all get in (retries with backoff
-//     allowed), /healthz stays 200 and page turns on each node reach them all.
+//     allowed), /healthz stays 200, page turns on each node reach them all, and
+//     each has every event from its since on exactly once, in order.
 //
 // What the runs showed (2 shared cores): reconnecting tablets got the events
 // they missed replayed. A snapshot came instead now and then, always at the

@@ -13,7 +13,13 @@ import (
 // surviving node with since=<last seq seen>, and each ends up with every event
 // exactly once and in order (replayed, or covered by a snapshot's seq). The
 // killed node then comes back and serves the same room.
-func TestNodeKilled(t *testing.T) {
+func TestNodeKilled(t *testing.T) { nodeFailover(t, (*proc).kill) }
+
+// The same with an orderly stop (SIGTERM, as on a rolling update): the node
+// closes its sockets with 1001 "going away" and the tablets move over alike.
+func TestNodeStopped(t *testing.T) { nodeFailover(t, (*proc).stop) }
+
+func nodeFailover(t *testing.T, down func(*proc)) {
 	c := startCluster(t)
 	chair := c.login(0, "chutich")
 	pt := c.pageTurner(chair)
@@ -50,7 +56,7 @@ func TestNodeKilled(t *testing.T) {
 
 	// Every tablet is in the room once it sees a page turned after it joined.
 	if err := waitSeq(all, pt.mustTurn(0, 10*time.Second), 20*time.Second); err != nil {
-		t.Fatalf("before the kill: %v", err)
+		t.Fatalf("before node 2 went down: %v", err)
 	}
 
 	// The chair turns a page every 10 ms on node 1 until told to stop.
@@ -81,8 +87,8 @@ func TestNodeKilled(t *testing.T) {
 	}()
 
 	time.Sleep(300 * time.Millisecond)
-	c.nodes[1].kill()
 	killedAt := time.Now()
+	down(c.nodes[1])
 
 	// Every tablet of node 2 is dropped and reconnects to node 1.
 	err := eventually(20*time.Second, func() error {
@@ -94,16 +100,16 @@ func TestNodeKilled(t *testing.T) {
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("after killing node 2: %v", err)
+		t.Fatalf("after node 2 went down: %v", err)
 	}
-	t.Logf("all %d tablets of node 2 reconnected to node 1 within %v of the kill", len(onNode2), time.Since(killedAt).Round(time.Millisecond))
+	t.Logf("all %d tablets of node 2 reconnected to node 1 within %v of the signal", len(onNode2), time.Since(killedAt).Round(time.Millisecond))
 	time.Sleep(500 * time.Millisecond)
 	close(stopTurning)
 	<-turning
 
 	mu.Lock()
 	if len(refused) > 0 {
-		t.Errorf("node 1 refused %d page turns while node 2 died (it should not notice): first %s", len(refused), refused[0])
+		t.Errorf("node 1 refused %d page turns while node 2 went down (it should not notice): first %s", len(refused), refused[0])
 	}
 	if len(acked) < 10 {
 		t.Fatalf("only %d page turns acknowledged during the test", len(acked))
@@ -112,7 +118,7 @@ func TestNodeKilled(t *testing.T) {
 	mu.Unlock()
 
 	if err := waitSeq(all, final, 15*time.Second); err != nil {
-		t.Fatalf("after the kill: %v", err)
+		t.Fatalf("after node 2 went down: %v", err)
 	}
 	truth := c.truth(0, chair, from, final)
 	inTruth := map[uint64]bool{}
@@ -138,7 +144,14 @@ func TestNodeKilled(t *testing.T) {
 		total.snapshots += sc.snapshots
 		total.notes = append(total.notes, sc.notes...)
 	}
-	t.Logf("%d events (seq %d..%d, %d page turns acknowledged during the kill window) checked on %d tablets: %d received as frames, %d covered by %d snapshots",
+	why := map[string]int{}
+	for _, tb := range onNode2 {
+		if _, _, drops := tb.snapshot(); len(drops) > 0 {
+			why[drops[0]]++
+		}
+	}
+	t.Logf("node 2's tablets were dropped with: %v", why)
+	t.Logf("%d events (seq %d..%d, %d page turns acknowledged meanwhile) checked on %d tablets: %d received as frames, %d covered by %d snapshots",
 		len(truth), from+1, final, len(acked), len(all), total.replayed, total.covered, total.snapshots)
 	for _, n := range total.notes {
 		t.Log(n)
