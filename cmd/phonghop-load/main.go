@@ -229,6 +229,7 @@ type Result struct {
 	RSSBeforeKiB  int64   `json:"rssBeforeKiB,omitempty"`
 	RSSIdleKiB    int64   `json:"rssIdleKiB,omitempty"`
 	RSSAfterKiB   int64   `json:"rssAfterTurnsKiB,omitempty"`
+	RSSSettleKiB  []int64 `json:"rssSettleKiB,omitempty"` // once a second while idle
 	RSSPerConnKiB float64 `json:"rssPerConnKiB,omitempty"`
 	// RSSPerConnAfterKiB counts what the turns left too (queues, writers, garbage
 	// the runtime has not returned yet).
@@ -351,9 +352,14 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 		return res, fmt.Errorf("no socket connected: %v", firstErr)
 	}
 
-	select {
-	case <-time.After(c.settle):
-	case <-ctx.Done():
+	// The server's RSS is sampled every second while it idles: a garbage-collected
+	// server returns what connecting cost it only gradually, so the trend matters.
+	settleEnd := time.Now().Add(c.settle)
+	for time.Now().Before(settleEnd) && ctx.Err() == nil {
+		time.Sleep(min(time.Second, time.Until(settleEnd)))
+		if c.serverPID != 0 {
+			res.RSSSettleKiB = append(res.RSSSettleKiB, rss())
+		}
 	}
 	res.RSSIdleKiB = rss()
 	if res.RSSBeforeKiB > 0 && res.RSSIdleKiB > 0 {
@@ -499,6 +505,9 @@ func printResult(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "first turn        p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.FirstTurn.P50, r.FirstTurn.P99, r.FirstTurn.Max)
 	if r.ServerPID != 0 {
 		fmt.Fprintf(w, "server RSS        %d KiB before, %d KiB idle with sockets, %d KiB after turns\n", r.RSSBeforeKiB, r.RSSIdleKiB, r.RSSAfterKiB)
+		if n := len(r.RSSSettleKiB); n > 1 {
+			fmt.Fprintf(w, "server RSS idle   %d KiB after 1 s, %d KiB after %d s\n", r.RSSSettleKiB[0], r.RSSSettleKiB[n-1], n)
+		}
 		fmt.Fprintf(w, "RSS per socket    %.1f KiB idle, %.1f KiB after the turns\n", r.RSSPerConnKiB, r.RSSPerConnAfterKiB)
 		fmt.Fprintf(w, "server CPU        %.2f s during the turns\n", r.CPUTurnsSec)
 	}
