@@ -2,6 +2,7 @@ package faulttest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -253,14 +254,27 @@ type cluster struct {
 	nats  *proc
 	nodes [2]*proc
 	urls  [2]string // http://127.0.0.1:port
+	// s3Addr and natsAddr are host:port, the same across restarts.
+	s3Addr, natsAddr string
 	// meeting is the demo meeting as node 1 seeded it.
 	meeting meeting
 }
 
 const adminPassword = "faulttest-admin"
 
+// freePort returns a free loopback port below Linux's ephemeral range
+// (32768+), so that while a server is down no outgoing connection can take its
+// port before it restarts there.
 func freePort(t *testing.T) int {
 	t.Helper()
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			l.Close()
+			return port
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("free port: %v", err)
@@ -292,6 +306,7 @@ func startCluster(t *testing.T) *cluster {
 	t.Cleanup(c.shutdown)
 
 	s3Port, natsPort := freePort(t), freePort(t)
+	c.s3Addr, c.natsAddr = fmt.Sprintf("127.0.0.1:%d", s3Port), fmt.Sprintf("127.0.0.1:%d", natsPort)
 	const ak, sk = "faulttest", "faulttest-secret"
 	c.s3 = &proc{name: "versitygw", bin: s3gw, out: newRing(t, "versitygw"),
 		args: []string{"--port", fmt.Sprintf("127.0.0.1:%d", s3Port), "posix", filepath.Join(dir, "s3")},
@@ -333,7 +348,7 @@ func (c *cluster) startS3() {
 	if err := c.s3.start(); err != nil {
 		c.t.Fatal(err)
 	}
-	ep := "http://" + c.s3.args[1]
+	ep := "http://" + c.s3Addr
 	c.waitFor(c.s3, 30*time.Second, func() error {
 		// Any HTTP answer (an unsigned request is refused) proves it serves.
 		resp, err := quickClient.Get(ep + "/")
@@ -349,7 +364,7 @@ func (c *cluster) startNATS() {
 	if err := c.nats.start(); err != nil {
 		c.t.Fatal(err)
 	}
-	addr := "127.0.0.1:" + c.nats.args[3]
+	addr := c.natsAddr
 	c.waitFor(c.nats, 30*time.Second, func() error {
 		// The client port opens once JetStream has recovered its store.
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
