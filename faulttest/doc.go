@@ -21,6 +21,10 @@
 //     listed, every ballot that landed (201, or 409 on a retry after a 503) is
 //     counted exactly once with its receipt, and both nodes are ready again by
 //     themselves.
+//   - TestS3OutageDuringClose: S3 is killed while the chair closes a poll.
+//     The close answers 200 or 503; once S3 is back a repeated close finishes
+//     it with every ballot counted, a late ballot gets 409, and the live room's
+//     state shows the poll closed.
 //   - TestNATSRestart: nats-server is killed (SIGKILL) while the chair turns
 //     pages on both nodes, and restarted on the same port and store. Page turns
 //     answer 200 with a seq or 503 unavailable; every acknowledged one is in the
