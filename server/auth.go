@@ -45,7 +45,7 @@ func bearer(r *http.Request) string {
 
 // authenticate admits requests with a valid bearer token or session cookie.
 func (s *Server) authenticate(c *gin.Context) {
-	sess, u, err := s.cfg.Accounts.Authenticate(c, bearer(c.Request))
+	sess, u, err := s.cfg.Accounts.Authenticate(c.Request.Context(), bearer(c.Request))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -94,7 +94,7 @@ func (s *Server) login(c *gin.Context) {
 		writeError(c, phonghop.Errorf(phonghop.ETooMany, "too many failed sign-ins; wait a few minutes"))
 		return
 	}
-	token, sess, u, err := s.cfg.Accounts.Login(c, req.Username, req.Password)
+	token, sess, u, err := s.cfg.Accounts.Login(c.Request.Context(), req.Username, req.Password)
 	if err != nil {
 		if phonghop.ErrorCode(err) == phonghop.EUnauthenticated {
 			s.loginLimit.fail(clientIP(c), req.Username)
@@ -112,7 +112,7 @@ func (s *Server) login(c *gin.Context) {
 
 func (s *Server) logout(c *gin.Context) {
 	sess := sessionOf(c)
-	if err := s.cfg.Accounts.Logout(c, sess.ID); err != nil {
+	if err := s.cfg.Accounts.Logout(c.Request.Context(), sess.ID); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -130,7 +130,7 @@ func (s *Server) createUser(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	u, err := s.cfg.Accounts.Create(c, req)
+	u, err := s.cfg.Accounts.Create(c.Request.Context(), req)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -139,7 +139,7 @@ func (s *Server) createUser(c *gin.Context) {
 }
 
 func (s *Server) listUsers(c *gin.Context) {
-	us, err := s.cfg.Accounts.List(c)
+	us, err := s.cfg.Accounts.List(c.Request.Context())
 	if err != nil {
 		writeError(c, err)
 		return

@@ -49,7 +49,7 @@ func (s *Server) uploadDocument(c *gin.Context) {
 			_ = part.Close()
 			continue
 		}
-		doc, err := s.cfg.Meetings.AddDocument(c, c.Param("mid"), part.FileName(), part, userOf(c))
+		doc, err := s.cfg.Meetings.AddDocument(c.Request.Context(), c.Param("mid"), part.FileName(), part, userOf(c))
 		if err != nil {
 			writeError(c, err)
 			return
@@ -89,7 +89,7 @@ func (s *Server) documentContent(c *gin.Context) {
 			errorBody{Error: errorDetail{Code: phonghop.EInvalid, Message: "range not satisfiable"}})
 		return
 	}
-	rc, _, err := s.cfg.Meetings.OpenDocument(c, m.ID, doc.ID, rng)
+	rc, _, err := s.cfg.Meetings.OpenDocument(c.Request.Context(), m.ID, doc.ID, rng)
 	if err != nil {
 		writeError(c, err)
 		return

@@ -14,7 +14,7 @@ import (
 // the caller must hold one of them; admin passes when admin is true.
 func (s *Server) meetingFor(c *gin.Context, admin bool, roles ...phonghop.Role) (*phonghop.Meeting, bool) {
 	u := userOf(c)
-	m, err := s.cfg.Meetings.Meeting(c, c.Param("mid"))
+	m, err := s.cfg.Meetings.Meeting(c.Request.Context(), c.Param("mid"))
 	if err != nil {
 		writeError(c, err)
 		return nil, false
@@ -42,7 +42,7 @@ func (s *Server) createMeeting(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	m, err := s.cfg.Meetings.Create(c, req)
+	m, err := s.cfg.Meetings.Create(c.Request.Context(), req)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -63,7 +63,7 @@ func (s *Server) updateMeeting(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	m, err := s.cfg.Meetings.Update(c, c.Param("mid"), req)
+	m, err := s.cfg.Meetings.Update(c.Request.Context(), c.Param("mid"), req)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -73,7 +73,7 @@ func (s *Server) updateMeeting(c *gin.Context) {
 
 func (s *Server) listMeetings(c *gin.Context) {
 	u := userOf(c)
-	ms, err := s.cfg.Meetings.List(c, u.ID, u.Admin)
+	ms, err := s.cfg.Meetings.List(c.Request.Context(), u.ID, u.Admin)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -98,7 +98,7 @@ func (s *Server) setParticipants(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	m, removed, err := s.cfg.Meetings.SetParticipants(c, c.Param("mid"), req)
+	m, removed, err := s.cfg.Meetings.SetParticipants(c.Request.Context(), c.Param("mid"), req)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -118,7 +118,7 @@ func (s *Server) addItem(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	it, err := s.cfg.Meetings.AddItem(c, c.Param("mid"), req)
+	it, err := s.cfg.Meetings.AddItem(c.Request.Context(), c.Param("mid"), req)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -135,7 +135,7 @@ func (s *Server) updateItem(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	it, err := s.cfg.Meetings.UpdateItem(c, c.Param("mid"), c.Param("iid"), req)
+	it, err := s.cfg.Meetings.UpdateItem(c.Request.Context(), c.Param("mid"), c.Param("iid"), req)
 	if err != nil {
 		writeError(c, err)
 		return

@@ -19,7 +19,7 @@ func (s *Server) getMinutes(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := s.cfg.Minutes.Get(c, m.ID)
+	d, err := s.cfg.Minutes.Get(c.Request.Context(), m.ID)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -38,7 +38,7 @@ func (s *Server) putMinutes(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out, err := s.cfg.Minutes.Update(c, m.ID, userOf(c), d)
+	out, err := s.cfg.Minutes.Update(c.Request.Context(), m.ID, userOf(c), d)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -51,7 +51,7 @@ func (s *Server) renderMinutes(c *gin.Context) {
 	if !ok {
 		return
 	}
-	v, err := s.cfg.Minutes.RenderAndStore(c, m.ID, userOf(c))
+	v, err := s.cfg.Minutes.RenderAndStore(c.Request.Context(), m.ID, userOf(c))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -64,7 +64,7 @@ func (s *Server) minutesVersions(c *gin.Context) {
 	if !ok {
 		return
 	}
-	vs, err := s.cfg.Minutes.Versions(c, m.ID)
+	vs, err := s.cfg.Minutes.Versions(c.Request.Context(), m.ID)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -86,7 +86,7 @@ func (s *Server) minutesPDF(c *gin.Context) {
 		}
 		version = n
 	}
-	rc, v, err := s.cfg.Minutes.Open(c, m.ID, version)
+	rc, v, err := s.cfg.Minutes.Open(c.Request.Context(), m.ID, version)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -113,7 +113,7 @@ func (s *Server) archive(c *gin.Context) {
 	c.Status(http.StatusOK)
 	// Streamed: once bytes are out an error can only cut the zip short, which
 	// the client sees as a broken archive rather than a silent partial one.
-	if err := s.cfg.Minutes.WriteArchive(c, m.ID, c.Writer, s.cfg.Meetings); err != nil {
+	if err := s.cfg.Minutes.WriteArchive(c.Request.Context(), m.ID, c.Writer, s.cfg.Meetings); err != nil {
 		logger(c).Error("archive failed", "err", err)
 		panic(http.ErrAbortHandler)
 	}

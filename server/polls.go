@@ -19,7 +19,7 @@ func (s *Server) createPoll(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	p, err := s.cfg.Votes.Create(c, m.ID, userOf(c), req)
+	p, err := s.cfg.Votes.Create(c.Request.Context(), m.ID, userOf(c), req)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -32,7 +32,7 @@ func (s *Server) listPolls(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ps, err := s.cfg.Votes.List(c, m.ID)
+	ps, err := s.cfg.Votes.List(c.Request.Context(), m.ID)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -45,7 +45,7 @@ func (s *Server) getPoll(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p, err := s.cfg.Votes.Get(c, m.ID, c.Param("pid"))
+	p, err := s.cfg.Votes.Get(c.Request.Context(), m.ID, c.Param("pid"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -69,7 +69,7 @@ func (s *Server) openPoll(c *gin.Context) {
 			return
 		}
 	}
-	p, err := s.cfg.Votes.Open(c, m.ID, c.Param("pid"), userOf(c), req.OverrideQuorum)
+	p, err := s.cfg.Votes.Open(c.Request.Context(), m.ID, c.Param("pid"), userOf(c), req.OverrideQuorum)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -82,7 +82,7 @@ func (s *Server) closePoll(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p, err := s.cfg.Votes.Close(c, m.ID, c.Param("pid"), userOf(c))
+	p, err := s.cfg.Votes.Close(c.Request.Context(), m.ID, c.Param("pid"), userOf(c))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -108,7 +108,7 @@ func (s *Server) castBallot(c *gin.Context) {
 		writeError(c, phonghop.Errorf(phonghop.EInvalid, "option is required"))
 		return
 	}
-	r, err := s.cfg.Votes.Cast(c, m.ID, c.Param("pid"), userOf(c), *req.Option)
+	r, err := s.cfg.Votes.Cast(c.Request.Context(), m.ID, c.Param("pid"), userOf(c), *req.Option)
 	if err != nil {
 		s.cfg.Observer.Ballot(clientError(err).Code)
 		writeError(c, err)
@@ -125,7 +125,7 @@ func (s *Server) pollCSV(c *gin.Context) {
 	}
 	// Render first so an error still gets the contract's JSON body.
 	var buf bytesBuffer
-	if err := s.cfg.Votes.ExportCSV(c, m.ID, c.Param("pid"), &buf); err != nil {
+	if err := s.cfg.Votes.ExportCSV(c.Request.Context(), m.ID, c.Param("pid"), &buf); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -138,7 +138,7 @@ func (s *Server) pollJSON(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p, err := s.cfg.Votes.Get(c, m.ID, c.Param("pid"))
+	p, err := s.cfg.Votes.Get(c.Request.Context(), m.ID, c.Param("pid"))
 	if err != nil {
 		writeError(c, err)
 		return

@@ -36,7 +36,7 @@ func (s *Server) state(c *gin.Context) {
 	if !ok {
 		return
 	}
-	st, seq, err := s.cfg.Live.State(c, m.ID)
+	st, seq, err := s.cfg.Live.State(c.Request.Context(), m.ID)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -58,7 +58,7 @@ func (s *Server) present(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	seq, err := s.cfg.Live.Present(c, m.ID, userOf(c), p)
+	seq, err := s.cfg.Live.Present(c.Request.Context(), m.ID, userOf(c), p)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -78,7 +78,7 @@ func (s *Server) attendance(c *gin.Context, op func(ctx context.Context, mid, ui
 		writeError(c, phonghop.Errorf(phonghop.EForbidden, "only participants check in"))
 		return
 	}
-	seq, err := op(c, m.ID, userOf(c).ID)
+	seq, err := op(c.Request.Context(), m.ID, userOf(c).ID)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -106,13 +106,13 @@ func (s *Server) speakers(c *gin.Context) {
 	var err error
 	switch req.Action {
 	case "request":
-		seq, err = s.cfg.Live.RequestToSpeak(c, m.ID, u.ID)
+		seq, err = s.cfg.Live.RequestToSpeak(c.Request.Context(), m.ID, u.ID)
 	case "withdraw":
-		seq, err = s.cfg.Live.Withdraw(c, m.ID, u.ID)
+		seq, err = s.cfg.Live.Withdraw(c.Request.Context(), m.ID, u.ID)
 	case "next":
-		seq, err = s.cfg.Live.NextSpeaker(c, m.ID, u)
+		seq, err = s.cfg.Live.NextSpeaker(c.Request.Context(), m.ID, u)
 	case "floor":
-		seq, err = s.cfg.Live.GiveFloor(c, m.ID, u, req.UserID)
+		seq, err = s.cfg.Live.GiveFloor(c.Request.Context(), m.ID, u, req.UserID)
 	default:
 		err = phonghop.Errorf(phonghop.EInvalid, "action must be request, withdraw, next or floor")
 	}

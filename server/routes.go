@@ -76,7 +76,7 @@ func (s *Server) readyz(c *gin.Context) {
 	status := gin.H{}
 	ok := true
 	for name, p := range s.cfg.Ready {
-		if err := p.Ping(c); err != nil {
+		if err := p.Ping(c.Request.Context()); err != nil {
 			status[name] = "unavailable"
 			ok = false
 			logger(c).Warn("not ready", "dependency", name, "err", err)

@@ -26,7 +26,7 @@ func (s *Server) getNotes(c *gin.Context) {
 		writeError(c, phonghop.Errorf(phonghop.ENotFound, "document not found"))
 		return
 	}
-	n, err := s.cfg.Notes.Get(c, m.ID, userOf(c).ID, c.Param("did"))
+	n, err := s.cfg.Notes.Get(c.Request.Context(), m.ID, userOf(c).ID, c.Param("did"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -56,7 +56,7 @@ func (s *Server) putNote(c *gin.Context) {
 		}
 		page = page*10 + int(ch-'0')
 	}
-	n, err := s.cfg.Notes.Put(c, m.ID, userOf(c).ID, c.Param("did"), page, req.Text)
+	n, err := s.cfg.Notes.Put(c.Request.Context(), m.ID, userOf(c).ID, c.Param("did"), page, req.Text)
 	if err != nil {
 		writeError(c, err)
 		return

@@ -233,15 +233,18 @@ func (s *Service) finish(ctx context.Context, mid, pid string) (record, error) {
 	if err != nil {
 		return r, err
 	}
+	// Published before the secret is deleted: the result is final once stored,
+	// and a failed delete (retried by the next Close) must not keep tablets
+	// showing the poll open.
+	if won {
+		s.log().Info("vote: poll closed", "meeting", mid, "poll", pid, "cast", res.Cast, "eligible", res.Eligible, "passed", res.Passed)
+		s.publish(mid, r.Poll)
+	}
 	if r.State == phonghop.PollClosed {
 		// After this nothing links an HMAC ballot key to a voter.
 		if err := s.Store.Delete(ctx, secretKey(mid, pid)); err != nil {
 			return r, err
 		}
-	}
-	if won {
-		s.log().Info("vote: poll closed", "meeting", mid, "poll", pid, "cast", res.Cast, "eligible", res.Eligible, "passed", res.Passed)
-		s.publish(mid, r.Poll)
 	}
 	return r, nil
 }

@@ -438,9 +438,14 @@ func (s *Service) Close(ctx context.Context, meetingID, pollID string, by phongh
 		if r, err = s.finish(ctx, meetingID, pollID); err != nil {
 			return phonghop.Poll{}, err
 		}
-	} else if err := s.Store.Delete(ctx, secretKey(meetingID, pollID)); err != nil {
-		// A previous close may have died before deleting the secret.
-		return phonghop.Poll{}, err
+	} else {
+		// A previous close may have died before deleting the secret or before
+		// publishing the result: finish both. The live room sends a closed poll
+		// only once, so publishing again costs nothing when it already went out.
+		s.publish(meetingID, r.Poll)
+		if err := s.Store.Delete(ctx, secretKey(meetingID, pollID)); err != nil {
+			return phonghop.Poll{}, err
+		}
 	}
 	return r.Poll, nil
 }
