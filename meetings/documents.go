@@ -153,33 +153,51 @@ func (l *limitReader) Read(p []byte) (int, error) {
 // larger of the number of "/Type /Page" objects and the largest "/Count n" of a
 // page tree. It is exact for PDFs whose page objects are not inside compressed
 // object streams; for the others it reports what it saw (0 when nothing), and
-// clients take the count from the PDF itself.
+// clients take the count from the PDF itself. It scans each chunk in place and
+// copies only a short tail, so a match split across chunks is still seen.
 type pageCounter struct {
-	tail     []byte
+	tail     []byte // the last pageTail bytes of the previous chunk, not yet scanned
 	objects  int
 	maxCount int
 }
 
-const pageTail = 64
+const pageTail = 256
 
 func (p *pageCounter) Write(b []byte) (int, error) {
-	buf := append(p.tail, b...)
-	// Only scan matches that start before the carried-over tail of the next call.
-	limit := len(buf) - pageTail
-	if limit < 0 {
-		limit = 0
+	n := len(b)
+	if n < 4*pageTail {
+		// Small writes are gathered; everything but the last pageTail bytes,
+		// which still lack lookahead, can be scanned.
+		p.tail = append(p.tail, b...)
+		if len(p.tail) > 2*pageTail {
+			p.scan(p.tail, len(p.tail)-pageTail)
+			p.tail = append(p.tail[:0], p.tail[len(p.tail)-pageTail:]...)
+		}
+		return n, nil
 	}
+	if len(p.tail) > 0 {
+		// Matches that start in the tail, with the new chunk as lookahead.
+		p.scan(append(p.tail, b[:pageTail]...), len(p.tail))
+	}
+	p.scan(b, n-pageTail)
+	p.tail = append(p.tail[:0], b[n-pageTail:]...)
+	return n, nil
+}
+
+// scan counts the markers in buf that start before limit; the bytes after
+// limit serve only as lookahead.
+func (p *pageCounter) scan(buf []byte, limit int) {
 	for i := 0; i < limit; {
 		j := bytes.Index(buf[i:], []byte("/Type"))
 		if j < 0 || i+j >= limit {
-			break
+			return
 		}
 		k := i + j + len("/Type")
 		for k < len(buf) && (buf[k] == ' ' || buf[k] == '\r' || buf[k] == '\n' || buf[k] == '\t') {
 			k++
 		}
 		if bytes.HasPrefix(buf[k:], []byte("/Pages")) {
-			if c := countAfter(buf[i:min(len(buf), k+200)]); c > p.maxCount {
+			if c := countAfter(buf[i+j : min(len(buf), k+200)]); c > p.maxCount {
 				p.maxCount = c
 			}
 		} else if bytes.HasPrefix(buf[k:], []byte("/Page")) {
@@ -187,12 +205,6 @@ func (p *pageCounter) Write(b []byte) (int, error) {
 		}
 		i = k
 	}
-	if len(buf) > pageTail {
-		p.tail = append(p.tail[:0], buf[len(buf)-pageTail:]...)
-	} else {
-		p.tail = append(p.tail[:0], buf...)
-	}
-	return len(b), nil
 }
 
 // countAfter finds "/Count n" near a page tree's "/Type /Pages".
@@ -220,9 +232,7 @@ func countAfter(b []byte) int {
 
 // Pages returns the estimate once the stream has ended.
 func (p *pageCounter) Pages() int {
-	// Scan the last tail, which Write kept back.
-	rest := p.tail
+	p.scan(p.tail, len(p.tail))
 	p.tail = nil
-	_, _ = p.Write(append(rest, make([]byte, pageTail)...))
 	return max(p.objects, p.maxCount)
 }
