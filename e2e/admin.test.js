@@ -77,6 +77,12 @@ it('admin sets up a meeting: participants, a document with upload progress, an a
   const file = join(dir, 'bao-cao-e2e.pdf');
   await writeFile(file, pdf(5));
   await page.setInputFiles('input[type=file]', file);
+  // On a quiet machine a local upload ends before the bar can be seen: hold the
+  // request for a moment, as a slow Wi-Fi link would.
+  await page.route('**/documents', async (route) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
   const seen = page.waitForSelector('[role=progressbar]', { timeout: 10000 }).then(() => true).catch(() => false);
   await page.click('button:has-text("Tải tài liệu lên")');
   await page.waitForSelector('li:has-text("bao-cao-e2e.pdf")', { timeout: 20000 });

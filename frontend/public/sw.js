@@ -88,7 +88,9 @@ async function serveDocument(event, req, url) {
   const cache = await caches.open(DOCS);
   const hit = await cache.match(key);
   if (!hit) {
-    event.waitUntil(prefetch(key));
+    // Not cached yet: straight to the network. The page asks for whole-document
+    // caching (a prefetch message) once its first page is on screen, so the
+    // download never competes with pdf.js's range requests for that page.
     return fetch(req);
   }
   return answerFromCache(hit, req.headers.get('Range'));

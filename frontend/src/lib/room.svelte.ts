@@ -131,10 +131,25 @@ export class RoomCtx {
       .then((s) => this.conn.seed(s, s.seq ?? 0))
       .catch(() => {});
     this.refreshPolls();
+    // The documents are cached in the background only once the first page is on
+    // screen (or after a while when nothing is presented), so the whole-file
+    // downloads do not compete with pdf.js's range requests for that page.
+    this.prefetchTimer = setTimeout(() => this.pagePainted(), 8000);
+  }
+
+  private prefetchTimer: ReturnType<typeof setTimeout> | undefined;
+  private prefetched = false;
+
+  /** Called when the viewer has painted a page. */
+  pagePainted() {
+    if (this.prefetched) return;
+    this.prefetched = true;
+    clearTimeout(this.prefetchTimer);
     this.prefetchDocuments();
   }
 
   stop() {
+    clearTimeout(this.prefetchTimer);
     window.removeEventListener('online', this.onOnline);
     document.removeEventListener('visibilitychange', this.onVisible);
     this.conn.stop();
