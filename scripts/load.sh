@@ -6,6 +6,10 @@
 #   scripts/load.sh centrifugo 5000    # install and start Centrifugo on loopback, measure
 #   scripts/load.sh compare 5000       # both, one after the other, then a table
 #
+# Memory: the tool reads the server's RSS after -settle (default 5s) of idling. Both
+# servers are garbage-collected and give back what connecting cost them only after
+# the runtime's periodic GC (every 2 minutes): for memory figures add -settle 130s.
+#
 # A phonghop meeting holds at most 10,000 participants, the chair included: for
 # the 10,000-socket run use N=9999 (with -present socket the chair's own socket
 # makes it 10,000).
