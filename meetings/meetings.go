@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/phonghop/phonghop"
@@ -33,6 +34,48 @@ type Service struct {
 	Users         Users
 	DocumentLimit int64
 	Now           func() time.Time
+
+	cache meetingCache
+}
+
+// meetingCache keeps decoded meetings by ETag. Every live connect and page turn
+// needs the meeting; with thousands of participants decoding it each time made
+// connecting a room quadratic. A Stat (a small read or a HEAD) tells whether the
+// cached copy is still the stored one, so writers in other processes are seen.
+type meetingCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedMeeting
+}
+
+type cachedMeeting struct {
+	etag string
+	m    *phonghop.Meeting
+}
+
+const meetingCacheSize = 256
+
+func (c *meetingCache) get(id, etag string) *phonghop.Meeting {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[id]; ok && e.etag == etag {
+		return e.m
+	}
+	return nil
+}
+
+func (c *meetingCache) put(id, etag string, m *phonghop.Meeting) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]cachedMeeting{}
+	}
+	if len(c.entries) >= meetingCacheSize {
+		for k := range c.entries { // any one: meetings in use come straight back
+			delete(c.entries, k)
+			break
+		}
+	}
+	c.entries[id] = cachedMeeting{etag: etag, m: m}
 }
 
 func (s *Service) now() time.Time {
@@ -128,18 +171,27 @@ func (s *Service) mark(ctx context.Context, key string) error {
 
 var errNoMeeting = phonghop.Errorf(phonghop.ENotFound, "meeting not found")
 
-// Meeting returns the meeting with the id.
+// Meeting returns the meeting with the id. The result is shared with other
+// callers: read it, never change it.
 func (s *Service) Meeting(ctx context.Context, id string) (*phonghop.Meeting, error) {
 	if storage.CheckKey(id) != nil || strings.Contains(id, "/") {
 		return nil, errNoMeeting
 	}
+	info, err := s.Store.Stat(ctx, meetingKey(id))
+	if err == nil {
+		if m := s.cache.get(id, info.ETag); m != nil {
+			return m, nil
+		}
+	}
 	var m phonghop.Meeting
-	if _, err := storage.GetJSON(ctx, s.Store, meetingKey(id), &m); err != nil {
+	etag, err := storage.GetJSON(ctx, s.Store, meetingKey(id), &m)
+	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, errNoMeeting
 		}
 		return nil, err
 	}
+	s.cache.put(id, etag, &m)
 	return &m, nil
 }
 

@@ -214,3 +214,22 @@ func TestNotes(t *testing.T) {
 		t.Fatalf("page 0: %v", err)
 	}
 }
+
+// A process that has the meeting cached sees another process's change at once.
+func TestCachedMeetingSeesOtherWriters(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	m, _ := f.mtg.Create(ctx, meetings.NewMeeting{Title: "x"})
+	a, _ := f.mtg.Meeting(ctx, m.ID)
+	if again, _ := f.mtg.Meeting(ctx, m.ID); again != a {
+		t.Fatal("an unchanged meeting was decoded again")
+	}
+	other := &meetings.Service{Store: f.store, Users: f.acc}
+	if _, err := other.AddItem(ctx, m.ID, meetings.NewItem{Title: "Mục mới"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.mtg.Meeting(ctx, m.ID)
+	if err != nil || len(got.Agenda) != 1 || len(a.Agenda) != 0 {
+		t.Fatalf("after another writer: %v, agenda %d (cached copy %d)", err, len(got.Agenda), len(a.Agenda))
+	}
+}
