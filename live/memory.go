@@ -12,18 +12,27 @@ import (
 type MemoryBroker struct {
 	size int
 
+	// Restore, when set, gives a meeting's newest event per subject and last seq
+	// the first time the meeting is used in this process, so that after a
+	// restart the sequence continues instead of starting again at 1 (the
+	// journal keys entries by seq) and the room's state is back. Set it before
+	// first use; RestoreFromJournal builds one.
+	Restore func(ctx context.Context, meetingID string) (latest []Event, seq uint64, err error)
+
 	mu       sync.Mutex
 	closed   bool
 	meetings map[string]*memMeeting
 }
 
 type memMeeting struct {
-	mu      sync.Mutex
-	seq     uint64
-	last    map[string]Event // newest event by subject
-	ring    []Event          // ring[(seq-1)%size] holds the event with that seq
-	subs    map[uint64]func(Event)
-	nextSub uint64
+	mu       sync.Mutex
+	restored bool
+	base     uint64 // the seq restored at start; the ring holds events after it
+	seq      uint64
+	last     map[string]Event // newest event by subject
+	ring     []Event          // ring[(seq-1)%size] holds the event with that seq
+	subs     map[uint64]func(Event)
+	nextSub  uint64
 }
 
 // DefaultBuffer is the number of recent events a MemoryBroker keeps per meeting
@@ -55,6 +64,25 @@ func (b *MemoryBroker) meeting(id string) (*memMeeting, error) {
 	return m, nil
 }
 
+// ready restores m once, with m.mu held.
+func (b *MemoryBroker) ready(ctx context.Context, id string, m *memMeeting) error {
+	if m.restored {
+		return nil
+	}
+	if b.Restore != nil {
+		latest, seq, err := b.Restore(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, ev := range latest {
+			m.last[ev.Subject] = ev
+		}
+		m.seq, m.base = seq, seq
+	}
+	m.restored = true
+	return nil
+}
+
 // Append implements Broker. Subscribers are called before it returns, under the
 // meeting's lock, which is what keeps them in seq order.
 func (b *MemoryBroker) Append(ctx context.Context, meetingID string, ev Event, expectSubjectSeq int64) (uint64, error) {
@@ -67,6 +95,9 @@ func (b *MemoryBroker) Append(ctx context.Context, meetingID string, ev Event, e
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := b.ready(ctx, meetingID, m); err != nil {
+		return 0, err
+	}
 	if expectSubjectSeq >= 0 && int64(m.last[ev.Subject].Seq) != expectSubjectSeq {
 		return 0, ErrConflict
 	}
@@ -76,7 +107,7 @@ func (b *MemoryBroker) Append(ctx context.Context, meetingID string, ev Event, e
 	if len(m.ring) < b.size { // grows to its bound, so quiet meetings stay small
 		m.ring = append(m.ring, ev)
 	} else {
-		m.ring[(ev.Seq-1)%uint64(b.size)] = ev
+		m.ring[(ev.Seq-m.base-1)%uint64(b.size)] = ev
 	}
 	for _, fn := range m.subs {
 		fn(ev)
@@ -95,6 +126,9 @@ func (b *MemoryBroker) Last(ctx context.Context, meetingID string) ([]Event, uin
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := b.ready(ctx, meetingID, m); err != nil {
+		return nil, 0, err
+	}
 	out := make([]Event, 0, len(m.last))
 	for _, ev := range m.last {
 		out = append(out, ev)
@@ -113,11 +147,14 @@ func (b *MemoryBroker) Since(ctx context.Context, meetingID string, after uint64
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := b.ready(ctx, meetingID, m); err != nil {
+		return nil, false, err
+	}
 	if after >= m.seq {
 		return nil, true, nil
 	}
-	oldest := uint64(1)
-	if m.seq > uint64(b.size) {
+	oldest := m.base + 1 // events up to base were before this process
+	if m.seq-m.base > uint64(b.size) {
 		oldest = m.seq - uint64(b.size) + 1
 	}
 	if after+1 < oldest {
@@ -125,7 +162,7 @@ func (b *MemoryBroker) Since(ctx context.Context, meetingID string, after uint64
 	}
 	out := make([]Event, 0, m.seq-after)
 	for s := after + 1; s <= m.seq; s++ {
-		out = append(out, m.ring[(s-1)%uint64(b.size)])
+		out = append(out, m.ring[(s-m.base-1)%uint64(b.size)])
 	}
 	return out, true, nil
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/phonghop/phonghop/journal"
 	"github.com/phonghop/phonghop/live"
 	"github.com/phonghop/phonghop/live/natsbroker"
 	"github.com/phonghop/phonghop/server"
@@ -12,10 +13,14 @@ import (
 
 // newBroker picks the in-process broker, or NATS JetStream when
 // PHONGHOP_NATS_URL is set (several processes then share every live room).
-func newBroker(ctx context.Context, cfg config, log *slog.Logger) (live.Broker, error) {
+// The memory broker restores each meeting's room and seq from the journal, so a
+// restarted single process goes on where it stopped.
+func newBroker(ctx context.Context, cfg config, jr *journal.Journal, log *slog.Logger) (live.Broker, error) {
 	if cfg.NATSURL == "" {
 		log.Info("broker", "kind", "memory")
-		return live.NewMemoryBroker(cfg.LiveBuffer), nil
+		b := live.NewMemoryBroker(cfg.LiveBuffer)
+		b.Restore = live.RestoreFromJournal(jr)
+		return b, nil
 	}
 	b, err := natsbroker.New(ctx, natsbroker.Config{URL: cfg.NATSURL, Replicas: cfg.NATSReplicas, Logger: log.With("component", "nats")})
 	if err != nil {

@@ -144,7 +144,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	mtg := &meetings.Service{Store: store, Users: acc, DocumentLimit: cfg.DocumentLimit}
 	jr := &journal.Journal{Store: store}
 
-	broker, err := newBroker(ctx, cfg, log)
+	broker, err := newBroker(ctx, cfg, jr, log)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,42 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/phonghop/phonghop/journal"
+)
+
+// RestoreFromJournal returns a MemoryBroker.Restore that rebuilds a meeting's
+// room from its journal: the newest entry of every subject and the last seq
+// recorded. Page turns within a document are not journaled, so a restored room
+// shows the right item and document at the page where it was last changed.
+func RestoreFromJournal(j *journal.Journal) func(ctx context.Context, meetingID string) ([]Event, uint64, error) {
+	return func(ctx context.Context, meetingID string) ([]Event, uint64, error) {
+		entries, err := j.Entries(ctx, meetingID)
+		if err != nil {
+			return nil, 0, err
+		}
+		latest := map[string]Event{}
+		var seq uint64
+		for _, e := range entries {
+			subject := e.Type
+			if e.Type == TypePoll {
+				var p struct {
+					ID string `json:"id"`
+				}
+				if json.Unmarshal(e.Data, &p) != nil || p.ID == "" {
+					continue
+				}
+				subject = SubjectPollPrefix + p.ID
+			}
+			latest[subject] = Event{Seq: e.Seq, Subject: subject, Type: e.Type, Payload: e.Data, Time: e.Time, By: e.By}
+			seq = max(seq, e.Seq)
+		}
+		out := make([]Event, 0, len(latest))
+		for _, ev := range latest {
+			out = append(out, ev)
+		}
+		return out, seq, nil
+	}
+}
