@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -32,6 +33,9 @@ type Service struct {
 	SessionTTL time.Duration
 	BcryptCost int
 	Now        func() time.Time
+
+	dummyOnce sync.Once
+	dummyHash []byte
 }
 
 type userRecord struct {
@@ -136,11 +140,7 @@ func (s *Service) Create(ctx context.Context, req NewUser) (phonghop.User, error
 	if err := CheckText("displayName", req.DisplayName, true, maxDisplayName); err != nil {
 		return phonghop.User{}, err
 	}
-	cost := s.BcryptCost
-	if cost == 0 {
-		cost = bcrypt.DefaultCost
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), cost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), s.cost())
 	if err != nil {
 		return phonghop.User{}, fmt.Errorf("accounts: hash: %w", err)
 	}
@@ -231,9 +231,21 @@ func (s *Service) Empty(ctx context.Context) (bool, error) {
 	return len(infos) == 0, err
 }
 
-// dummyHash makes a login for an unknown user cost as much as a wrong password,
-// so response times do not reveal which usernames exist.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("phonghop-no-such-user"), bcrypt.DefaultCost)
+// dummy makes a login for an unknown user cost as much as a wrong password (a
+// hash at the same cost), so response times do not reveal which usernames exist.
+func (s *Service) dummy() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("phonghop-no-such-user"), s.cost())
+	})
+	return s.dummyHash
+}
+
+func (s *Service) cost() int {
+	if s.BcryptCost == 0 {
+		return bcrypt.DefaultCost
+	}
+	return s.BcryptCost
+}
 
 var errBadLogin = phonghop.Errorf(phonghop.EUnauthenticated, "wrong username or password")
 
@@ -241,7 +253,7 @@ var errBadLogin = phonghop.Errorf(phonghop.EUnauthenticated, "wrong username or 
 func (s *Service) Login(ctx context.Context, username, password string) (string, Session, phonghop.User, error) {
 	u, err := s.byUsername(ctx, username)
 	if phonghop.ErrorCode(err) == phonghop.ENotFound {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(s.dummy(), []byte(password))
 		return "", Session{}, phonghop.User{}, errBadLogin
 	}
 	if err != nil {

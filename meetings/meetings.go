@@ -349,11 +349,19 @@ func (s *Service) UpdateItem(ctx context.Context, id, itemID string, req NewItem
 	if req.DocumentIDs == nil {
 		req.DocumentIDs = []string{}
 	}
+	if req.DurationMinutes < 0 || req.DurationMinutes > 24*60 {
+		return phonghop.AgendaItem{}, phonghop.Errorf(phonghop.EInvalid, "durationMinutes must be between 0 and 1440")
+	}
 	var out phonghop.AgendaItem
 	_, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
 		for i := range m.Agenda {
 			if m.Agenda[i].ID != itemID {
 				continue
+			}
+			if req.Presenter != "" {
+				if _, ok := m.Participant(req.Presenter); !ok {
+					return phonghop.Errorf(phonghop.EInvalid, "presenter must be a participant's userId")
+				}
 			}
 			for _, d := range req.DocumentIDs {
 				if _, ok := m.Document(d); !ok {

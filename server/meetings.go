@@ -51,14 +51,16 @@ func (s *Server) createMeeting(c *gin.Context) {
 }
 
 func (s *Server) updateMeeting(c *gin.Context) {
-	if _, ok := s.meetingFor(c, true); !ok {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
 		return
 	}
 	if !userOf(c).Admin {
 		writeError(c, phonghop.Errorf(phonghop.EForbidden, "administrators only"))
 		return
 	}
-	var req meetings.NewMeeting
+	// A PATCH: fields left out of the body keep their values.
+	req := meetings.NewMeeting{Title: m.Title, StartsAt: m.StartsAt, Location: m.Location, Language: m.Language, Organization: m.Organization}
 	if err := bindJSON(c, &req, maxJSON); err != nil {
 		writeError(c, err)
 		return

@@ -33,6 +33,7 @@ func (s *Server) routes() {
 	m.PUT("/agenda/:iid", s.updateItem)
 	m.POST("/documents", s.uploadDocument)
 	m.GET("/documents/:did/content", s.documentContent)
+	m.HEAD("/documents/:did/content", s.documentContent)
 	m.GET("/documents/:did/notes", s.getNotes)
 	m.PUT("/documents/:did/notes/:page", s.putNote)
 

@@ -95,6 +95,9 @@ type Config struct {
 	Logger        *slog.Logger
 	SecureCookies bool
 	Frontend      fs.FS
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For is believed; nil trusts none.
+	TrustedProxies []string
 	// Observer records requests, errors and ballots; nil records nothing.
 	Observer Observer
 	// Metrics, when set, is served at /metrics.
@@ -135,6 +138,12 @@ func New(cfg Config) *Server {
 	s.engine.RemoveExtraSlash = false
 	s.engine.UseRawPath = true
 	s.engine.UnescapePathValues = true
+	// The client address (login lockout, logs) comes from X-Forwarded-For only
+	// when the request arrives from a listed proxy.
+	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		s.log.Error("ignoring invalid trusted proxies", "err", err)
+		_ = s.engine.SetTrustedProxies(nil)
+	}
 	s.engine.Use(s.requestLog, s.recover)
 	s.routes()
 	return s

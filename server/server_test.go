@@ -339,3 +339,33 @@ func testLiveRoomThroughTheServer(t *testing.T, st storage.Store) {
 		}
 	}
 }
+
+func TestPatchMeetingKeepsOmittedFields(t *testing.T) {
+	h := newHarness(t, nil)
+	f := h.meeting(0)
+	var m phonghop.Meeting
+	h.mustDo("PATCH", "/api/v1/meetings/"+f.id, "admin", map[string]any{"organization": "ỦY BAN NHÂN DÂN HUYỆN TÂN PHÚ"}, 200, &m)
+	h.mustDo("PATCH", "/api/v1/meetings/"+f.id, "admin", map[string]any{"location": "Phòng họp số 2"}, 200, &m)
+	if m.Organization != "ỦY BAN NHÂN DÂN HUYỆN TÂN PHÚ" || m.Location != "Phòng họp số 2" || m.Title != "Hội nghị tổng kết CCHC năm 2023" {
+		t.Fatalf("meeting = %+v", m)
+	}
+	if r := h.do("PUT", "/api/v1/meetings/"+f.id+"/agenda/"+f.item, "admin", map[string]any{"title": "x", "presenter": "nobody"}); r.status != 400 {
+		t.Fatalf("agenda update with a stranger presenting: %d", r.status)
+	}
+	if r := h.do("HEAD", "/api/v1/meetings/"+f.id+"/documents/"+f.doc+"/content", "thuky", nil); r.status != 200 || r.header.Get("Content-Length") == "" || len(r.body) != 0 {
+		t.Fatalf("HEAD: %d %v", r.status, r.header)
+	}
+}
+
+// X-Forwarded-For from a client that is not a trusted proxy does not change
+// its address, so the per-address lockout cannot be dodged.
+func TestLockoutIgnoresForgedForwardedFor(t *testing.T) {
+	h := newHarness(t, nil)
+	for i := 0; i < 50; i++ {
+		h.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "ghost" + itoa(i), "password": "wrong-pw"}, "X-Forwarded-For", "10.0.0."+itoa(i))
+	}
+	r := h.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-pass"}, "X-Forwarded-For", "10.9.9.9")
+	if r.status != 429 {
+		t.Fatalf("after 50 failures from one address: %d %s", r.status, r.body)
+	}
+}

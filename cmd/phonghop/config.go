@@ -28,7 +28,7 @@ type config struct {
 	NATSURL                                        string
 	NATSReplicas                                   int
 	AdminPassword                                  string
-	AllowedOrigins                                 []string
+	AllowedOrigins, TrustedProxies                 []string
 	DocumentLimit                                  int64
 	SessionTTL, ShutdownTimeout                    time.Duration
 	SecureCookies                                  bool
@@ -51,6 +51,7 @@ var settings = []setting{
 	{env: "PHONGHOP_NATS_REPLICAS", flag: "nats-replicas", def: "1", usage: "JetStream replicas of each meeting's stream (3 on a three-server NATS cluster)"},
 	{env: "PHONGHOP_ADMIN_PASSWORD", flag: "admin-password", def: "", usage: "password of the admin account created when the store has no users (empty: a random one is logged once)"},
 	{env: "PHONGHOP_ALLOWED_ORIGINS", flag: "allowed-origins", def: "", usage: "comma-separated browser origins allowed to open live connections (the server's own origin always is)"},
+	{env: "PHONGHOP_TRUSTED_PROXIES", flag: "trusted-proxies", def: "", usage: "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (empty: none)"},
 	{env: "PHONGHOP_DOCUMENT_LIMIT", flag: "document-limit", def: "209715200", usage: "largest document upload in bytes (200 MiB)"},
 	{env: "PHONGHOP_SESSION_TTL", flag: "session-ttl", def: "12h", usage: "how long a sign-in lasts"},
 	{env: "PHONGHOP_SECURE_COOKIES", flag: "secure-cookies", def: "false", usage: "mark the session cookie Secure (set it when served over HTTPS)"},
@@ -126,6 +127,11 @@ func loadConfig(name string, args []string, stderr io.Writer) (config, error) {
 	for _, o := range strings.Split(get("PHONGHOP_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimSuffix(o, "/"))
+		}
+	}
+	for _, p := range strings.Split(get("PHONGHOP_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
