@@ -2,6 +2,7 @@ package faulttest
 
 import (
 	"fmt"
+	"github.com/phonghop/phonghop/internal/testtool"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -74,24 +75,11 @@ func binaries(t *testing.T) (ph, s3gw, nats string) {
 // tool finds a server binary where scripts/tools.sh installs it, then in PATH.
 func tool(t *testing.T, name, toolsArg string) string {
 	t.Helper()
-	var dirs []string
-	if d := os.Getenv("PHONGHOP_TOOLS_BIN"); d != "" {
-		dirs = append(dirs, d)
+	p, err := testtool.Find(name, toolsArg)
+	if err != nil {
+		t.Fatalf("faulttest: %v", err)
 	}
-	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, ".cache", "phonghop", "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	t.Fatalf("faulttest: %s not found in %s or PATH: run `scripts/tools.sh %s` (or make tools)", name, strings.Join(dirs, ", "), toolsArg)
-	return ""
+	return p
 }
 
 // proc is one child process that can be killed and started again with the

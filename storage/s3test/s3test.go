@@ -26,12 +26,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
+	"github.com/phonghop/phonghop/internal/testtool"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -186,35 +184,16 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// findGateway looks for versitygw where scripts/tools.sh installs it, then PATH.
+// findGateway finds the binary scripts/tools.sh installs.
 func findGateway() (string, error) {
-	var dirs []string
-	if d := os.Getenv("PHONGHOP_TOOLS_BIN"); d != "" {
-		dirs = append(dirs, d)
+	p, err := testtool.Find("versitygw", "s3")
+	if err != nil {
+		return "", fmt.Errorf("s3test: %w (or set PHONGHOP_TEST_S3_ENDPOINT)", err)
 	}
-	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, ".cache", "phonghop", "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "versitygw")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("s3test: versitygw not found in %s or PATH: run scripts/tools.sh s3 (or set PHONGHOP_TEST_S3_ENDPOINT)", strings.Join(dirs, ", "))
+	return p, nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("s3test: find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func freePort() (int, error) { return testtool.FreePort() }
 
 func randHex(n int) string {
 	b := make([]byte, n)
@@ -222,25 +201,4 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// lockedBuffer collects the gateway's output for error messages, keeping only
-// the last 64 KiB.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if len(b.buf) > 64<<10 {
-		b.buf = b.buf[len(b.buf)-64<<10:]
-	}
-	return len(p), nil
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
-}
+type lockedBuffer = testtool.Tail

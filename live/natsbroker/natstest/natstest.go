@@ -22,10 +22,10 @@ package natstest
 import (
 	"errors"
 	"fmt"
+	"github.com/phonghop/phonghop/internal/testtool"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -257,54 +257,15 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// findServer looks for nats-server where scripts/tools.sh installs it, then PATH.
+// findServer finds the binary scripts/tools.sh installs.
 func findServer() (string, error) {
-	var dirs []string
-	if d := os.Getenv("PHONGHOP_TOOLS_BIN"); d != "" {
-		dirs = append(dirs, d)
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, ".cache", "phonghop", "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "nats-server")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("nats-server"); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("natstest: nats-server not found in %s or PATH: run scripts/tools.sh nats (or set PHONGHOP_TEST_NATS_URL)", strings.Join(dirs, ", "))
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testtool.Find("nats-server", "nats")
 	if err != nil {
-		return 0, fmt.Errorf("natstest: find a free port: %w", err)
+		return "", fmt.Errorf("natstest: %w (or set PHONGHOP_TEST_NATS_URL)", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return p, nil
 }
 
-// lockedBuffer keeps the server's last 64 KiB of output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
+func freePort() (int, error) { return testtool.FreePort() }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if len(b.buf) > 64<<10 {
-		b.buf = b.buf[len(b.buf)-64<<10:]
-	}
-	return len(p), nil
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
-}
+type lockedBuffer = testtool.Tail
