@@ -7,37 +7,11 @@ import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { ADMIN_PASSWORD, BASE, CHROMIUM } from './api.js';
+import { smallPdf } from './pdfgen.js';
 
-const BASE = process.env.PHONGHOP_E2E_URL;
-const ADMIN_PASSWORD = process.env.PHONGHOP_ADMIN_PASSWORD;
-const CHROMIUM = process.env.PHONGHOP_E2E_CHROMIUM || '/usr/bin/chromium';
-if (!BASE) throw new Error('PHONGHOP_E2E_URL is not set');
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
 
-// A small valid PDF of n pages, built by hand so the test needs no fixture file.
-function pdf(n) {
-  const objs = ['<< /Type /Catalog /Pages 2 0 R >>'];
-  const kids = [];
-  for (let i = 0; i < n; i++) kids.push(`${3 + 2 * i} 0 R`);
-  objs.push(`<< /Type /Pages /Kids [${kids.join(' ')}] /Count ${n} >>`);
-  for (let i = 0; i < n; i++) {
-    const text = `BT /F1 36 Tf 72 700 Td (E2E page ${i + 1}) Tj ET`;
-    objs.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents ${4 + 2 * i} 0 R /Resources << /Font << /F1 ${3 + 2 * n} 0 R >> >> >>`);
-    objs.push(`<< /Length ${text.length} >>\nstream\n${text}\nendstream`);
-  }
-  objs.push('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
-  let out = '%PDF-1.4\n';
-  const offsets = [];
-  objs.forEach((o, i) => {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
-  for (const off of offsets) out += `${String(off).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
-}
 
 let browser;
 before(async () => {
@@ -75,7 +49,7 @@ it('admin sets up a meeting: participants, a document with upload progress, an a
   // Upload: the progress bar appears, then the document is listed with its pages.
   const dir = await mkdtemp(join(tmpdir(), 'phonghop-e2e-'));
   const file = join(dir, 'bao-cao-e2e.pdf');
-  await writeFile(file, pdf(5));
+  await writeFile(file, smallPdf(5));
   await page.setInputFiles('input[type=file]', file);
   // On a quiet machine a local upload ends before the bar can be seen: hold the
   // request for a moment, as a slow Wi-Fi link would.

@@ -7,12 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { bigPdf, smallPdf } from './pdfgen.js';
+import { ADMIN_PASSWORD, BASE, CHROMIUM, PASSWORD, login, request, upload } from './api.js';
 
-const BASE = process.env.PHONGHOP_E2E_URL;
-const PASSWORD = process.env.PHONGHOP_E2E_PASSWORD || 'demo123';
-const ADMIN_PASSWORD = process.env.PHONGHOP_ADMIN_PASSWORD;
-const CHROMIUM = process.env.PHONGHOP_E2E_CHROMIUM || '/usr/bin/chromium';
-if (!BASE) throw new Error('PHONGHOP_E2E_URL is not set');
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
 
 const PAGES = 200;
@@ -20,38 +16,8 @@ const PAGES = 200;
 // the whole file) should fail on this shared machine.
 const BOUND_MS = 10000;
 
-async function login(username, password = PASSWORD) {
-  const r = await fetch(new URL('/api/v1/auth/login', BASE), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  assert.equal(r.status, 200, `login ${username}`);
-  return (await r.json()).token;
-}
 
-async function call(token, method, path, body) {
-  const r = await fetch(new URL('/api/v1' + path, BASE), {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
 
-async function upload(token, mid, name, bytes) {
-  const fd = new FormData();
-  fd.append('file', new Blob([bytes], { type: 'application/pdf' }), name);
-  const r = await fetch(new URL(`/api/v1/meetings/${mid}/documents`, BASE), {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}` },
-    body: fd,
-  });
-  const body = await r.json();
-  assert.equal(r.status, 201, `upload ${name}: ${JSON.stringify(body)}`);
-  return body;
-}
 
 let browser;
 const contexts = [];
@@ -60,14 +26,14 @@ const docs = {}; // layout → { doc, item }
 
 before(async () => {
   const admin = await login('admin', ADMIN_PASSWORD);
-  const users = await call(admin, 'GET', '/users');
+  const users = await request(admin, 'GET', '/users');
   assert.equal(users.status, 200);
   const id = (u) => {
     const x = users.body.find((v) => v.username === u);
     assert.ok(x, `demo user ${u} present (run \`phonghop demo\`)`);
     return x.id;
   };
-  const m = await call(admin, 'POST', '/meetings', {
+  const m = await request(admin, 'POST', '/meetings', {
     title: `Kiểm thử tài liệu 50 MB ${Date.now()}`,
     startsAt: new Date().toISOString(),
     location: 'Phòng họp số 2',
@@ -75,14 +41,14 @@ before(async () => {
   });
   assert.equal(m.status, 201);
   mid = m.body.id;
-  const parts = await call(admin, 'PUT', `/meetings/${mid}/participants`, [
+  const parts = await request(admin, 'PUT', `/meetings/${mid}/participants`, [
     { userId: id('chutich'), role: 'chair' },
     ...['daibieu01', 'daibieu02', 'daibieu03', 'daibieu04'].map((u) => ({ userId: id(u), role: 'delegate' })),
   ]);
   assert.equal(parts.status, 200, JSON.stringify(parts.body));
 
   const add = async (title, did) => {
-    const r = await call(admin, 'POST', `/meetings/${mid}/agenda`, { title, presenter: '', durationMinutes: 10, documentIds: [did] });
+    const r = await request(admin, 'POST', `/meetings/${mid}/agenda`, { title, presenter: '', durationMinutes: 10, documentIds: [did] });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body.id;
   };
@@ -112,7 +78,7 @@ after(async () => {
 });
 
 async function present(documentId, agendaItemId, page) {
-  const r = await call(chairToken, 'PUT', `/meetings/${mid}/presentation`, { agendaItemId, documentId, page });
+  const r = await request(chairToken, 'PUT', `/meetings/${mid}/presentation`, { agendaItemId, documentId, page });
   assert.equal(r.status, 200, JSON.stringify(r.body));
 }
 

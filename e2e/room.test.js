@@ -6,36 +6,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { BASE, CHROMIUM, PASSWORD, login, request } from './api.js';
 
-const BASE = process.env.PHONGHOP_E2E_URL;
-const PASSWORD = process.env.PHONGHOP_E2E_PASSWORD || 'demo123';
-const CHROMIUM = process.env.PHONGHOP_E2E_CHROMIUM || '/usr/bin/chromium';
 const TITLE = 'Hội nghị tổng kết công tác cải cách hành chính năm 2023';
 
-if (!BASE) {
-  // Fail loudly: a missing server must not look like a pass.
-  throw new Error('PHONGHOP_E2E_URL is not set (URL of a running phonghop server with the demo seeded)');
-}
 
-async function apiLogin(username) {
-  const r = await fetch(new URL('/api/v1/auth/login', BASE), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  assert.equal(r.status, 200, `login ${username}`);
-  return (await r.json()).token;
-}
 
-async function apiCall(token, method, path, body) {
-  const r = await fetch(new URL('/api/v1' + path, BASE), {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
 
 let browser;
 let meetingId;
@@ -60,8 +36,8 @@ async function openRoom(page) {
 }
 
 before(async () => {
-  const token = await apiLogin('chutich');
-  const list = await apiCall(token, 'GET', '/meetings');
+  const token = await login('chutich');
+  const list = await request(token, 'GET', '/meetings');
   assert.equal(list.status, 200);
   const m = list.body.find((x) => x.title === TITLE);
   assert.ok(m, 'demo meeting present (run `phonghop demo`)');
@@ -162,11 +138,11 @@ describe('the live room', () => {
   });
 
   it('a dropped live connection shows the offline banner and resumes with since, missing nothing', async () => {
-    const token = await apiLogin('chutich');
-    const m = (await apiCall(token, 'GET', `/meetings/${meetingId}`)).body;
+    const token = await login('chutich');
+    const m = (await request(token, 'GET', `/meetings/${meetingId}`)).body;
     const item = m.agenda.find((a) => a.documentIds.length > 0);
     const present = async (page) => {
-      const r = await apiCall(token, 'PUT', `/meetings/${meetingId}/presentation`, { agendaItemId: item.id, documentId: item.documentIds[0], page });
+      const r = await request(token, 'PUT', `/meetings/${meetingId}/presentation`, { agendaItemId: item.id, documentId: item.documentIds[0], page });
       assert.equal(r.status, 200);
       return r.body.seq;
     };

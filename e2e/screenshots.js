@@ -9,36 +9,13 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { ADMIN_PASSWORD, BASE, CHROMIUM, PASSWORD, call, login } from './api.js';
 
-const BASE = process.env.PHONGHOP_E2E_URL;
-const PASSWORD = process.env.PHONGHOP_E2E_PASSWORD || 'demo123';
-const ADMIN_PASSWORD = process.env.PHONGHOP_ADMIN_PASSWORD;
-const CHROMIUM = process.env.PHONGHOP_E2E_CHROMIUM || '/usr/bin/chromium';
 const OUT = process.env.PHONGHOP_SCREENSHOTS_DIR || join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
 const TITLE = 'Hội nghị tổng kết công tác cải cách hành chính năm 2023';
-if (!BASE) throw new Error('PHONGHOP_E2E_URL is not set (URL of a running phonghop server with the demo seeded)');
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (needed for the admin screen)');
 
-async function login(username, password = PASSWORD) {
-  const r = await fetch(new URL('/api/v1/auth/login', BASE), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  assert.equal(r.status, 200, `login ${username}`);
-  return (await r.json()).token;
-}
 
-async function call(token, method, path, body, ok = [200, 201, 204]) {
-  const r = await fetch(new URL('/api/v1' + path, BASE), {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  assert.ok(ok.includes(r.status), `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,

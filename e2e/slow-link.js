@@ -5,48 +5,17 @@
 // to the browser, for all connections together.
 // Run by hand against a throw-away demo server (it adds a meeting and 105 MB):
 //   PHONGHOP_E2E_URL=http://127.0.0.1:8080 PHONGHOP_ADMIN_PASSWORD=... node e2e/slow-link.js
-import assert from 'node:assert/strict';
 import net from 'node:net';
 import { chromium } from 'playwright-core';
 import { bigPdf, smallPdf } from './pdfgen.js';
+import { ADMIN_PASSWORD, BASE, CHROMIUM, PASSWORD, call, login, upload } from './api.js';
 
-const BASE = process.env.PHONGHOP_E2E_URL;
-const PASSWORD = process.env.PHONGHOP_E2E_PASSWORD || 'demo123';
-const ADMIN_PASSWORD = process.env.PHONGHOP_ADMIN_PASSWORD;
-const CHROMIUM = process.env.PHONGHOP_E2E_CHROMIUM || '/usr/bin/chromium';
 const MBIT = Number(process.env.PHONGHOP_LINK_MBIT || 40);
 const PAGES = 200;
-if (!BASE) throw new Error('PHONGHOP_E2E_URL is not set');
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set');
 
-async function login(username, password = PASSWORD) {
-  const r = await fetch(new URL('/api/v1/auth/login', BASE), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  assert.equal(r.status, 200, `login ${username}`);
-  return (await r.json()).token;
-}
 
-async function call(token, method, path, body) {
-  const r = await fetch(new URL('/api/v1' + path, BASE), {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
-async function upload(token, mid, name, bytes) {
-  const fd = new FormData();
-  fd.append('file', new Blob([bytes], { type: 'application/pdf' }), name);
-  const r = await fetch(new URL(`/api/v1/meetings/${mid}/documents`, BASE), { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: fd });
-  assert.equal(r.status, 201, `upload ${name}`);
-  return r.json();
-}
 
 // The capped link: one shared schedule for every connection's server-to-browser
 // bytes, so the service worker's download and pdf.js's ranges compete as on Wi-Fi.

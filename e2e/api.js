@@ -1,0 +1,52 @@
+// The phonghop API as the browser tests and scripts use it to set up state:
+// one place for signing in, JSON calls and uploads.
+import assert from 'node:assert/strict';
+
+export const BASE = process.env.PHONGHOP_E2E_URL;
+export const PASSWORD = process.env.PHONGHOP_E2E_PASSWORD || 'demo123';
+export const ADMIN_PASSWORD = process.env.PHONGHOP_ADMIN_PASSWORD;
+export const CHROMIUM = process.env.PHONGHOP_E2E_CHROMIUM || '/usr/bin/chromium';
+if (!BASE) throw new Error('PHONGHOP_E2E_URL is not set (the server under test)');
+
+/** Signs in and returns the bearer token. */
+export async function login(username, password = PASSWORD) {
+  const r = await fetch(new URL('/api/v1/auth/login', BASE), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  assert.equal(r.status, 200, `login ${username}`);
+  return (await r.json()).token;
+}
+
+/** A JSON call under /api/v1; returns the status and the decoded body. */
+export async function request(token, method, path, body) {
+  const r = await fetch(new URL('/api/v1' + path, BASE), {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+/** request that must answer one of the ok statuses; returns the body. */
+export async function call(token, method, path, body, ok = [200, 201, 204]) {
+  const r = await request(token, method, path, body);
+  assert.ok(ok.includes(r.status), `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** Uploads a PDF to the meeting; returns the document. */
+export async function upload(token, mid, name, bytes) {
+  const fd = new FormData();
+  fd.append('file', new Blob([bytes], { type: 'application/pdf' }), name);
+  const r = await fetch(new URL(`/api/v1/meetings/${mid}/documents`, BASE), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}` },
+    body: fd,
+  });
+  const body = await r.json();
+  assert.equal(r.status, 201, `upload ${name}: ${JSON.stringify(body)}`);
+  return body;
+}
