@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,8 +10,6 @@ import (
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/minutes"
 )
-
-type bytesBuffer = bytes.Buffer
 
 func (s *Server) getMinutes(c *gin.Context) {
 	m, ok := s.meetingFor(c, true)

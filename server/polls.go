@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -124,7 +125,7 @@ func (s *Server) pollCSV(c *gin.Context) {
 		return
 	}
 	// Render first so an error still gets the contract's JSON body.
-	var buf bytesBuffer
+	var buf bytes.Buffer
 	if err := s.cfg.Votes.ExportCSV(c.Request.Context(), m.ID, c.Param("pid"), &buf); err != nil {
 		writeError(c, err)
 		return
