@@ -46,6 +46,7 @@ test-e2e: build tools
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzClientMessage$$' -fuzztime $(FUZZTIME) ./live
 	$(GO) test -run '^$$' -fuzz '^FuzzAddDocument$$' -fuzztime $(FUZZTIME) ./meetings
+	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./pagetree
 
 # The cluster as plain processes: S3 gateway, nats-server, two phonghop nodes.
 test-cluster: tools

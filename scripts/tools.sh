@@ -33,7 +33,7 @@ what=${1:-all}
 case $what in
   s3|all) need_go_tool versitygw github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION ;;&
   nats|all) need_go_tool nats-server github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION ;;&
-  pdf|all) need_apt pdftotext poppler-utils ;;&
+  pdf|all) need_apt pdftotext poppler-utils; need_apt qpdf qpdf ;;&
   browser|all) need_apt chromium chromium ;;&
   *) ;;
 esac

@@ -1,0 +1,193 @@
+package pagetree
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/phonghop/phonghop/internal/pdftest"
+	"github.com/phonghop/phonghop/internal/testtool"
+)
+
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := testtool.Find(name, "pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(tool(t, name), args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func writeTemp(t *testing.T, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func build(t *testing.T, pdf []byte) Result {
+	t.Helper()
+	res, err := Build(bytes.NewReader(pdf), int64(len(pdf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// checkRebuilt asserts what the update promises, reading the result with
+// qpdf and poppler, not only with this package: the file is sound, has the
+// same pages in the same order with the same rotation, and its page tree
+// (every node and page) sits in the update, balanced.
+func checkRebuilt(t *testing.T, orig []byte, res Result, pages int, rotates bool) {
+	t.Helper()
+	if res.Update == nil {
+		t.Fatalf("no update: %s", res.Reason)
+	}
+	if res.Pages != pages {
+		t.Fatalf("Pages = %d, want %d", res.Pages, pages)
+	}
+	out := append(append([]byte(nil), orig...), res.Update...)
+	path := writeTemp(t, "out.pdf", out)
+	if got := run(t, "qpdf", "--check", path); !strings.Contains(got, "No syntax or stream encoding errors") {
+		t.Fatalf("qpdf --check:\n%s", got)
+	}
+	if got := run(t, "pdfinfo", path); !strings.Contains(got, fmt.Sprintf("Pages:           %d\n", pages)) {
+		t.Fatalf("pdfinfo:\n%s", got)
+	}
+	text := run(t, "pdftotext", "-layout", path, "-")
+	for i, chunk := range strings.Split(strings.TrimRight(text, "\f\n"), "\f") {
+		if want := fmt.Sprintf("Trang %d", i+1); strings.TrimSpace(chunk) != want {
+			t.Fatalf("page %d reads %q, want %q", i+1, strings.TrimSpace(chunk), want)
+		}
+	}
+	if rotates {
+		// The nested fixture's pages inherit rotations 0, 90 and 180 by thirds.
+		info := run(t, "pdfinfo", "-f", "1", "-l", fmt.Sprint(pages), path)
+		rots := regexp.MustCompile(`Page +(\d+) rot: +(\d+)`).FindAllStringSubmatch(info, -1)
+		if len(rots) != pages {
+			t.Fatalf("pdfinfo lists %d rotations, want %d:\n%s", len(rots), pages, info)
+		}
+		for i, m := range rots {
+			if want := fmt.Sprint(90 * (i * 3 / pages)); m[1] != fmt.Sprint(i+1) || m[2] != want {
+				t.Fatalf("page %s rotated %s, want %s", m[1], m[2], want)
+			}
+		}
+	}
+
+	f, tr := mustTree(t, out)
+	for _, r := range append(append([]ref(nil), tr.nodes...), tr.leaves...) {
+		if e := f.entries[r.num]; e.typ != 1 || e.off < int64(len(orig)) {
+			t.Fatalf("object %d of the page tree is not in the update", r.num)
+		}
+	}
+	for _, r := range tr.nodes {
+		o, _ := f.get(r.num)
+		if k := o.(*dict).get("Kids").(array); len(k) > fanout {
+			t.Fatalf("node %d has %d kids", r.num, len(k))
+		}
+	}
+	if !bytes.HasPrefix(out, orig) {
+		t.Fatal("the original bytes changed")
+	}
+}
+
+func TestScatteredFlatTree(t *testing.T) {
+	pdf := pdftest.Scanned(100, 4000, false, "")
+	checkRebuilt(t, pdf, build(t, pdf), 100, false)
+}
+
+func TestNestedTreeKeepsInheritedAttributes(t *testing.T) {
+	pdf := pdftest.Scanned(70, 5000, true, "")
+	res := build(t, pdf)
+	checkRebuilt(t, pdf, res, 70, true)
+	if !bytes.Contains(res.Update, []byte("/MediaBox [0 0 595 842]")) || !bytes.Contains(res.Update, []byte("/Rotate 180")) {
+		t.Fatal("inherited attributes not carried by the pages")
+	}
+	if !bytes.Contains(res.Update, []byte(`/Custom (a \) string)`)) {
+		t.Fatal("a string was not written back as it was")
+	}
+}
+
+// qpdf rewrites the fixture with object streams and a cross-reference stream
+// (PDF 1.5 style: page dictionaries compressed inside object streams), or
+// linearized; both must come out rebuilt, with a cross-reference stream.
+func TestObjectStreamsAndLinearized(t *testing.T) {
+	// qpdf gathers the page dictionaries into one object stream, which is
+	// compact already; rebuild anyway to read them from there.
+	defer func(s int64) { compactSpan = s }(compactSpan)
+	compactSpan = -1
+	src := writeTemp(t, "in.pdf", pdftest.Scanned(60, 5000, true, ""))
+	for _, args := range [][]string{
+		{"--object-streams=generate"},
+		{"--object-streams=generate", "--linearize"},
+		{"--object-streams=generate", "--compress-streams=y", "--recompress-flate"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), "out.pdf")
+			run(t, "qpdf", append(args, src, dst)...)
+			pdf, err := os.ReadFile(dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, tr := mustTree(t, pdf)
+			// (A linearized file keeps page dictionaries out of object streams.)
+			if e := f.entries[tr.leaves[len(tr.leaves)-1].num]; e.typ != 2 && !slices.Contains(args, "--linearize") {
+				t.Fatalf("qpdf left the last page outside an object stream (entry %+v)", e)
+			}
+			res := build(t, pdf)
+			checkRebuilt(t, pdf, res, 60, true)
+			if !bytes.Contains(res.Update, []byte("/Type /XRef")) {
+				t.Fatal("the update should keep to a cross-reference stream")
+			}
+			// Applying it twice stacks two updates; both must read.
+			twice := append(append([]byte(nil), pdf...), res.Update...)
+			res2 := build(t, twice)
+			if res2.Update != nil {
+				checkRebuilt(t, twice, res2, 60, true)
+			}
+		})
+	}
+}
+
+func TestLeftAlone(t *testing.T) {
+	src := writeTemp(t, "in.pdf", pdftest.Scanned(40, 8000, false, ""))
+	enc := filepath.Join(t.TempDir(), "enc.pdf")
+	run(t, "qpdf", "--encrypt", "user", "owner", "256", "--", src, enc)
+	encrypted, _ := os.ReadFile(enc)
+
+	for _, c := range []struct {
+		name   string
+		pdf    []byte
+		reason string
+		pages  int
+	}{
+		{"encrypted", encrypted, "encrypted", 40},
+		{"signed", pdftest.Scanned(40, 8000, false, "/AcroForm << /SigFlags 3 /Fields [] >> "), "signed", 40},
+		{"signed, with /Perms", pdftest.Scanned(40, 8000, false, "/Perms << /DocMDP 9 0 R >> "), "signed", 40},
+		{"small", pdftest.Scanned(10, 100, false, ""), "page tree already compact", 10},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := build(t, c.pdf)
+			if res.Update != nil || res.Reason != c.reason || res.Pages != c.pages {
+				t.Fatalf("got update %d bytes, reason %q, %d pages; want none, %q, %d", len(res.Update), res.Reason, res.Pages, c.reason, c.pages)
+			}
+		})
+	}
+}
