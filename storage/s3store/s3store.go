@@ -236,6 +236,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	}
 	src := &trackReader{r: r}
 	var body io.Reader = src
+	if ra, ok := r.(io.ReaderAt); ok && !conditional && size > 2*int64(s.partSize) {
+		// A file of known size (a spooled upload): parts read it at their
+		// own offsets and go up in parallel, with no part buffers.
+		po.NumThreads = 2
+		up, err := s.client.PutObject(ctx, s.bucket, key, io.NewSectionReader(ra, 0, size), size, po)
+		if err != nil {
+			return storage.Info{}, s.mapErr(ctx, "put", key, err)
+		}
+		return storage.Info{Key: key, Size: up.Size, ETag: up.ETag, ContentType: ct, ModTime: time.Now()}, nil
+	}
 	if size == -1 {
 		// Most uploads of unknown length are small documents: read up to one
 		// part; if the reader ends there, send one PUT of known size instead

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"RacingCreateOnly", testRacingCreate},
 		{"RacingUpdateJSON", testRacingUpdate},
 		{"StreamUnknownSize", testStreamUnknownSize},
+		{"FileOfKnownSize", testFileOfKnownSize},
 		{"FailedUpload", testFailedUpload},
 		{"ShortReader", testShortReader},
 		{"CanceledContext", testCanceled},
@@ -515,6 +516,29 @@ func testStreamUnknownSize(t *testing.T, s storage.Store) {
 	}
 	if _, err := s.Stat(ctxT(t), "big/cond"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("refused conditional stream left an object: %v", err)
+	}
+}
+
+// A spooled upload: a reader with ReadAt and a known size of several parts
+// (S3 sends the parts in parallel from their offsets).
+func testFileOfKnownSize(t *testing.T, s storage.Store) {
+	const size = 23<<20 + 777
+	all, _ := io.ReadAll(newNoise(3, size))
+	info, err := s.Put(ctxT(t), "big/file.bin", io.NewSectionReader(bytes.NewReader(all), 0, size), size, storage.PutOptions{ContentType: "application/pdf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size != size || info.ETag == "" {
+		t.Errorf("Put info = %+v, want size %d", info, size)
+	}
+	rc, ginfo, err := s.Get(ctxT(t), "big/file.bin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, all) || ginfo.Size != size || ginfo.ContentType != "application/pdf" || ginfo.ETag != info.ETag {
+		t.Errorf("read back %d bytes (info %+v, put %+v), equal %v", len(got), ginfo, info, bytes.Equal(got, all))
 	}
 }
 
