@@ -49,14 +49,18 @@ type AgendaItem struct {
 
 // Document is an uploaded file of a meeting.
 type Document struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Size        int64     `json:"size"`
-	SHA256      string    `json:"sha256"`
-	ContentType string    `json:"contentType"`
-	Pages       int       `json:"pages"`
-	UploadedBy  string    `json:"uploadedBy,omitempty"`
-	UploadedAt  time.Time `json:"uploadedAt"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	ContentType string `json:"contentType"`
+	Pages       int    `json:"pages"`
+	// The upload as it came, when the stored file has a page index appended
+	// (its first OriginalSize bytes are the upload).
+	OriginalSize   int64     `json:"originalSize,omitempty"`
+	OriginalSHA256 string    `json:"originalSha256,omitempty"`
+	UploadedBy     string    `json:"uploadedBy,omitempty"`
+	UploadedAt     time.Time `json:"uploadedAt"`
 }
 
 // Meeting is a meeting with its set-up.

@@ -7,7 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/pagetree"
 	"github.com/phonghop/phonghop/storage"
 )
 
@@ -68,11 +71,14 @@ func CleanName(name string) string {
 	return out
 }
 
-// AddDocument streams a PDF into the store and adds it to the meeting. The body
-// is checked by content ("%PDF-" within the first KiB, as PDF readers accept),
-// hashed and its pages counted on the way through; memory stays flat whatever
-// the size. On any failure the stored bytes are removed, so a broken upload
-// leaves nothing visible.
+// AddDocument stores a PDF and adds it to the meeting. The body is checked by
+// content ("%PDF-" within the first KiB, as PDF readers accept), hashed and its
+// pages counted on the way to a spool file (memory stays flat whatever the
+// size). From the spool file pagetree builds an update that puts the page tree
+// where range-loading viewers find any page in a few reads; the store gets the
+// upload with that update appended (the upload itself stays an unchanged
+// prefix). On any failure nothing is stored, so a broken upload leaves nothing
+// visible.
 func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body io.Reader, by phonghop.User) (phonghop.Document, error) {
 	if _, err := s.Meeting(ctx, meetingID); err != nil {
 		return phonghop.Document{}, err
@@ -87,27 +93,63 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 	}
 	doc := phonghop.Document{ID: accounts.NewID(), Name: CleanName(name), ContentType: "application/pdf",
 		UploadedBy: by.ID, UploadedAt: s.now().UTC()}
-	key := DocumentKey(meetingID, doc.ID)
+
+	spool, err := os.CreateTemp(s.SpoolDir, "phonghop-upload-*.pdf")
+	if err != nil {
+		return phonghop.Document{}, fmt.Errorf("spool upload: %w", err)
+	}
+	defer func() {
+		spool.Close()
+		os.Remove(spool.Name())
+	}()
 	hash := sha256.New()
 	pages := &pageCounter{}
 	lim := &limitReader{r: br, n: s.limit()}
-	src := io.TeeReader(io.TeeReader(lim, hash), pages)
-	info, err := s.Store.Put(ctx, key, src, -1, storage.PutOptions{ContentType: doc.ContentType})
-	if err != nil {
+	size, err := io.CopyBuffer(io.MultiWriter(spool, hash, pages), lim, make([]byte, 256<<10))
+	switch {
+	case lim.over:
+		return phonghop.Document{}, errTooBigE
+	case ctx.Err() != nil || lim.err != nil:
+		return phonghop.Document{}, phonghop.Errorf(phonghop.EInvalid, "upload interrupted")
+	case err != nil:
+		return phonghop.Document{}, fmt.Errorf("spool upload: %w", err)
+	}
+	doc.Size = size
+	doc.SHA256 = hex.EncodeToString(hash.Sum(nil))
+	doc.Pages = pages.Pages()
+
+	var update []byte
+	res, err := pagetree.Build(spool, size)
+	switch {
+	case err != nil:
+		s.log().Info("document stored as uploaded: its page tree could not be read", "meeting", meetingID, "document", doc.ID, "err", err)
+	default:
+		if res.Pages > 0 {
+			doc.Pages = res.Pages // exact, where the estimate may miss compressed pages
+		}
+		if update = res.Update; update == nil {
+			s.log().Debug("document stored as uploaded", "meeting", meetingID, "document", doc.ID, "reason", res.Reason)
+		} else {
+			doc.OriginalSize, doc.OriginalSHA256 = doc.Size, doc.SHA256
+			hash.Write(update)
+			doc.Size += int64(len(update))
+			doc.SHA256 = hex.EncodeToString(hash.Sum(nil))
+		}
+	}
+
+	if _, err := spool.WriteAt(update, size); err != nil {
+		return phonghop.Document{}, fmt.Errorf("spool upload: %w", err)
+	}
+	key := DocumentKey(meetingID, doc.ID)
+	// A reader with ReadAt and a known size lets the store send parts in parallel.
+	src := io.NewSectionReader(spool, 0, doc.Size)
+	if _, err := s.Store.Put(ctx, key, src, doc.Size, storage.PutOptions{ContentType: doc.ContentType}); err != nil {
 		_ = s.Store.Delete(context.WithoutCancel(ctx), key)
-		switch {
-		case lim.over:
-			return phonghop.Document{}, errTooBigE
-		case errors.Is(err, storage.ErrUnavailable):
-			return phonghop.Document{}, err
-		case ctx.Err() != nil || lim.err != nil:
+		if ctx.Err() != nil {
 			return phonghop.Document{}, phonghop.Errorf(phonghop.EInvalid, "upload interrupted")
 		}
 		return phonghop.Document{}, err
 	}
-	doc.Size = info.Size
-	doc.SHA256 = hex.EncodeToString(hash.Sum(nil))
-	doc.Pages = pages.Pages()
 	_, err = s.update(ctx, meetingID, func(m *phonghop.Meeting) error {
 		m.Documents = append(m.Documents, doc)
 		return nil
@@ -149,7 +191,8 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// pageCounter estimates a PDF's page count from the bytes streaming past: the
+// pageCounter estimates a PDF's page count from the bytes streaming past (used
+// when pagetree cannot read the file's page tree): the
 // larger of the number of "/Type /Page" objects and the largest "/Count n" of a
 // page tree. It is exact for PDFs whose page objects are not inside compressed
 // object streams; for the others it reports what it saw (0 when nothing), and

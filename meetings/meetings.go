@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +34,12 @@ type Service struct {
 	Store         storage.Store
 	Users         Users
 	DocumentLimit int64
-	Now           func() time.Time
+	// SpoolDir holds uploads while they are checked and indexed (empty: the
+	// system's temporary directory).
+	SpoolDir string
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+	Now    func() time.Time
 
 	cache meetingCache
 }
@@ -384,3 +390,12 @@ func clip(s string) string {
 	}
 	return s
 }
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return discard
+}
+
+var discard = slog.New(slog.DiscardHandler)

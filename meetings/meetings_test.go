@@ -3,8 +3,12 @@ package meetings_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +17,7 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/internal/pdftest"
 	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/storage"
 	"github.com/phonghop/phonghop/storage/fsstore"
@@ -32,7 +37,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	acc := &accounts.Service{Store: st, BcryptCost: bcrypt.MinCost}
-	f := &fixture{store: st, acc: acc, mtg: &meetings.Service{Store: st, Users: acc, DocumentLimit: 1 << 20}, users: map[string]phonghop.User{}}
+	f := &fixture{store: st, acc: acc, mtg: &meetings.Service{Store: st, Users: acc, DocumentLimit: 1 << 20, SpoolDir: t.TempDir()}, users: map[string]phonghop.User{}}
 	for _, n := range []string{"chutich", "thuky", "daibieu01", "daibieu02"} {
 		u, err := acc.Create(context.Background(), accounts.NewUser{Username: n, Password: "secret1"})
 		if err != nil {
@@ -161,6 +166,12 @@ func TestUploadsThatFailLeaveNothing(t *testing.T) {
 	if _, err := f.mtg.AddDocument(ctx, m.ID, "cut.pdf", &failingReader{data: pdf(50)[:60000]}, by); err == nil {
 		t.Errorf("interrupted upload accepted")
 	}
+	if _, err := f.mtg.AddDocument(ctx, "nope", "a.pdf", bytes.NewReader(pdf(1)), by); phonghop.ErrorCode(err) != phonghop.ENotFound {
+		t.Errorf("unknown meeting: %v", err)
+	}
+	if left, _ := os.ReadDir(f.mtg.SpoolDir); len(left) != 0 {
+		t.Errorf("spool files left behind: %v", left)
+	}
 	infos, err := f.store.List(ctx, "meetings/"+m.ID+"/documents/")
 	if err != nil || len(infos) != 0 {
 		t.Fatalf("left behind: %v %v", infos, err)
@@ -231,5 +242,50 @@ func TestCachedMeetingSeesOtherWriters(t *testing.T) {
 	got, err := f.mtg.Meeting(ctx, m.ID)
 	if err != nil || len(got.Agenda) != 1 || len(a.Agenda) != 0 {
 		t.Fatalf("after another writer: %v, agenda %d (cached copy %d)", err, len(got.Agenda), len(a.Agenda))
+	}
+}
+
+// A scan whose page dictionaries are spread through the file is stored with
+// the page-tree update appended: the upload is an unchanged prefix, the
+// document says so, the page count is exact, and the spool file is gone.
+func TestUploadAppendsPageIndex(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.mtg.DocumentLimit = 0
+	m, _ := f.mtg.Create(ctx, meetings.NewMeeting{Title: "x"})
+	scan := pdftest.Scanned(120, 4000, true, "")
+	doc, err := f.mtg.AddDocument(ctx, m.ID, "scan.pdf", bytes.NewReader(scan), f.users["thuky"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(scan)
+	if doc.OriginalSize != int64(len(scan)) || doc.OriginalSHA256 != hex.EncodeToString(sum[:]) || doc.Size <= doc.OriginalSize || doc.Pages != 120 {
+		t.Fatalf("document %+v (upload %d bytes)", doc, len(scan))
+	}
+	rc, info, err := f.mtg.OpenDocument(ctx, m.ID, doc.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := io.ReadAll(rc)
+	rc.Close()
+	sum = sha256.Sum256(stored)
+	if info.Size != doc.Size || int64(len(stored)) != doc.Size || hex.EncodeToString(sum[:]) != doc.SHA256 || !bytes.HasPrefix(stored, scan) {
+		t.Fatalf("stored %d bytes (info %d), document says %d", len(stored), info.Size, doc.Size)
+	}
+	if !bytes.Contains(stored[len(scan):], []byte("/Type /Pages")) {
+		t.Fatal("no page tree in the appended bytes")
+	}
+
+	// A small PDF is stored exactly as it came.
+	small := pdftest.Scanned(3, 100, false, "")
+	doc, err = f.mtg.AddDocument(ctx, m.ID, "small.pdf", bytes.NewReader(small), f.users["thuky"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Size != int64(len(small)) || doc.OriginalSize != 0 || doc.OriginalSHA256 != "" || doc.Pages != 3 {
+		t.Fatalf("small document %+v", doc)
+	}
+	if left, _ := os.ReadDir(f.mtg.SpoolDir); len(left) != 0 {
+		t.Errorf("spool files left behind: %v", left)
 	}
 }

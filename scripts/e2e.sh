@@ -27,4 +27,9 @@ curl -fs "$url/readyz" >/dev/null || { echo "e2e: server not ready" >&2; exit 1;
 
 cd e2e
 [ -d node_modules/playwright-core ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error
-PHONGHOP_E2E_URL="$url" npm test
+# Arguments pick test files (relative to e2e/); none runs them all.
+if [ $# -gt 0 ]; then
+  PHONGHOP_E2E_URL="$url" node --test --test-concurrency=1 "$@"
+else
+  PHONGHOP_E2E_URL="$url" npm test
+fi

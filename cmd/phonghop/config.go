@@ -30,6 +30,7 @@ type config struct {
 	AdminPassword                                  string
 	AllowedOrigins, TrustedProxies                 []string
 	DocumentLimit                                  int64
+	SpoolDir                                       string
 	SessionTTL, ShutdownTimeout                    time.Duration
 	SecureCookies                                  bool
 	LogLevel, LogFormat                            string
@@ -53,6 +54,7 @@ var settings = []setting{
 	{env: "PHONGHOP_ALLOWED_ORIGINS", flag: "allowed-origins", def: "", usage: "comma-separated browser origins allowed to open live connections (the server's own origin always is)"},
 	{env: "PHONGHOP_TRUSTED_PROXIES", flag: "trusted-proxies", def: "", usage: "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (empty: none)"},
 	{env: "PHONGHOP_DOCUMENT_LIMIT", flag: "document-limit", def: "209715200", usage: "largest document upload in bytes (200 MiB)"},
+	{env: "PHONGHOP_SPOOL_DIR", flag: "spool-dir", def: "", usage: "directory where each upload is held while it is checked and indexed (needs room for the concurrent uploads; empty: the system's temporary directory, $TMPDIR)"},
 	{env: "PHONGHOP_SESSION_TTL", flag: "session-ttl", def: "12h", usage: "how long a sign-in lasts"},
 	{env: "PHONGHOP_SECURE_COOKIES", flag: "secure-cookies", def: "false", usage: "mark the session cookie Secure (set it when served over HTTPS)"},
 	{env: "PHONGHOP_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},
@@ -117,7 +119,7 @@ func loadConfig(name string, args []string, stderr io.Writer) (config, error) {
 		S3SecretKey: get("PHONGHOP_S3_SECRET_KEY"), S3Bucket: get("PHONGHOP_S3_BUCKET"),
 		S3Region: get("PHONGHOP_S3_REGION"), S3Secure: boolOf("PHONGHOP_S3_SECURE"),
 		NATSURL: get("PHONGHOP_NATS_URL"), AdminPassword: raw("PHONGHOP_ADMIN_PASSWORD"),
-		DocumentLimit: intOf("PHONGHOP_DOCUMENT_LIMIT"), SessionTTL: durOf("PHONGHOP_SESSION_TTL"),
+		DocumentLimit: intOf("PHONGHOP_DOCUMENT_LIMIT"), SpoolDir: get("PHONGHOP_SPOOL_DIR"), SessionTTL: durOf("PHONGHOP_SESSION_TTL"),
 		ShutdownTimeout: durOf("PHONGHOP_SHUTDOWN_TIMEOUT"), SecureCookies: boolOf("PHONGHOP_SECURE_COOKIES"),
 		LogLevel: get("PHONGHOP_LOG_LEVEL"), LogFormat: get("PHONGHOP_LOG_FORMAT"),
 		SignCert: get("PHONGHOP_SIGN_CERT"), SignKey: get("PHONGHOP_SIGN_KEY"),

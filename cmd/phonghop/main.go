@@ -141,7 +141,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	} else if created {
 		log.Info("created the admin account", "username", "admin")
 	}
-	mtg := &meetings.Service{Store: store, Users: acc, DocumentLimit: cfg.DocumentLimit}
+	mtg := &meetings.Service{Store: store, Users: acc, DocumentLimit: cfg.DocumentLimit, SpoolDir: cfg.SpoolDir,
+		Logger: log.With("component", "meetings")}
 	jr := &journal.Journal{Store: store}
 
 	broker, err := newBroker(ctx, cfg, jr, log)

@@ -31,6 +31,9 @@ export interface DocumentInfo {
   sha256: string;
   contentType: string;
   pages: number;
+  /** Set when the server appended a page index: the upload as it came. */
+  originalSize?: number;
+  originalSha256?: string;
 }
 
 export interface Meeting {
