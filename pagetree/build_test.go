@@ -2,11 +2,13 @@ package pagetree
 
 import (
 	"bytes"
+	"compress/zlib"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -188,6 +190,50 @@ func TestLeftAlone(t *testing.T) {
 			if res.Update != nil || res.Reason != c.reason || res.Pages != c.pages {
 				t.Fatalf("got update %d bytes, reason %q, %d pages; want none, %q, %d", len(res.Update), res.Reason, res.Pages, c.reason, c.pages)
 			}
+		})
+	}
+}
+
+// A hostile upload cannot make the reader inflate or list without bound: a
+// cross-reference stream that inflates to 512 MiB, and a table claiming two
+// million objects, are refused (the file is then stored as it came).
+func TestHostileFilesAreBounded(t *testing.T) {
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
+	zero := make([]byte, 1<<20)
+	for range 512 {
+		zw.Write(zero)
+	}
+	zw.Close()
+	var bomb bytes.Buffer
+	bomb.WriteString("%PDF-1.5\n")
+	at := bomb.Len()
+	fmt.Fprintf(&bomb, "1 0 obj\n<< /Type /XRef /W [1 1 1] /Size 2 /Filter /FlateDecode /Length %d >>\nstream\n", z.Len())
+	bomb.Write(z.Bytes())
+	fmt.Fprintf(&bomb, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", at)
+
+	var list bytes.Buffer
+	list.WriteString("%PDF-1.4\n")
+	at2 := list.Len()
+	list.WriteString("xref\n0 2000000\n")
+	for range 2000000 {
+		list.WriteString("0000000009 00000 n \n")
+	}
+	fmt.Fprintf(&list, "trailer\n<< /Size 2000000 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", at2)
+
+	for name, pdf := range map[string][]byte{"inflates to 512 MiB": bomb.Bytes(), "two million objects": list.Bytes()} {
+		t.Run(name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := Build(bytes.NewReader(pdf), int64(len(pdf)))
+			runtime.ReadMemStats(&after)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 160<<20 {
+				t.Fatalf("allocated %d MiB reading it", grew>>20)
+			}
+			t.Logf("refused (%v), allocated %d MiB", err, (after.TotalAlloc-before.TotalAlloc)>>20)
 		})
 	}
 }

@@ -63,11 +63,11 @@ func integer(o object) (int64, bool) {
 	return n, err == nil
 }
 
-var errSyntax = errors.New("pagetree: syntax error")
+var errSyntax = errors.New("syntax error")
 
 // errShort means the parser ran off the end of its buffer: a longer read
 // may succeed.
-var errShort = errors.New("pagetree: object runs past the buffer")
+var errShort = errors.New("object runs past the buffer")
 
 const maxDepth = 64
 

@@ -11,9 +11,10 @@ import (
 // Limits on what a hostile file can make the reader do.
 const (
 	maxObjectBytes = 4 << 20  // one object outside streams
-	maxStreamBytes = 64 << 20 // a cross-reference or object stream, raw or decoded
+	maxStreamBytes = 32 << 20 // all cross-reference and object streams read, raw plus decoded
 	maxSections    = 1000     // cross-reference sections chained by /Prev
 	maxObjects     = 10_000_000
+	maxEntries     = 1 << 20 // objects listed by all sections together
 )
 
 type entry struct {
@@ -36,6 +37,7 @@ type file struct {
 	objs    map[int]object
 	stms    map[int]*objStream
 	busy    map[int]bool // objects being resolved, against reference loops
+	streams int64        // stream bytes read and decoded so far (see maxStreamBytes)
 }
 
 type objStream struct {
@@ -185,7 +187,7 @@ func (f *file) table(off int64) (*dict, error) {
 			if err != nil {
 				return err
 			}
-			if start+count > maxObjects {
+			if start+count > maxObjects || int64(len(found))+count > maxEntries {
 				return fmt.Errorf("%w: cross-reference subsection too large", errSyntax)
 			}
 			for i := range count {
@@ -217,6 +219,9 @@ func (f *file) table(off int64) (*dict, error) {
 	}
 	for num, e := range found {
 		f.add(num, e)
+	}
+	if len(f.entries) > maxEntries {
+		return nil, errors.New("pagetree: too many objects")
 	}
 	return trailer, nil
 }
@@ -286,6 +291,9 @@ func (f *file) xrefStream(off int64) (*dict, error) {
 			case 2:
 				f.add(int(num), entry{typ: 2, stm: int(f2), idx: int(f3)})
 			}
+			if len(f.entries) > maxEntries {
+				return nil, errors.New("pagetree: too many objects")
+			}
 		}
 	}
 	return d, nil
@@ -348,20 +356,25 @@ func (f *file) streamAt(off int64, want int) (*dict, []byte, error) {
 		return nil, nil, err
 	}
 	n, ok := integer(lo)
-	if !ok || n < 0 || n > maxStreamBytes {
+	if !ok || n < 0 {
 		return nil, nil, errors.New("bad stream /Length")
+	}
+	if f.streams+n > maxStreamBytes {
+		return nil, nil, errors.New("too many stream bytes to read")
 	}
 	raw, err := f.read(dataAt, int(n))
 	if err != nil || int64(len(raw)) != n {
 		return nil, nil, errors.New("stream runs past the end of the file")
 	}
-	data, err := decode(d, raw)
+	f.streams += n
+	data, err := decode(d, raw, maxStreamBytes-f.streams)
+	f.streams += int64(len(data))
 	return d, data, err
 }
 
 // decode undoes the filters cross-reference and object streams use: none,
-// or FlateDecode with an optional PNG predictor.
-func decode(d *dict, raw []byte) ([]byte, error) {
+// or FlateDecode with an optional PNG predictor. It gives up past limit bytes.
+func decode(d *dict, raw []byte, limit int64) ([]byte, error) {
 	filter := d.get("Filter")
 	parms := d.get("DecodeParms")
 	if a, ok := filter.(array); ok {
@@ -387,12 +400,12 @@ func decode(d *dict, raw []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(zr, maxStreamBytes+1))
+	data, err := io.ReadAll(io.LimitReader(zr, limit+1))
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, err
 	}
-	if len(data) > maxStreamBytes {
-		return nil, errors.New("stream too large")
+	if int64(len(data)) > limit {
+		return nil, errors.New("too many stream bytes to decode")
 	}
 	pd, _ := parms.(*dict)
 	if pd == nil {
