@@ -40,14 +40,14 @@ type controller interface {
 // withControl returns the Live the server should use. With a broker shared by
 // processes, a logout or a removal closes the sockets on every process: the
 // returned Live publishes it, and every process (this one too) closes its own
-// sockets when the message arrives. stop ends the subscription. With the memory
-// broker it returns hub itself.
+// sockets when the message arrives. stop ends the subscription and any retries.
+// With the memory broker it returns hub itself.
 func withControl(hub *live.Hub, b live.Broker, log *slog.Logger) (l server.Live, stop func(), err error) {
 	ctl, ok := b.(controller)
 	if !ok {
 		return hub, func() {}, nil
 	}
-	stop, err = ctl.SubscribeControl(func(kind, id string) {
+	cancel, err := ctl.SubscribeControl(func(kind, id string) {
 		switch kind {
 		case natsbroker.ControlSession:
 			hub.CloseSession(id)
@@ -60,36 +60,57 @@ func withControl(hub *live.Hub, b live.Broker, log *slog.Logger) (l server.Live,
 	if err != nil {
 		return nil, nil, err
 	}
-	return clusterLive{Hub: hub, ctl: ctl, log: log}, stop, nil
+	ctx, end := context.WithCancel(context.Background())
+	c := clusterLive{Hub: hub, ctl: ctl, log: log, ctx: ctx, retryEvery: 2 * time.Second, retryFor: time.Hour}
+	return c, func() { end(); cancel() }, nil
 }
 
 // clusterLive is the hub with CloseSession and CloseUser sent to every process.
 type clusterLive struct {
 	*live.Hub
-	ctl controller
-	log *slog.Logger
+	ctl                  controller
+	log                  *slog.Logger
+	ctx                  context.Context // ends retries at shutdown
+	retryEvery, retryFor time.Duration
 }
 
-func (c clusterLive) publish(kind, id string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.ctl.PublishControl(ctx, kind, id); err != nil {
-		// NATS is down: at least this process closes its sockets; the others'
-		// sockets are refused on their next request or reconnect.
-		c.log.Warn("live: control message not sent", "kind", kind, "err", err)
-		return false
+// send publishes a control message. When NATS cannot take it, this process
+// closes its own sockets at once and the message is retried in the background
+// (the control stream then carries it to every process, also those that were
+// cut off meanwhile), for retryFor at most.
+func (c clusterLive) send(kind, id string, closeHere func()) {
+	try := func() bool {
+		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+		defer cancel()
+		return c.ctl.PublishControl(ctx, kind, id) == nil
 	}
-	return true
+	if try() {
+		return
+	}
+	c.log.Warn("live: control message not sent; closing this process's sockets and retrying", "kind", kind)
+	closeHere()
+	go func() {
+		wait, deadline := c.retryEvery, time.Now().Add(c.retryFor)
+		for time.Now().Before(deadline) {
+			select {
+			case <-c.ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			if try() {
+				c.log.Info("live: control message sent after a retry", "kind", kind)
+				return
+			}
+			wait = min(2*wait, 30*time.Second)
+		}
+		c.log.Error("live: control message given up", "kind", kind)
+	}()
 }
 
 func (c clusterLive) CloseSession(sessionID string) {
-	if !c.publish(natsbroker.ControlSession, sessionID) {
-		c.Hub.CloseSession(sessionID)
-	}
+	c.send(natsbroker.ControlSession, sessionID, func() { c.Hub.CloseSession(sessionID) })
 }
 
 func (c clusterLive) CloseUser(meetingID, userID string) {
-	if !c.publish(natsbroker.ControlUser, natsbroker.UserControlID(meetingID, userID)) {
-		c.Hub.CloseUser(meetingID, userID)
-	}
+	c.send(natsbroker.ControlUser, natsbroker.UserControlID(meetingID, userID), func() { c.Hub.CloseUser(meetingID, userID) })
 }

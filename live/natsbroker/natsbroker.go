@@ -29,9 +29,10 @@
 // Append that reports failure never lands afterwards unless the server received
 // it before the connection broke (a publish whose acknowledgement was lost).
 //
-// Besides events the broker carries control messages on core NATS
-// (PublishControl, SubscribeControl): logouts and removals that must close
-// sockets on every process. They are at-most-once, like the sockets they close.
+// Besides events the broker carries control messages (PublishControl,
+// SubscribeControl): logouts and removals that must close sockets on every
+// process. They go through a stream of their own, kept for ControlMaxAge, so a
+// process cut off from NATS when one was published gets it when it reconnects.
 package natsbroker
 
 import (
@@ -59,7 +60,9 @@ type Config struct {
 	Name           string        // connection name shown by the server; "phonghop"
 	StreamPrefix   string        // stream name = prefix + meeting id; "PHONGHOP_M_"
 	SubjectPrefix  string        // subjects = prefix.<meeting id>.<subject>; "phonghop.m"
-	ControlSubject string        // core NATS subject of control messages; "phonghop.control"
+	ControlSubject string        // subject of control messages; "phonghop.control"
+	ControlStream  string        // stream keeping them; "PHONGHOP_CONTROL"
+	ControlMaxAge  time.Duration // how long they are kept for processes that reconnect; 1 h
 	Replicas       int           // stream replicas (1, or 3 on a NATS cluster); 1
 	MaxAge         time.Duration // events older than this are discarded; 30 days
 	// MaxMsgsPerMeeting bounds each meeting's stream; the oldest events go first.
@@ -80,6 +83,8 @@ type Broker struct {
 	mu      sync.Mutex
 	streams map[string]bool // meetings whose stream is known to exist
 	floors  sync.Map        // meeting id → *atomic.Uint64: highest seq this process knows exists
+
+	controlReady atomic.Bool // the control stream exists
 
 	closed   atomic.Bool
 	closedCh chan struct{}
@@ -119,6 +124,12 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	if cfg.ControlSubject == "" {
 		cfg.ControlSubject = "phonghop.control"
+	}
+	if cfg.ControlStream == "" {
+		cfg.ControlStream = "PHONGHOP_CONTROL"
+	}
+	if cfg.ControlMaxAge <= 0 {
+		cfg.ControlMaxAge = time.Hour
 	}
 	if cfg.Replicas <= 0 {
 		cfg.Replicas = 1
@@ -725,9 +736,35 @@ type controlMsg struct {
 	ID   string `json:"id"`
 }
 
+// ensureControl creates the control stream if it does not exist yet.
+func (b *Broker) ensureControl(ctx context.Context) error {
+	if b.controlReady.Load() {
+		return nil
+	}
+	ctx, cancel := b.withTimeout(ctx)
+	defer cancel()
+	_, err := b.js.CreateStream(ctx, jetstream.StreamConfig{
+		Name:        b.cfg.ControlStream,
+		Description: "phonghop logouts and removals, for every process",
+		Subjects:    []string{b.cfg.ControlSubject},
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      b.cfg.ControlMaxAge,
+		MaxMsgs:     100_000,
+		Discard:     jetstream.DiscardOld,
+		Storage:     jetstream.FileStorage,
+		Replicas:    b.cfg.Replicas,
+	})
+	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return unavailable("create stream "+b.cfg.ControlStream, err)
+	}
+	b.controlReady.Store(true)
+	return nil
+}
+
 // PublishControl tells every process subscribed with SubscribeControl,
 // including this one, about kind and id (ControlSession, ControlUser). It
-// returns once NATS has the message, or fails with code unavailable.
+// returns once the control stream has the message, or fails with code
+// unavailable.
 func (b *Broker) PublishControl(ctx context.Context, kind, id string) error {
 	if err := b.ready("control"); err != nil {
 		return err
@@ -736,28 +773,40 @@ func (b *Broker) PublishControl(ctx context.Context, kind, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := b.nc.Publish(b.cfg.ControlSubject, data); err != nil {
-		return unavailable("control", err)
+	if err := b.ensureControl(ctx); err != nil {
+		return err
 	}
 	ctx, cancel := b.withTimeout(ctx)
 	defer cancel()
-	if err := b.nc.FlushWithContext(ctx); err != nil {
+	if _, err := b.js.Publish(ctx, b.cfg.ControlSubject, data); err != nil {
 		return unavailable("control", err)
 	}
 	return nil
 }
 
 // SubscribeControl calls fn, one message at a time, with every control message
-// published from now on by any process until cancel is called. The subscription
-// survives reconnects; messages published while this process was disconnected
-// are not delivered.
+// published from now on by any process until cancel is called. An ordered
+// consumer reads them from the control stream and resumes after the last one
+// it delivered when the connection comes back, so messages published while
+// this process was disconnected still arrive (if younger than ControlMaxAge).
 func (b *Broker) SubscribeControl(fn func(kind, id string)) (cancel func(), err error) {
-	if b.closed.Load() {
-		return nil, unavailable("control", errClosed)
+	if err := b.ready("control"); err != nil {
+		return nil, err
 	}
-	sub, err := b.nc.Subscribe(b.cfg.ControlSubject, func(m *nats.Msg) {
+	ctx, done := b.withTimeout(context.Background())
+	defer done()
+	if err := b.ensureControl(ctx); err != nil {
+		return nil, err
+	}
+	cons, err := b.js.OrderedConsumer(ctx, b.cfg.ControlStream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverNewPolicy,
+	})
+	if err != nil {
+		return nil, unavailable("control", err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
 		var c controlMsg
-		if err := json.Unmarshal(m.Data, &c); err != nil {
+		if err := json.Unmarshal(m.Data(), &c); err != nil {
 			b.log.Warn("natsbroker: bad control message", "err", err)
 			return
 		}
@@ -766,9 +815,5 @@ func (b *Broker) SubscribeControl(fn func(kind, id string)) (cancel func(), err 
 	if err != nil {
 		return nil, unavailable("control", err)
 	}
-	if err := b.nc.Flush(); err != nil { // the server has the subscription
-		sub.Unsubscribe()
-		return nil, unavailable("control", err)
-	}
-	return func() { sub.Unsubscribe() }, nil
+	return cc.Stop, nil
 }
