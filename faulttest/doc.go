@@ -40,9 +40,11 @@
 // seq the tablet already had (covering nothing): the server's replay found
 // nothing after since and then saw a newer event land, so it answered with the
 // state rather than an empty replay; the new event followed as a frame. The
-// burst's tablets were all in after 12 to 20 s; some connections were closed
-// with 1011 right after the upgrade (the server's JetStream reads timed out
-// under the load) and got in on a retry.
+// burst's tablets were all in after 12 to 20 s at load 10+; some connections
+// were closed with 1011 right after the upgrade (the server's JetStream reads
+// timed out under the load) and got in on a retry. Since the broker coalesces
+// each meeting's reads, the burst costs a few JetStream reads instead of two
+// per socket (4.3–4.8 s for 2,000 on a quiet machine, 6.2–6.7 s before).
 //
 // The phonghop binary is built once per run from ./cmd/phonghop
 // (PHONGHOP_FAULTTEST_RACE=1 builds it with -race, and a race report in a

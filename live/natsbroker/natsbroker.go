@@ -36,11 +36,13 @@
 package natsbroker
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,6 +87,10 @@ type Broker struct {
 	floors  sync.Map        // meeting id → *atomic.Uint64: highest seq this process knows exists
 
 	controlReady atomic.Bool // the control stream exists
+
+	lasts  coalesced[struct{}, lastResult]
+	sinces coalesced[uint64, sinceResult]
+	reads  atomic.Int64 // Last and Since rounds run (for tests)
 
 	closed   atomic.Bool
 	closedCh chan struct{}
@@ -204,6 +210,12 @@ func (b *Broker) ready(op string) error {
 		return unavailable(op, nats.ErrDisconnected)
 	}
 	return nil
+}
+
+// requestCtx is the context of a coalesced read: bounded by Config.Timeout,
+// not by any one caller.
+func (b *Broker) requestCtx() (context.Context, context.CancelFunc) {
+	return b.withTimeout(context.Background())
 }
 
 // withTimeout bounds ctx by Config.Timeout.
@@ -511,10 +523,26 @@ func (b *Broker) behind(ctx context.Context, meetingID, stream string, got uint6
 
 // Last implements live.Broker: the newest event of every subject and the
 // stream's last seq, read from one consistent view of the stream.
+type lastResult struct {
+	evs  []live.Event
+	last uint64
+}
+
+// Last is coalesced per meeting (see coalesced); the events returned are
+// shared by the callers of a round and must not be changed.
 func (b *Broker) Last(ctx context.Context, meetingID string) ([]live.Event, uint64, error) {
 	if err := b.ready("last"); err != nil {
 		return nil, 0, err
 	}
+	r, err := b.lasts.do(ctx, meetingID, struct{}{}, b.requestCtx, func(ctx context.Context, _ []struct{}) (lastResult, error) {
+		evs, last, err := b.lastOnce(ctx, meetingID)
+		return lastResult{evs, last}, err
+	})
+	return r.evs, r.last, err
+}
+
+func (b *Broker) lastOnce(ctx context.Context, meetingID string) ([]live.Event, uint64, error) {
+	b.reads.Add(1)
 	stream, err := b.ensure(ctx, meetingID)
 	if err != nil {
 		return nil, 0, err
@@ -565,10 +593,31 @@ func (b *Broker) last(ctx context.Context, meetingID, stream string) ([]live.Eve
 const sincePage = 512
 
 // Since implements live.Broker.
+type sinceResult struct {
+	evs      []live.Event
+	complete bool
+}
+
+// Since is coalesced per meeting (see coalesced): a round reads from the
+// smallest `after` of its callers, and each gets the part after its own. The
+// events are shared by the callers of a round and must not be changed.
 func (b *Broker) Since(ctx context.Context, meetingID string, after uint64) ([]live.Event, bool, error) {
 	if err := b.ready("since"); err != nil {
 		return nil, false, err
 	}
+	r, err := b.sinces.do(ctx, meetingID, after, b.requestCtx, func(ctx context.Context, afters []uint64) (sinceResult, error) {
+		evs, complete, err := b.sinceOnce(ctx, meetingID, slices.Min(afters))
+		return sinceResult{evs, complete}, err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	i, _ := slices.BinarySearchFunc(r.evs, after+1, func(ev live.Event, seq uint64) int { return cmp.Compare(ev.Seq, seq) })
+	return r.evs[i:], r.complete, nil
+}
+
+func (b *Broker) sinceOnce(ctx context.Context, meetingID string, after uint64) ([]live.Event, bool, error) {
+	b.reads.Add(1)
 	stream, err := b.ensure(ctx, meetingID)
 	if err != nil {
 		return nil, false, err
