@@ -45,8 +45,8 @@ type PollResults struct {
 	// Ballots names each voter's choice; only for polls that are not secret.
 	Ballots []BallotRecord `json:"ballots,omitempty"`
 	// Receipts lists the receipt of every counted ballot, sorted, so each voter
-	// can check theirs is among them.
-	Receipts []string `json:"receipts"`
+	// can check theirs is among them. Left out of live events and snapshots.
+	Receipts []string `json:"receipts,omitempty"`
 }
 
 // BallotRecord is one named ballot in the results.

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -64,12 +66,18 @@ func testMeetingFlow(t *testing.T, st storage.Store) {
 	if r := h.do("POST", base+"/polls/"+p.ID+"/ballots", "daibieu01", `{"option":"yes"}`); r.status != 400 {
 		t.Fatalf("option of the wrong type: %d", r.status)
 	}
+	var receipts []string
 	for i, d := range f.delegates {
 		var rc struct{ Receipt string }
 		h.mustDo("POST", base+"/polls/"+p.ID+"/ballots", d, map[string]int{"option": []int{0, 0, 1, 2}[i]}, 201, &rc)
 		if rc.Receipt == "" {
 			t.Fatal("no receipt")
 		}
+		receipts = append(receipts, rc.Receipt)
+	}
+	hashOf := func(receipt string) string { h := sha256.Sum256([]byte(receipt)); return hex.EncodeToString(h[:]) }
+	if r := h.do("GET", base+"/polls/"+p.ID+"/receipts/"+hashOf(receipts[0]), "daibieu01", nil); r.status != 409 {
+		t.Fatalf("receipt check before the close: %d", r.status)
 	}
 	if r := h.do("POST", base+"/polls/"+p.ID+"/ballots", "daibieu01", map[string]int{"option": 1}); r.status != 409 {
 		t.Fatalf("second ballot: %d", r.status)
@@ -80,6 +88,25 @@ func testMeetingFlow(t *testing.T, st storage.Store) {
 	}
 	if r := h.do("POST", base+"/polls/"+p.ID+"/ballots", "daibieu01", map[string]int{"option": 1}); r.status != 409 {
 		t.Fatalf("ballot after close: %d", r.status)
+	}
+	// Each voter checks its own receipt by its hash; the poll lists them all.
+	for i, rc := range receipts {
+		var got struct{ Counted bool }
+		h.mustDo("GET", base+"/polls/"+p.ID+"/receipts/"+hashOf(rc), f.delegates[i], nil, 200, &got)
+		if !got.Counted {
+			t.Fatalf("receipt %d not counted", i)
+		}
+	}
+	var none struct{ Counted bool }
+	h.mustDo("GET", base+"/polls/"+p.ID+"/receipts/"+hashOf("not a receipt"), "daibieu01", nil, 200, &none)
+	if none.Counted {
+		t.Fatal("an unknown receipt counted")
+	}
+	if r := h.do("GET", base+"/polls/"+p.ID+"/receipts/"+receipts[0], "daibieu01", nil); r.status != 400 {
+		t.Fatalf("the receipt itself instead of its hash: %d", r.status)
+	}
+	if p.Results.Receipts == nil || len(p.Results.Receipts) != 4 {
+		t.Fatalf("the closed poll lists %d receipts", len(p.Results.Receipts))
 	}
 	csv := h.mustDo("GET", base+"/polls/"+p.ID+"/results.csv", "thuky", nil, 200, nil)
 	if !strings.Contains(string(csv.body), "Đồng ý") {

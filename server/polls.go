@@ -54,6 +54,26 @@ func (s *Server) getPoll(c *gin.Context) {
 	c.JSON(http.StatusOK, p)
 }
 
+// receiptCounted tells a tablet whether its ballot was counted, from the
+// SHA-256 of its receipt (the receipt itself never leaves the tablet).
+func (s *Server) receiptCounted(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	p, err := s.cfg.Votes.Get(c.Request.Context(), m.ID, c.Param("pid"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	counted, err := vote.ReceiptCounted(p, c.Param("sha256"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"counted": counted})
+}
+
 type openRequest struct {
 	OverrideQuorum bool `json:"overrideQuorum"`
 }

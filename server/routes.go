@@ -52,6 +52,7 @@ func (s *Server) routes() {
 	m.POST("/polls/:pid/ballots", s.castBallot)
 	m.GET("/polls/:pid/results.csv", s.pollCSV)
 	m.GET("/polls/:pid/results.json", s.pollJSON)
+	m.GET("/polls/:pid/receipts/:sha256", s.receiptCounted)
 
 	m.GET("/minutes", s.getMinutes)
 	m.PUT("/minutes", s.putMinutes)

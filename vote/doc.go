@@ -45,6 +45,8 @@
 // SHA-256; the results publish the sorted SHA-256 of every counted ballot
 // (PollResults.Receipts), so voters check that sha256(token) is listed. The token
 // carries no option, so it reveals no choice; the sorted list reveals no order.
+// Live events leave the list out (it grows with the voters and would reach every
+// tablet); a tablet asks ReceiptCounted about its own hash.
 //
 // # Secret polls
 //

@@ -260,7 +260,13 @@ func TestListTurnoutPublishExport(t *testing.T) {
 			}
 			last = pp.Cast
 		}
-		if last != 5 || !sameJSON(t, pub[len(pub)-1], closed) {
+		// The close goes out as stored, less the receipt list (checked one at a
+		// time by ReceiptCounted).
+		live := closed
+		res := *closed.Results
+		res.Receipts = nil
+		live.Results = &res
+		if last != 5 || !sameJSON(t, pub[len(pub)-1], live) || len(closed.Results.Receipts) != 5 {
 			t.Fatalf("last turnout %d; close published %+v", last, pub[len(pub)-1])
 		}
 		ps, err := f.svc.List(ctx, mid)
@@ -308,4 +314,26 @@ func TestListTurnoutPublishExport(t *testing.T) {
 			t.Errorf("formula not defused:\n%s", buf.String())
 		}
 	})
+}
+
+func TestReceiptCounted(t *testing.T) {
+	closed := phonghop.Poll{State: phonghop.PollClosed, Results: &phonghop.PollResults{Receipts: []string{
+		strings.Repeat("1", 64), strings.Repeat("a", 64)}}}
+	for _, c := range []struct {
+		p       phonghop.Poll
+		hash    string
+		counted bool
+		code    string
+	}{
+		{closed, strings.Repeat("a", 64), true, ""},
+		{closed, strings.Repeat("b", 64), false, ""},
+		{closed, strings.Repeat("A", 64), false, phonghop.EInvalid},
+		{closed, "958d3e457b6022c2fc9c653b68d1fad9", false, phonghop.EInvalid},
+		{phonghop.Poll{State: phonghop.PollOpen}, strings.Repeat("a", 64), false, phonghop.EConflict},
+	} {
+		got, err := vote.ReceiptCounted(c.p, c.hash)
+		if got != c.counted || phonghop.ErrorCode(err) != c.code {
+			t.Errorf("ReceiptCounted(%s, %.8s…) = %v, %v; want %v, %q", c.p.State, c.hash, got, err, c.counted, c.code)
+		}
+	}
 }

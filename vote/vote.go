@@ -195,9 +195,34 @@ func (s *Service) publish(mid string, p phonghop.Poll) {
 	// tablets until their next snapshot, so it must not fail the call.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := s.Publisher.PublishPoll(ctx, mid, p); err != nil {
+	if _, err := s.Publisher.PublishPoll(ctx, mid, forLive(p)); err != nil {
 		s.log().Warn("vote: publish poll", "meeting", mid, "poll", p.ID, "state", p.State, "err", err)
 	}
+}
+
+// forLive is the poll as live events and room snapshots carry it: without the
+// receipt list, which grows by 65 bytes per voter and would reach every tablet
+// (for 2,000 voters, 130 KB each). Tablets check their own receipt with
+// ReceiptCounted (GET .../receipts/{sha256}); GET on the poll still lists all.
+func forLive(p phonghop.Poll) phonghop.Poll {
+	if p.Results != nil && p.Results.Receipts != nil {
+		r := *p.Results
+		r.Receipts = nil
+		p.Results = &r
+	}
+	return p
+}
+
+// ReceiptCounted says whether the ballot whose receipt has this SHA-256 (hex)
+// was counted in the closed poll p.
+func ReceiptCounted(p phonghop.Poll, receiptSHA256 string) (bool, error) {
+	if len(receiptSHA256) != 64 || strings.Trim(receiptSHA256, "0123456789abcdef") != "" {
+		return false, invalid("a receipt's SHA-256 is 64 lowercase hex characters")
+	}
+	if p.State != phonghop.PollClosed || p.Results == nil {
+		return false, conflict("poll is not closed")
+	}
+	return containsSorted(p.Results.Receipts, receiptSHA256), nil
 }
 
 func cleanRequest(req CreateRequest) (CreateRequest, error) {
