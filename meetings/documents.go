@@ -11,8 +11,10 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/phonghop/phonghop"
@@ -94,7 +96,7 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 	doc := phonghop.Document{ID: accounts.NewID(), Name: CleanName(name), ContentType: "application/pdf",
 		UploadedBy: by.ID, UploadedAt: s.now().UTC()}
 
-	spool, err := os.CreateTemp(s.SpoolDir, "phonghop-upload-*.pdf")
+	spool, err := os.CreateTemp(s.SpoolDir, spoolPattern)
 	if err != nil {
 		return phonghop.Document{}, fmt.Errorf("spool upload: %w", err)
 	}
@@ -159,6 +161,32 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 		return phonghop.Document{}, err
 	}
 	return doc, nil
+}
+
+// spoolPattern names spool files (os.CreateTemp puts a random part for "*").
+const spoolPattern = "phonghop-upload-*.pdf"
+
+// CleanSpool removes spool files older than age: left by a process that died
+// during an upload. Younger ones may belong to a running upload (of this or
+// another process sharing the directory) and are kept.
+func (s *Service) CleanSpool(age time.Duration) (removed int, err error) {
+	dir := s.SpoolDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, spoolPattern))
+	if err != nil {
+		return 0, err
+	}
+	cutoff := s.now().Add(-age)
+	for _, p := range paths {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(cutoff) {
+			if os.Remove(p) == nil {
+				removed++
+			}
+		}
+	}
+	return removed, nil
 }
 
 // OpenDocument returns a document's bytes (a range of them when rng is set).

@@ -143,6 +143,9 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	mtg := &meetings.Service{Store: store, Users: acc, DocumentLimit: cfg.DocumentLimit, SpoolDir: cfg.SpoolDir,
 		Logger: log.With("component", "meetings")}
+	if n, err := mtg.CleanSpool(24 * time.Hour); err != nil || n > 0 {
+		log.Info("spool directory cleaned of old uploads", "removed", n, "err", err)
+	}
 	jr := &journal.Journal{Store: store}
 
 	broker, err := newBroker(ctx, cfg, jr, log)
