@@ -101,8 +101,27 @@ func checkRebuilt(t *testing.T, orig []byte, res Result, pages int, rotates bool
 	}
 	for _, r := range tr.nodes {
 		o, _ := f.get(r.num)
-		if k := o.(*dict).get("Kids").(array); len(k) > fanout {
+		d := o.(*dict)
+		k := d.get("Kids").(array)
+		if len(k) > fanout {
 			t.Fatalf("node %d has %d kids", r.num, len(k))
+		}
+		// Every kid points back at its node, and the node counts its pages.
+		pages := 0
+		for _, kid := range k {
+			ko, _ := f.get(kid.(ref).num)
+			kd := ko.(*dict)
+			if p, _ := kd.get("Parent").(ref); p != r {
+				t.Fatalf("object %d's /Parent is %v, want %v", kid.(ref).num, kd.get("Parent"), r)
+			}
+			if n, ok := integer(kd.get("Count")); ok {
+				pages += int(n)
+			} else {
+				pages++
+			}
+		}
+		if n, _ := integer(d.get("Count")); int(n) != pages {
+			t.Fatalf("node %d counts %d pages, its kids hold %d", r.num, n, pages)
 		}
 	}
 	if !bytes.HasPrefix(out, orig) {
@@ -113,6 +132,17 @@ func checkRebuilt(t *testing.T, orig []byte, res Result, pages int, rotates bool
 func TestScatteredFlatTree(t *testing.T) {
 	pdf := pdftest.Scanned(100, 4000, false, "")
 	checkRebuilt(t, pdf, build(t, pdf), 100, false)
+}
+
+// 1,100 pages need three levels: root, 2 nodes, 35 nodes, then the pages.
+func TestThreeLevels(t *testing.T) {
+	pdf := pdftest.Scanned(1100, 300, false, "")
+	res := build(t, pdf)
+	checkRebuilt(t, pdf, res, 1100, false)
+	_, tr := mustTree(t, append(append([]byte(nil), pdf...), res.Update...))
+	if len(tr.nodes) != 1+2+35 {
+		t.Fatalf("%d nodes, want 38", len(tr.nodes))
+	}
 }
 
 func TestNestedTreeKeepsInheritedAttributes(t *testing.T) {
