@@ -55,12 +55,12 @@ type Document struct {
 	SHA256      string `json:"sha256"`
 	ContentType string `json:"contentType"`
 	Pages       int    `json:"pages"`
-	// The upload as it came, when the stored file has a page index appended
-	// (its first OriginalSize bytes are the upload).
-	OriginalSize   int64     `json:"originalSize,omitempty"`
-	OriginalSHA256 string    `json:"originalSha256,omitempty"`
-	UploadedBy     string    `json:"uploadedBy,omitempty"`
-	UploadedAt     time.Time `json:"uploadedAt"`
+	// The view tablets load (content?view=1): the document with a page index
+	// appended, when the server keeps one for it.
+	ViewSize   int64     `json:"viewSize,omitempty"`
+	ViewSHA256 string    `json:"viewSha256,omitempty"`
+	UploadedBy string    `json:"uploadedBy,omitempty"`
+	UploadedAt time.Time `json:"uploadedAt"`
 }
 
 // Meeting is a meeting with its set-up.

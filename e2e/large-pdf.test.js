@@ -59,11 +59,11 @@ before(async () => {
     const t0 = Date.now();
     const doc = await upload(admin, mid, `Ho-so-quet-50MB-${layout}.pdf`, bytes);
     console.log(`upload of a ${(bytes.length / 1e6).toFixed(1)} MB PDF (${PAGES} pages, ${layout}) took ${Date.now() - t0} ms`);
-    // The server appends a page index to the scattered file (an incremental
-    // update: the upload stays a prefix); the grouped one is compact already.
-    assert.equal(doc.originalSize ?? doc.size, bytes.length);
-    if (layout === 'scattered') assert.ok(doc.originalSize && doc.size > bytes.length, 'the scattered PDF got a page index');
-    else assert.equal(doc.originalSize, undefined, 'the grouped PDF is stored as it came');
+    // The server keeps a page index for the scattered file (served appended to
+    // it as the tablets' view); the grouped one is compact already.
+    assert.equal(doc.size, bytes.length);
+    if (layout === 'scattered') assert.ok(doc.viewSha256 && doc.viewSize > bytes.length, 'the scattered PDF got a page index');
+    else assert.equal(doc.viewSha256, undefined, 'the grouped PDF needs no page index');
     assert.equal(doc.pages, PAGES, 'the server counted the pages');
     docs[layout] = { doc, item: await add(`Hồ sơ quét 50 MB (${layout})`, doc.id) };
   }
@@ -233,7 +233,7 @@ describe('a 50 MB PDF', () => {
     const log = watchContent(ctx, scattered.doc.id);
     const cached = await page.evaluate(
       async (key) => !!(await (await caches.open('phonghop-docs-v1')).match(key)),
-      `/api/v1/meetings/${mid}/documents/${scattered.doc.id}/content?v=${scattered.doc.sha256.slice(0, 16)}`,
+      `/api/v1/meetings/${mid}/documents/${scattered.doc.id}/content?view=1&v=${scattered.doc.viewSha256.slice(0, 16)}`,
     );
     const t0 = await page.evaluate(() => Date.now());
     await present(scattered.doc.id, scattered.item, 1);

@@ -76,11 +76,11 @@ func CleanName(name string) string {
 // AddDocument stores a PDF and adds it to the meeting. The body is checked by
 // content ("%PDF-" within the first KiB, as PDF readers accept), hashed and its
 // pages counted on the way to a spool file (memory stays flat whatever the
-// size). From the spool file pagetree builds an update that puts the page tree
-// where range-loading viewers find any page in a few reads; the store gets the
-// upload with that update appended (the upload itself stays an unchanged
-// prefix). On any failure nothing is stored, so a broken upload leaves nothing
-// visible.
+// size), then stored exactly as uploaded. From the spool file pagetree builds a
+// page index: an update that, appended, puts the page tree where range-loading
+// viewers find any page in a few reads. It is stored apart; OpenView serves the
+// document with it appended. On any failure nothing is stored, so a broken
+// upload leaves nothing visible.
 func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body io.Reader, by phonghop.User) (phonghop.Document, error) {
 	if _, err := s.Meeting(ctx, meetingID); err != nil {
 		return phonghop.Document{}, err
@@ -120,33 +120,36 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 	doc.SHA256 = hex.EncodeToString(hash.Sum(nil))
 	doc.Pages = pages.Pages()
 
-	var update []byte
+	var index []byte
 	res, err := pagetree.Build(spool, size)
 	switch {
 	case err != nil:
-		s.log().Info("document stored as uploaded: its page tree could not be read", "meeting", meetingID, "document", doc.ID, "err", err)
+		s.log().Info("no page index: the page tree could not be read", "meeting", meetingID, "document", doc.ID, "err", err)
 	default:
 		if res.Pages > 0 {
 			doc.Pages = res.Pages // exact, where the estimate may miss compressed pages
 		}
-		if update = res.Update; update == nil {
-			s.log().Debug("document stored as uploaded", "meeting", meetingID, "document", doc.ID, "reason", res.Reason)
+		if index = res.Update; index == nil {
+			s.log().Debug("no page index", "meeting", meetingID, "document", doc.ID, "reason", res.Reason)
 		} else {
-			doc.OriginalSize, doc.OriginalSHA256 = doc.Size, doc.SHA256
-			hash.Write(update)
-			doc.Size += int64(len(update))
-			doc.SHA256 = hex.EncodeToString(hash.Sum(nil))
+			hash.Write(index)
+			doc.ViewSize = doc.Size + int64(len(index))
+			doc.ViewSHA256 = hex.EncodeToString(hash.Sum(nil))
 		}
 	}
 
-	if _, err := spool.WriteAt(update, size); err != nil {
-		return phonghop.Document{}, fmt.Errorf("spool upload: %w", err)
-	}
-	key := DocumentKey(meetingID, doc.ID)
-	// A reader with ReadAt and a known size lets the store send parts in parallel.
-	src := io.NewSectionReader(spool, 0, doc.Size)
-	if _, err := s.Store.Put(ctx, key, src, doc.Size, storage.PutOptions{ContentType: doc.ContentType}); err != nil {
+	key, indexKey := DocumentKey(meetingID, doc.ID), pageIndexKey(meetingID, doc.ID)
+	undo := func() {
 		_ = s.Store.Delete(context.WithoutCancel(ctx), key)
+		_ = s.Store.Delete(context.WithoutCancel(ctx), indexKey)
+	}
+	// A reader with ReadAt and a known size lets the store send parts in parallel.
+	_, err = s.Store.Put(ctx, key, io.NewSectionReader(spool, 0, size), size, storage.PutOptions{ContentType: doc.ContentType})
+	if err == nil && index != nil {
+		_, err = s.Store.Put(ctx, indexKey, bytes.NewReader(index), int64(len(index)), storage.PutOptions{ContentType: doc.ContentType})
+	}
+	if err != nil {
+		undo()
 		if ctx.Err() != nil {
 			return phonghop.Document{}, phonghop.Errorf(phonghop.EInvalid, "upload interrupted")
 		}
@@ -157,7 +160,7 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 		return nil
 	})
 	if err != nil {
-		_ = s.Store.Delete(context.WithoutCancel(ctx), key)
+		undo()
 		return phonghop.Document{}, err
 	}
 	return doc, nil
@@ -188,6 +191,60 @@ func (s *Service) CleanSpool(age time.Duration) (removed int, err error) {
 	}
 	return removed, nil
 }
+
+// OpenView returns the bytes tablets view (a range of them when rng is set):
+// the document with its page index appended, or the document itself when it
+// has none. Size and ETag are doc.ViewSize and doc.ViewSHA256 then.
+func (s *Service) OpenView(ctx context.Context, meetingID string, doc phonghop.Document, rng *storage.Range) (io.ReadCloser, error) {
+	if doc.ViewSHA256 == "" {
+		rc, _, err := s.OpenDocument(ctx, meetingID, doc.ID, rng)
+		return rc, err
+	}
+	start, end := int64(0), doc.ViewSize-1
+	if rng != nil {
+		start = rng.Start
+		if rng.End >= 0 && rng.End < end {
+			end = rng.End
+		}
+	}
+	var parts []io.ReadCloser
+	closeAll := func() {
+		for _, p := range parts {
+			p.Close()
+		}
+	}
+	// The stored document holds [0, Size); the index the rest.
+	if start < doc.Size {
+		rc, _, err := s.OpenDocument(ctx, meetingID, doc.ID, &storage.Range{Start: start, End: min(end, doc.Size-1)})
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, rc)
+	}
+	if end >= doc.Size {
+		rc, _, err := s.Store.Get(ctx, pageIndexKey(meetingID, doc.ID), &storage.Range{Start: max(start, doc.Size) - doc.Size, End: end - doc.Size})
+		if err != nil {
+			closeAll()
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil, phonghop.Errorf(phonghop.ENotFound, "document not found")
+			}
+			return nil, err
+		}
+		parts = append(parts, rc)
+	}
+	readers := make([]io.Reader, len(parts))
+	for i, p := range parts {
+		readers[i] = p
+	}
+	return readCloser{io.MultiReader(readers...), closeAll}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	close func()
+}
+
+func (r readCloser) Close() error { r.close(); return nil }
 
 // OpenDocument returns a document's bytes (a range of them when rng is set).
 func (s *Service) OpenDocument(ctx context.Context, meetingID, docID string, rng *storage.Range) (io.ReadCloser, storage.Info, error) {

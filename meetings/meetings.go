@@ -98,6 +98,11 @@ func DocumentKey(meetingID, docID string) string {
 	return "meetings/" + meetingID + "/documents/" + docID
 }
 
+// pageIndexKey is where a document's page index is kept (see AddDocument).
+func pageIndexKey(meetingID, docID string) string {
+	return "meetings/" + meetingID + "/pageindex/" + docID
+}
+
 // NewMeeting is a request to create a meeting.
 type NewMeeting struct {
 	Title        string    `json:"title"`

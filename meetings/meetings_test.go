@@ -247,45 +247,73 @@ func TestCachedMeetingSeesOtherWriters(t *testing.T) {
 	}
 }
 
-// A scan whose page dictionaries are spread through the file is stored with
-// the page-tree update appended: the upload is an unchanged prefix, the
-// document says so, the page count is exact, and the spool file is gone.
-func TestUploadAppendsPageIndex(t *testing.T) {
+// A scan whose page dictionaries are spread through the file is stored exactly
+// as uploaded, with a page index kept apart: OpenView serves the two as one
+// file (any range, across the seam too), whose size and hash the document
+// gives. A signed scan is indexed the same way; a small PDF needs no index.
+func TestUploadKeepsAPageIndex(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	f.mtg.DocumentLimit = 0
 	m, _ := f.mtg.Create(ctx, meetings.NewMeeting{Title: "x"})
-	scan := pdftest.Scanned(120, 4000, true, "")
-	doc, err := f.mtg.AddDocument(ctx, m.ID, "scan.pdf", bytes.NewReader(scan), f.users["thuky"])
-	if err != nil {
-		t.Fatal(err)
+	read := func(rc io.ReadCloser, err error) []byte {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
 	}
-	sum := sha256.Sum256(scan)
-	if doc.OriginalSize != int64(len(scan)) || doc.OriginalSHA256 != hex.EncodeToString(sum[:]) || doc.Size <= doc.OriginalSize || doc.Pages != 120 {
-		t.Fatalf("document %+v (upload %d bytes)", doc, len(scan))
-	}
-	rc, info, err := f.mtg.OpenDocument(ctx, m.ID, doc.ID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored, _ := io.ReadAll(rc)
-	rc.Close()
-	sum = sha256.Sum256(stored)
-	if info.Size != doc.Size || int64(len(stored)) != doc.Size || hex.EncodeToString(sum[:]) != doc.SHA256 || !bytes.HasPrefix(stored, scan) {
-		t.Fatalf("stored %d bytes (info %d), document says %d", len(stored), info.Size, doc.Size)
-	}
-	if !bytes.Contains(stored[len(scan):], []byte("/Type /Pages")) {
-		t.Fatal("no page tree in the appended bytes")
+	for _, extra := range []string{"", "/AcroForm << /SigFlags 3 /Fields [] >> "} {
+		scan := pdftest.Scanned(120, 4000, true, extra)
+		doc, err := f.mtg.AddDocument(ctx, m.ID, "scan.pdf", bytes.NewReader(scan), f.users["thuky"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(scan)
+		if doc.Size != int64(len(scan)) || doc.SHA256 != hex.EncodeToString(sum[:]) || doc.ViewSize <= doc.Size || doc.Pages != 120 {
+			t.Fatalf("document %+v (upload %d bytes)", doc, len(scan))
+		}
+		stored := read(func() (io.ReadCloser, error) {
+			rc, _, err := f.mtg.OpenDocument(ctx, m.ID, doc.ID, nil)
+			return rc, err
+		}())
+		if !bytes.Equal(stored, scan) {
+			t.Fatal("the stored document is not the upload")
+		}
+		view := read(f.mtg.OpenView(ctx, m.ID, doc, nil))
+		vsum := sha256.Sum256(view)
+		if int64(len(view)) != doc.ViewSize || hex.EncodeToString(vsum[:]) != doc.ViewSHA256 || !bytes.HasPrefix(view, scan) ||
+			!bytes.Contains(view[len(scan):], []byte("/Type /Pages")) {
+			t.Fatalf("view of %d bytes, document says %d", len(view), doc.ViewSize)
+		}
+		n := int64(len(scan))
+		for _, r := range []storage.Range{{Start: 0, End: 99}, {Start: n - 10, End: n + 9}, {Start: n, End: n + 5}, {Start: n + 3, End: -1}, {Start: 5, End: doc.ViewSize + 100}} {
+			got := read(f.mtg.OpenView(ctx, m.ID, doc, &r))
+			end := r.End
+			if end < 0 || end >= doc.ViewSize {
+				end = doc.ViewSize - 1
+			}
+			if !bytes.Equal(got, view[r.Start:end+1]) {
+				t.Fatalf("range %d-%d: %d bytes differ", r.Start, r.End, len(got))
+			}
+		}
 	}
 
-	// A small PDF is stored exactly as it came.
 	small := pdftest.Scanned(3, 100, false, "")
-	doc, err = f.mtg.AddDocument(ctx, m.ID, "small.pdf", bytes.NewReader(small), f.users["thuky"])
+	doc, err := f.mtg.AddDocument(ctx, m.ID, "small.pdf", bytes.NewReader(small), f.users["thuky"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc.Size != int64(len(small)) || doc.OriginalSize != 0 || doc.OriginalSHA256 != "" || doc.Pages != 3 {
+	if doc.Size != int64(len(small)) || doc.ViewSize != 0 || doc.ViewSHA256 != "" || doc.Pages != 3 {
 		t.Fatalf("small document %+v", doc)
+	}
+	if got := read(f.mtg.OpenView(ctx, m.ID, doc, nil)); !bytes.Equal(got, small) {
+		t.Fatal("the view of a document without an index is not the document")
 	}
 	if left, _ := os.ReadDir(f.mtg.SpoolDir); len(left) != 0 {
 		t.Errorf("spool files left behind: %v", left)

@@ -7,8 +7,10 @@
 // returns an incremental update (ISO 32000-1 §7.5.6) which, appended to the
 // file, redefines the tree's root, adds balanced intermediate nodes and redefines
 // every page dictionary, all in one run beside the new cross-reference section
-// that readers fetch first. The uploaded bytes stay an unchanged prefix: earlier
-// revisions, object numbers and everything that points at a page still hold.
+// that readers fetch first. The file's own bytes stay an unchanged prefix:
+// earlier revisions, object numbers and everything that points at a page still
+// hold. (A signature's bytes are untouched too, but viewers that check
+// signatures report the change, so the update is for viewing copies.)
 package pagetree
 
 import (
@@ -191,20 +193,6 @@ func (f *file) leaveAlone(t *tree) string {
 	if f.trailer.get("Encrypt") != nil {
 		// New objects would have to be encrypted with the document's key.
 		return "encrypted"
-	}
-	cat, _ := f.catalog()
-	if cat.get("Perms") != nil {
-		return "signed"
-	}
-	if o, err := f.resolve(cat.get("AcroForm")); err == nil {
-		if af, ok := o.(*dict); ok {
-			// Viewers flag any change made after a signature.
-			if sf, err := f.resolve(af.get("SigFlags")); err == nil {
-				if n, ok := integer(sf); ok && n&1 != 0 {
-					return "signed"
-				}
-			}
-		}
 	}
 	if len(t.pages) == 0 {
 		return "no pages"

@@ -71,7 +71,14 @@ func (s *Server) documentContent(c *gin.Context) {
 		writeError(c, phonghop.Errorf(phonghop.ENotFound, "document not found"))
 		return
 	}
-	etag := `"` + doc.SHA256 + `"`
+	// ?view=1: the bytes tablets load, the document with its page index
+	// appended when it has one.
+	view := c.Query("view") == "1" && doc.ViewSHA256 != ""
+	size, sum := doc.Size, doc.SHA256
+	if view {
+		size, sum = doc.ViewSize, doc.ViewSHA256
+	}
+	etag := `"` + sum + `"`
 	h := c.Writer.Header()
 	h.Set("ETag", etag)
 	h.Set("Accept-Ranges", "bytes")
@@ -81,24 +88,29 @@ func (s *Server) documentContent(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	rng, status, err := parseRange(c.GetHeader("Range"), c.GetHeader("If-Range"), etag, doc.Size)
+	rng, status, err := parseRange(c.GetHeader("Range"), c.GetHeader("If-Range"), etag, size)
 	if err != nil {
-		h.Set("Content-Range", fmt.Sprintf("bytes */%d", doc.Size))
+		h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
 		// 416 is the status HTTP clients expect here; the body keeps the contract's shape.
 		c.AbortWithStatusJSON(http.StatusRequestedRangeNotSatisfiable,
 			errorBody{Error: errorDetail{Code: phonghop.EInvalid, Message: "range not satisfiable"}})
 		return
 	}
-	rc, _, err := s.cfg.Meetings.OpenDocument(c.Request.Context(), m.ID, doc.ID, rng)
+	var rc io.ReadCloser
+	if view {
+		rc, err = s.cfg.Meetings.OpenView(c.Request.Context(), m.ID, doc, rng)
+	} else {
+		rc, _, err = s.cfg.Meetings.OpenDocument(c.Request.Context(), m.ID, doc.ID, rng)
+	}
 	if err != nil {
 		writeError(c, err)
 		return
 	}
 	defer rc.Close()
-	length := doc.Size
+	length := size
 	if rng != nil {
 		length = rng.End - rng.Start + 1
-		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", rng.Start, rng.End, doc.Size))
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", rng.Start, rng.End, size))
 	}
 	h.Set("Content-Type", doc.ContentType)
 	h.Set("Content-Length", strconv.FormatInt(length, 10))

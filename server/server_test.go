@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/internal/pdftest"
 	"github.com/phonghop/phonghop/storage"
 )
 
@@ -213,6 +215,37 @@ func testDocuments(t *testing.T, st storage.Store) {
 	}
 	if r := h.do("GET", base+f.doc+"/content", "outsider", nil); r.status != 404 {
 		t.Fatalf("outsider download: %d", r.status)
+	}
+
+	// A scan gets a page index: ?view=1 serves it appended to the document,
+	// with its own size, ETag and ranges; the plain content stays the upload.
+	scan := pdftest.Scanned(40, 8000, false, "")
+	up := h.upload(f.id, "thuky", "scan.pdf", scan)
+	var sd phonghop.Document
+	if err := json.Unmarshal(up.body, &sd); up.status != 201 || err != nil || sd.ViewSHA256 == "" || sd.Size != int64(len(scan)) {
+		t.Fatalf("upload of a scan: %d %s", up.status, up.body)
+	}
+	if r := h.do("GET", base+sd.ID+"/content", "daibieu01", nil); r.status != 200 || !bytes.Equal(r.body, scan) {
+		t.Fatalf("plain content of the scan: %d, %d bytes", r.status, len(r.body))
+	}
+	v := h.do("GET", base+sd.ID+"/content?view=1", "daibieu01", nil)
+	if v.status != 200 || int64(len(v.body)) != sd.ViewSize || !bytes.HasPrefix(v.body, scan) || v.header.Get("ETag") != `"`+sd.ViewSHA256+`"` {
+		t.Fatalf("view: %d, %d bytes, ETag %s", v.status, len(v.body), v.header.Get("ETag"))
+	}
+	n := len(scan)
+	r = h.do("GET", base+sd.ID+"/content?view=1", "daibieu01", nil, "Range", fmt.Sprintf("bytes=%d-%d", n-5, n+4))
+	if r.status != 206 || !bytes.Equal(r.body, v.body[n-5:n+5]) || r.header.Get("Content-Range") != fmt.Sprintf("bytes %d-%d/%d", n-5, n+4, sd.ViewSize) {
+		t.Fatalf("range across the seam: %d %v", r.status, r.header.Get("Content-Range"))
+	}
+	if r := h.do("GET", base+sd.ID+"/content?view=1", "daibieu01", nil, "If-None-Match", v.header.Get("ETag")); r.status != 304 {
+		t.Fatalf("view If-None-Match: %d", r.status)
+	}
+	if r := h.do("GET", base+sd.ID+"/content?view=1", "daibieu01", nil, "Range", fmt.Sprintf("bytes=%d-", sd.ViewSize)); r.status != 416 {
+		t.Fatalf("view range past the end: %d", r.status)
+	}
+	// A document without an index: ?view=1 is the document.
+	if r := h.do("GET", base+f.doc+"/content?view=1", "daibieu01", nil); r.status != 200 || !bytes.Equal(r.body, want) || r.header.Get("ETag") != etag {
+		t.Fatalf("view of a document without an index: %d", r.status)
 	}
 }
 

@@ -113,7 +113,10 @@ export class RoomCtx {
   docUrl(did: string | undefined | null): string | null {
     const d = this.doc(did);
     if (!d) return null;
-    return documentURL(this.mid, d.id) + (d.sha256 ? `?v=${d.sha256.slice(0, 16)}` : '');
+    // view=1: the document with its page index, which opens a large scan in a
+    // few range requests; v= changes with the bytes, so cached copies never go stale.
+    const v = d.viewSha256 || d.sha256;
+    return documentURL(this.mid, d.id) + '?view=1' + (v ? `&v=${v.slice(0, 16)}` : '');
   }
 
   async start() {

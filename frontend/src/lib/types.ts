@@ -31,9 +31,9 @@ export interface DocumentInfo {
   sha256: string;
   contentType: string;
   pages: number;
-  /** Set when the server appended a page index: the upload as it came. */
-  originalSize?: number;
-  originalSha256?: string;
+  /** The view tablets load (content?view=1), when the server keeps a page index. */
+  viewSize?: number;
+  viewSha256?: string;
 }
 
 export interface Meeting {
