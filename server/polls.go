@@ -41,29 +41,32 @@ func (s *Server) listPolls(c *gin.Context) {
 	c.JSON(http.StatusOK, ps)
 }
 
-func (s *Server) getPoll(c *gin.Context) {
+// pollFor reads the poll in the path for a participant (or admin), or answers
+// the error and reports false.
+func (s *Server) pollFor(c *gin.Context) (phonghop.Poll, bool) {
 	m, ok := s.meetingFor(c, true)
 	if !ok {
-		return
+		return phonghop.Poll{}, false
 	}
 	p, err := s.cfg.Votes.Get(c.Request.Context(), m.ID, c.Param("pid"))
 	if err != nil {
 		writeError(c, err)
-		return
+		return phonghop.Poll{}, false
 	}
-	c.JSON(http.StatusOK, p)
+	return p, true
+}
+
+func (s *Server) getPoll(c *gin.Context) {
+	if p, ok := s.pollFor(c); ok {
+		c.JSON(http.StatusOK, p)
+	}
 }
 
 // receiptCounted tells a tablet whether its ballot was counted, from the
 // SHA-256 of its receipt (the receipt itself never leaves the tablet).
 func (s *Server) receiptCounted(c *gin.Context) {
-	m, ok := s.meetingFor(c, true)
+	p, ok := s.pollFor(c)
 	if !ok {
-		return
-	}
-	p, err := s.cfg.Votes.Get(c.Request.Context(), m.ID, c.Param("pid"))
-	if err != nil {
-		writeError(c, err)
 		return
 	}
 	counted, err := vote.ReceiptCounted(p, c.Param("sha256"))
@@ -155,13 +158,8 @@ func (s *Server) pollCSV(c *gin.Context) {
 }
 
 func (s *Server) pollJSON(c *gin.Context) {
-	m, ok := s.meetingFor(c, true)
+	p, ok := s.pollFor(c)
 	if !ok {
-		return
-	}
-	p, err := s.cfg.Votes.Get(c.Request.Context(), m.ID, c.Param("pid"))
-	if err != nil {
-		writeError(c, err)
 		return
 	}
 	c.Header("Content-Disposition", `attachment; filename="poll-`+p.ID+`.json"`)
