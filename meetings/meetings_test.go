@@ -50,18 +50,9 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// pdf builds a small valid-looking PDF with n pages.
-func pdf(n int) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")
-	fmt.Fprintf(&b, "2 0 obj << /Type /Pages /Count %d /Kids [] >> endobj\n", n)
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "%d 0 obj << /Type /Page /Parent 2 0 R >> endobj\n", i+3)
-		b.WriteString(strings.Repeat("x", 3000)) // spread markers across read chunks
-	}
-	b.WriteString("%%EOF\n")
-	return b.Bytes()
-}
+// pdf builds a PDF of n pages that only the fallback page counter reads, its
+// markers spread across read chunks.
+func pdf(n int) []byte { return pdftest.NoXref(n, 3000) }
 
 func TestMeetingLifecycle(t *testing.T) {
 	ctx := context.Background()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/internal/pdftest"
 	"github.com/phonghop/phonghop/journal"
 	"github.com/phonghop/phonghop/live"
 	"github.com/phonghop/phonghop/meetings"
@@ -270,13 +271,5 @@ func (h *harness) meeting(n int) meetingFixture {
 	return f
 }
 
-func testPDF(pages int) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")
-	fmt.Fprintf(&b, "2 0 obj << /Type /Pages /Count %d /Kids [] >> endobj\n", pages)
-	for i := 0; i < pages; i++ {
-		fmt.Fprintf(&b, "%d 0 obj << /Type /Page /Parent 2 0 R >> endobj\n", i+3)
-	}
-	b.WriteString("%%EOF\n")
-	return b.Bytes()
-}
+// testPDF is a small PDF of the given pages (counted by the server's fallback).
+func testPDF(pages int) []byte { return pdftest.NoXref(pages, 0) }

@@ -95,3 +95,19 @@ func Scanned(pages, imageBytes int, nested bool, catalogExtra string) []byte {
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /ID [<0102> <0304>] >>\nstartxref\n%d\n%%%%EOF\n", last+1, xref)
 	return b.Bytes()
 }
+
+// NoXref builds a PDF of n page objects with no cross-reference table: PDF
+// readers rebuild one by scanning, pagetree cannot read it, and the server falls
+// back to counting the page markers on the way through (filler bytes after
+// each page object spread them across read chunks).
+func NoXref(pages, filler int) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")
+	fmt.Fprintf(&b, "2 0 obj << /Type /Pages /Count %d /Kids [] >> endobj\n", pages)
+	for i := 0; i < pages; i++ {
+		fmt.Fprintf(&b, "%d 0 obj << /Type /Page /Parent 2 0 R >> endobj\n", i+3)
+		b.WriteString(strings.Repeat("x", filler))
+	}
+	b.WriteString("%%EOF\n")
+	return b.Bytes()
+}
