@@ -62,13 +62,8 @@ func (s *Server) uploadDocument(c *gin.Context) {
 // documentContent serves a document with a strong ETag (its SHA-256), single
 // byte ranges and If-None-Match.
 func (s *Server) documentContent(c *gin.Context) {
-	m, ok := s.meetingFor(c, true)
+	m, doc, ok := s.documentFor(c, true)
 	if !ok {
-		return
-	}
-	doc, found := m.Document(c.Param("did"))
-	if !found {
-		writeError(c, phonghop.Errorf(phonghop.ENotFound, "document not found"))
 		return
 	}
 	// ?view=1: the bytes tablets load, the document with its page index
@@ -122,6 +117,22 @@ func (s *Server) documentContent(c *gin.Context) {
 	if _, err := io.Copy(c.Writer, rc); err != nil {
 		logger(c).Warn("document download cut short", "err", err)
 	}
+}
+
+// documentFor finds the meeting and the document in the path for a
+// participant (admin too when admin is set), or answers the error and reports
+// false.
+func (s *Server) documentFor(c *gin.Context, admin bool) (*phonghop.Meeting, phonghop.Document, bool) {
+	m, ok := s.meetingFor(c, admin)
+	if !ok {
+		return nil, phonghop.Document{}, false
+	}
+	doc, found := m.Document(c.Param("did"))
+	if !found {
+		writeError(c, phonghop.Errorf(phonghop.ENotFound, "document not found"))
+		return nil, phonghop.Document{}, false
+	}
+	return m, doc, true
 }
 
 func etagMatch(header, etag string) bool {

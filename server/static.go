@@ -13,57 +13,6 @@ import (
 	"github.com/phonghop/phonghop"
 )
 
-type noteRequest struct {
-	Text string `json:"text"`
-}
-
-func (s *Server) getNotes(c *gin.Context) {
-	m, ok := s.meetingFor(c, false)
-	if !ok {
-		return
-	}
-	if _, found := m.Document(c.Param("did")); !found {
-		writeError(c, phonghop.Errorf(phonghop.ENotFound, "document not found"))
-		return
-	}
-	n, err := s.cfg.Notes.Get(c.Request.Context(), m.ID, userOf(c).ID, c.Param("did"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, n)
-}
-
-func (s *Server) putNote(c *gin.Context) {
-	m, ok := s.meetingFor(c, false)
-	if !ok {
-		return
-	}
-	if _, found := m.Document(c.Param("did")); !found {
-		writeError(c, phonghop.Errorf(phonghop.ENotFound, "document not found"))
-		return
-	}
-	var req noteRequest
-	if err := bindJSON(c, &req, 128<<10); err != nil {
-		writeError(c, err)
-		return
-	}
-	page := 0
-	for _, ch := range c.Param("page") {
-		if ch < '0' || ch > '9' || page > 1_000_000 {
-			page = -1
-			break
-		}
-		page = page*10 + int(ch-'0')
-	}
-	n, err := s.cfg.Notes.Put(c.Request.Context(), m.ID, userOf(c).ID, c.Param("did"), page, req.Text)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, n)
-}
-
 // noRoute answers unknown API paths with the contract's 404 and everything else
 // with the web app (index.html for client-side routes).
 func (s *Server) noRoute(c *gin.Context) {
