@@ -4,6 +4,8 @@ WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY frontend/ ./
+# The API's error catalogue, which the app translates from (src/lib/i18n.ts).
+COPY errors.json /src/errors.json
 RUN npm run build
 
 FROM golang:1.26-bookworm AS build

@@ -89,15 +89,15 @@ func (s *Service) ttl() time.Duration {
 func NormalizeUsername(name string) (string, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	if len(name) < 2 || len(name) > 64 {
-		return "", phonghop.Errorf(phonghop.EInvalid, "username must be 2 to 64 characters")
+		return "", phonghop.Fail(phonghop.EInvalid, "username_length")
 	}
 	for _, c := range name {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return "", phonghop.Errorf(phonghop.EInvalid, "username may use only a-z, 0-9, '.', '_' and '-'")
+			return "", phonghop.Fail(phonghop.EInvalid, "username_chars")
 		}
 	}
 	if name == "." || name == ".." {
-		return "", phonghop.Errorf(phonghop.EInvalid, "invalid username")
+		return "", phonghop.Fail(phonghop.EInvalid, "username_invalid")
 	}
 	return name, nil
 }
@@ -114,13 +114,13 @@ func NewID() string {
 // CheckText validates a required or optional free-text field.
 func CheckText(field, v string, required bool, max int) error {
 	if required && strings.TrimSpace(v) == "" {
-		return phonghop.Errorf(phonghop.EInvalid, "%s is required", field)
+		return phonghop.Fail(phonghop.EInvalid, "text_required", "field", field)
 	}
 	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-		return phonghop.Errorf(phonghop.EInvalid, "%s must be valid UTF-8 text", field)
+		return phonghop.Fail(phonghop.EInvalid, "text_not_utf8", "field", field)
 	}
 	if utf8.RuneCountInString(v) > max {
-		return phonghop.Errorf(phonghop.EInvalid, "%s is longer than %d characters", field, max)
+		return phonghop.Fail(phonghop.EInvalid, "text_too_long", "field", field, "max", max)
 	}
 	return nil
 }
@@ -132,7 +132,7 @@ func (s *Service) Create(ctx context.Context, req NewUser) (phonghop.User, error
 		return phonghop.User{}, err
 	}
 	if len(req.Password) < minPassword || len(req.Password) > maxPassword {
-		return phonghop.User{}, phonghop.Errorf(phonghop.EInvalid, "password must be %d to %d bytes", minPassword, maxPassword)
+		return phonghop.User{}, phonghop.Fail(phonghop.EInvalid, "password_length", "min", minPassword, "max", maxPassword)
 	}
 	if req.DisplayName == "" {
 		req.DisplayName = name
@@ -158,7 +158,7 @@ func (s *Service) Create(ctx context.Context, req NewUser) (phonghop.User, error
 	if err != nil {
 		_ = s.Store.Delete(ctx, "users/"+u.ID+".json")
 		if errors.Is(err, storage.ErrPrecondition) {
-			return phonghop.User{}, phonghop.Errorf(phonghop.EConflict, "username %q is taken", name)
+			return phonghop.User{}, phonghop.Fail(phonghop.EConflict, "username_taken", "username", name)
 		}
 		return phonghop.User{}, err
 	}
@@ -168,11 +168,11 @@ func (s *Service) Create(ctx context.Context, req NewUser) (phonghop.User, error
 func (s *Service) record(ctx context.Context, id string) (userRecord, error) {
 	var u userRecord
 	if storage.CheckKey(id) != nil {
-		return u, phonghop.Errorf(phonghop.ENotFound, "user not found")
+		return u, phonghop.Fail(phonghop.ENotFound, "user_not_found")
 	}
 	_, err := storage.GetJSON(ctx, s.Store, "users/"+id+".json", &u)
 	if errors.Is(err, storage.ErrNotFound) {
-		return u, phonghop.Errorf(phonghop.ENotFound, "user not found")
+		return u, phonghop.Fail(phonghop.ENotFound, "user_not_found")
 	}
 	return u, err
 }
@@ -192,12 +192,12 @@ func (s *Service) ByUsername(ctx context.Context, username string) (phonghop.Use
 func (s *Service) byUsername(ctx context.Context, username string) (userRecord, error) {
 	name, err := NormalizeUsername(username)
 	if err != nil {
-		return userRecord{}, phonghop.Errorf(phonghop.ENotFound, "user not found")
+		return userRecord{}, phonghop.Fail(phonghop.ENotFound, "user_not_found")
 	}
 	var ref usernameRecord
 	if _, err := storage.GetJSON(ctx, s.Store, "usernames/"+name+".json", &ref); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return userRecord{}, phonghop.Errorf(phonghop.ENotFound, "user not found")
+			return userRecord{}, phonghop.Fail(phonghop.ENotFound, "user_not_found")
 		}
 		return userRecord{}, err
 	}
@@ -247,7 +247,7 @@ func (s *Service) cost() int {
 	return s.BcryptCost
 }
 
-var errBadLogin = phonghop.Errorf(phonghop.EUnauthenticated, "wrong username or password")
+var errBadLogin = phonghop.Fail(phonghop.EUnauthenticated, "bad_login")
 
 // Login checks the credentials and opens a session. It returns the bearer token.
 func (s *Service) Login(ctx context.Context, username, password string) (string, Session, phonghop.User, error) {
@@ -282,7 +282,7 @@ func tokenID(token string) string {
 
 func sessionKey(id string) string { return "sessions/" + id + ".json" }
 
-var errBadToken = phonghop.Errorf(phonghop.EUnauthenticated, "not signed in or session expired")
+var errBadToken = phonghop.Fail(phonghop.EUnauthenticated, "bad_token")
 
 // Authenticate returns the session and user of a bearer token.
 func (s *Service) Authenticate(ctx context.Context, token string) (Session, phonghop.User, error) {

@@ -314,11 +314,11 @@ func (c *client) sendClose(code int, reason string) {
 
 // sendError answers the client alone; nothing is broadcast.
 func (c *client) sendError(err error) {
-	code, msg := phonghop.ErrorCode(err), phonghop.ErrorMessage(err)
-	if code == phonghop.EInternal {
+	e := phonghop.Public(err)
+	if e.Code == phonghop.EInternal {
 		c.hub.log.Error("live: client message", "meeting", c.info.MeetingID, "user", c.info.User.ID, "err", err)
 	}
-	c.enqueue(outFrame{data: errorFrame(code, msg)})
+	c.enqueue(outFrame{data: errorFrame(e)})
 }
 
 // allow takes a token from the client's bucket.
@@ -363,16 +363,16 @@ func (c *client) handle(mt int, data []byte) {
 			c.mu.Unlock()
 			return
 		}
-		c.sendError(phonghop.Errorf(phonghop.ETooMany, "too many messages; slow down"))
+		c.sendError(phonghop.Fail(phonghop.ETooMany, "too_many_messages"))
 		return
 	}
 	if mt != websocket.TextMessage {
-		c.sendError(phonghop.Errorf(phonghop.EInvalid, "messages must be JSON text frames"))
+		c.sendError(phonghop.Fail(phonghop.EInvalid, "message_not_text"))
 		return
 	}
 	var m clientMessage
 	if err := json.Unmarshal(data, &m); err != nil {
-		c.sendError(phonghop.Errorf(phonghop.EInvalid, "message is not a JSON object"))
+		c.sendError(phonghop.Fail(phonghop.EInvalid, "message_not_object"))
 		return
 	}
 	h := c.hub
@@ -394,11 +394,11 @@ func (c *client) handle(mt int, data []byte) {
 	case "ping":
 		c.enqueue(outFrame{data: pongFrame})
 	default:
-		err = phonghop.Errorf(phonghop.EInvalid, "unknown message type")
+		err = phonghop.Fail(phonghop.EInvalid, "message_type_unknown")
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			err = phonghop.Errorf(phonghop.EUnavailable, "live events are unavailable")
+			err = phonghop.Fail(phonghop.EUnavailable, "live_unavailable")
 		}
 		c.sendError(err)
 	}

@@ -180,11 +180,11 @@ func NewHub(cfg Config) *Hub {
 		EnableCompression: false,
 		CheckOrigin:       h.originAllowed,
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
-			code := phonghop.EInvalid
+			e := phonghop.Fail(phonghop.EInvalid, "handshake_invalid")
 			if status == http.StatusForbidden {
-				code = phonghop.EForbidden
+				e = phonghop.Fail(phonghop.EForbidden, "origin_not_allowed")
 			}
-			writeHTTPError(w, status, code, "not a valid WebSocket handshake")
+			writeHTTPError(w, status, e)
 		},
 	}
 	return h
@@ -213,20 +213,13 @@ func (h *Hub) originAllowed(r *http.Request) bool {
 	return h.origins[normOrigin(u.Scheme+"://"+u.Host)]
 }
 
-func writeHTTPError(w http.ResponseWriter, status int, code, msg string) {
+func writeHTTPError(w http.ResponseWriter, status int, e *phonghop.Error) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	b, _ := json.Marshal(errorBody{Error: errorDetail{Code: code, Message: msg}})
+	b, _ := json.Marshal(struct {
+		Error *phonghop.Error `json:"error"`
+	}{e})
 	w.Write(b)
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-type errorBody struct {
-	Error errorDetail `json:"error"`
 }
 
 // enter counts a ServeWS in, unless the hub is shutting down.
@@ -254,7 +247,7 @@ func (h *Hub) isClosed() bool {
 // invalid_argument; a hub shutting down → 503 unavailable.
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 	if !h.enter() {
-		writeHTTPError(w, http.StatusServiceUnavailable, phonghop.EUnavailable, "the server is shutting down")
+		writeHTTPError(w, http.StatusServiceUnavailable, phonghop.Fail(phonghop.EUnavailable, "shutting_down"))
 		return
 	}
 	detached := false
@@ -264,7 +257,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 		}
 	}()
 	if !h.originAllowed(r) {
-		writeHTTPError(w, http.StatusForbidden, phonghop.EForbidden, "origin not allowed")
+		writeHTTPError(w, http.StatusForbidden, phonghop.Fail(phonghop.EForbidden, "origin_not_allowed"))
 		return
 	}
 	var since uint64
@@ -272,7 +265,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 	if q := r.URL.Query(); q.Has("since") {
 		n, err := strconv.ParseUint(q.Get("since"), 10, 64)
 		if err != nil {
-			writeHTTPError(w, http.StatusBadRequest, phonghop.EInvalid, "since must be a non-negative integer")
+			writeHTTPError(w, http.StatusBadRequest, phonghop.Fail(phonghop.EInvalid, "since_invalid"))
 			return
 		}
 		since, hasSince = n, true
@@ -510,11 +503,11 @@ func eventFrame(ev Event) []byte {
 	return append(b, '}')
 }
 
-func errorFrame(code, msg string) []byte {
+func errorFrame(e *phonghop.Error) []byte {
 	b, _ := json.Marshal(struct {
-		Type  string      `json:"type"`
-		Error errorDetail `json:"error"`
-	}{"error", errorDetail{code, msg}})
+		Type  string          `json:"type"`
+		Error *phonghop.Error `json:"error"`
+	}{"error", e})
 	return b
 }
 

@@ -29,7 +29,7 @@ type meetings map[string]*phonghop.Meeting
 func (ms meetings) Meeting(ctx context.Context, id string) (*phonghop.Meeting, error) {
 	m, ok := ms[id]
 	if !ok {
-		return nil, phonghop.Errorf(phonghop.ENotFound, "meeting not found")
+		return nil, phonghop.Fail(phonghop.ENotFound, "meeting_not_found")
 	}
 	return m, nil
 }
@@ -171,7 +171,7 @@ type frame struct {
 	Attendance   *Attendance     `json:"attendance"`
 	Speakers     *Speakers       `json:"speakers"`
 	Poll         json.RawMessage `json:"poll"`
-	Error        *errorDetail    `json:"error"`
+	Error        *phonghop.Error `json:"error"`
 	raw          []byte
 }
 

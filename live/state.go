@@ -63,7 +63,7 @@ func (h *Hub) update(ctx context.Context, meetingID, subject, typ, by string, fn
 		seq, err := h.cfg.Broker.Append(ctx, meetingID, ev, expect)
 		if errors.Is(err, ErrConflict) {
 			if attempt+1 >= maxAttempts {
-				return 0, phonghop.Errorf(phonghop.EConflict, "the room is changing too fast; try again")
+				return 0, phonghop.Fail(phonghop.EConflict, "room_busy")
 			}
 			if attempt >= 2 { // others keep winning: step aside a little
 				t := time.NewTimer(time.Duration(rand.IntN(1000*(attempt+1))) * time.Microsecond)
@@ -99,7 +99,7 @@ func (h *Hub) record(ctx context.Context, meetingID string, ev Event) {
 
 func (h *Hub) brokerError(err error) error {
 	h.log.Error("live: broker", "err", err)
-	return phonghop.Errorf(phonghop.EUnavailable, "live events are unavailable")
+	return phonghop.Fail(phonghop.EUnavailable, "live_unavailable")
 }
 
 func (h *Hub) meeting(ctx context.Context, id string) (*phonghop.Meeting, error) {
@@ -108,7 +108,7 @@ func (h *Hub) meeting(ctx context.Context, id string) (*phonghop.Meeting, error)
 		return nil, err
 	}
 	if m == nil {
-		return nil, phonghop.Errorf(phonghop.ENotFound, "meeting not found")
+		return nil, phonghop.Fail(phonghop.ENotFound, "meeting_not_found")
 	}
 	return m, nil
 }
@@ -133,17 +133,17 @@ func (h *Hub) Present(ctx context.Context, meetingID string, by phonghop.User, p
 	chair := m.HasRole(by.ID, phonghop.RoleChair)
 	item, itemOK := m.Item(p.AgendaItemID)
 	if !chair && !(itemOK && item.Presenter != "" && item.Presenter == by.ID) {
-		return 0, phonghop.Errorf(phonghop.EForbidden, "only the chair or the item's presenter may present")
+		return 0, phonghop.Fail(phonghop.EForbidden, "present_forbidden")
 	}
 	if !itemOK {
-		return 0, phonghop.Errorf(phonghop.EInvalid, "no such agenda item in this meeting")
+		return 0, phonghop.Fail(phonghop.EInvalid, "agenda_item_unknown")
 	}
 	doc, ok := m.Document(p.DocumentID)
 	if !ok {
-		return 0, phonghop.Errorf(phonghop.EInvalid, "no such document in this meeting")
+		return 0, phonghop.Fail(phonghop.EInvalid, "document_unknown")
 	}
 	if p.Page < 1 || (doc.Pages > 0 && p.Page > doc.Pages) {
-		return 0, phonghop.Errorf(phonghop.EInvalid, "page out of range")
+		return 0, phonghop.Fail(phonghop.EInvalid, "page_out_of_range")
 	}
 	return h.update(ctx, meetingID, SubjectPresentation, TypePresentation, by.ID, func(prev *Event) (change, error) {
 		cur, err := decode[*Presentation](prev)
@@ -151,7 +151,7 @@ func (h *Hub) Present(ctx context.Context, meetingID string, by phonghop.User, p
 			return change{}, err
 		}
 		if !chair && (cur == nil || cur.AgendaItemID != p.AgendaItemID) {
-			return change{}, phonghop.Errorf(phonghop.EForbidden, "only the chair may take up another agenda item")
+			return change{}, phonghop.Fail(phonghop.EForbidden, "chair_only_agenda")
 		}
 		if cur != nil && *cur == p {
 			return change{}, nil
@@ -197,7 +197,7 @@ func (h *Hub) attend(ctx context.Context, meetingID, userID string, in bool) (ui
 		return 0, err
 	}
 	if _, ok := m.Participant(userID); !ok {
-		return 0, phonghop.Errorf(phonghop.EForbidden, "not a participant of this meeting")
+		return 0, phonghop.Fail(phonghop.EForbidden, "not_participant")
 	}
 	return h.update(ctx, meetingID, SubjectAttendance, TypeAttendance, userID, func(prev *Event) (change, error) {
 		cur, err := decode[Attendance](prev)
@@ -245,7 +245,7 @@ func (h *Hub) delegate(ctx context.Context, meetingID, userID string) error {
 		return err
 	}
 	if !m.HasRole(userID, phonghop.RoleDelegate) {
-		return phonghop.Errorf(phonghop.EForbidden, "only delegates may ask to speak")
+		return phonghop.Fail(phonghop.EForbidden, "speak_delegates_only")
 	}
 	return nil
 }
@@ -287,7 +287,7 @@ func (h *Hub) chair(ctx context.Context, meetingID string, by phonghop.User) (*p
 		return nil, err
 	}
 	if !m.HasRole(by.ID, phonghop.RoleChair) {
-		return nil, phonghop.Errorf(phonghop.EForbidden, "only the chair may give the floor")
+		return nil, phonghop.Fail(phonghop.EForbidden, "chair_only_floor")
 	}
 	return m, nil
 }
@@ -300,7 +300,7 @@ func (h *Hub) GiveFloor(ctx context.Context, meetingID string, by phonghop.User,
 		return 0, err
 	}
 	if _, ok := m.Participant(userID); userID != "" && !ok {
-		return 0, phonghop.Errorf(phonghop.EInvalid, "userId is not a participant of this meeting")
+		return 0, phonghop.Fail(phonghop.EInvalid, "user_not_participant")
 	}
 	return h.speakers(ctx, meetingID, by.ID, func(s *Speakers) (bool, error) {
 		if userID == "" {
@@ -328,7 +328,7 @@ func (h *Hub) NextSpeaker(ctx context.Context, meetingID string, by phonghop.Use
 	}
 	return h.speakers(ctx, meetingID, by.ID, func(s *Speakers) (bool, error) {
 		if len(s.Queue) == 0 {
-			return false, phonghop.Errorf(phonghop.EConflict, "no one is waiting to speak")
+			return false, phonghop.Fail(phonghop.EConflict, "queue_empty")
 		}
 		next := s.Queue[0]
 		now := time.Now().UTC()
@@ -344,7 +344,7 @@ var pollRank = map[string]int{phonghop.PollDraft: 0, phonghop.PollOpen: 1, phong
 // ballots) is not sent again, so racing publishers never move the room back.
 func (h *Hub) PublishPoll(ctx context.Context, meetingID string, p phonghop.Poll) (uint64, error) {
 	if p.ID == "" {
-		return 0, phonghop.Errorf(phonghop.EInvalid, "poll without id")
+		return 0, phonghop.Fail(phonghop.EInvalid, "poll_id_missing")
 	}
 	return h.update(ctx, meetingID, SubjectPollPrefix+p.ID, TypePoll, "", func(prev *Event) (change, error) {
 		cur, err := decode[*phonghop.Poll](prev)

@@ -45,10 +45,18 @@ func (s *Service) limit() int64 {
 // Limit returns the configured document size limit.
 func (s *Service) Limit() int64 { return s.limit() }
 
+// ErrTooLarge is the answer to a document over limit bytes.
+func ErrTooLarge(limit int64) *phonghop.Error {
+	size := fmt.Sprintf("%d KiB", limit>>10)
+	if limit >= 1<<20 {
+		size = fmt.Sprintf("%d MiB", limit>>20)
+	}
+	return phonghop.Fail(phonghop.ETooLarge, "document_too_large", "limit", size)
+}
+
 var (
-	errNotPDF  = phonghop.Errorf(phonghop.EUnsupportedType, "only PDF documents are accepted")
-	errTooBig  = errors.New("document over the limit")
-	errTooBigE = phonghop.Errorf(phonghop.ETooLarge, "document is larger than the limit")
+	errNotPDF = phonghop.Fail(phonghop.EUnsupportedType, "not_pdf")
+	errTooBig = errors.New("document over the limit")
 )
 
 // CleanName makes an uploaded file name safe to show and to send back in a
@@ -88,7 +96,7 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 	br := bufio.NewReaderSize(body, 4096)
 	head, err := br.Peek(1024)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return phonghop.Document{}, phonghop.Errorf(phonghop.EInvalid, "upload interrupted")
+		return phonghop.Document{}, phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
 	}
 	if !bytes.Contains(head, []byte("%PDF-")) {
 		return phonghop.Document{}, errNotPDF
@@ -110,9 +118,9 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 	size, err := io.CopyBuffer(io.MultiWriter(spool, hash, pages), lim, make([]byte, 256<<10))
 	switch {
 	case lim.over:
-		return phonghop.Document{}, errTooBigE
+		return phonghop.Document{}, ErrTooLarge(s.limit())
 	case ctx.Err() != nil || lim.err != nil:
-		return phonghop.Document{}, phonghop.Errorf(phonghop.EInvalid, "upload interrupted")
+		return phonghop.Document{}, phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
 	case err != nil:
 		return phonghop.Document{}, fmt.Errorf("spool upload: %w", err)
 	}
@@ -151,7 +159,7 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 	if err != nil {
 		undo()
 		if ctx.Err() != nil {
-			return phonghop.Document{}, phonghop.Errorf(phonghop.EInvalid, "upload interrupted")
+			return phonghop.Document{}, phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
 		}
 		return phonghop.Document{}, err
 	}
@@ -226,7 +234,7 @@ func (s *Service) OpenView(ctx context.Context, meetingID string, doc phonghop.D
 		if err != nil {
 			closeAll()
 			if errors.Is(err, storage.ErrNotFound) {
-				return nil, phonghop.Errorf(phonghop.ENotFound, "document not found")
+				return nil, phonghop.Fail(phonghop.ENotFound, "document_not_found")
 			}
 			return nil, err
 		}
@@ -250,7 +258,7 @@ func (r readCloser) Close() error { r.close(); return nil }
 func (s *Service) OpenDocument(ctx context.Context, meetingID, docID string, rng *storage.Range) (io.ReadCloser, storage.Info, error) {
 	rc, info, err := s.Store.Get(ctx, DocumentKey(meetingID, docID), rng)
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalidKey) {
-		return nil, info, phonghop.Errorf(phonghop.ENotFound, "document not found")
+		return nil, info, phonghop.Fail(phonghop.ENotFound, "document_not_found")
 	}
 	return rc, info, err
 }

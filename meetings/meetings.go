@@ -147,7 +147,7 @@ func checkMeetingFields(m NewMeeting) error {
 	switch m.Language {
 	case "vi", "en":
 	default:
-		return phonghop.Errorf(phonghop.EInvalid, "language must be \"vi\" or \"en\"")
+		return phonghop.Fail(phonghop.EInvalid, "language_invalid")
 	}
 	return nil
 }
@@ -180,7 +180,7 @@ func (s *Service) mark(ctx context.Context, key string) error {
 	return err
 }
 
-var errNoMeeting = phonghop.Errorf(phonghop.ENotFound, "meeting not found")
+var errNoMeeting = phonghop.Fail(phonghop.ENotFound, "meeting_not_found")
 
 // Meeting returns the meeting with the id. The result is shared with other
 // callers: read it, never change it.
@@ -268,16 +268,16 @@ func (s *Service) List(ctx context.Context, userID string, all bool) ([]*phongho
 // of users who were removed (their live connections must be closed).
 func (s *Service) SetParticipants(ctx context.Context, id string, changes []ParticipantChange) (*phonghop.Meeting, []string, error) {
 	if len(changes) > maxParticipants {
-		return nil, nil, phonghop.Errorf(phonghop.EInvalid, "at most %d participants", maxParticipants)
+		return nil, nil, phonghop.Fail(phonghop.EInvalid, "too_many_participants", "max", maxParticipants)
 	}
 	seen := map[string]bool{}
 	next := make([]phonghop.Participant, 0, len(changes))
 	for i, c := range changes {
 		if !c.Role.Valid() {
-			return nil, nil, phonghop.Errorf(phonghop.EInvalid, "participant %d: role must be chair, secretary, delegate or observer", i)
+			return nil, nil, phonghop.Fail(phonghop.EInvalid, "participant_role_invalid", "n", i+1)
 		}
 		if seen[c.UserID] {
-			return nil, nil, phonghop.Errorf(phonghop.EInvalid, "participant %d: user listed twice", i)
+			return nil, nil, phonghop.Fail(phonghop.EInvalid, "participant_duplicate", "n", i+1)
 		}
 		seen[c.UserID] = true
 		if err := accounts.CheckText("title", c.Title, false, maxField); err != nil {
@@ -285,7 +285,7 @@ func (s *Service) SetParticipants(ctx context.Context, id string, changes []Part
 		}
 		u, err := s.Users.User(ctx, c.UserID)
 		if phonghop.ErrorCode(err) == phonghop.ENotFound {
-			return nil, nil, phonghop.Errorf(phonghop.EInvalid, "participant %d: no such user", i)
+			return nil, nil, phonghop.Fail(phonghop.EInvalid, "participant_no_user", "n", i+1)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -325,7 +325,7 @@ func (s *Service) AddItem(ctx context.Context, id string, req NewItem) (phonghop
 		return phonghop.AgendaItem{}, err
 	}
 	if req.DurationMinutes < 0 || req.DurationMinutes > 24*60 {
-		return phonghop.AgendaItem{}, phonghop.Errorf(phonghop.EInvalid, "durationMinutes must be between 0 and 1440")
+		return phonghop.AgendaItem{}, phonghop.Fail(phonghop.EInvalid, "duration_invalid")
 	}
 	if req.DocumentIDs == nil {
 		req.DocumentIDs = []string{}
@@ -334,16 +334,16 @@ func (s *Service) AddItem(ctx context.Context, id string, req NewItem) (phonghop
 		DurationMinutes: req.DurationMinutes, DocumentIDs: req.DocumentIDs}
 	_, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
 		if len(m.Agenda) >= maxAgendaItems {
-			return phonghop.Errorf(phonghop.EInvalid, "at most %d agenda items", maxAgendaItems)
+			return phonghop.Fail(phonghop.EInvalid, "too_many_agenda_items", "max", maxAgendaItems)
 		}
 		if item.Presenter != "" {
 			if _, ok := m.Participant(item.Presenter); !ok {
-				return phonghop.Errorf(phonghop.EInvalid, "presenter must be a participant's userId")
+				return phonghop.Fail(phonghop.EInvalid, "presenter_invalid")
 			}
 		}
 		for _, d := range item.DocumentIDs {
 			if _, ok := m.Document(d); !ok {
-				return phonghop.Errorf(phonghop.EInvalid, "no document %q in this meeting", clip(d))
+				return phonghop.Fail(phonghop.EInvalid, "agenda_document_missing", "id", phonghop.Clip(d))
 			}
 		}
 		m.Agenda = append(m.Agenda, item)
@@ -361,7 +361,7 @@ func (s *Service) UpdateItem(ctx context.Context, id, itemID string, req NewItem
 		req.DocumentIDs = []string{}
 	}
 	if req.DurationMinutes < 0 || req.DurationMinutes > 24*60 {
-		return phonghop.AgendaItem{}, phonghop.Errorf(phonghop.EInvalid, "durationMinutes must be between 0 and 1440")
+		return phonghop.AgendaItem{}, phonghop.Fail(phonghop.EInvalid, "duration_invalid")
 	}
 	var out phonghop.AgendaItem
 	_, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
@@ -371,12 +371,12 @@ func (s *Service) UpdateItem(ctx context.Context, id, itemID string, req NewItem
 			}
 			if req.Presenter != "" {
 				if _, ok := m.Participant(req.Presenter); !ok {
-					return phonghop.Errorf(phonghop.EInvalid, "presenter must be a participant's userId")
+					return phonghop.Fail(phonghop.EInvalid, "presenter_invalid")
 				}
 			}
 			for _, d := range req.DocumentIDs {
 				if _, ok := m.Document(d); !ok {
-					return phonghop.Errorf(phonghop.EInvalid, "no document %q in this meeting", clip(d))
+					return phonghop.Fail(phonghop.EInvalid, "agenda_document_missing", "id", phonghop.Clip(d))
 				}
 			}
 			m.Agenda[i] = phonghop.AgendaItem{ID: itemID, Title: req.Title, Presenter: req.Presenter,
@@ -384,7 +384,7 @@ func (s *Service) UpdateItem(ctx context.Context, id, itemID string, req NewItem
 			out = m.Agenda[i]
 			return nil
 		}
-		return phonghop.Errorf(phonghop.ENotFound, "agenda item not found")
+		return phonghop.Fail(phonghop.ENotFound, "agenda_item_not_found")
 	})
 	return out, err
 }

@@ -43,7 +43,7 @@ func (n *Notes) Get(ctx context.Context, meetingID, userID, docID string) (PageN
 // Put sets the note of one page; empty text removes it.
 func (n *Notes) Put(ctx context.Context, meetingID, userID, docID string, page int, text string) (PageNotes, error) {
 	if page < 1 || page > 100000 {
-		return PageNotes{}, phonghop.Errorf(phonghop.EInvalid, "page must be a positive number")
+		return PageNotes{}, phonghop.Fail(phonghop.EInvalid, "page_invalid")
 	}
 	if err := accounts.CheckText("text", text, false, maxNote); err != nil {
 		return PageNotes{}, err

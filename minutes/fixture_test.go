@@ -203,7 +203,7 @@ func (f fakeMeetings) Meeting(_ context.Context, id string) (*phonghop.Meeting, 
 	if m, ok := f[id]; ok {
 		return m, nil
 	}
-	return nil, phonghop.Errorf(phonghop.ENotFound, "no meeting %s", id)
+	return nil, phonghop.Fail(phonghop.ENotFound, "meeting_not_found")
 }
 
 type fakePolls []phonghop.Poll

@@ -74,7 +74,7 @@ func storeErr(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, storage.ErrUnavailable):
-		return phonghop.Errorf(phonghop.EUnavailable, "storage is unavailable; try again")
+		return phonghop.Fail(phonghop.EUnavailable, "storage_unavailable")
 	}
 	return err
 }
@@ -126,15 +126,15 @@ func (s *Service) Update(ctx context.Context, mid string, by phonghop.User, d Dr
 		return Draft{}, err
 	}
 	if !by.Admin && !m.HasRole(by.ID, phonghop.RoleChair, phonghop.RoleSecretary) {
-		return Draft{}, phonghop.Errorf(phonghop.EForbidden, "only the chair or the secretary may edit the minutes")
+		return Draft{}, phonghop.Fail(phonghop.EForbidden, "minutes_forbidden")
 	}
 	if len(d.Summary) > MaxTextSize {
-		return Draft{}, phonghop.Errorf(phonghop.EInvalid, "summary is longer than %d bytes", MaxTextSize)
+		return Draft{}, phonghop.Fail(phonghop.EInvalid, "summary_too_long", "max", MaxTextSize)
 	}
 	items := map[string]ItemEdit{}
 	for _, it := range d.Items {
 		if len(it.Notes) > MaxTextSize || len(it.Conclusion) > MaxTextSize {
-			return Draft{}, phonghop.Errorf(phonghop.EInvalid, "notes and conclusion of an item are limited to %d bytes each", MaxTextSize)
+			return Draft{}, phonghop.Fail(phonghop.EInvalid, "item_text_too_long", "max", MaxTextSize)
 		}
 		if _, ok := m.Item(it.AgendaItemID); !ok || it.AgendaItemID == "" {
 			continue
@@ -146,7 +146,7 @@ func (s *Service) Update(ctx context.Context, mid string, by phonghop.User, d Dr
 	now := s.now().UTC()
 	e, err := storage.UpdateJSON(ctx, s.Store, draftKey(mid), true, func(cur *Edits) error {
 		if cur.Revision != d.Revision {
-			return phonghop.Errorf(phonghop.EConflict, "minutes were changed by someone else; reload")
+			return phonghop.Fail(phonghop.EConflict, "minutes_conflict")
 		}
 		*cur = Edits{Revision: cur.Revision + 1, Summary: d.Summary, Items: items, UpdatedBy: by.ID, UpdatedAt: &now}
 		return nil
@@ -247,7 +247,7 @@ func (s *Service) Versions(ctx context.Context, mid string) ([]Version, error) {
 // The caller closes the reader.
 func (s *Service) Open(ctx context.Context, mid string, version int) (io.ReadCloser, Version, error) {
 	if version < 0 {
-		return nil, Version{}, phonghop.Errorf(phonghop.EInvalid, "version must be a positive number")
+		return nil, Version{}, phonghop.Fail(phonghop.EInvalid, "version_invalid")
 	}
 	var v Version
 	if version == 0 {
@@ -256,19 +256,19 @@ func (s *Service) Open(ctx context.Context, mid string, version int) (io.ReadClo
 			return nil, Version{}, err
 		}
 		if len(all) == 0 {
-			return nil, Version{}, phonghop.Errorf(phonghop.ENotFound, "the minutes have not been rendered yet")
+			return nil, Version{}, phonghop.Fail(phonghop.ENotFound, "minutes_not_rendered")
 		}
 		v = all[len(all)-1]
 	} else if _, err := storage.GetJSON(ctx, s.Store, metaKey(mid, version), &v); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil, Version{}, phonghop.Errorf(phonghop.ENotFound, "no version %d of the minutes", version)
+			return nil, Version{}, phonghop.Fail(phonghop.ENotFound, "minutes_version_missing", "version", version)
 		}
 		return nil, Version{}, storeErr(err)
 	}
 	rc, _, err := s.Store.Get(ctx, pdfKey(mid, v.Version), nil)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil, Version{}, phonghop.Errorf(phonghop.ENotFound, "no version %d of the minutes", v.Version)
+			return nil, Version{}, phonghop.Fail(phonghop.ENotFound, "minutes_version_missing", "version", v.Version)
 		}
 		return nil, Version{}, storeErr(err)
 	}

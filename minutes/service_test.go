@@ -247,7 +247,7 @@ type fakeDocs map[string][]byte
 func (f fakeDocs) OpenDocument(_ context.Context, mid, id string, rng *storage.Range) (io.ReadCloser, storage.Info, error) {
 	b, ok := f[id]
 	if !ok || rng != nil {
-		return nil, storage.Info{}, phonghop.Errorf(phonghop.ENotFound, "no document")
+		return nil, storage.Info{}, phonghop.Fail(phonghop.ENotFound, "document_not_found")
 	}
 	return io.NopCloser(bytes.NewReader(b)), storage.Info{Size: int64(len(b))}, nil
 }

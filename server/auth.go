@@ -68,7 +68,7 @@ func sessionOf(c *gin.Context) accounts.Session {
 
 func (s *Server) requireAdmin(c *gin.Context) {
 	if !userOf(c).Admin {
-		writeError(c, phonghop.Errorf(phonghop.EForbidden, "administrators only"))
+		writeError(c, phonghop.Fail(phonghop.EForbidden, "admin_only"))
 		return
 	}
 	c.Next()
@@ -91,7 +91,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	if !s.loginLimit.allow(clientIP(c), req.Username) {
-		writeError(c, phonghop.Errorf(phonghop.ETooMany, "too many failed sign-ins; wait a few minutes"))
+		writeError(c, phonghop.Fail(phonghop.ETooMany, "login_throttled"))
 		return
 	}
 	token, sess, u, err := s.cfg.Accounts.Login(c.Request.Context(), req.Username, req.Password)

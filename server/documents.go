@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/storage"
 )
 
@@ -26,23 +27,23 @@ func (s *Server) uploadDocument(c *gin.Context) {
 	limit := s.cfg.Meetings.Limit()
 	// Room for the multipart envelope around the file.
 	if c.Request.ContentLength > limit+64<<10 {
-		writeError(c, phonghop.Errorf(phonghop.ETooLarge, "document is larger than the limit of %d bytes", limit))
+		writeError(c, meetings.ErrTooLarge(limit))
 		return
 	}
 	ct, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
-		writeError(c, phonghop.Errorf(phonghop.EInvalid, "send the document as multipart/form-data in part \"file\""))
+		writeError(c, phonghop.Fail(phonghop.EInvalid, "upload_not_multipart"))
 		return
 	}
 	mr := multipart.NewReader(c.Request.Body, params["boundary"])
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			writeError(c, phonghop.Errorf(phonghop.EInvalid, "no part named \"file\" in the upload"))
+			writeError(c, phonghop.Fail(phonghop.EInvalid, "upload_no_file"))
 			return
 		}
 		if err != nil {
-			writeError(c, phonghop.Errorf(phonghop.EInvalid, "malformed multipart body"))
+			writeError(c, phonghop.Fail(phonghop.EInvalid, "upload_malformed"))
 			return
 		}
 		if part.FormName() != "file" {
@@ -88,7 +89,7 @@ func (s *Server) documentContent(c *gin.Context) {
 		h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
 		// 416 is the status HTTP clients expect here; the body keeps the contract's shape.
 		c.AbortWithStatusJSON(http.StatusRequestedRangeNotSatisfiable,
-			errorBody{Error: errorDetail{Code: phonghop.EInvalid, Message: "range not satisfiable"}})
+			errorBody{Error: phonghop.Fail(phonghop.EInvalid, "range_not_satisfiable")})
 		return
 	}
 	var rc io.ReadCloser
@@ -129,7 +130,7 @@ func (s *Server) documentFor(c *gin.Context, admin bool) (*phonghop.Meeting, pho
 	}
 	doc, found := m.Document(c.Param("did"))
 	if !found {
-		writeError(c, phonghop.Errorf(phonghop.ENotFound, "document not found"))
+		writeError(c, phonghop.Fail(phonghop.ENotFound, "document_not_found"))
 		return nil, phonghop.Document{}, false
 	}
 	return m, doc, true

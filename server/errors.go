@@ -1,15 +1,12 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/phonghop/phonghop"
-	"github.com/phonghop/phonghop/storage"
 )
 
 // statusOf is the one table from error codes to HTTP statuses.
@@ -24,64 +21,41 @@ var statusOf = map[string]int{
 	phonghop.ETooMany:         http.StatusTooManyRequests,
 	phonghop.EUnavailable:     http.StatusServiceUnavailable,
 	phonghop.EInternal:        http.StatusInternalServerError,
+	// The client hung up; nobody reads this (nginx's "client closed request").
+	phonghop.ECanceled: 499,
 }
 
 type errorBody struct {
-	Error errorDetail `json:"error"`
+	Error *phonghop.Error `json:"error"`
 }
 
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// clientError turns any error into the one a client may see: storage outages
-// become "unavailable", storage's own sentinels their codes, and anything not
-// meant for clients "internal".
-func clientError(err error) *phonghop.Error {
-	var e *phonghop.Error
-	switch {
-	case errors.As(err, &e):
-		return e
-	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return phonghop.Errorf(phonghop.EUnavailable, "storage is unavailable, try again shortly")
-	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrInvalidKey):
-		return phonghop.Errorf(phonghop.ENotFound, "not found")
-	case errors.Is(err, storage.ErrPrecondition):
-		return phonghop.Errorf(phonghop.EConflict, "changed by someone else; reload and try again")
-	case errors.Is(err, storage.ErrInvalidRange):
-		return phonghop.Errorf(phonghop.EInvalid, "range not satisfiable")
+func statusFor(ce *phonghop.Error) int {
+	if status, ok := statusOf[ce.Code]; ok {
+		return status
 	}
-	return phonghop.Errorf(phonghop.EInternal, "internal error")
+	return http.StatusInternalServerError
 }
 
 // writeError answers with the contract's error body and logs what the client
-// does not see.
+// does not see: server faults at error level, refusals and hang-ups at debug.
 func writeError(c *gin.Context, err error) {
-	ce := clientError(err)
-	status, ok := statusOf[ce.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	ce := phonghop.Public(err)
+	status := statusFor(ce)
 	if status >= 500 {
 		logger(c).Error("request failed", "err", err, "code", ce.Code)
 	} else {
-		logger(c).Debug("request refused", "err", err)
+		logger(c).Debug("request refused", "err", err, "code", ce.Code)
 	}
 	c.Set(ctxErrorCode, ce.Code)
-	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: ce.Code, Message: ce.Message}})
+	c.AbortWithStatusJSON(status, errorBody{Error: ce})
 }
 
 // WriteHTTPError is writeError for plain net/http handlers (the live upgrade).
 func WriteHTTPError(w http.ResponseWriter, err error) {
-	ce := clientError(err)
-	status, ok := statusOf[ce.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	ce := phonghop.Public(err)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(mustJSON(errorBody{Error: errorDetail{Code: ce.Code, Message: ce.Message}}))
+	w.WriteHeader(statusFor(ce))
+	_, _ = w.Write(mustJSON(errorBody{Error: ce}))
 }
 
 func logger(c *gin.Context) *slog.Logger {

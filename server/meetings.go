@@ -21,7 +21,7 @@ func (s *Server) meetingFor(c *gin.Context, admin bool, roles ...phonghop.Role) 
 	}
 	p, member := m.Participant(u.ID)
 	if !member && !u.Admin {
-		writeError(c, phonghop.Errorf(phonghop.ENotFound, "meeting not found"))
+		writeError(c, phonghop.Fail(phonghop.ENotFound, "meeting_not_found"))
 		return nil, false
 	}
 	if len(roles) == 0 || (admin && u.Admin) {
@@ -32,7 +32,7 @@ func (s *Server) meetingFor(c *gin.Context, admin bool, roles ...phonghop.Role) 
 			return m, true
 		}
 	}
-	writeError(c, phonghop.Errorf(phonghop.EForbidden, "your role in this meeting does not allow this"))
+	writeError(c, phonghop.Fail(phonghop.EForbidden, "role_forbidden"))
 	return nil, false
 }
 
@@ -56,7 +56,7 @@ func (s *Server) updateMeeting(c *gin.Context) {
 		return
 	}
 	if !userOf(c).Admin {
-		writeError(c, phonghop.Errorf(phonghop.EForbidden, "administrators only"))
+		writeError(c, phonghop.Fail(phonghop.EForbidden, "admin_only"))
 		return
 	}
 	// A PATCH: fields left out of the body keep their values.

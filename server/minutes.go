@@ -78,7 +78,7 @@ func (s *Server) minutesPDF(c *gin.Context) {
 	if q := c.Query("version"); q != "" {
 		n, err := strconv.Atoi(q)
 		if err != nil || n < 1 {
-			writeError(c, phonghop.Errorf(phonghop.EInvalid, "version must be a positive number"))
+			writeError(c, phonghop.Fail(phonghop.EInvalid, "version_invalid"))
 			return
 		}
 		version = n

@@ -129,12 +129,12 @@ func (s *Server) castBallot(c *gin.Context) {
 		return
 	}
 	if req.Option == nil {
-		writeError(c, phonghop.Errorf(phonghop.EInvalid, "option is required"))
+		writeError(c, phonghop.Fail(phonghop.EInvalid, "option_required"))
 		return
 	}
 	r, err := s.cfg.Votes.Cast(c.Request.Context(), m.ID, c.Param("pid"), userOf(c), *req.Option)
 	if err != nil {
-		s.cfg.Observer.Ballot(clientError(err).Code)
+		s.cfg.Observer.Ballot(phonghop.ErrorCode(err))
 		writeError(c, err)
 		return
 	}

@@ -20,7 +20,7 @@ func (s *Server) liveSocket(c *gin.Context) {
 	}
 	if _, member := m.Participant(userOf(c).ID); !member {
 		// Admins see every meeting's set-up but the room is for participants.
-		writeError(c, phonghop.Errorf(phonghop.EForbidden, "only participants may join the live room"))
+		writeError(c, phonghop.Fail(phonghop.EForbidden, "live_participants_only"))
 		return
 	}
 	s.cfg.Live.ServeWS(c.Writer, c.Request, live.Client{MeetingID: m.ID, User: userOf(c), SessionID: sessionOf(c).ID})
@@ -75,7 +75,7 @@ func (s *Server) attendance(c *gin.Context, op func(ctx context.Context, mid, ui
 		return
 	}
 	if _, member := m.Participant(userOf(c).ID); !member {
-		writeError(c, phonghop.Errorf(phonghop.EForbidden, "only participants check in"))
+		writeError(c, phonghop.Fail(phonghop.EForbidden, "checkin_participants_only"))
 		return
 	}
 	seq, err := op(c.Request.Context(), m.ID, userOf(c).ID)
@@ -114,7 +114,7 @@ func (s *Server) speakers(c *gin.Context) {
 	case "floor":
 		seq, err = s.cfg.Live.GiveFloor(c.Request.Context(), m.ID, u, req.UserID)
 	default:
-		err = phonghop.Errorf(phonghop.EInvalid, "action must be request, withdraw, next or floor")
+		err = phonghop.Fail(phonghop.EInvalid, "speaker_action_invalid")
 	}
 	if err != nil {
 		writeError(c, err)

@@ -180,7 +180,7 @@ func (s *Server) recover(c *gin.Context) {
 				panic(v)
 			}
 			logger(c).Error("panic", "value", v)
-			writeError(c, phonghop.Errorf(phonghop.EInternal, "internal error"))
+			writeError(c, phonghop.Fail(phonghop.EInternal, "internal"))
 		}
 	}()
 	c.Next()
@@ -203,14 +203,14 @@ func bindJSON(c *gin.Context, v any, limit int64) error {
 		var mbe *http.MaxBytesError
 		switch {
 		case asMaxBytes(err, &mbe):
-			return phonghop.Errorf(phonghop.ETooLarge, "request body is larger than %d bytes", limit)
+			return phonghop.Fail(phonghop.ETooLarge, "body_too_large", "limit", limit)
 		case err == io.EOF:
-			return phonghop.Errorf(phonghop.EInvalid, "request body is empty")
+			return phonghop.Fail(phonghop.EInvalid, "body_empty")
 		}
-		return phonghop.Errorf(phonghop.EInvalid, "malformed JSON: %s", jsonProblem(err))
+		return phonghop.Fail(phonghop.EInvalid, "json_malformed", "problem", jsonProblem(err))
 	}
 	if dec.More() {
-		return phonghop.Errorf(phonghop.EInvalid, "malformed JSON: trailing data after the object")
+		return phonghop.Fail(phonghop.EInvalid, "json_trailing")
 	}
 	return nil
 }

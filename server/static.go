@@ -18,7 +18,7 @@ import (
 func (s *Server) noRoute(c *gin.Context) {
 	p := c.Request.URL.Path
 	if strings.HasPrefix(p, "/api/") || s.cfg.Frontend == nil || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {
-		writeError(c, phonghop.Errorf(phonghop.ENotFound, "no such endpoint"))
+		writeError(c, phonghop.Fail(phonghop.ENotFound, "no_endpoint"))
 		return
 	}
 	name := strings.TrimPrefix(path.Clean(p), "/")
@@ -30,7 +30,7 @@ func (s *Server) noRoute(c *gin.Context) {
 	}
 	data, err := fs.ReadFile(s.cfg.Frontend, name)
 	if err != nil {
-		writeError(c, phonghop.Errorf(phonghop.ENotFound, "the web app is not built (run make build)"))
+		writeError(c, phonghop.Fail(phonghop.ENotFound, "app_not_built"))
 		return
 	}
 	h := c.Writer.Header()

@@ -7,23 +7,35 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"io"
 	"time"
+
+	"github.com/phonghop/phonghop"
 )
 
 var (
 	// ErrNotFound: no object at the key.
-	ErrNotFound = errors.New("storage: object not found")
+	ErrNotFound error = &sentinel{"storage: object not found", phonghop.Fail(phonghop.ENotFound, "not_found")}
 	// ErrPrecondition: an IfAbsent or IfMatch condition did not hold.
-	ErrPrecondition = errors.New("storage: precondition failed")
+	ErrPrecondition error = &sentinel{"storage: precondition failed", phonghop.Fail(phonghop.EConflict, "changed_elsewhere")}
 	// ErrUnavailable: the store did not answer; the operation may be retried.
-	ErrUnavailable = errors.New("storage: store unavailable")
+	ErrUnavailable error = &sentinel{"storage: store unavailable", phonghop.Fail(phonghop.EUnavailable, "storage_unavailable")}
 	// ErrInvalidKey: the key is empty, too long or not a clean relative path.
-	ErrInvalidKey = errors.New("storage: invalid key")
+	// Keys come from URLs, so a client sees it as not found.
+	ErrInvalidKey error = &sentinel{"storage: invalid key", phonghop.Fail(phonghop.ENotFound, "not_found")}
 	// ErrInvalidRange: the requested byte range does not overlap the object.
-	ErrInvalidRange = errors.New("storage: invalid range")
+	ErrInvalidRange error = &sentinel{"storage: invalid range", phonghop.Fail(phonghop.EInvalid, "range_not_satisfiable")}
 )
+
+// sentinel is one of the errors above: what a client may see of it is its
+// public form (phonghop.Public reads it).
+type sentinel struct {
+	msg    string
+	public *phonghop.Error
+}
+
+func (e *sentinel) Error() string                { return e.msg }
+func (e *sentinel) PublicError() *phonghop.Error { return e.public }
 
 // Info describes a stored object.
 type Info struct {

@@ -69,13 +69,13 @@ func (s *Service) loadMeta(ctx context.Context, mid, pid string) (*pollMeta, err
 		return nil, err
 	}
 	if r.State != phonghop.PollOpen {
-		return nil, conflict("the poll is not open")
+		return nil, phonghop.Fail(phonghop.EConflict, "poll_not_open")
 	}
 	var sec secretRecord
 	_, err = storage.GetJSON(ctx, s.Store, secretKey(mid, pid), &sec)
 	if errors.Is(err, storage.ErrNotFound) {
 		// Closed since we read it.
-		return nil, conflict("the poll is not open")
+		return nil, phonghop.Fail(phonghop.EConflict, "poll_not_open")
 	}
 	if err != nil {
 		return nil, err
@@ -111,14 +111,14 @@ func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phongho
 		return Receipt{}, err
 	}
 	if !m.HasRole(by.ID, phonghop.RoleDelegate) {
-		return Receipt{}, forbidden("delegates")
+		return Receipt{}, phonghop.Fail(phonghop.EForbidden, "vote_delegates_only")
 	}
 	meta, err := s.meta(ctx, meetingID, pollID)
 	if err != nil {
 		return Receipt{}, err
 	}
 	if option < 0 || option >= meta.options {
-		return Receipt{}, invalid("option must be 0 to %d", meta.options-1)
+		return Receipt{}, phonghop.Fail(phonghop.EInvalid, "option_out_of_range", "max", meta.options-1)
 	}
 	tok := make([]byte, 16)
 	if _, err := rand.Read(tok); err != nil {
@@ -132,7 +132,7 @@ func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phongho
 	key := ballotKey(meetingID, pollID, voterKey(meta.key, by.ID))
 	_, err = storage.PutJSON(ctx, s.Store, key, b, storage.PutOptions{IfAbsent: true})
 	if errors.Is(err, storage.ErrPrecondition) {
-		return Receipt{}, conflict("you have already voted in this poll")
+		return Receipt{}, phonghop.Fail(phonghop.EConflict, "already_voted")
 	}
 	if err != nil {
 		return Receipt{}, err
@@ -161,7 +161,7 @@ func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phongho
 	if err := s.Store.Delete(ctx, key); err != nil {
 		s.log().Warn("vote: delete uncounted ballot", "meeting", meetingID, "poll", pollID, "err", err)
 	}
-	return Receipt{}, conflict("the poll closed before your ballot was counted")
+	return Receipt{}, phonghop.Fail(phonghop.EConflict, "poll_closed_before_ballot")
 }
 
 func containsSorted(xs []string, x string) bool {

@@ -19,7 +19,7 @@ func (s *Service) ExportCSV(ctx context.Context, meetingID, pollID string, w io.
 		return err
 	}
 	if p.State != phonghop.PollClosed || p.Results == nil {
-		return conflict("the poll is not closed")
+		return phonghop.Fail(phonghop.EConflict, "poll_not_closed")
 	}
 	names := map[string]string{}
 	if !p.Secret {

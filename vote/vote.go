@@ -114,15 +114,10 @@ func validID(id string) bool {
 	return id != "index.json" && storage.CheckKey(id) == nil && !strings.Contains(id, "/")
 }
 func pollRef(mid, pid string) string   { return mid + "/" + pid }
-func errPollNotFound() *phonghop.Error { return phonghop.Errorf(phonghop.ENotFound, "poll not found") }
+func errPollNotFound() *phonghop.Error { return phonghop.Fail(phonghop.ENotFound, "poll_not_found") }
 func errMeetingNotFound() *phonghop.Error {
-	return phonghop.Errorf(phonghop.ENotFound, "meeting not found")
+	return phonghop.Fail(phonghop.ENotFound, "meeting_not_found")
 }
-func forbidden(what string) *phonghop.Error {
-	return phonghop.Errorf(phonghop.EForbidden, "only %s may do this", what)
-}
-func invalid(f string, a ...any) error  { return phonghop.Errorf(phonghop.EInvalid, f, a...) }
-func conflict(f string, a ...any) error { return phonghop.Errorf(phonghop.EConflict, f, a...) }
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -217,10 +212,10 @@ func forLive(p phonghop.Poll) phonghop.Poll {
 // was counted in the closed poll p.
 func ReceiptCounted(p phonghop.Poll, receiptSHA256 string) (bool, error) {
 	if len(receiptSHA256) != 64 || strings.Trim(receiptSHA256, "0123456789abcdef") != "" {
-		return false, invalid("a receipt's SHA-256 is 64 lowercase hex characters")
+		return false, phonghop.Fail(phonghop.EInvalid, "receipt_invalid")
 	}
 	if p.State != phonghop.PollClosed || p.Results == nil {
-		return false, conflict("poll is not closed")
+		return false, phonghop.Fail(phonghop.EConflict, "poll_not_closed")
 	}
 	return containsSorted(p.Results.Receipts, receiptSHA256), nil
 }
@@ -229,23 +224,23 @@ func cleanRequest(req CreateRequest) (CreateRequest, error) {
 	req.Title = strings.TrimSpace(req.Title)
 	switch n := utf8.RuneCountInString(req.Title); {
 	case !utf8.ValidString(req.Title):
-		return req, invalid("title must be UTF-8")
+		return req, phonghop.Fail(phonghop.EInvalid, "poll_title_not_utf8")
 	case n == 0:
-		return req, invalid("title is required")
+		return req, phonghop.Fail(phonghop.EInvalid, "poll_title_required")
 	case n > MaxTitleRunes:
-		return req, invalid("title is longer than %d characters", MaxTitleRunes)
+		return req, phonghop.Fail(phonghop.EInvalid, "poll_title_too_long", "max", MaxTitleRunes)
 	}
 	if len(req.Options) == 0 {
 		req.Options = append([]string(nil), DefaultOptions...)
 	}
 	if len(req.Options) < MinOptions || len(req.Options) > MaxOptions {
-		return req, invalid("a poll has %d to %d options", MinOptions, MaxOptions)
+		return req, phonghop.Fail(phonghop.EInvalid, "poll_options_count", "min", MinOptions, "max", MaxOptions)
 	}
 	opts := make([]string, len(req.Options))
 	for i, o := range req.Options {
 		o = strings.TrimSpace(o)
 		if o == "" || !utf8.ValidString(o) || utf8.RuneCountInString(o) > MaxOptionRunes {
-			return req, invalid("option %d must be 1 to %d characters", i, MaxOptionRunes)
+			return req, phonghop.Fail(phonghop.EInvalid, "poll_option_length", "n", i+1, "max", MaxOptionRunes)
 		}
 		opts[i] = o
 	}
@@ -255,7 +250,7 @@ func cleanRequest(req CreateRequest) (CreateRequest, error) {
 		req.Majority = phonghop.MajoritySimple
 	case phonghop.MajoritySimple, phonghop.MajorityAbsolute, phonghop.MajorityTwoThirds:
 	default:
-		return req, invalid("majority must be simple, absolute or two_thirds")
+		return req, phonghop.Fail(phonghop.EInvalid, "poll_majority_invalid")
 	}
 	return req, nil
 }
@@ -267,14 +262,14 @@ func (s *Service) Create(ctx context.Context, meetingID string, by phonghop.User
 		return phonghop.Poll{}, err
 	}
 	if !m.HasRole(by.ID, phonghop.RoleChair, phonghop.RoleSecretary) {
-		return phonghop.Poll{}, forbidden("the chair or the secretary")
+		return phonghop.Poll{}, phonghop.Fail(phonghop.EForbidden, "poll_chair_or_secretary_only")
 	}
 	req, err = cleanRequest(req)
 	if err != nil {
 		return phonghop.Poll{}, err
 	}
 	if _, ok := m.Item(req.AgendaItemID); !ok {
-		return phonghop.Poll{}, invalid("agenda item %q does not exist", req.AgendaItemID)
+		return phonghop.Poll{}, phonghop.Fail(phonghop.EInvalid, "poll_agenda_item_missing", "id", phonghop.Clip(req.AgendaItemID))
 	}
 	id, err := newID()
 	if err != nil {
@@ -352,7 +347,7 @@ func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phongho
 		return phonghop.Poll{}, err
 	}
 	if !m.HasRole(by.ID, phonghop.RoleChair) {
-		return phonghop.Poll{}, forbidden("the chair")
+		return phonghop.Poll{}, phonghop.Fail(phonghop.EForbidden, "poll_chair_only")
 	}
 	r, _, err := s.read(ctx, meetingID, pollID)
 	if err != nil {
@@ -362,7 +357,7 @@ func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phongho
 	case phonghop.PollOpen:
 		return r.Poll, nil
 	case StateClosing, phonghop.PollClosed:
-		return phonghop.Poll{}, conflict("the poll is closed")
+		return phonghop.Poll{}, phonghop.Fail(phonghop.EConflict, "poll_closed")
 	}
 	voters := m.Voters()
 	if s.Attendance == nil {
@@ -384,7 +379,7 @@ func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phongho
 	}
 	quorate := s.quorum(n, len(voters))
 	if !quorate && !overrideQuorum {
-		return phonghop.Poll{}, conflict("no quorum: %d of %d delegates are present; the chair may open the poll anyway by overriding the quorum", n, len(voters))
+		return phonghop.Poll{}, phonghop.Fail(phonghop.EConflict, "poll_no_quorum", "present", n, "delegates", len(voters))
 	}
 	// The secret exists before the poll is open, so every open poll has one.
 	// Concurrent opens keep the first secret.
@@ -404,7 +399,7 @@ func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phongho
 		case phonghop.PollOpen:
 			return storage.ErrStop
 		default:
-			return conflict("the poll is closed")
+			return phonghop.Fail(phonghop.EConflict, "poll_closed")
 		}
 		r.State = phonghop.PollOpen
 		r.OpenedAt = &now
@@ -440,13 +435,13 @@ func (s *Service) Close(ctx context.Context, meetingID, pollID string, by phongh
 		return phonghop.Poll{}, err
 	}
 	if !m.HasRole(by.ID, phonghop.RoleChair) {
-		return phonghop.Poll{}, forbidden("the chair")
+		return phonghop.Poll{}, phonghop.Fail(phonghop.EForbidden, "poll_chair_only")
 	}
 	now := s.now()
 	r, err := s.update(ctx, meetingID, pollID, func(r *record) error {
 		switch r.State {
 		case phonghop.PollDraft:
-			return conflict("the poll is not open")
+			return phonghop.Fail(phonghop.EConflict, "poll_not_open")
 		case phonghop.PollOpen:
 			r.State = StateClosing
 			r.ClosedAt = &now

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { messages, placeholders, translate } from '../src/lib/i18n';
+import { messages, placeholders, translate, translateError } from '../src/lib/i18n';
 
 describe('i18n', () => {
   it('every Vietnamese key exists in English, and no extra keys', () => {
@@ -24,5 +24,20 @@ describe('i18n', () => {
 
   it('Vietnamese is NFC (precomposed), so it renders and compares reliably', () => {
     for (const s of Object.values(messages.vi)) expect(s).toBe(s.normalize('NFC'));
+  });
+});
+
+describe('API errors', () => {
+  it('translates by reason, naming the field in the language', () => {
+    const e = { code: 'invalid_argument', reason: 'text_required', params: { field: 'title' }, message: 'title is required' };
+    expect(translateError('vi', e)).toBe('Chưa nhập tiêu đề');
+    expect(translateError('en', e)).toBe('Title is required');
+    expect(translateError('vi', { code: 'conflict', reason: 'poll_no_quorum', params: { present: '5', delegates: '12' }, message: '' })).toMatch(/^Chưa đủ số đại biểu: có mặt 5\/12/);
+  });
+
+  it('falls back to the code, then to the message', () => {
+    expect(translateError('vi', { code: 'unavailable', message: 'x' })).toMatch(/^Hệ thống tạm thời/);
+    expect(translateError('en', { code: 'teapot', message: 'short and stout' })).toBe('short and stout');
+    expect(translateError('vi', { code: 'unavailable', reason: 'network', message: 'network' })).toBe(messages.vi.networkError);
   });
 });

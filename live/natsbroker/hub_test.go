@@ -37,7 +37,7 @@ type meetings struct{ m *phonghop.Meeting }
 
 func (ms meetings) Meeting(ctx context.Context, id string) (*phonghop.Meeting, error) {
 	if id != ms.m.ID {
-		return nil, phonghop.Errorf(phonghop.ENotFound, "meeting not found")
+		return nil, phonghop.Fail(phonghop.ENotFound, "meeting_not_found")
 	}
 	return ms.m, nil
 }

@@ -195,7 +195,7 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 // unavailable wraps a NATS failure as the client-safe unavailable error,
 // keeping the cause in the message for logs.
 func unavailable(op string, cause error) error {
-	return fmt.Errorf("%w (natsbroker: %s: %w)", phonghop.Errorf(phonghop.EUnavailable, "live events are unavailable"), op, cause)
+	return fmt.Errorf("%w (natsbroker: %s: %w)", phonghop.Fail(phonghop.EUnavailable, "live_unavailable"), op, cause)
 }
 
 var errClosed = errors.New("broker closed")
@@ -259,7 +259,7 @@ func (b *Broker) subjectOf(meetingID, subject string) string {
 // kept as it is.
 func (b *Broker) ensure(ctx context.Context, meetingID string) (string, error) {
 	if !validID(meetingID) {
-		return "", phonghop.Errorf(phonghop.EInvalid, "invalid meeting id")
+		return "", phonghop.Fail(phonghop.EInvalid, "meeting_id_invalid")
 	}
 	name := b.streamName(meetingID)
 	b.mu.Lock()
@@ -323,7 +323,7 @@ func (b *Broker) Append(ctx context.Context, meetingID string, ev live.Event, ex
 		return 0, err
 	}
 	if !validSubject(ev.Subject) {
-		return 0, phonghop.Errorf(phonghop.EInvalid, "invalid event subject")
+		return 0, phonghop.Fail(phonghop.EInvalid, "event_subject_invalid")
 	}
 	ev.Seq = 0 // the stream assigns it; readers take it from the metadata
 	data, err := json.Marshal(ev)

@@ -4,14 +4,21 @@
 import type { ApiErrorBody } from './types';
 
 export class ApiError extends Error {
+  public code: string;
+  public reason?: string;
+  public params?: Record<string, string>;
   constructor(
     public status: number,
-    public code: string,
-    message: string,
+    body: ApiErrorBody,
   ) {
-    super(message);
+    super(body.message);
+    this.code = body.code;
+    this.reason = body.reason;
+    this.params = body.params;
   }
 }
+
+const network: ApiErrorBody = { code: 'unavailable', reason: 'network', message: 'network' };
 
 let onUnauthenticated: (() => void) | null = null;
 export function setUnauthenticatedHandler(fn: () => void) {
@@ -26,7 +33,7 @@ async function errorFrom(res: Response): Promise<ApiError> {
   } catch {
     /* not JSON */
   }
-  return new ApiError(res.status, body.code, body.message);
+  return new ApiError(res.status, body);
 }
 
 export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
@@ -39,7 +46,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, 'unavailable', 'network');
+    throw new ApiError(0, network);
   }
   if (!res.ok) {
     const e = await errorFrom(res);
@@ -79,10 +86,10 @@ export function upload<T>(path: string, file: File, onProgress: (fraction: numbe
         resolve(j as T);
       } else {
         if (xhr.status === 401) onUnauthenticated?.();
-        reject(new ApiError(xhr.status, j?.error?.code ?? 'internal', j?.error?.message ?? `HTTP ${xhr.status}`));
+        reject(new ApiError(xhr.status, j?.error?.code ? j.error : { code: 'internal', message: `HTTP ${xhr.status}` }));
       }
     };
-    xhr.onerror = () => reject(new ApiError(0, 'unavailable', 'network'));
+    xhr.onerror = () => reject(new ApiError(0, network));
     const fd = new FormData();
     fd.append('file', file, file.name);
     xhr.send(fd);

@@ -1,8 +1,8 @@
 // App-wide reactive state: language, signed-in user, hash route.
 
-import { translate, type Key } from './i18n';
+import { translate, translateError, type Key } from './i18n';
 import type { Lang } from './format';
-import type { User } from './types';
+import type { ApiErrorBody, User } from './types';
 
 function initialLang(): Lang {
   try {
@@ -35,6 +35,13 @@ export function setLang(l: Lang) {
 /** t reads app.lang, so templates that call it re-render on a language switch. */
 export function t(key: Key, params?: Record<string, string | number>): string {
   return translate(app.lang, key, params);
+}
+
+/** errorText says what went wrong in the user's language, for any error a
+ * call or the live room gave. */
+export function errorText(e: unknown): string {
+  if (e && typeof e === 'object' && 'code' in e) return translateError(app.lang, e as ApiErrorBody);
+  return e instanceof Error ? e.message : String(e);
 }
 
 export function navigate(path: string) {

@@ -2,6 +2,10 @@
 // a compile error, and the unit test also checks placeholders match.
 
 import type { Lang } from './format';
+import type { ApiErrorBody } from './types';
+// The API's error catalogue: one entry per reason the server can send, in both
+// languages (the server's tests check every reason it sends is here).
+import catalogue from '../../../errors.json';
 
 const vi = {
   appName: 'Phòng họp không giấy',
@@ -298,11 +302,30 @@ export const messages: Record<Lang, Record<Key, string>> = { vi, en };
 /** translate looks the key up, falling back to Vietnamese, then the key itself,
  * and fills {name} placeholders from params. */
 export function translate(lang: Lang, key: Key, params?: Record<string, string | number>): string {
-  const s = messages[lang]?.[key] ?? messages.vi[key] ?? key;
+  return fill(messages[lang]?.[key] ?? messages.vi[key] ?? key, params);
+}
+
+function fill(s: string, params?: Record<string, string | number>): string {
   if (!params) return s;
   return s.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
 }
 
 export function placeholders(s: string): string[] {
   return [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+}
+
+const errorTexts = catalogue as Record<string, Record<Lang, string>>;
+
+/** translateError gives an API error in the user's language: by its reason
+ * (params filled, a `field` param named in that language), else by its code,
+ * else the server's own message. */
+export function translateError(lang: Lang, e: Partial<ApiErrorBody>): string {
+  if (e.reason === 'network') return translate(lang, 'networkError');
+  const entry = (e.reason && errorTexts[e.reason]) || (e.code && errorTexts[e.code]);
+  if (!entry) return e.message || e.code || '';
+  const params: Record<string, string> = { ...e.params };
+  const field = params.field && errorTexts['field.' + params.field];
+  if (field) params.field = field[lang];
+  const s = fill(entry[lang], params);
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

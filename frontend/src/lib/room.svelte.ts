@@ -4,7 +4,7 @@
 import { LiveConnection, emptyModel, liveURL, mergePolls, upsertPoll, type Model, type Status, type SocketLike } from './live';
 import { api, documentURL, enc, get, post, put, ApiError } from './api';
 import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo } from './types';
-import { app } from './app.svelte';
+import { app, errorText } from './app.svelte';
 
 export class RoomCtx {
   mid: string;
@@ -56,7 +56,7 @@ export class RoomCtx {
         if (s === 'offline' && info.attempt >= 2) get('/me').catch(() => {});
       },
       onError: (e) => {
-        this.lastError = e.message || e.code;
+        this.lastError = errorText(e);
         this.optimistic = null;
       },
     });
@@ -126,7 +126,7 @@ export class RoomCtx {
     try {
       this.meeting = await get<Meeting>(`/meetings/${enc(this.mid)}`);
     } catch (e) {
-      this.loadError = e instanceof ApiError && e.status === 404 ? 'notFound' : (e as Error).message;
+      this.loadError = e instanceof ApiError && e.status === 404 ? 'notFound' : errorText(e);
       return;
     }
     this.conn.start();
@@ -219,7 +219,7 @@ export class RoomCtx {
     try {
       await rest();
     } catch (e) {
-      this.lastError = (e as Error).message;
+      this.lastError = errorText(e);
     }
   }
 
@@ -248,7 +248,7 @@ export class RoomCtx {
     try {
       await api(on ? 'POST' : 'DELETE', `/meetings/${enc(this.mid)}/attendance`);
     } catch (e) {
-      this.lastError = (e as Error).message;
+      this.lastError = errorText(e);
     }
   }
 

@@ -96,8 +96,12 @@ export interface LiveState {
   polls: Poll[];
 }
 
+/** The contract's error object. `reason` names the entry of the error
+ * catalogue (errors.json at the repository's root) that translates it. */
 export interface ApiErrorBody {
   code: string;
+  reason?: string;
+  params?: Record<string, string>;
   message: string;
 }
 
