@@ -1,9 +1,12 @@
-// Package fonts embeds the TrueType fonts phonghop draws its PDFs with (Noto Serif
-// regular, bold and italic: full Vietnamese coverage, SIL OFL 1.1, see OFL.txt) and
-// the text clean-up every PDF writer must apply before drawing a string.
+// Package fonts embeds the TrueType fonts phonghop draws its PDFs with (Liberation
+// Serif regular, bold and italic: full Vietnamese coverage, SIL OFL 1.1, see
+// OFL.txt) and the text clean-up every PDF writer must apply before drawing a
+// string.
 //
-// Serif rather than sans because Vietnamese administrative documents are set in a
-// Times-like face; Noto Serif is the closest freely licensed match.
+// Decree 30/2020/NĐ-CP sets administrative documents in Times New Roman; Liberation
+// Serif has its metrics (every glyph the same width), so a line breaks where it
+// would in Times New Roman, and a Word file that names Times New Roman lays out
+// the same way.
 package fonts
 
 import (
@@ -18,15 +21,15 @@ import (
 )
 
 // Family is the font family name Register adds, with styles "", "B" and "I".
-const Family = "notoserif"
+const Family = "liberationserif"
 
 // The original font files, unmodified.
 var (
-	//go:embed NotoSerif-Regular.ttf
+	//go:embed LiberationSerif-Regular.ttf
 	Regular []byte
-	//go:embed NotoSerif-Bold.ttf
+	//go:embed LiberationSerif-Bold.ttf
 	Bold []byte
-	//go:embed NotoSerif-Italic.ttf
+	//go:embed LiberationSerif-Italic.ttf
 	Italic []byte
 )
 

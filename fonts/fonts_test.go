@@ -90,3 +90,23 @@ func BenchmarkRegister(b *testing.B) {
 		}
 	}
 }
+
+// TestTimesMetrics: Decree 30 sets documents in Times New Roman, and the
+// embedded face must break lines where Times does. fpdf's core Times has the
+// standard Times widths; every ASCII letter and digit must match them.
+func TestTimesMetrics(t *testing.T) {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	Register(pdf)
+	for _, style := range []string{"", "B", "I"} {
+		for c := rune(0x20); c < 0x7F; c++ {
+			s := strings.Repeat(string(c), 10)
+			pdf.SetFont("Times", style, 100)
+			want := pdf.GetStringWidth(s)
+			pdf.SetFont(Family, style, 100)
+			got := pdf.GetStringWidth(s)
+			if d := got - want; d > want/100 || d < -want/100 {
+				t.Errorf("style %q: %q is %.2f mm wide, Times %.2f mm", style, c, got, want)
+			}
+		}
+	}
+}

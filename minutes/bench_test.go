@@ -35,7 +35,7 @@ var htmlMinutes = template.Must(template.New("m").Funcs(template.FuncMap{
 	"inc": func(i int) int { return i + 1 },
 }).Parse(`<!doctype html><html lang="vi"><meta charset="utf-8"><style>
 @page { size: A4; margin: 20mm 15mm 20mm 30mm }
-body { font-family: "Noto Serif", "DejaVu Serif", serif; font-size: 13pt; line-height: 1.4 }
+body { font-family: "Liberation Serif", "Times New Roman", serif; font-size: 13pt; line-height: 1.4 }
 table { border-collapse: collapse; width: 100% } td, th { border: 1px solid #000; padding: 2px 4px }
 thead { display: table-header-group } tr { page-break-inside: avoid }
 .head { display: flex; justify-content: space-between; text-align: center; font-weight: bold }
