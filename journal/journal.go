@@ -48,6 +48,51 @@ func (j *Journal) Append(ctx context.Context, meetingID string, e Entry) error {
 	return err
 }
 
+// Write records e at its seq, replacing any entry there. It is for the one
+// writer that owns a meeting's seqs (the in-process broker, which writes an
+// entry before anyone sees the event): an entry already there can only be
+// left by one of its writes that reported failure.
+func (j *Journal) Write(ctx context.Context, meetingID string, e Entry) error {
+	_, err := storage.PutJSON(ctx, j.Store, Key(meetingID, e.Seq), e, storage.PutOptions{})
+	return err
+}
+
+// Remove deletes the entry at seq, if any.
+func (j *Journal) Remove(ctx context.Context, meetingID string, seq uint64) error {
+	return j.Store.Delete(ctx, Key(meetingID, seq))
+}
+
+// seqMark is the meeting's high-water mark of seqs: every seq the in-process
+// broker hands out is at or below it, so after a restart the sequence goes on
+// above every seq a tablet may hold, journaled or not (page turns are not).
+type seqMark struct {
+	Through uint64 `json:"through"`
+}
+
+func seqMarkKey(meetingID string) string { return prefix(meetingID) + "seqmark.json" }
+
+// Reserve raises the meeting's high-water mark to through (it never goes down).
+func (j *Journal) Reserve(ctx context.Context, meetingID string, through uint64) error {
+	_, err := storage.UpdateJSON(ctx, j.Store, seqMarkKey(meetingID), true, func(m *seqMark) error {
+		if m.Through >= through {
+			return storage.ErrStop
+		}
+		m.Through = through
+		return nil
+	})
+	return err
+}
+
+// Reserved returns the meeting's high-water mark (0: none yet).
+func (j *Journal) Reserved(ctx context.Context, meetingID string) (uint64, error) {
+	var m seqMark
+	_, err := storage.GetJSON(ctx, j.Store, seqMarkKey(meetingID), &m)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	}
+	return m.Through, err
+}
+
 // Entries returns the meeting's journal in seq order.
 func (j *Journal) Entries(ctx context.Context, meetingID string) ([]Entry, error) {
 	infos, err := j.Store.List(ctx, prefix(meetingID))

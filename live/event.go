@@ -15,7 +15,15 @@ type Event struct {
 	Payload json.RawMessage `json:"payload"` // the object sent under the type's key
 	Time    time.Time       `json:"time"`
 	By      string          `json:"by,omitempty"` // userId who caused it
+
+	// Record: the meeting's journal keeps this event (the minutes need it).
+	// Set by the hub; not carried between processes.
+	Record bool `json:"-"`
 }
+
+// ErrNotRecorded is returned (wrapped) when an event could not be written to
+// the journal: it was not delivered to the room and its seq was not used.
+var ErrNotRecorded = errors.New("live: the event could not be recorded")
 
 // Subjects and wire types of the room's events.
 const (

@@ -2,22 +2,22 @@ package live
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
+	"github.com/phonghop/phonghop/storage"
+	"github.com/phonghop/phonghop/storage/fsstore"
 )
-
-// failingJournal induces a store failure.
-type failingJournal struct{ calls int }
-
-func (f *failingJournal) Append(ctx context.Context, meetingID string, e journal.Entry) error {
-	f.calls++
-	return errors.New("store down")
-}
 
 // downBroker induces a broker failure: every call fails.
 type downBroker struct{ Broker }
@@ -30,12 +30,214 @@ func (downBroker) Subscribe(context.Context, string, func(Event)) (func(), error
 	return nil, errDown
 }
 
-func TestJournalFailureDoesNotFailTheAction(t *testing.T) {
-	fj := &failingJournal{}
-	h := NewHub(Config{Broker: NewMemoryBroker(0), Meetings: meetings{"m1": testMeeting(1)}, Journal: fj})
-	seq, err := h.Present(context.Background(), "m1", chair, Presentation{"i1", "doc1", 1})
-	if err != nil || seq != 1 || fj.calls != 1 {
-		t.Fatalf("seq %d, err %v, journal calls %d", seq, err, fj.calls)
+// refusingStore is a real store that refuses writes while refuse is set
+// (reads go on), as a full disk or a read-only bucket does.
+type refusingStore struct {
+	storage.Store
+	refuse atomic.Bool
+	puts   atomic.Int64 // refused writes
+}
+
+func (s *refusingStore) Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) (storage.Info, error) {
+	if s.refuse.Load() {
+		s.puts.Add(1)
+		return storage.Info{}, fmt.Errorf("write refused: %w", storage.ErrUnavailable)
+	}
+	return s.Store.Put(ctx, key, r, size, o)
+}
+
+func (s *refusingStore) Delete(ctx context.Context, key string) error {
+	if s.refuse.Load() {
+		return fmt.Errorf("write refused: %w", storage.ErrUnavailable)
+	}
+	return s.Store.Delete(ctx, key)
+}
+
+func shortRecordTimeout(t *testing.T) {
+	old := recordTimeout
+	recordTimeout = 300 * time.Millisecond
+	t.Cleanup(func() { recordTimeout = old })
+}
+
+// watch subscribes to the meeting and keeps what the room was sent.
+func watch(t *testing.T, b Broker) func() []Event {
+	var mu sync.Mutex
+	var seen []Event
+	cancel, err := b.Subscribe(context.Background(), "m1", func(ev Event) {
+		mu.Lock()
+		seen = append(seen, ev)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cancel)
+	return func() []Event {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]Event(nil), seen...)
+	}
+}
+
+// With one process (the memory broker writes the journal), a change the
+// journal cannot take is refused with unavailable, the room is never sent it
+// and its seq is not used; the next change that can be recorded gets it.
+func TestStoreRefusingWritesRefusesTheChange(t *testing.T) {
+	shortRecordTimeout(t)
+	ctx := context.Background()
+	base, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &refusingStore{Store: base}
+	j := &journal.Journal{Store: st}
+	b := NewMemoryBroker(0)
+	b.Restore, b.Journal = RestoreFromJournal(j), j
+	h := NewHub(Config{Broker: b, Meetings: meetings{"m1": testMeeting(2)}, Journal: j})
+	seen := watch(t, b)
+
+	if _, err := h.Present(ctx, "m1", chair, Presentation{"i1", "doc1", 1}); err != nil {
+		t.Fatal(err)
+	}
+	st.refuse.Store(true)
+	if seq, err := h.CheckIn(ctx, "m1", delegateID(0)); phonghop.ErrorCode(err) != phonghop.EUnavailable {
+		t.Fatalf("check-in on a store refusing writes: seq %d, err %v", seq, err)
+	}
+	if seq, err := h.Present(ctx, "m1", chair, Presentation{"i2", "doc2", 1}); phonghop.ErrorCode(err) != phonghop.EUnavailable {
+		t.Fatalf("present on a store refusing writes: seq %d, err %v", seq, err)
+	}
+	if st.puts.Load() == 0 {
+		t.Fatal("no write was tried")
+	}
+	if n := len(seen()); n != 1 {
+		t.Fatalf("the room was sent %d events, want only the first", n)
+	}
+	at, err := h.Attendance(ctx, "m1")
+	if err != nil || len(at.Present) != 0 {
+		t.Fatalf("attendance shows a refused check-in: %+v %v", at, err)
+	}
+	if h.Stats().NotRecorded != 2 {
+		t.Fatalf("NotRecorded = %d", h.Stats().NotRecorded)
+	}
+
+	st.refuse.Store(false)
+	seq, err := h.CheckIn(ctx, "m1", delegateID(0))
+	if err != nil || seq != 2 {
+		t.Fatalf("check-in with the store back: seq %d, err %v (want 2: refused changes use no seq)", seq, err)
+	}
+	entries, err := j.Entries(ctx, "m1")
+	if err != nil || len(entries) != 2 || entries[1].Seq != 2 || entries[1].Type != TypeAttendance {
+		t.Fatalf("journal: %+v %v", entries, err)
+	}
+}
+
+// A write the store reports failed may have landed: the broker takes it back,
+// so a restart does not show a change nobody was told happened.
+func TestFailedJournalWriteIsTakenBack(t *testing.T) {
+	shortRecordTimeout(t)
+	ctx := context.Background()
+	base, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &landsThenFails{Journal: journal.Journal{Store: base}}
+	b := NewMemoryBroker(0)
+	b.Journal = j
+	h := NewHub(Config{Broker: b, Meetings: meetings{"m1": testMeeting(2)}, Journal: j})
+	if _, err := h.CheckIn(ctx, "m1", delegateID(0)); phonghop.ErrorCode(err) != phonghop.EUnavailable {
+		t.Fatalf("check-in: %v", err)
+	}
+	if entries, _ := j.Entries(ctx, "m1"); len(entries) != 0 {
+		t.Fatalf("the journal keeps a change that was refused: %+v", entries)
+	}
+}
+
+// landsThenFails writes journal entries, then reports failure.
+type landsThenFails struct{ journal.Journal }
+
+func (j *landsThenFails) Write(ctx context.Context, mid string, e journal.Entry) error {
+	if err := j.Journal.Write(ctx, mid, e); err != nil {
+		return err
+	}
+	return errors.New("timeout after the write")
+}
+
+// A tablet that hangs up while its change is being written does not cut the
+// write short: the room saw the change, so the journal has it.
+func TestCallerHangUpDoesNotLoseTheJournalEntry(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	base, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &hangUpJournal{Journal: journal.Journal{Store: base}, cancel: cancel}
+	b := NewMemoryBroker(0)
+	b.Journal = j
+	h := NewHub(Config{Broker: b, Meetings: meetings{"m1": testMeeting(2)}, Journal: j})
+	seen := watch(t, b)
+	seq, err := h.CheckIn(ctx, "m1", delegateID(0))
+	if err != nil || seq != 1 {
+		t.Fatalf("check-in: seq %d, err %v", seq, err)
+	}
+	entries, err := j.Entries(context.Background(), "m1")
+	if err != nil || len(entries) != 1 || len(seen()) != 1 {
+		t.Fatalf("journal %+v (%v), room sent %d events", entries, err, len(seen()))
+	}
+}
+
+// hangUpJournal cancels the caller's context when the write starts.
+type hangUpJournal struct {
+	journal.Journal
+	cancel func()
+}
+
+func (j *hangUpJournal) Write(ctx context.Context, mid string, e journal.Entry) error {
+	j.cancel()
+	return j.Journal.Write(ctx, mid, e)
+}
+
+// With a broker that does not journal (NATS), the event is in the broker, and
+// tablets may have seen it, before the journal write: when that write fails
+// the subject is set back, so the room ends up showing what the journal holds,
+// and the caller is told the change failed.
+func TestJournalFailureAfterTheBrokerSetsTheRoomBack(t *testing.T) {
+	shortRecordTimeout(t)
+	ctx := context.Background()
+	base, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &refusingStore{Store: base}
+	j := &journal.Journal{Store: st}
+	b := NewMemoryBroker(0) // without Journal: like natsbroker, it keeps events only itself
+	h := NewHub(Config{Broker: b, Meetings: meetings{"m1": testMeeting(2)}, Journal: j})
+	seen := watch(t, b)
+	if _, err := h.CheckIn(ctx, "m1", delegateID(0)); err != nil {
+		t.Fatal(err)
+	}
+	st.refuse.Store(true)
+	if _, err := h.CheckIn(ctx, "m1", delegateID(1)); phonghop.ErrorCode(err) != phonghop.EUnavailable {
+		t.Fatalf("check-in: %v", err)
+	}
+	if _, err := h.RequestToSpeak(ctx, "m1", delegateID(1)); phonghop.ErrorCode(err) != phonghop.EUnavailable {
+		t.Fatalf("request to speak: %v", err)
+	}
+	st.refuse.Store(false)
+	st0, _, err := h.State(ctx, "m1")
+	if err != nil || len(st0.Attendance.Present) != 1 || st0.Attendance.Present[0] != delegateID(0) || len(st0.Speakers.Queue) != 0 {
+		t.Fatalf("the room keeps changes the journal lacks: %+v %v", st0, err)
+	}
+	evs := seen()
+	if len(evs) != 5 {
+		t.Fatalf("room events %d, want 5 (check-in, refused check-in and its undo, refused request and its undo)", len(evs))
+	}
+	var sp Speakers
+	if err := json.Unmarshal(evs[4].Payload, &sp); err != nil || sp.Current != nil || sp.Queue == nil || len(sp.Queue) != 0 {
+		t.Fatalf("speakers set back to %s", evs[4].Payload)
+	}
+	entries, _ := j.Entries(ctx, "m1")
+	if len(entries) != 1 {
+		t.Fatalf("journal holds %d entries, want the one acknowledged check-in", len(entries))
 	}
 }
 

@@ -89,10 +89,11 @@ type Hub struct {
 	closed bool
 	wg     sync.WaitGroup // one per running ServeWS
 
-	slowDrops atomic.Int64
-	conns     atomic.Int64 // clients in rooms now
-	events    atomic.Int64 // events delivered to rooms of this process
-	frames    atomic.Int64 // frames queued on clients (events × clients)
+	slowDrops   atomic.Int64
+	notRecorded atomic.Int64 // changes refused because the journal could not take them
+	conns       atomic.Int64 // clients in rooms now
+	events      atomic.Int64 // events delivered to rooms of this process
+	frames      atomic.Int64 // frames queued on clients (events × clients)
 }
 
 // SlowDrops returns how many clients were closed as slow since the hub started.
@@ -104,11 +105,13 @@ type Stats struct {
 	Events      int64 // events delivered to this process's rooms since start
 	Frames      int64 // frames queued on clients since start
 	SlowDrops   int64 // clients closed as slow since start
+	NotRecorded int64 // changes refused since start because the journal could not take them
 }
 
 // Stats returns the hub's counters.
 func (h *Hub) Stats() Stats {
-	return Stats{Connections: h.conns.Load(), Events: h.events.Load(), Frames: h.frames.Load(), SlowDrops: h.slowDrops.Load()}
+	return Stats{Connections: h.conns.Load(), Events: h.events.Load(), Frames: h.frames.Load(), SlowDrops: h.slowDrops.Load(),
+		NotRecorded: h.notRecorded.Load()}
 }
 
 type roomShard struct {

@@ -3,7 +3,11 @@ package live
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"time"
+
+	"github.com/phonghop/phonghop/journal"
 )
 
 // MemoryBroker is the in-process Broker: one process, events kept in memory. The
@@ -19,6 +23,16 @@ type MemoryBroker struct {
 	// first use; RestoreFromJournal builds one.
 	Restore func(ctx context.Context, meetingID string) (latest []Event, seq uint64, err error)
 
+	// Journal, when set, makes events durable before anyone sees them: every
+	// event marked Record is written to it before it is delivered or its seq
+	// returned, and seqs are reserved in it ReserveBlock at a time (a
+	// high-water mark Restore starts above, so a seq a tablet holds, say of a
+	// page turn, which is not journaled, is never handed out again after a
+	// restart). A write that fails makes Append fail with ErrNotRecorded:
+	// nothing is delivered and the seq stays unused. With one process the
+	// journal is the only durable copy of the room.
+	Journal JournalWriter
+
 	mu       sync.Mutex
 	closed   bool
 	meetings map[string]*memMeeting
@@ -29,11 +43,32 @@ type memMeeting struct {
 	restored bool
 	base     uint64 // the seq restored at start; the ring holds events after it
 	seq      uint64
+	reserved uint64           // seqs up to this one are reserved in the store
 	last     map[string]Event // newest event by subject
 	ring     []Event          // ring[(seq-1)%size] holds the event with that seq
 	subs     map[uint64]func(Event)
 	nextSub  uint64
 }
+
+// JournalWriter is what MemoryBroker needs of the journal; *journal.Journal
+// satisfies it.
+type JournalWriter interface {
+	// Write records e at e.Seq, replacing anything there: the broker owns the
+	// meeting's seqs, so an entry already there was left by a failed write.
+	Write(ctx context.Context, meetingID string, e journal.Entry) error
+	Remove(ctx context.Context, meetingID string, seq uint64) error
+	// Reserve raises the meeting's high-water mark of seqs to through.
+	Reserve(ctx context.Context, meetingID string, through uint64) error
+}
+
+// ReserveBlock is how many seqs one Reserve makes available: one store write
+// per ReserveBlock events, and a restart skips at most this many seqs.
+const ReserveBlock = 64
+
+// recordTimeout bounds the writes that make an event durable (the journal
+// entry, a seq reservation), retries included. They run on a context detached
+// from the caller's, so a tablet that hangs up does not cut them short.
+var recordTimeout = 5 * time.Second
 
 // DefaultBuffer is the number of recent events a MemoryBroker keeps per meeting
 // when NewMemoryBroker is given 0 or less.
@@ -77,7 +112,7 @@ func (b *MemoryBroker) ready(ctx context.Context, id string, m *memMeeting) erro
 		for _, ev := range latest {
 			m.last[ev.Subject] = ev
 		}
-		m.seq, m.base = seq, seq
+		m.seq, m.base, m.reserved = seq, seq, seq
 	}
 	m.restored = true
 	return nil
@@ -101,8 +136,25 @@ func (b *MemoryBroker) Append(ctx context.Context, meetingID string, ev Event, e
 	if expectSubjectSeq >= 0 && int64(m.last[ev.Subject].Seq) != expectSubjectSeq {
 		return 0, ErrConflict
 	}
-	m.seq++
-	ev.Seq = m.seq
+	next := m.seq + 1
+	if b.Journal != nil && next > m.reserved {
+		through := m.seq + ReserveBlock
+		if err := durably(ctx, func(ctx context.Context) error { return b.Journal.Reserve(ctx, meetingID, through) }); err != nil {
+			return 0, fmt.Errorf("%w: reserving seqs: %w", ErrNotRecorded, err)
+		}
+		m.reserved = through
+	}
+	ev.Seq = next
+	if ev.Record && b.Journal != nil {
+		if err := durably(ctx, func(ctx context.Context) error { return b.Journal.Write(ctx, meetingID, entryOf(ev)) }); err != nil {
+			// A write reported failed may still have landed: take it back, so
+			// a restart does not show what nobody was told happened. (If this
+			// fails too, the next event, which gets this seq, replaces it.)
+			_ = b.Journal.Remove(context.WithoutCancel(ctx), meetingID, next)
+			return 0, fmt.Errorf("%w: %w", ErrNotRecorded, err)
+		}
+	}
+	m.seq = next
 	m.last[ev.Subject] = ev
 	if len(m.ring) < b.size { // grows to its bound, so quiet meetings stay small
 		m.ring = append(m.ring, ev)
@@ -113,6 +165,35 @@ func (b *MemoryBroker) Append(ctx context.Context, meetingID string, ev Event, e
 		fn(ev)
 	}
 	return ev.Seq, nil
+}
+
+// Records reports whether Append journals events itself (Journal is set).
+func (b *MemoryBroker) Records() bool { return b.Journal != nil }
+
+// durably runs write on a context detached from ctx (its values kept),
+// bounded by recordTimeout, retrying a failure with a growing pause.
+func durably(ctx context.Context, write func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	wait := 50 * time.Millisecond
+	for {
+		err := write(ctx)
+		if err == nil {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+func entryOf(ev Event) journal.Entry {
+	return journal.Entry{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, By: ev.By, Data: ev.Payload}
 }
 
 // Last implements Broker.

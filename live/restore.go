@@ -8,17 +8,22 @@ import (
 )
 
 // RestoreFromJournal returns a MemoryBroker.Restore that rebuilds a meeting's
-// room from its journal: the newest entry of every subject and the last seq
-// recorded. Page turns within a document are not journaled, so a restored room
-// shows the right item and document at the page where it was last changed.
+// room from its journal: the newest entry of every subject, and as the seq the
+// higher of the last entry's and the high-water mark of reserved seqs (see
+// MemoryBroker.Journal), so no seq handed out before is handed out again. Page
+// turns within a document are not journaled, so a restored room shows the
+// right item and document at the page where it was last changed.
 func RestoreFromJournal(j *journal.Journal) func(ctx context.Context, meetingID string) ([]Event, uint64, error) {
 	return func(ctx context.Context, meetingID string) ([]Event, uint64, error) {
 		entries, err := j.Entries(ctx, meetingID)
 		if err != nil {
 			return nil, 0, err
 		}
+		seq, err := j.Reserved(ctx, meetingID)
+		if err != nil {
+			return nil, 0, err
+		}
 		latest := map[string]Event{}
-		var seq uint64
 		for _, e := range entries {
 			subject := e.Type
 			if e.Type == TypePoll {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/phonghop/phonghop"
-	"github.com/phonghop/phonghop/journal"
 )
 
 // maxAttempts bounds the read-modify-write retries of one action; each retry
@@ -19,16 +19,23 @@ import (
 const maxAttempts = 64
 
 // change is what a read-modify-write decides: the new payload (nil: nothing
-// changes) and whether the journal records it.
+// changes), whether the journal records it, and what the subject shows when it
+// has no event yet (sent back if the change cannot be recorded; nil: null).
 type change struct {
 	payload any
 	record  bool
+	zero    any
 }
 
 // update applies fn to the subject's newest event and appends the result, with
 // the subject's seq as the expectation, retrying on conflict: safe across
 // processes sharing the broker. When fn changes nothing it returns the seq of
 // the subject's newest event.
+//
+// An event the journal records is acknowledged only once it is in the journal
+// (see record). The append and the journal write run on a context detached
+// from the caller's: a tablet that hangs up half-way does not leave an event
+// the room showed but the journal lacks.
 func (h *Hub) update(ctx context.Context, meetingID, subject, typ, by string, fn func(prev *Event) (change, error)) (uint64, error) {
 	for attempt := 0; ; attempt++ {
 		evs, _, err := h.cfg.Broker.Last(ctx, meetingID)
@@ -55,12 +62,21 @@ func (h *Hub) update(ctx context.Context, meetingID, subject, typ, by string, fn
 		if err != nil {
 			return 0, err
 		}
-		ev := Event{Subject: subject, Type: typ, Payload: data, Time: time.Now().UTC(), By: by}
+		ev := Event{Subject: subject, Type: typ, Payload: data, Time: time.Now().UTC(), By: by, Record: ch.record}
 		expect := int64(0)
 		if prev != nil {
 			expect = int64(prev.Seq)
 		}
-		seq, err := h.cfg.Broker.Append(ctx, meetingID, ev, expect)
+		if err := ctx.Err(); err != nil {
+			return 0, err // the caller left before anything was written
+		}
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*recordTimeout)
+		seq, err := h.cfg.Broker.Append(wctx, meetingID, ev, expect)
+		if err == nil && ev.Record && h.cfg.Journal != nil && !h.brokerRecords() {
+			ev.Seq = seq
+			err = h.record(wctx, meetingID, ev, prev, ch.zero)
+		}
+		cancel()
 		if errors.Is(err, ErrConflict) {
 			if attempt+1 >= maxAttempts {
 				return 0, phonghop.Fail(phonghop.EConflict, "room_busy")
@@ -77,24 +93,48 @@ func (h *Hub) update(ctx context.Context, meetingID, subject, typ, by string, fn
 			continue
 		}
 		if err != nil {
+			if errors.Is(err, ErrNotRecorded) {
+				h.notRecorded.Add(1)
+			}
 			return 0, h.brokerError(err)
-		}
-		if ch.record {
-			ev.Seq = seq
-			h.record(ctx, meetingID, ev)
 		}
 		return seq, nil
 	}
 }
 
-func (h *Hub) record(ctx context.Context, meetingID string, ev Event) {
-	if h.cfg.Journal == nil {
-		return
+// brokerRecords reports whether the broker journals events itself before it
+// delivers them (MemoryBroker with a Journal).
+func (h *Hub) brokerRecords() bool {
+	r, ok := h.cfg.Broker.(interface{ Records() bool })
+	return ok && r.Records()
+}
+
+// record writes an appended event to the journal, for a broker that does not
+// (NATS: the event is durable in its stream and tablets may have seen it
+// already). The write is retried for recordTimeout; if it still fails the
+// subject is set back to what it was (prev, or zero), so that what the room
+// shows is again what the journal holds, and the caller is told the change
+// failed (ErrNotRecorded). A poll's event is not set back: the poll is stored
+// by the vote service, and the room must not show it in an older state.
+func (h *Hub) record(ctx context.Context, meetingID string, ev Event, prev *Event, zero any) error {
+	err := durably(ctx, func(ctx context.Context) error { return h.cfg.Journal.Append(ctx, meetingID, entryOf(ev)) })
+	if err == nil {
+		return nil
 	}
-	e := journal.Entry{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, By: ev.By, Data: ev.Payload}
-	if err := h.cfg.Journal.Append(ctx, meetingID, e); err != nil {
-		h.log.Error("live: journal", "meeting", meetingID, "seq", ev.Seq, "err", err)
+	h.log.Error("live: journal write failed; the change is refused", "meeting", meetingID, "seq", ev.Seq, "type", ev.Type, "err", err)
+	if !strings.HasPrefix(ev.Subject, SubjectPollPrefix) {
+		back := Event{Subject: ev.Subject, Type: ev.Type, Payload: json.RawMessage("null"), Time: time.Now().UTC(), By: ev.By}
+		if prev != nil {
+			back.Payload = prev.Payload
+		} else if zero != nil {
+			back.Payload, _ = json.Marshal(zero)
+		}
+		if _, berr := h.cfg.Broker.Append(ctx, meetingID, back, int64(ev.Seq)); berr != nil {
+			// Someone built on the event already, or the broker is gone too.
+			h.log.Error("live: an event the journal lacks could not be taken back", "meeting", meetingID, "seq", ev.Seq, "err", berr)
+		}
 	}
+	return fmt.Errorf("%w: %w", ErrNotRecorded, err)
 }
 
 func (h *Hub) brokerError(err error) error {
@@ -211,7 +251,7 @@ func (h *Hub) attend(ctx context.Context, meetingID, userID string, in bool) (ui
 		if in {
 			present = append(present, userID)
 		}
-		return change{payload: attendanceOf(m, present), record: true}, nil
+		return change{payload: attendanceOf(m, present), record: true, zero: attendanceOf(m, nil)}, nil
 	})
 }
 
@@ -235,7 +275,7 @@ func (h *Hub) speakers(ctx context.Context, meetingID, by string, fn func(s *Spe
 		if s.Queue == nil {
 			s.Queue = []string{}
 		}
-		return change{payload: s, record: true}, nil
+		return change{payload: s, record: true, zero: Speakers{Queue: []string{}}}, nil
 	})
 }
 

@@ -83,6 +83,9 @@ func (m *Metrics) Live(stats func() live.Stats) {
 			func() float64 { return float64(stats().Frames) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "phonghop_live_slow_drops_total", Help: "Sockets closed because they could not keep up."},
 			func() float64 { return float64(stats().SlowDrops) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "phonghop_live_not_recorded_total",
+			Help: "Room changes refused (503) because the journal could not take them."},
+			func() float64 { return float64(stats().NotRecorded) }),
 	)
 }
 

@@ -112,7 +112,9 @@ func newHarness(t testing.TB, base storage.Store) *harness {
 	acc := &accounts.Service{Store: fs, BcryptCost: bcrypt.MinCost}
 	mtg := &meetings.Service{Store: fs, Users: acc, DocumentLimit: 4 << 20}
 	jr := &journal.Journal{Store: fs}
-	hub := live.NewHub(live.Config{Broker: live.NewMemoryBroker(1024), Meetings: mtg, Journal: jr, ReturnAfterUpgrade: true})
+	broker := live.NewMemoryBroker(1024)
+	broker.Restore, broker.Journal = live.RestoreFromJournal(jr), jr
+	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, ReturnAfterUpgrade: true})
 	votes := &vote.Service{Store: fs, Meetings: mtg, Attendance: attendance{hub}, Publisher: hub}
 	mins := &minutes.Service{Store: fs, Journal: jr, Meetings: mtg, Polls: votes}
 	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: fs}, Live: hub,

@@ -13,13 +13,15 @@ import (
 
 // newBroker picks the in-process broker, or NATS JetStream when
 // PHONGHOP_NATS_URL is set (several processes then share every live room).
-// The memory broker restores each meeting's room and seq from the journal, so a
-// restarted single process goes on where it stopped.
+// The memory broker writes the journal before the room sees an event, keeps a
+// high-water mark of seqs there, and restores each meeting's room and seq from
+// it, so a restarted single process goes on above every seq it handed out.
 func newBroker(ctx context.Context, cfg config, jr *journal.Journal, log *slog.Logger) (live.Broker, error) {
 	if cfg.NATSURL == "" {
 		log.Info("broker", "kind", "memory")
 		b := live.NewMemoryBroker(cfg.LiveBuffer)
 		b.Restore = live.RestoreFromJournal(jr)
+		b.Journal = jr
 		return b, nil
 	}
 	b, err := natsbroker.New(ctx, natsbroker.Config{URL: cfg.NATSURL, Replicas: cfg.NATSReplicas, Logger: log.With("component", "nats")})
