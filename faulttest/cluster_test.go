@@ -288,6 +288,13 @@ func baseEnv() []string {
 // logs the tail of every child's output.
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
+	return startClusterGated(t, nil)
+}
+
+// startClusterGated is startCluster with the nodes reaching S3 through
+// *gate (set when gate is not nil), which can refuse writes.
+func startClusterGated(t *testing.T, gate **writeGate) *cluster {
+	t.Helper()
 	ph, s3gw, natsBin := binaries(t)
 	dir := t.TempDir()
 	c := &cluster{t: t, dir: dir}
@@ -307,6 +314,11 @@ func startCluster(t *testing.T) *cluster {
 		env:  baseEnv()}
 	c.startS3()
 	c.startNATS()
+	s3Endpoint := c.s3Addr
+	if gate != nil {
+		*gate = newWriteGate(t, c.s3Addr)
+		s3Endpoint = (*gate).addr
+	}
 
 	for i := range c.nodes {
 		port := freePort(t)
@@ -319,7 +331,7 @@ func startCluster(t *testing.T) *cluster {
 		c.nodes[i] = &proc{name: name, bin: ph, args: []string{cmd}, out: newRing(t, name),
 			env: append(baseEnv(),
 				fmt.Sprintf("PHONGHOP_ADDR=127.0.0.1:%d", port),
-				fmt.Sprintf("PHONGHOP_S3_ENDPOINT=127.0.0.1:%d", s3Port),
+				"PHONGHOP_S3_ENDPOINT="+s3Endpoint,
 				"PHONGHOP_S3_ACCESS_KEY="+ak, "PHONGHOP_S3_SECRET_KEY="+sk, "PHONGHOP_S3_BUCKET=phonghop",
 				fmt.Sprintf("PHONGHOP_NATS_URL=nats://127.0.0.1:%d", natsPort),
 				"PHONGHOP_ADMIN_PASSWORD="+adminPassword, "PHONGHOP_BCRYPT_COST=4",

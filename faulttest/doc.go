@@ -35,6 +35,19 @@
 //     allowed), /healthz stays 200, page turns on each node reach them all, and
 //     each has every event from its since on exactly once, in order.
 //
+//   - TestRestartNeverReusesASeq (one process, in-process broker, on a data
+//     directory and on S3): a tablet holds the seq of six page turns; the
+//     process is killed and started again; a check-in and more page turns
+//     follow. The check-in's seq is above every seq handed out before, and the
+//     tablet reconnecting with its old since learns of it.
+//   - TestStoreRefusingWritesRefusesCheckIn (the same two set-ups): the store
+//     refuses writes (chattr +i on the data directory; a proxy answering 403
+//     to writes in front of S3). A check-in answers 503 unavailable, the room
+//     is sent nothing and its state does not show it; with writes back a
+//     check-in is acknowledged and survives a kill and restart.
+//     TestStoreRefusingWritesRefusesCheckInNATS does it on the two-node NATS
+//     cluster: the refused check-in is set back on both nodes' tablets.
+//
 // What the runs showed (2 shared cores): reconnecting tablets got the events
 // they missed replayed. A snapshot came instead now and then, always at the
 // seq the tablet already had (covering nothing): the server's replay found
