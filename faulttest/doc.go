@@ -12,6 +12,7 @@
 //     fresh replay): every event exactly once, in order, no gap. Node 2 then
 //     restarts and serves the same room. TestNodeStopped does the same with
 //     SIGTERM (sockets closed with 1001 "going away").
+//
 //   - TestS3Outage: the S3 server is killed during a 12 MiB upload and while
 //     ballots are under way, and restarted on the same port and directory.
 //     While it is down, uploads, ballots, reads, page turns and live connects
@@ -21,15 +22,18 @@
 //     listed, every ballot that landed (201, or 409 on a retry after a 503) is
 //     counted exactly once with its receipt, and both nodes are ready again by
 //     themselves.
+//
 //   - TestS3OutageDuringClose: S3 is killed while the chair closes a poll.
 //     The close answers 200 or 503; once S3 is back a repeated close finishes
 //     it with every ballot counted, a late ballot gets 409, and the live room's
 //     state shows the poll closed.
+//
 //   - TestNATSRestart: nats-server is killed (SIGKILL) while the chair turns
 //     pages on both nodes, and restarted on the same port and store. Page turns
 //     answer 200 with a seq or 503 unavailable; every acknowledged one is in the
 //     history and reached the tablets of both nodes; live connects during the
 //     outage are refused (503 or close 1011).
+//
 //   - TestReconnectBurst: 2,000 tablets (PHONGHOP_FAULTTEST_TABLETS) reconnect
 //     at once with since, half to each node; all get in (retries with backoff
 //     allowed), /healthz stays 200, page turns on each node reach them all, and
@@ -40,6 +44,7 @@
 //     process is killed and started again; a check-in and more page turns
 //     follow. The check-in's seq is above every seq handed out before, and the
 //     tablet reconnecting with its old since learns of it.
+//
 //   - TestStoreRefusingWritesRefusesCheckIn (the same two set-ups): the store
 //     refuses writes (chattr +i on the data directory; a proxy answering 403
 //     to writes in front of S3). A check-in answers 503 unavailable, the room

@@ -31,7 +31,7 @@ var storeKinds = []string{"dir", "s3"}
 type single struct {
 	*cluster
 	kind    string
-	dataDir string    // the node's data directory ("dir")
+	dataDir string     // the node's data directory ("dir")
 	gate    *writeGate // in front of S3 ("s3")
 }
 
