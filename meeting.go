@@ -8,6 +8,13 @@ type User struct {
 	Username    string `json:"username"`
 	DisplayName string `json:"displayName"`
 	Admin       bool   `json:"admin"`
+	// Position is the person's office (chức vụ), e.g. "Chủ tịch UBND huyện";
+	// Unit the body they work in (đơn vị); Phone and Email how to reach them.
+	// All optional; a participant's title defaults to the position.
+	Position string `json:"position,omitempty"`
+	Unit     string `json:"unit,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	Email    string `json:"email,omitempty"`
 }
 
 // Role is a participant's part in one meeting.
@@ -36,6 +43,8 @@ type Participant struct {
 	Role        Role   `json:"role"`
 	// Title is the participant's office, e.g. "Phó Chủ tịch UBND huyện"; optional.
 	Title string `json:"title,omitempty"`
+	// Unit is the body the participant comes from, copied from the user.
+	Unit string `json:"unit,omitempty"`
 }
 
 // AgendaItem is one point of the agenda.
@@ -75,6 +84,14 @@ type Meeting struct {
 	Agenda       []AgendaItem  `json:"agenda"`
 	Documents    []Document    `json:"documents"`
 	CreatedAt    time.Time     `json:"createdAt"`
+	// Revision counts the changes to the set-up (0 when never changed since
+	// creation); the live event "setup" carries it, so a tablet knows whether
+	// its copy is current.
+	Revision int64 `json:"revision"`
+	// CancelledAt, when set, is when the meeting was called off, and
+	// CancelReason why; a cancelled meeting stays readable.
+	CancelledAt  *time.Time `json:"cancelledAt,omitempty"`
+	CancelReason string     `json:"cancelReason,omitempty"`
 }
 
 // Participant returns the user's entry in the meeting, if any.

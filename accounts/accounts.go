@@ -62,6 +62,11 @@ type NewUser struct {
 	Password    string `json:"password"`
 	DisplayName string `json:"displayName"`
 	Admin       bool   `json:"admin"`
+	// Profile fields, optional (see CheckProfile).
+	Position string `json:"position"`
+	Unit     string `json:"unit"`
+	Phone    string `json:"phone"`
+	Email    string `json:"email"`
 }
 
 const (
@@ -137,7 +142,8 @@ func (s *Service) Create(ctx context.Context, req NewUser) (phonghop.User, error
 	if req.DisplayName == "" {
 		req.DisplayName = name
 	}
-	if err := CheckText("displayName", req.DisplayName, true, maxDisplayName); err != nil {
+	profile := phonghop.User{DisplayName: req.DisplayName, Position: req.Position, Unit: req.Unit, Phone: req.Phone, Email: req.Email}
+	if err := CheckProfile(&profile); err != nil {
 		return phonghop.User{}, err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), s.cost())
@@ -145,7 +151,8 @@ func (s *Service) Create(ctx context.Context, req NewUser) (phonghop.User, error
 		return phonghop.User{}, fmt.Errorf("accounts: hash: %w", err)
 	}
 	u := userRecord{
-		User:         phonghop.User{ID: NewID(), Username: name, DisplayName: req.DisplayName, Admin: req.Admin},
+		User: phonghop.User{ID: NewID(), Username: name, DisplayName: profile.DisplayName, Admin: req.Admin,
+			Position: profile.Position, Unit: profile.Unit, Phone: profile.Phone, Email: profile.Email},
 		PasswordHash: string(hash),
 		CreatedAt:    s.now().UTC(),
 	}

@@ -94,4 +94,8 @@ type State struct {
 	Attendance   Attendance        `json:"attendance"`
 	Speakers     Speakers          `json:"speakers"`
 	Polls        []json.RawMessage `json:"polls"`
+	// Setup is the last set-up change (phonghop.Change, with the meeting's
+	// revision after it); absent while the set-up never changed since the
+	// room's history began. A tablet whose meeting is older reloads it.
+	Setup json.RawMessage `json:"setup,omitempty"`
 }

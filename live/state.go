@@ -439,6 +439,8 @@ func stateOf(m *phonghop.Meeting, evs []Event) State {
 			}
 		case strings.HasPrefix(ev.Subject, SubjectPollPrefix):
 			polls = append(polls, *ev)
+		case ev.Subject == SubjectSetup:
+			st.Setup = ev.Payload
 		}
 	}
 	st.Attendance = attendanceOf(m, present)

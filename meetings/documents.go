@@ -163,7 +163,7 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 		}
 		return phonghop.Document{}, err
 	}
-	_, err = s.update(ctx, meetingID, func(m *phonghop.Meeting) error {
+	m, err := s.update(ctx, meetingID, func(m *phonghop.Meeting) error {
 		m.Documents = append(m.Documents, doc)
 		return nil
 	})
@@ -171,6 +171,7 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 		undo()
 		return phonghop.Document{}, err
 	}
+	s.recordChange(ctx, m, phonghop.Change{Action: "document.added", DocumentID: doc.ID, Changes: diff{"name": {To: doc.Name}}})
 	return doc, nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +42,9 @@ type Service struct {
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Changes records every set-up change in the meeting's journal and tells
+	// its tablets (nil: changes are not recorded).
+	Changes Recorder
 
 	cache meetingCache
 }
@@ -214,17 +219,37 @@ func (s *Service) Update(ctx context.Context, id string, req NewMeeting) (*phong
 	if err := checkMeetingFields(req); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, id, func(m *phonghop.Meeting) error {
+	var d diff
+	m, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
+		before := *m
 		m.Title, m.StartsAt, m.Location, m.Language, m.Organization = req.Title, req.StartsAt.UTC(), req.Location, req.Language, req.Organization
+		if d = meetingDiff(&before, m); len(d) == 0 {
+			return storage.ErrStop
+		}
 		return nil
 	})
+	if err == nil && len(d) > 0 {
+		s.recordChange(ctx, m, phonghop.Change{Action: "meeting.updated", Changes: d})
+	}
+	return m, err
+}
+
+// meetingDiff is what changed in a meeting's own fields (not its lists).
+func meetingDiff(before, after *phonghop.Meeting) diff {
+	return fieldsDiff(before, after, "participants", "agenda", "documents", "revision", "createdAt")
 }
 
 func (s *Service) update(ctx context.Context, id string, fn func(*phonghop.Meeting) error) (*phonghop.Meeting, error) {
 	if _, err := s.Meeting(ctx, id); err != nil {
 		return nil, err
 	}
-	m, err := storage.UpdateJSON(ctx, s.Store, meetingKey(id), false, fn)
+	m, err := storage.UpdateJSON(ctx, s.Store, meetingKey(id), false, func(m *phonghop.Meeting) error {
+		if err := fn(m); err != nil {
+			return err
+		}
+		m.Revision++
+		return nil
+	})
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errNoMeeting
 	}
@@ -290,9 +315,10 @@ func (s *Service) SetParticipants(ctx context.Context, id string, changes []Part
 		if err != nil {
 			return nil, nil, err
 		}
-		next = append(next, phonghop.Participant{UserID: u.ID, DisplayName: u.DisplayName, Role: c.Role, Title: c.Title})
+		next = append(next, participantOf(u, c))
 	}
 	var removed []string
+	var d diff
 	m, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
 		removed = removed[:0]
 		for _, p := range m.Participants {
@@ -300,16 +326,21 @@ func (s *Service) SetParticipants(ctx context.Context, id string, changes []Part
 				removed = append(removed, p.UserID)
 			}
 		}
+		d = participantsDiff(m.Participants, next)
+		if len(d) == 0 {
+			return storage.ErrStop
+		}
 		m.Participants = next
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, p := range m.Participants {
-		if err := s.mark(ctx, "index/members/"+p.UserID+"/"+id); err != nil {
-			return nil, nil, err
-		}
+	if err := s.markMembers(ctx, id, m.Participants, d); err != nil {
+		return nil, nil, err
+	}
+	if len(d) > 0 {
+		s.recordChange(ctx, m, phonghop.Change{Action: "participants.changed", UserIDs: slices.Sorted(maps.Keys(d.users())), Changes: d})
 	}
 	for _, uid := range removed {
 		if err := s.Store.Delete(ctx, "index/members/"+uid+"/"+id); err != nil {
@@ -332,7 +363,7 @@ func (s *Service) AddItem(ctx context.Context, id string, req NewItem) (phonghop
 	}
 	item := phonghop.AgendaItem{ID: accounts.NewID(), Title: req.Title, Presenter: req.Presenter,
 		DurationMinutes: req.DurationMinutes, DocumentIDs: req.DocumentIDs}
-	_, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
+	m, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
 		if len(m.Agenda) >= maxAgendaItems {
 			return phonghop.Fail(phonghop.EInvalid, "too_many_agenda_items", "max", maxAgendaItems)
 		}
@@ -349,6 +380,9 @@ func (s *Service) AddItem(ctx context.Context, id string, req NewItem) (phonghop
 		m.Agenda = append(m.Agenda, item)
 		return nil
 	})
+	if err == nil {
+		s.recordChange(ctx, m, phonghop.Change{Action: "agenda.added", ItemID: item.ID, Changes: fieldsDiff(phonghop.AgendaItem{}, item, "id")})
+	}
 	return item, err
 }
 
@@ -364,7 +398,8 @@ func (s *Service) UpdateItem(ctx context.Context, id, itemID string, req NewItem
 		return phonghop.AgendaItem{}, phonghop.Fail(phonghop.EInvalid, "duration_invalid")
 	}
 	var out phonghop.AgendaItem
-	_, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
+	var d diff
+	m, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
 		for i := range m.Agenda {
 			if m.Agenda[i].ID != itemID {
 				continue
@@ -379,13 +414,20 @@ func (s *Service) UpdateItem(ctx context.Context, id, itemID string, req NewItem
 					return phonghop.Fail(phonghop.EInvalid, "agenda_document_missing", "id", phonghop.Clip(d))
 				}
 			}
+			before := m.Agenda[i]
 			m.Agenda[i] = phonghop.AgendaItem{ID: itemID, Title: req.Title, Presenter: req.Presenter,
 				DurationMinutes: req.DurationMinutes, DocumentIDs: req.DocumentIDs}
 			out = m.Agenda[i]
+			if d = fieldsDiff(before, out); len(d) == 0 {
+				return storage.ErrStop
+			}
 			return nil
 		}
 		return phonghop.Fail(phonghop.ENotFound, "agenda_item_not_found")
 	})
+	if err == nil && len(d) > 0 {
+		s.recordChange(ctx, m, phonghop.Change{Action: "agenda.updated", ItemID: itemID, Changes: d})
+	}
 	return out, err
 }
 

@@ -52,6 +52,8 @@ func (s *Server) authenticate(c *gin.Context) {
 	}
 	c.Set(ctxUser, u)
 	c.Set(ctxSession, sess)
+	// Services record who made a change from the request's context.
+	c.Request = c.Request.WithContext(phonghop.WithActor(c.Request.Context(), u))
 	c.Set(ctxLogger, logger(c).With("userId", u.ID))
 	c.Next()
 }

@@ -115,6 +115,7 @@ func newHarness(t testing.TB, base storage.Store) *harness {
 	broker := live.NewMemoryBroker(1024)
 	broker.Restore, broker.Journal = live.RestoreFromJournal(jr), jr
 	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, ReturnAfterUpgrade: true})
+	mtg.Changes = hub
 	votes := &vote.Service{Store: fs, Meetings: mtg, Attendance: attendance{hub}, Publisher: hub}
 	mins := &minutes.Service{Store: fs, Journal: jr, Meetings: mtg, Polls: votes}
 	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: fs}, Live: hub,

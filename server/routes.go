@@ -22,6 +22,7 @@ func (s *Server) routes() {
 	a.GET("/me", s.me)
 	a.POST("/users", s.requireAdmin, s.createUser)
 	a.GET("/users", s.requireAdmin, s.listUsers)
+	a.PATCH("/users/:uid", s.requireAdmin, s.updateUser)
 
 	a.POST("/meetings", s.requireAdmin, s.createMeeting)
 	a.GET("/meetings", s.listMeetings)

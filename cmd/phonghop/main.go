@@ -157,6 +157,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, Logger: log.With("component", "live"),
 		AllowedOrigins: cfg.AllowedOrigins, ReturnAfterUpgrade: true})
+	mtg.Changes = hub
 	obs.Live(hub.Stats)
 	liveAPI, stopControl, err := withControl(hub, broker, log)
 	if err != nil {

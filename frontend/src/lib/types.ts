@@ -7,6 +7,11 @@ export interface User {
   username: string;
   displayName: string;
   admin: boolean;
+  /** Office (chức vụ), unit (đơn vị) and contact; optional. */
+  position?: string;
+  unit?: string;
+  phone?: string;
+  email?: string;
 }
 
 export interface Participant {
@@ -14,6 +19,7 @@ export interface Participant {
   displayName: string;
   role: Role;
   title?: string;
+  unit?: string;
 }
 
 export interface AgendaItem {

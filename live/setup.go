@@ -1,0 +1,44 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/phonghop/phonghop"
+)
+
+// Subject and wire type of set-up changes: staff edited the meeting, its
+// participants, agenda, documents or draft polls. Tablets reload the meeting
+// when they see one (or a snapshot whose setup revision is newer than theirs).
+const (
+	SubjectSetup = "setup"
+	TypeSetup    = "setup"
+)
+
+// RecordChange sends a set-up change to the meeting's tablets and records it
+// in the meeting's journal with who made it. Unlike room events it expects
+// nothing of the subject's last event: set-up changes are ordered by the
+// meeting record's compare-and-swap, and each one is sent once. The journal
+// entry is the record the minutes and the audit trail read, so it is written
+// as durably as a room event's (the in-process broker writes it before
+// anyone sees the event), and its failure is returned.
+func (h *Hub) RecordChange(ctx context.Context, meetingID, by string, c phonghop.Change) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	ev := Event{Subject: SubjectSetup, Type: TypeSetup, Payload: data, Time: time.Now().UTC(), By: by, Record: true}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*recordTimeout)
+	defer cancel()
+	seq, err := h.cfg.Broker.Append(wctx, meetingID, ev, -1)
+	if err != nil {
+		return h.brokerError(err)
+	}
+	if h.cfg.Journal == nil || h.brokerRecords() {
+		return nil
+	}
+	ev.Seq = seq
+	// Nothing to set back: the change is in the meeting record already.
+	return durably(wctx, func(ctx context.Context) error { return h.cfg.Journal.Append(ctx, meetingID, entryOf(ev)) })
+}

@@ -1,0 +1,195 @@
+package meetings
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/phonghop/phonghop"
+)
+
+// Recorder records a set-up change in the meeting's journal, with who made
+// it, and tells the meeting's tablets; live.Hub satisfies it.
+type Recorder interface {
+	RecordChange(ctx context.Context, meetingID, by string, c phonghop.Change) error
+}
+
+// recordChange records c, made by the context's actor, as the change that
+// brought m to its revision. The change is stored already; a journal or
+// broker that fails is logged, not returned, so a client is never told that a
+// change it made did not happen (and does not make it twice).
+func (s *Service) recordChange(ctx context.Context, m *phonghop.Meeting, c phonghop.Change) {
+	if s.Changes == nil || m == nil {
+		return
+	}
+	c.Revision = m.Revision
+	by := phonghop.Actor(ctx).ID
+	if err := s.Changes.RecordChange(context.WithoutCancel(ctx), m.ID, by, c); err != nil {
+		s.log().Error("set-up change not recorded", "meeting", m.ID, "action", c.Action, "by", by, "err", err)
+	}
+}
+
+// diff collects the fields whose text differs, for the journal.
+type diff map[string]phonghop.Diff
+
+func (d diff) add(field string, from, to any) {
+	f, t := text(from), text(to)
+	if f != t {
+		d[field] = phonghop.Diff{From: f, To: t}
+	}
+}
+
+func text(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case time.Time:
+		if v.IsZero() {
+			return ""
+		}
+		return v.UTC().Format(time.RFC3339)
+	case *time.Time:
+		if v == nil {
+			return ""
+		}
+		return text(*v)
+	case []string:
+		return strings.Join(v, ",")
+	}
+	return fmt.Sprint(v)
+}
+
+// fieldsDiff compares the top-level JSON fields of two records, leaving out
+// the named ones: the meeting's own fields are diffed this way, so a field
+// added to phonghop.Meeting is journaled without another line here.
+func fieldsDiff(before, after any, skip ...string) diff {
+	var a, b map[string]json.RawMessage
+	json.Unmarshal(mustJSON(before), &a)
+	json.Unmarshal(mustJSON(after), &b)
+	d := diff{}
+	for k := range mergeKeys(a, b) {
+		if slices.Contains(skip, k) || bytes.Equal(a[k], b[k]) {
+			continue
+		}
+		d[k] = phonghop.Diff{From: rawText(a[k]), To: rawText(b[k])}
+	}
+	return d
+}
+
+func mergeKeys(a, b map[string]json.RawMessage) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+// rawText shows a JSON value as text: strings without quotes, absent as "".
+func rawText(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	if len(v) == 0 || string(v) == "null" {
+		return ""
+	}
+	return string(v)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// participantOf is the participant entry of user u with the change's role.
+// The title (the office printed in the minutes) defaults to the user's
+// position, and the unit is the user's.
+func participantOf(u phonghop.User, c ParticipantChange) phonghop.Participant {
+	title := strings.TrimSpace(c.Title)
+	if title == "" {
+		title = u.Position
+	}
+	return phonghop.Participant{UserID: u.ID, DisplayName: u.DisplayName, Role: c.Role, Title: title, Unit: u.Unit}
+}
+
+// participantsDiff lists, per user, the role before and after ("" when not a
+// participant), and under "<userId>.title" a changed title, name or unit.
+func participantsDiff(before, after []phonghop.Participant) diff {
+	d := diff{}
+	old := map[string]phonghop.Participant{}
+	for _, p := range before {
+		old[p.UserID] = p
+	}
+	seen := map[string]bool{}
+	for _, p := range after {
+		seen[p.UserID] = true
+		o, was := old[p.UserID]
+		d.add(p.UserID, string(o.Role), string(p.Role))
+		if was {
+			d.add(p.UserID+".title", o.Title, p.Title)
+			d.add(p.UserID+".displayName", o.DisplayName, p.DisplayName)
+			d.add(p.UserID+".unit", o.Unit, p.Unit)
+		}
+	}
+	for _, p := range before {
+		if !seen[p.UserID] {
+			d.add(p.UserID, string(p.Role), "")
+		}
+	}
+	if len(d) == 0 && len(before) == len(after) {
+		// Same people, perhaps in another order (the order lists show).
+		ids := func(ps []phonghop.Participant) []string {
+			out := make([]string, len(ps))
+			for i, p := range ps {
+				out[i] = p.UserID
+			}
+			return out
+		}
+		d.add("order", ids(before), ids(after))
+	}
+	return d
+}
+
+// users returns the user ids a participants diff names.
+func (d diff) users() map[string]bool {
+	out := map[string]bool{}
+	for k := range d {
+		if uid, _, _ := strings.Cut(k, "."); uid != "order" {
+			out[uid] = true
+		}
+	}
+	return out
+}
+
+// markMembers keeps the listing markers of the meeting's participants:
+// index/members/{uid}/{mid} while they take part, and index/involved/{uid}/{mid}
+// for good, so deleting a user later knows which meetings to look at.
+// Only users the change added get the second marker, so saving a large list
+// again costs what it did.
+func (s *Service) markMembers(ctx context.Context, meetingID string, ps []phonghop.Participant, d diff) error {
+	for _, p := range ps {
+		if err := s.mark(ctx, "index/members/"+p.UserID+"/"+meetingID); err != nil {
+			return err
+		}
+		if c, ok := d[p.UserID]; ok && c.From == "" {
+			if err := s.mark(ctx, involvedKey(p.UserID, meetingID)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func involvedKey(userID, meetingID string) string {
+	return "index/involved/" + userID + "/" + meetingID
+}
