@@ -9,6 +9,10 @@ COPY errors.json /src/errors.json
 RUN npm run build
 
 FROM golang:1.26-bookworm AS build
+# The official image sets GOTOOLCHAIN=local, which ignores go.mod's `toolchain
+# go1.26.10` line (the patched standard library): with auto, an image older than
+# that fetches go1.26.10 through the module proxy, a newer one is used as it is.
+ENV GOTOOLCHAIN=auto
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -5,11 +5,16 @@ GO ?= go
 BIN := bin/phonghop
 export PHONGHOP_TOOLS_BIN ?= $(HOME)/.cache/phonghop/bin
 export PATH := $(PHONGHOP_TOOLS_BIN):$(PATH)
+# Build and test with the toolchain go.mod names (go1.26.10, the patched standard
+# library), fetched once through the module proxy; the machine's Go defaults to
+# GOTOOLCHAIN=local, which would ignore that line.
+GOTOOLCHAIN ?= auto
+export GOTOOLCHAIN
 PHONGHOP_ADMIN_PASSWORD ?= admin123
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 FUZZTIME ?= 10s
 
-.PHONY: all build frontend run test test-go test-frontend test-e2e test-cluster tools vet fuzz bench clean
+.PHONY: all build frontend run test test-go test-frontend test-e2e test-cluster tools vet vulncheck fuzz bench clean
 
 all: build
 
@@ -52,7 +57,11 @@ fuzz:
 test-cluster: tools
 	bash scripts/cluster.sh check
 
-test: test-go fuzz test-cluster test-frontend test-e2e
+# Known vulnerabilities in the Go code (govulncheck) and the web app (npm audit).
+vulncheck:
+	bash scripts/vulncheck.sh
+
+test: vulncheck test-go fuzz test-cluster test-frontend test-e2e
 
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -7,6 +7,12 @@ mkdir -p "$TOOLS_BIN"
 
 VERSITYGW_VERSION=v1.8.0
 NATS_SERVER_VERSION=v2.15.2
+GOVULNCHECK_VERSION=v1.9.0
+# The one version of the Go vulnerability database the module proxy serves here
+# (golang.org/x/vulndb; others are refused). Its reports are turned into the
+# database govulncheck reads by the module's own cmd/gendb.
+VULNDB_VERSION=v0.0.0-20261105234957-e22db6528018
+VULNDB_DIR=${PHONGHOP_VULNDB_DIR:-$(dirname "$TOOLS_BIN")/vulndb-$VULNDB_VERSION}
 
 need_go_tool() { # name module@version
   local name=$1 mod=$2 stamp="$TOOLS_BIN/.$1.version"
@@ -29,12 +35,41 @@ need_apt() { # command package...
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# need_vulndb builds the vulnerability database once into $VULNDB_DIR (about a
+# minute): gendb wants a git repository, so it runs over a committed copy of the
+# module. Built beside the target and renamed into place, so an interrupted or
+# concurrent run never leaves half a database.
+need_vulndb() {
+  [ -f "$VULNDB_DIR/index/db.json" ] && return
+  echo "tools: building the Go vulnerability database golang.org/x/vulndb@$VULNDB_VERSION" >&2
+  local src work
+  mkdir -p "$(dirname "$VULNDB_DIR")"
+  work=$(mktemp -d "$(dirname "$VULNDB_DIR")/.vulndb.XXXXXX")
+  # Outside any module, so nothing here touches a go.mod or go.sum.
+  src=$(cd "$work" && go mod download -json "golang.org/x/vulndb@$VULNDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$src" ] || { echo "tools: golang.org/x/vulndb@$VULNDB_VERSION could not be downloaded" >&2; rm -rf "$work"; exit 1; }
+  cp -R "$src" "$work/repo"
+  chmod -R u+w "$work/repo"
+  (cd "$work/repo" && go build -o "$work/gendb" ./cmd/gendb) || { rm -rf "$work"; exit 1; }
+  (cd "$work/repo" && git init -q && git add -A &&
+    git -c user.name=phonghop -c user.email=tools@phonghop.invalid -c commit.gpgsign=false -c gc.auto=0 -c maintenance.auto=false commit -q -m "golang.org/x/vulndb@$VULNDB_VERSION")
+  (cd "$work/repo" && "$work/gendb" -repo . -out "$work/db" >/dev/null 2>"$work/gendb.log") ||
+    { cat "$work/gendb.log" >&2; rm -rf "$work"; exit 1; }
+  if [ ! -f "$VULNDB_DIR/index/db.json" ]; then
+    rm -rf "$VULNDB_DIR"
+    mv "$work/db" "$VULNDB_DIR"
+  fi
+  rm -rf "$work"
+}
+
 what=${1:-all}
 case $what in
   s3|all) need_go_tool versitygw github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION ;;&
   nats|all) need_go_tool nats-server github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION ;;&
   pdf|all) need_apt pdftotext poppler-utils; need_apt qpdf qpdf ;;&
   browser|all) need_apt chromium chromium ;;&
+  vuln|all) need_go_tool govulncheck golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION; need_vulndb ;;&
   *) ;;
 esac
-echo "$TOOLS_BIN"
+# `tools.sh vulndb` prints where the database is; everything else the tools' directory.
+if [ "$what" = vulndb ]; then need_vulndb; echo "$VULNDB_DIR"; else echo "$TOOLS_BIN"; fi
