@@ -4,9 +4,12 @@ import "time"
 
 // Poll states.
 const (
-	PollDraft  = "draft"
-	PollOpen   = "open"
-	PollClosed = "closed"
+	PollDraft = "draft"
+	PollOpen  = "open"
+	// PollClosing lasts from the chair's close until the tally is written:
+	// no ballot is taken, the result is not known yet.
+	PollClosing = "closing"
+	PollClosed  = "closed"
 )
 
 // Majority rules.

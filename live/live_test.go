@@ -776,3 +776,36 @@ func TestSpeakersAndSharedSeq(t *testing.T) {
 		t.Fatalf("poll %s", st.Polls[0])
 	}
 }
+
+// TestPollClosingShown: a poll moves open → closing → closed in the room, and
+// neither a late "open" nor a late "closing" moves it back. Before, "closing"
+// ranked below "open" and was never sent, so the room showed a closing poll open.
+func TestPollClosingShown(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	poll := func(state string) phonghop.Poll {
+		return phonghop.Poll{ID: "p1", Title: "Khen thưởng", State: state}
+	}
+	for _, c := range []struct {
+		state string
+		want  string
+	}{
+		{phonghop.PollOpen, phonghop.PollOpen},
+		{phonghop.PollClosing, phonghop.PollClosing},
+		{phonghop.PollOpen, phonghop.PollClosing},
+		{phonghop.PollClosed, phonghop.PollClosed},
+		{phonghop.PollClosing, phonghop.PollClosed},
+	} {
+		if _, err := e.hub.PublishPoll(ctx, "m1", poll(c.state)); err != nil {
+			t.Fatal(err)
+		}
+		st, _, err := e.hub.State(ctx, "m1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p phonghop.Poll
+		if len(st.Polls) != 1 || json.Unmarshal(st.Polls[0], &p) != nil || p.State != c.want {
+			t.Fatalf("after publishing %q: room has %s, want %q", c.state, st.Polls, c.want)
+		}
+	}
+}

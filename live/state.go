@@ -377,7 +377,7 @@ func (h *Hub) NextSpeaker(ctx context.Context, meetingID string, by phonghop.Use
 	})
 }
 
-var pollRank = map[string]int{phonghop.PollDraft: 0, phonghop.PollOpen: 1, phonghop.PollClosed: 2}
+var pollRank = map[string]int{phonghop.PollDraft: 0, phonghop.PollOpen: 1, phonghop.PollClosing: 2, phonghop.PollClosed: 3}
 
 // PublishPoll sends the poll to the room (subject "poll.<id>"). A poll older
 // than the one already sent (earlier state, or the same state with fewer
@@ -393,7 +393,7 @@ func (h *Hub) PublishPoll(ctx context.Context, meetingID string, p phonghop.Poll
 		}
 		if cur != nil {
 			rc, rp := pollRank[cur.State], pollRank[p.State]
-			if rp < rc || (rp == rc && p.Cast < cur.Cast) || (rp == rc && rp == 2) {
+			if rp < rc || (rp == rc && p.Cast < cur.Cast) || (rp == rc && rp == pollRank[phonghop.PollClosed]) {
 				return change{}, nil
 			}
 		}

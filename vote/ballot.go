@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/phonghop/phonghop"
@@ -29,6 +31,9 @@ type pollMeta struct {
 	secret  bool
 	options int
 	key     []byte
+	// roll holds the ballot keys of who may vote (frozen at open); nil for a
+	// poll opened before rolls were kept.
+	roll map[string]bool
 }
 
 // How a caster that finds the poll closing waits for the result.
@@ -81,6 +86,12 @@ func (s *Service) loadMeta(ctx context.Context, mid, pid string) (*pollMeta, err
 		return nil, err
 	}
 	m := &pollMeta{secret: r.Secret, options: len(r.Options), key: sec.Key}
+	if sec.Roll != nil {
+		m.roll = make(map[string]bool, len(sec.Roll))
+		for _, k := range sec.Roll {
+			m.roll[k] = true
+		}
+	}
 	s.metas.Store(pollRef(mid, pid), m)
 	// Reloaded after a while, so a process that never sees the close (it takes
 	// no more ballots) still lets go of the secret soon after.
@@ -125,17 +136,24 @@ func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phongho
 		return Receipt{}, err
 	}
 	token := hex.EncodeToString(tok)
+	vk := voterKey(meta.key, by.ID)
+	if meta.roll != nil && !meta.roll[vk] {
+		// A delegate now, but not when the poll opened.
+		return Receipt{}, phonghop.Fail(phonghop.EForbidden, "vote_not_on_roll")
+	}
 	b := ballot{Option: option, Receipt: sha256Hex(token)}
 	if !meta.secret {
 		b.UserID = by.ID
 	}
-	key := ballotKey(meetingID, pollID, voterKey(meta.key, by.ID))
+	key := ballotKey(meetingID, pollID, vk)
 	_, err = storage.PutJSON(ctx, s.Store, key, b, storage.PutOptions{IfAbsent: true})
 	if errors.Is(err, storage.ErrPrecondition) {
 		return Receipt{}, phonghop.Fail(phonghop.EConflict, "already_voted")
 	}
 	if err != nil {
-		return Receipt{}, err
+		// The request's log line names the voter: the error must not name
+		// their ballot.
+		return Receipt{}, hideKey(err, vk)
 	}
 	r, err := s.reread(ctx, meetingID, pollID)
 	if err != nil {
@@ -159,7 +177,7 @@ func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phongho
 	}
 	// Not counted: take the ballot back so the store agrees with the results.
 	if err := s.Store.Delete(ctx, key); err != nil {
-		s.log().Warn("vote: delete uncounted ballot", "meeting", meetingID, "poll", pollID, "err", err)
+		s.log().Warn("vote: delete uncounted ballot", "meeting", meetingID, "poll", pollID, "err", hideKey(err, vk))
 	}
 	return Receipt{}, phonghop.Fail(phonghop.EConflict, "poll_closed_before_ballot")
 }
@@ -208,6 +226,13 @@ func (s *Service) finish(ctx context.Context, mid, pid string) (record, error) {
 	if err != nil || r.State != StateClosing {
 		return r, err
 	}
+	// The secret goes before the result is written: no ballot is taken once
+	// the poll is closing (casters that hold the key in memory are ordered by
+	// the listing below), and a close that dies after writing "closed" must
+	// not leave the key that joins every delegate to their ballot.
+	if err := s.Store.Delete(ctx, secretKey(mid, pid)); err != nil {
+		return r, err
+	}
 	// This listing is the instant of the close: it starts after the swap to
 	// "closing", so it holds every ballot whose caster still saw "open".
 	infos, err := s.Store.List(ctx, ballotPrefix(mid, pid))
@@ -233,18 +258,12 @@ func (s *Service) finish(ctx context.Context, mid, pid string) (record, error) {
 	if err != nil {
 		return r, err
 	}
-	// Published before the secret is deleted: the result is final once stored,
-	// and a failed delete (retried by the next Close) must not keep tablets
-	// showing the poll open.
 	if won {
 		s.log().Info("vote: poll closed", "meeting", mid, "poll", pid, "cast", res.Cast, "eligible", res.Eligible, "passed", res.Passed)
 		s.publish(mid, r.Poll)
 	}
 	if r.State == phonghop.PollClosed {
-		// After this nothing links an HMAC ballot key to a voter.
-		if err := s.Store.Delete(ctx, secretKey(mid, pid)); err != nil {
-			return r, err
-		}
+		s.unmarkClosing(ctx, mid, pid)
 	}
 	return r, nil
 }
@@ -267,7 +286,7 @@ func (s *Service) readBallots(ctx context.Context, infos []storage.Info) ([]ball
 					continue
 				}
 				if err != nil {
-					errs <- err
+					errs <- hideKey(err, strings.TrimSuffix(path.Base(infos[i].Key), ".json"))
 					cancel()
 					for range next {
 					}

@@ -7,9 +7,10 @@
 //
 //	meetings/{mid}/polls/index.json              poll ids in creation order
 //	meetings/{mid}/polls/{pid}/poll.json         the poll record (compare-and-swap)
-//	meetings/{mid}/polls/{pid}/secret.json       HMAC key; exists only while the poll is open
+//	meetings/{mid}/polls/{pid}/secret.json       HMAC key and voter roll; exists only while the poll is open
 //	meetings/{mid}/polls/{pid}/ballots/{k}.json  one create-only object per voter
 //	meetings/{mid}/polls/{pid}/turnout/{p}.json  ballots acknowledged by process p
+//	polls/closing/{mid}/{pid}.json               marker: a close began and is not seen through
 //
 // k is hex HMAC-SHA256(poll secret, userId) for every poll, so a second ballot
 // from the same delegate collides on the key whichever process takes it (the
@@ -18,11 +19,24 @@
 // # Order between ballots and the close
 //
 // There is no lock across processes; the poll record orders things. Close first
-// swaps the record from "open" to "closing" (StateClosing: clients see it, in
-// Poll.State, for as long as the close takes to read the ballots; treat it as
-// closed without results yet), then lists the ballots, tallies them and swaps
-// "closing" to "closed" with the results. The listing is the instant of the
+// writes a marker (polls/closing/...), swaps the record from "open" to
+// "closing" (StateClosing: published to the live room at once, so tablets stop
+// offering the ballot; treat it as closed without results yet), deletes the
+// secret, then lists the ballots, tallies them and swaps "closing" to "closed"
+// with the results, and removes the marker. The listing is the instant of the
 // close: exactly the ballots written before it are counted.
+//
+// # A close cut short
+//
+// A process may die (kill -9) after any of those writes. "closed" is written
+// only once the secret is deleted, so a closed poll never leaves the key
+// behind. A poll left "closing" is finished (same listing, same tally; only one
+// swap to "closed" wins) by: Recover at the next start, which reads the
+// markers; any process that loads the poll (Get, List start a helper that
+// waits closeHelp for a live closer, then finishes it); a caster waiting for
+// the result; the chair's next Close. Loading a closed poll also removes, once
+// per process, a marker or a secret left behind (the latter by versions that
+// deleted the secret last).
 //
 // Cast writes the ballot create-only and then reads the poll record again:
 //   - still "open": the close's swap to "closing", hence its listing, comes after
@@ -52,8 +66,19 @@
 //
 // A secret ballot object holds only the option and the receipt hash: no userId.
 // Its key is an HMAC of the userId under the poll secret, which is created at
-// open and deleted at close (by whoever finishes the close; a retried Close also
-// deletes it). While the poll is open, whoever can read the bucket (operators, the
+// open and deleted as the close begins (before the tally is written, by
+// whoever finishes the close; a retried Close deletes it too). Errors that
+// name a ballot key are rewritten without it ("[ballot]") before they reach a
+// log line that may carry the caller's userId.
+//
+// # Voter roll
+//
+// Who may vote is fixed when the poll opens: secret.json holds, beside the key,
+// the HMACs of the delegates of that moment (the roll), and Poll.Eligible is
+// its size. A delegate added later gets 403 vote_not_on_roll, so cast never
+// exceeds eligible; one no longer a delegate gets vote_delegates_only. The roll
+// goes with the key at close, so it names nobody afterwards. Concurrent opens
+// keep the first secret and its roll. While the poll is open, whoever can read the bucket (operators, the
 // server processes) can recompute the HMAC of every delegate and so join voters to
 // ballots; after close nothing stored does. Each process caches the secret in
 // memory while it takes ballots and drops it when it sees the poll close, or at

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +19,7 @@ import (
 // StateClosing is the poll state between the chair's close and the tally being
 // written; it lasts as long as listing and reading the ballots takes. Clients
 // should treat it like "closed" without results.
-const StateClosing = "closing"
+const StateClosing = phonghop.PollClosing
 
 // DefaultOptions are the options of a poll created without any.
 var DefaultOptions = []string{"Đồng ý", "Không đồng ý", "Không ý kiến"}
@@ -71,6 +72,8 @@ type Service struct {
 	loads        sync.Map // pollRef → *call[*pollMeta]
 	meetingLoads sync.Map // meetingID → *call[*phonghop.Meeting]
 	rereaders    sync.Map // pollRef → *rereader
+	helping      sync.Map // pollRef → true while this process waits to finish a close it found
+	swept        sync.Map // pollRef → true once this process removed a closed poll's leftovers
 	procOnce     sync.Once
 	proc         string // this Service's turnout shard name
 	pending      sync.WaitGroup
@@ -304,8 +307,12 @@ func (s *Service) Get(ctx context.Context, meetingID, pollID string) (phonghop.P
 	if err != nil {
 		return phonghop.Poll{}, err
 	}
-	if r.State == phonghop.PollClosed {
+	switch r.State {
+	case phonghop.PollClosed:
 		s.forget(meetingID, pollID)
+		s.sweep(meetingID, pollID)
+	case StateClosing:
+		s.helpClose(meetingID, pollID)
 	}
 	return r.Poll, nil
 }
@@ -334,9 +341,25 @@ func (s *Service) List(ctx context.Context, meetingID string) ([]phonghop.Poll, 
 	return out, nil
 }
 
-// secretRecord is the per-poll HMAC key, kept only while the poll is open.
+// secretRecord is the per-poll HMAC key, kept only while the poll is open,
+// with the voter roll frozen at open: the ballot keys (HMACs) of the delegates
+// who could vote then, sorted. Only they may cast a ballot, so a delegate added
+// while the poll is open cannot make cast exceed eligible. Kept beside the key
+// and deleted with it, it names nobody once the poll is closed. A secret written
+// before rolls existed has none: the meeting's delegates are checked then.
 type secretRecord struct {
-	Key []byte `json:"key"`
+	Key  []byte   `json:"key"`
+	Roll []string `json:"roll,omitempty"`
+}
+
+// rollOf is the voter roll of voters under key.
+func rollOf(key []byte, voters []string) []string {
+	roll := make([]string, len(voters))
+	for i, v := range voters {
+		roll[i] = voterKey(key, v)
+	}
+	slices.Sort(roll)
+	return slices.Compact(roll)
 }
 
 // Open opens a draft poll for ballots (chair). Opening an open poll returns it.
@@ -382,14 +405,28 @@ func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phongho
 		return phonghop.Poll{}, phonghop.Fail(phonghop.EConflict, "poll_no_quorum", "present", n, "delegates", len(voters))
 	}
 	// The secret exists before the poll is open, so every open poll has one.
-	// Concurrent opens keep the first secret.
+	// Concurrent opens keep the first secret, and with it its roll: eligible is
+	// the size of the roll ballots are checked against.
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return phonghop.Poll{}, err
 	}
-	_, err = storage.PutJSON(ctx, s.Store, secretKey(meetingID, pollID), secretRecord{Key: key}, storage.PutOptions{IfAbsent: true})
-	if err != nil && !errors.Is(err, storage.ErrPrecondition) {
+	sec := secretRecord{Key: key, Roll: rollOf(key, voters)}
+	_, err = storage.PutJSON(ctx, s.Store, secretKey(meetingID, pollID), sec, storage.PutOptions{IfAbsent: true})
+	if errors.Is(err, storage.ErrPrecondition) {
+		_, err = storage.GetJSON(ctx, s.Store, secretKey(meetingID, pollID), &sec)
+		if errors.Is(err, storage.ErrNotFound) {
+			// Only a close deletes it, and a draft cannot be closed: a close
+			// won since we read the poll.
+			return phonghop.Poll{}, phonghop.Fail(phonghop.EConflict, "poll_closed")
+		}
+	}
+	if err != nil {
 		return phonghop.Poll{}, err
+	}
+	eligible := len(voters)
+	if sec.Roll != nil {
+		eligible = len(sec.Roll)
 	}
 	now := s.now()
 	opened := false
@@ -404,7 +441,7 @@ func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phongho
 		r.State = phonghop.PollOpen
 		r.OpenedAt = &now
 		r.OpenedBy = by.ID
-		r.Eligible = len(voters)
+		r.Eligible = eligible
 		r.Cast = 0
 		r.QuorumOverride = !quorate
 		opened = true
@@ -421,7 +458,7 @@ func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phongho
 		return phonghop.Poll{}, err
 	}
 	if opened {
-		s.log().Info("vote: poll opened", "meeting", meetingID, "poll", pollID, "present", n, "eligible", len(voters), "quorumOverride", !quorate)
+		s.log().Info("vote: poll opened", "meeting", meetingID, "poll", pollID, "present", n, "eligible", eligible, "quorumOverride", !quorate)
 		s.publish(meetingID, r.Poll)
 	}
 	return r.Poll, nil
@@ -429,6 +466,13 @@ func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phongho
 
 // Close closes an open poll and fixes its results (chair). Closing a closed poll
 // returns it; a close left unfinished by a crashed process is finished.
+//
+// The steps, each safe to die after: a marker names the poll as closing (so
+// Recover finds it at the next start); the record swaps to "closing", which
+// the live room shows; the secret (and roll) is deleted; the ballots are
+// listed and tallied; the record swaps to "closed" with the results; the
+// marker goes. "closed" is only written once the secret is gone, so a closed
+// poll never leaves a key that joins delegates to ballots.
 func (s *Service) Close(ctx context.Context, meetingID, pollID string, by phonghop.User) (phonghop.Poll, error) {
 	m, err := s.meeting(ctx, meetingID)
 	if err != nil {
@@ -437,8 +481,21 @@ func (s *Service) Close(ctx context.Context, meetingID, pollID string, by phongh
 	if !m.HasRole(by.ID, phonghop.RoleChair) {
 		return phonghop.Poll{}, phonghop.Fail(phonghop.EForbidden, "poll_chair_only")
 	}
+	r, _, err := s.read(ctx, meetingID, pollID)
+	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	switch r.State {
+	case phonghop.PollDraft:
+		return phonghop.Poll{}, phonghop.Fail(phonghop.EConflict, "poll_not_open")
+	case phonghop.PollOpen:
+		if err := s.markClosing(ctx, meetingID, pollID); err != nil {
+			return phonghop.Poll{}, err
+		}
+	}
 	now := s.now()
-	r, err := s.update(ctx, meetingID, pollID, func(r *record) error {
+	swapped := false
+	r, err = s.update(ctx, meetingID, pollID, func(r *record) error {
 		switch r.State {
 		case phonghop.PollDraft:
 			return phonghop.Fail(phonghop.EConflict, "poll_not_open")
@@ -446,6 +503,7 @@ func (s *Service) Close(ctx context.Context, meetingID, pollID string, by phongh
 			r.State = StateClosing
 			r.ClosedAt = &now
 			r.ClosedBy = by.ID
+			swapped = true
 			return nil
 		}
 		return storage.ErrStop
@@ -454,18 +512,23 @@ func (s *Service) Close(ctx context.Context, meetingID, pollID string, by phongh
 		return phonghop.Poll{}, err
 	}
 	s.forget(meetingID, pollID)
+	if swapped {
+		// Every tablet stops offering the ballot at once; the result follows.
+		s.publish(meetingID, r.Poll)
+	}
 	if r.State == StateClosing {
 		if r, err = s.finish(ctx, meetingID, pollID); err != nil {
 			return phonghop.Poll{}, err
 		}
-	} else {
-		// A previous close may have died before deleting the secret or before
-		// publishing the result: finish both. The live room sends a closed poll
-		// only once, so publishing again costs nothing when it already went out.
-		s.publish(meetingID, r.Poll)
-		if err := s.Store.Delete(ctx, secretKey(meetingID, pollID)); err != nil {
-			return phonghop.Poll{}, err
-		}
+		return r.Poll, nil
+	}
+	// A previous close may have died before publishing the result, or the poll
+	// was closed by a version that deleted the secret last: finish both. The
+	// live room sends a closed poll only once, so publishing again costs
+	// nothing when it already went out.
+	s.publish(meetingID, r.Poll)
+	if err := s.closedCleanup(ctx, meetingID, pollID); err != nil {
+		return phonghop.Poll{}, err
 	}
 	return r.Poll, nil
 }

@@ -164,6 +164,15 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("cluster control messages: %w", err)
 	}
 	votes := &vote.Service{Store: store, Meetings: mtg, Attendance: attendanceOf{hub}, Publisher: hub, Logger: log.With("component", "vote")}
+	// A close cut short by a crash is finished before anyone is served: the
+	// poll gets its result and its secret key is deleted.
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	if n, err := votes.Recover(rctx); err != nil {
+		log.Warn("unfinished poll closes not all finished; loading those polls finishes them", "finished", n, "err", err)
+	} else if n > 0 {
+		log.Info("finished poll closes left by a crash", "polls", n)
+	}
+	cancel()
 	mins := &minutes.Service{Store: store, Journal: jr, Meetings: mtg, Polls: votes}
 	if cfg.SignCert != "" {
 		signer, cert, err := loadSigner(cfg.SignCert, cfg.SignKey)
