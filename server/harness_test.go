@@ -99,7 +99,17 @@ type harness struct {
 	users  map[string]phonghop.User
 }
 
-func newHarness(t testing.TB, base storage.Store) *harness {
+// harnessOption changes how newHarness wires the server.
+type harnessOption func(*server.Config)
+
+// withLog sends the server's log, every level, to w.
+func withLog(w io.Writer) harnessOption {
+	return func(c *server.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+}
+
+func newHarness(t testing.TB, base storage.Store, opts ...harnessOption) *harness {
 	t.Helper()
 	if base == nil {
 		st, err := fsstore.New(t.TempDir())
@@ -118,8 +128,12 @@ func newHarness(t testing.TB, base storage.Store) *harness {
 	mtg.Changes = hub
 	votes := &vote.Service{Store: fs, Meetings: mtg, Attendance: attendance{hub}, Publisher: hub}
 	mins := &minutes.Service{Store: fs, Journal: jr, Meetings: mtg, Polls: votes}
-	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: fs}, Live: hub,
-		Votes: votes, Minutes: mins, Ready: map[string]server.Pinger{"store": fs}, Logger: slog.New(slog.DiscardHandler)})
+	cfg := server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: fs}, Live: hub,
+		Votes: votes, Minutes: mins, Ready: map[string]server.Pinger{"store": fs}, Logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h := server.New(cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		_ = hub.Shutdown(context.Background())

@@ -1,0 +1,100 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/phonghop/phonghop/storage"
+	"github.com/phonghop/phonghop/storage/fsstore"
+)
+
+// lockedBuffer is a log sink safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// ballotFault fails the writes of ballots once armed, with the error a real
+// store gives (it names the key), as a store that went away would.
+type ballotFault struct {
+	storage.Store
+	armed atomic.Bool
+}
+
+func (b *ballotFault) Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) (storage.Info, error) {
+	if b.armed.Load() && strings.Contains(key, "/ballots/") {
+		return storage.Info{}, fmt.Errorf("fsstore: put %s: connection reset: %w", key, storage.ErrUnavailable)
+	}
+	return b.Store.Put(ctx, key, r, size, o)
+}
+
+// TestFailedSecretBallotLogsNoBallotKey: a secret ballot that the store fails
+// is answered 503 and logged, but no log line carries the ballot's key (the
+// HMAC of the voter under the poll secret) beside the voter's user id. Before
+// the fix the error line held both: "request failed" with the store's
+// "put meetings/…/ballots/<hmac>.json" and userId, which with the secret (and,
+// after close, the ballot objects) names the voter's option.
+func TestFailedSecretBallotLogsNoBallotKey(t *testing.T) {
+	base, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fault := &ballotFault{Store: base}
+	var logs lockedBuffer
+	h := newHarness(t, fault, withLog(&logs))
+	f := h.meeting(2)
+	for _, d := range f.delegates {
+		h.mustDo("POST", "/api/v1/meetings/"+f.id+"/attendance", d, nil, 200, nil)
+	}
+	var p struct{ ID string }
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls", "chutich", map[string]any{"agendaItemId": f.item, "title": "Bầu tổ kiểm phiếu", "secret": true}, 201, &p)
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/open", "chutich", map[string]any{}, 200, nil)
+
+	var sec struct{ Key []byte }
+	if _, err := storage.GetJSON(context.Background(), base, "meetings/"+f.id+"/polls/"+p.ID+"/secret.json", &sec); err != nil {
+		t.Fatal(err)
+	}
+	voter := h.users["daibieu01"].ID
+	mac := hmac.New(sha256.New, sec.Key)
+	mac.Write([]byte(voter))
+	ballotKey := hex.EncodeToString(mac.Sum(nil))
+
+	fault.armed.Store(true)
+	r := h.do("POST", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/ballots", "daibieu01", map[string]int{"option": 0})
+	if r.status != 503 {
+		t.Fatalf("ballot on a failing store: %d %s", r.status, r.body)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "request failed") || !strings.Contains(out, voter) {
+		t.Fatalf("the failure was not logged with the user, so this test sees nothing:\n%s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, ballotKey) {
+			t.Errorf("a log line carries the ballot key:\n%s", line)
+		}
+	}
+	if strings.Contains(string(r.body), ballotKey) {
+		t.Errorf("the answer carries the ballot key: %s", r.body)
+	}
+}
