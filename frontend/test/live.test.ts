@@ -129,6 +129,16 @@ describe('mergePolls', () => {
     const other = poll({ id: 'p2' });
     expect(mergePolls([draft], [other]).map((p) => p.id)).toEqual(['d', 'p2']);
   });
+
+  it('shows a closing poll as closing, between open and closed', () => {
+    const open = poll({ state: 'open', cast: 7 });
+    const closing = poll({ state: 'closing', cast: 7 });
+    const closed = poll({ state: 'closed', cast: 7, results: { counts: [7, 0, 0], cast: 7, eligible: 12, passed: false } });
+    expect(mergePolls([open], [closing])[0]).toBe(closing);
+    expect(mergePolls([closing], [open])[0]).toBe(closing);
+    expect(mergePolls([closing], [closed])[0]).toBe(closed);
+    expect(mergePolls([closed], [closing])[0]).toBe(closed);
+  });
 });
 
 describe('backoffDelay', () => {

@@ -59,10 +59,10 @@ export function upsertPoll(polls: Poll[], p: Poll): Poll[] {
   return out;
 }
 
-const stateRank: Record<string, number> = { draft: 0, open: 1, closed: 2 };
+const stateRank: Record<string, number> = { draft: 0, open: 1, closing: 2, closed: 3 };
 
 /** newerPoll picks the later of two versions of one poll: REST answers and
- * socket frames race, and a poll only moves draft → open → closed, with
+ * socket frames race, and a poll only moves draft → open → closing → closed, with
  * turnout only growing while open. */
 export function newerPoll(a: Poll, b: Poll): Poll {
   const ra = stateRank[a.state] ?? 0,

@@ -5,6 +5,7 @@ import { LiveConnection, emptyModel, liveURL, mergePolls, upsertPoll, type Model
 import { api, documentURL, enc, get, post, put, ApiError } from './api';
 import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo } from './types';
 import { app, errorText } from './app.svelte';
+import { ballotFor, ballotsKey, loadBallots, saveBallots, type Ballots } from './tablet';
 
 export class RoomCtx {
   mid: string;
@@ -21,8 +22,8 @@ export class RoomCtx {
   justClosed = $state.raw<Poll | null>(null);
   /** The presenter's own page turns, shown before the server echoes them. */
   optimistic = $state.raw<Presentation | null>(null);
-  /** This tablet's ballots: receipt always, option only for open (non-secret) polls. */
-  ballots = $state<Record<string, { option: number | null; receipt: string }>>({});
+  /** This tablet's ballots (see tablet.ts for what of them is kept). */
+  ballots = $state<Ballots>({});
   /** Poll whose ballot dialog the delegate closed for now. */
   dismissedVote = $state<string | null>(null);
   private conn: LiveConnection;
@@ -253,24 +254,24 @@ export class RoomCtx {
   }
 
   private ballotsKey() {
-    return `phonghop.ballots.${app.me?.id ?? ''}.${this.mid}`;
+    return ballotsKey(app.me?.id ?? '', this.mid);
   }
 
   loadBallots() {
     try {
-      this.ballots = JSON.parse(localStorage.getItem(this.ballotsKey()) ?? '{}') ?? {};
+      this.ballots = loadBallots(localStorage, this.ballotsKey());
     } catch {
-      this.ballots = {};
+      this.ballots = {}; // storage blocked
     }
   }
 
   recordBallot(p: Poll, option: number | null, receipt: string) {
-    // A secret choice is not kept on the tablet: only the receipt, to check it was counted.
-    this.ballots[p.id] = { option: p.secret ? null : option, receipt };
+    // On screen for this visit; stored without anything of a secret choice.
+    this.ballots[p.id] = ballotFor(p, option, receipt);
     try {
-      localStorage.setItem(this.ballotsKey(), JSON.stringify(this.ballots));
+      saveBallots(localStorage, this.ballotsKey(), this.ballots, (id) => this.polls.find((x) => x.id === id));
     } catch {
-      /* storage full or blocked: the receipt is still on screen */
+      /* storage blocked: the receipt is still on screen */
     }
   }
 

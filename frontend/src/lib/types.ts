@@ -79,7 +79,7 @@ export interface PollResults {
   receipts?: string[];
 }
 
-export type PollState = 'draft' | 'open' | 'closed';
+export type PollState = 'draft' | 'open' | 'closing' | 'closed';
 
 export interface Poll {
   id: string;

@@ -1,0 +1,94 @@
+// What this tablet keeps between visits, and what it forgets at sign-out.
+// Tablets are shared: the next person signed in on it must find nothing of
+// the previous one's ballots, and nothing of a secret ballot is ever kept.
+
+import type { Poll } from './types';
+
+/** A ballot this tablet cast: the option only for named polls, the receipt
+ * (the token whose SHA-256 the result lists) only while the room is open on
+ * screen for a secret poll. */
+export interface Ballot {
+  option: number | null;
+  receipt: string;
+}
+
+export type Ballots = Record<string, Ballot>;
+
+/** The part of Web Storage used here (localStorage in the app, a Map in tests). */
+export interface KeyValue {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+  readonly length: number;
+  key(index: number): string | null;
+}
+
+const PREFIX = 'phonghop.';
+/** Kept across sign-outs: the language is the tablet's, not the person's. */
+const KEEP = new Set(['phonghop.lang']);
+
+export const ballotsKey = (userId: string, meetingId: string) => `${PREFIX}ballots.${userId}.${meetingId}`;
+
+export function loadBallots(kv: KeyValue, key: string): Ballots {
+  try {
+    const v = JSON.parse(kv.getItem(key) ?? '{}');
+    return v && typeof v === 'object' ? v : {};
+  } catch {
+    return {};
+  }
+}
+
+/** ballotFor is what the screen holds of a ballot just cast. */
+export function ballotFor(p: Poll, option: number | null, receipt: string): Ballot {
+  return { option: p.secret ? null : option, receipt };
+}
+
+/** saveBallots writes the ballots as the tablet may keep them: a secret poll's
+ * only as "voted" (no option, no receipt: whoever holds the receipt and can
+ * read the store finds the ballot, and with it the option). */
+export function saveBallots(kv: KeyValue, key: string, ballots: Ballots, polls: (id: string) => Poll | undefined) {
+  const kept: Ballots = {};
+  for (const [id, b] of Object.entries(ballots)) {
+    const p = polls(id);
+    kept[id] = !p || p.secret ? { option: null, receipt: '' } : b;
+  }
+  try {
+    kv.setItem(key, JSON.stringify(kept));
+  } catch {
+    /* storage full or blocked: the receipt is still on screen */
+  }
+}
+
+/** forgetPerson removes everything the app stored for the person signed in
+ * (ballots, anything under phonghop.), keeping only the tablet's own settings. */
+export function forgetPerson(kv: KeyValue) {
+  const drop: string[] = [];
+  for (let i = 0; i < kv.length; i++) {
+    const k = kv.key(i);
+    if (k && k.startsWith(PREFIX) && !KEEP.has(k)) drop.push(k);
+  }
+  for (const k of drop) kv.removeItem(k);
+}
+
+/** DOC_CACHES names the service worker's caches of documents (any version). */
+const DOC_CACHES = /^phonghop-docs-/;
+
+/** forgetOnTablet runs at sign-out and whenever the server says the session
+ * has ended (401): nothing of this person stays on the tablet, neither in
+ * storage nor among the cached documents. It clears the caches itself (the
+ * service worker may not control this page yet) and tells the worker. */
+export async function forgetOnTablet() {
+  try {
+    forgetPerson(localStorage);
+  } catch {
+    /* storage blocked: nothing was kept */
+  }
+  try {
+    navigator.serviceWorker?.controller?.postMessage({ type: 'clear' });
+    if (typeof caches !== 'undefined') {
+      for (const k of await caches.keys()) if (DOC_CACHES.test(k)) await caches.delete(k);
+    }
+  } catch {
+    /* no Cache Storage (private mode): nothing was cached */
+  }
+}
