@@ -74,16 +74,23 @@ type Document struct {
 
 // Meeting is a meeting with its set-up.
 type Meeting struct {
-	ID           string        `json:"id"`
-	Title        string        `json:"title"`
-	StartsAt     time.Time     `json:"startsAt"`
-	Location     string        `json:"location"`
-	Language     string        `json:"language"`               // "vi" or "en"
-	Organization string        `json:"organization,omitempty"` // issuing body for the minutes
-	Participants []Participant `json:"participants"`
-	Agenda       []AgendaItem  `json:"agenda"`
-	Documents    []Document    `json:"documents"`
-	CreatedAt    time.Time     `json:"createdAt"`
+	ID           string    `json:"id"`
+	Title        string    `json:"title"`
+	StartsAt     time.Time `json:"startsAt"`
+	Location     string    `json:"location"`
+	Language     string    `json:"language"`               // "vi" or "en"
+	Organization string    `json:"organization,omitempty"` // issuing body for the minutes
+	// The rest of the minutes' heading (Decree 30/2020/NĐ-CP), all optional: the
+	// place name of the date line (địa danh, e.g. "Tháp Mười": not the venue),
+	// the issuing body's superior body (cơ quan chủ quản, printed above it) and
+	// the minutes' number and symbol as the records office gives it ("05/BB-UBND").
+	PlaceName          string        `json:"placeName,omitempty"`
+	ParentOrganization string        `json:"parentOrganization,omitempty"`
+	DocumentNumber     string        `json:"documentNumber,omitempty"`
+	Participants       []Participant `json:"participants"`
+	Agenda             []AgendaItem  `json:"agenda"`
+	Documents          []Document    `json:"documents"`
+	CreatedAt          time.Time     `json:"createdAt"`
 	// Revision counts the changes to the set-up (0 when never changed since
 	// creation); the live event "setup" carries it, so a tablet knows whether
 	// its copy is current.

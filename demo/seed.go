@@ -89,6 +89,9 @@ func Seed(ctx context.Context, acc *accounts.Service, mtg *meetings.Service) (In
 		Location:     "Hội trường UBND huyện",
 		Language:     "vi",
 		Organization: "ỦY BAN NHÂN DÂN HUYỆN TÂN PHÚ",
+		PlaceName:    "Tân Phú",
+		// The number the records office gives the minutes (Decree 30: số, ký hiệu).
+		DocumentNumber: "05/BB-UBND",
 	})
 	if err != nil {
 		return info, err

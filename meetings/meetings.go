@@ -115,6 +115,10 @@ type NewMeeting struct {
 	Location     string    `json:"location"`
 	Language     string    `json:"language"`
 	Organization string    `json:"organization"`
+	// The minutes' heading; see phonghop.Meeting.
+	PlaceName          string `json:"placeName"`
+	ParentOrganization string `json:"parentOrganization"`
+	DocumentNumber     string `json:"documentNumber"`
 }
 
 // NewItem is a request to add an agenda item.
@@ -133,10 +137,13 @@ type ParticipantChange struct {
 }
 
 const (
-	maxTitle        = 500
-	maxField        = 300
-	maxAgendaItems  = 500
-	maxParticipants = 10000
+	maxTitle = 500
+	maxField = 300
+	// a place name ("Tháp Mười") and a number with its symbol ("05/BB-UBND") are short
+	maxPlaceName      = 100
+	maxDocumentNumber = 50
+	maxAgendaItems    = 500
+	maxParticipants   = 10000
 )
 
 func checkMeetingFields(m NewMeeting) error {
@@ -147,6 +154,15 @@ func checkMeetingFields(m NewMeeting) error {
 		return err
 	}
 	if err := accounts.CheckText("organization", m.Organization, false, maxField); err != nil {
+		return err
+	}
+	if err := accounts.CheckText("parentOrganization", m.ParentOrganization, false, maxField); err != nil {
+		return err
+	}
+	if err := accounts.CheckText("placeName", m.PlaceName, false, maxPlaceName); err != nil {
+		return err
+	}
+	if err := accounts.CheckText("documentNumber", m.DocumentNumber, false, maxDocumentNumber); err != nil {
 		return err
 	}
 	switch m.Language {
@@ -168,6 +184,7 @@ func (s *Service) Create(ctx context.Context, req NewMeeting) (*phonghop.Meeting
 	m := &phonghop.Meeting{
 		ID: accounts.NewID(), Title: req.Title, StartsAt: req.StartsAt.UTC(), Location: req.Location,
 		Language: req.Language, Organization: req.Organization,
+		PlaceName: req.PlaceName, ParentOrganization: req.ParentOrganization, DocumentNumber: req.DocumentNumber,
 		Participants: []phonghop.Participant{}, Agenda: []phonghop.AgendaItem{}, Documents: []phonghop.Document{},
 		CreatedAt: s.now().UTC(),
 	}
@@ -211,7 +228,7 @@ func (s *Service) Meeting(ctx context.Context, id string) (*phonghop.Meeting, er
 	return &m, nil
 }
 
-// Update changes a meeting's title, time, place, language or issuing body.
+// Update changes a meeting's title, time, place, language or the minutes' heading.
 func (s *Service) Update(ctx context.Context, id string, req NewMeeting) (*phonghop.Meeting, error) {
 	if req.Language == "" {
 		req.Language = "vi"
@@ -223,6 +240,7 @@ func (s *Service) Update(ctx context.Context, id string, req NewMeeting) (*phong
 	m, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
 		before := *m
 		m.Title, m.StartsAt, m.Location, m.Language, m.Organization = req.Title, req.StartsAt.UTC(), req.Location, req.Language, req.Organization
+		m.PlaceName, m.ParentOrganization, m.DocumentNumber = req.PlaceName, req.ParentOrganization, req.DocumentNumber
 		if d = meetingDiff(&before, m); len(d) == 0 {
 			return storage.ErrStop
 		}

@@ -61,6 +61,7 @@ func (s *Server) updateMeeting(c *gin.Context) {
 	}
 	// A PATCH: fields left out of the body keep their values.
 	req := meetings.NewMeeting{Title: m.Title, StartsAt: m.StartsAt, Location: m.Location, Language: m.Language, Organization: m.Organization}
+	req.PlaceName, req.ParentOrganization, req.DocumentNumber = m.PlaceName, m.ParentOrganization, m.DocumentNumber
 	if err := bindJSON(c, &req, maxJSON); err != nil {
 		writeError(c, err)
 		return

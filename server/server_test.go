@@ -402,3 +402,26 @@ func TestLockoutIgnoresForgedForwardedFor(t *testing.T) {
 		t.Fatalf("after 50 failures from one address: %d %s", r.status, r.body)
 	}
 }
+
+// The minutes' heading (place name, superior body, number) is kept by POST and
+// PATCH like the other fields, and bounded.
+func TestMeetingHeadingFields(t *testing.T) {
+	h := newHarness(t, nil)
+	var m phonghop.Meeting
+	h.mustDo("POST", "/api/v1/meetings", "admin", map[string]any{"title": "Phiên họp thường kỳ", "startsAt": "2024-01-12T08:00:00+07:00",
+		"location": "Hội trường UBND huyện", "placeName": "Tháp Mười", "organization": "Ủy ban nhân dân huyện Tháp Mười",
+		"parentOrganization": "Ủy ban nhân dân tỉnh Đồng Tháp", "documentNumber": "05/BB-UBND"}, 201, &m)
+	if m.PlaceName != "Tháp Mười" || m.ParentOrganization != "Ủy ban nhân dân tỉnh Đồng Tháp" || m.DocumentNumber != "05/BB-UBND" {
+		t.Fatalf("created = %+v", m)
+	}
+	h.mustDo("PATCH", "/api/v1/meetings/"+m.ID, "admin", map[string]any{"documentNumber": "06/BB-UBND"}, 200, &m)
+	if m.PlaceName != "Tháp Mười" || m.DocumentNumber != "06/BB-UBND" || m.Location != "Hội trường UBND huyện" {
+		t.Fatalf("patched = %+v", m)
+	}
+	for field, v := range map[string]string{"placeName": strings.Repeat("x", 101), "documentNumber": strings.Repeat("1", 51), "parentOrganization": strings.Repeat("x", 301)} {
+		r := h.do("PATCH", "/api/v1/meetings/"+m.ID, "admin", map[string]any{field: v})
+		if r.status != 400 || !strings.Contains(string(r.body), `"field":"`+field+`"`) {
+			t.Errorf("%s too long: %d %s", field, r.status, r.body)
+		}
+	}
+}

@@ -48,9 +48,23 @@ export interface Meeting {
   startsAt: string;
   location: string;
   language: 'vi' | 'en' | string;
+  /** The minutes' heading (Decree 30): issuing body, its superior body, place name, number. */
+  organization?: string;
+  parentOrganization?: string;
+  placeName?: string;
+  documentNumber?: string;
   participants: Participant[];
   agenda: AgendaItem[];
   documents: DocumentInfo[];
+  createdAt?: string;
+}
+
+/** The fields of the minutes' heading a meeting carries (see Meeting). */
+export interface MinutesHeading {
+  organization: string;
+  parentOrganization: string;
+  placeName: string;
+  documentNumber: string;
 }
 
 export interface Presentation {
