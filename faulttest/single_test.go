@@ -108,6 +108,34 @@ func (s *single) refuseWrites(on bool) {
 	}
 }
 
+// refuseWritesUnder makes the store refuse writes of keys under prefix only
+// ("" lets them through again).
+func (s *single) refuseWritesUnder(prefix string) {
+	s.t.Helper()
+	switch s.kind {
+	case "dir":
+		// fsstore keeps object a/b/c at objects/a/b/c@.
+		p := filepath.Join(s.dataDir, "objects", filepath.FromSlash(strings.TrimSuffix(prefix, "/")))
+		flag := "+i"
+		if prefix == "" {
+			p, flag = s.dataDir, "-i"
+		} else if err := os.MkdirAll(p, 0o755); err != nil {
+			s.t.Fatal(err)
+		}
+		if out, err := exec.Command("chattr", "-R", flag, p).CombinedOutput(); err != nil {
+			s.t.Fatalf("chattr: %v: %s", err, out)
+		}
+	case "s3":
+		if prefix == "" {
+			s.gate.refuse.Store(false)
+			s.gate.only.Store(nil)
+			return
+		}
+		s.gate.only.Store(&prefix)
+		s.gate.refuse.Store(true)
+	}
+}
+
 // setImmutable marks every file and directory of the data directory
 // immutable (chattr +i), which even root cannot write, or clears the mark.
 func (s *single) setImmutable(on bool) {
@@ -132,7 +160,9 @@ func (s *single) setImmutable(on bool) {
 type writeGate struct {
 	addr   string
 	refuse atomic.Bool
-	srv    *http.Server
+	// only, when set, limits the refusal to object keys starting with it.
+	only atomic.Pointer[string]
+	srv  *http.Server
 }
 
 func newWriteGate(t *testing.T, target string) *writeGate {
@@ -145,7 +175,9 @@ func newWriteGate(t *testing.T, target string) *writeGate {
 	// The Host header is passed on as it is: the request is signed for it.
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
 	g.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if g.refuse.Load() && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		only := g.only.Load()
+		if g.refuse.Load() && r.Method != http.MethodGet && r.Method != http.MethodHead &&
+			(only == nil || strings.HasPrefix(r.URL.Path, "/phonghop/"+*only)) {
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusForbidden)
 			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied.</Message></Error>`)
@@ -434,4 +466,72 @@ func TestStoreRefusingWritesRefusesCheckInNATS(t *testing.T) {
 		}
 	}
 	c.checkAlive()
+}
+
+// TestRemovedParticipantLosesTheRoomWhenAMarkerFails: the admin removes a
+// delegate while the store refuses to touch that delegate's meeting-list
+// marker (issue #18, item 3: the change landed, the admin was told it failed,
+// and the removed delegate's socket stayed open, receiving every event). The
+// socket must close with 4003, the change must be in force, and the answer
+// must say so; saving again finishes the markers.
+func TestRemovedParticipantLosesTheRoomWhenAMarkerFails(t *testing.T) {
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startSingle(t, kind)
+			admin := s.loginAdmin(0)
+			delegate, delegateID := s.loginID(0, "daibieu04")
+			var m struct {
+				Participants []struct {
+					UserID string `json:"userId"`
+					Role   string `json:"role"`
+				} `json:"participants"`
+			}
+			s.call(0, admin, "GET", "/meetings/"+s.meeting.ID, nil).decode(t, "meeting", &m)
+			var keep []map[string]string
+			for _, p := range m.Participants {
+				if p.UserID != delegateID {
+					keep = append(keep, map[string]string{"userId": p.UserID, "role": p.Role})
+				}
+			}
+			tablet := s.openRoom(0, delegate, -1)
+			if f, ok := tablet.next(10 * time.Second); !ok || f.Type != "snapshot" {
+				t.Fatalf("first frame %+v", f)
+			}
+
+			s.refuseWritesUnder("index/members/" + delegateID + "/")
+			r := s.call(0, admin, "PUT", "/meetings/"+s.meeting.ID+"/participants", keep)
+			var body struct {
+				Error struct{ Reason string }
+			}
+			_ = json.Unmarshal(r.Body, &body)
+			if r.Status != http.StatusServiceUnavailable || body.Error.Reason != "participants_saved_lists_pending" {
+				t.Errorf("removal with a marker refused: %s, want 503 participants_saved_lists_pending", r)
+			}
+			tablet.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			for {
+				if _, ok := <-tablet.frames; !ok {
+					break
+				}
+			}
+			_, _, err := tablet.conn.ReadMessage()
+			if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != 4003 {
+				t.Errorf("the removed delegate's socket: %v, want close 4003", err)
+			}
+			if st := s.call(0, delegate, "GET", "/meetings/"+s.meeting.ID, nil); st.Status != http.StatusNotFound {
+				t.Errorf("the removed delegate still reads the meeting: %s", st)
+			}
+			s.refuseWritesUnder("")
+			s.call(0, admin, "PUT", "/meetings/"+s.meeting.ID+"/participants", keep).decode(t, "save again", nil)
+			s.checkAlive()
+		})
+	}
+}
+
+// loginAdmin signs the admin in on node i.
+func (c *cluster) loginAdmin(i int) string {
+	c.t.Helper()
+	var out struct{ Token string }
+	c.call(i, "", "POST", "/auth/login", map[string]string{"username": "admin", "password": adminPassword}).
+		decode(c.t, "login admin", &out)
+	return out.Token
 }

@@ -171,23 +171,27 @@ func (d diff) users() map[string]bool {
 	return out
 }
 
-// markMembers keeps the listing markers of the meeting's participants:
-// index/members/{uid}/{mid} while they take part, and index/involved/{uid}/{mid}
-// for good, so deleting a user later knows which meetings to look at.
-// Only users the change added get the second marker, so saving a large list
-// again costs what it did.
-func (s *Service) markMembers(ctx context.Context, meetingID string, ps []phonghop.Participant, d diff) error {
+// memberMarks returns the writes that keep the listing markers of the
+// meeting's participants after a change d: index/members/{uid}/{mid} while
+// they take part, and index/involved/{uid}/{mid} for good, so deleting a user
+// later knows which meetings to look at. Only users the change added or
+// removed are touched; with no change (d empty) every participant's markers
+// are written again.
+func (s *Service) memberMarks(meetingID string, ps []phonghop.Participant, removed []string, d diff) []func(context.Context) error {
+	var out []func(context.Context) error
 	for _, p := range ps {
-		if err := s.mark(ctx, "index/members/"+p.UserID+"/"+meetingID); err != nil {
-			return err
+		c, ok := d[p.UserID]
+		if len(d) > 0 && !(ok && c.From == "") {
+			continue
 		}
-		if c, ok := d[p.UserID]; ok && c.From == "" {
-			if err := s.mark(ctx, involvedKey(p.UserID, meetingID)); err != nil {
-				return err
-			}
-		}
+		out = append(out,
+			func(ctx context.Context) error { return s.mark(ctx, "index/members/"+p.UserID+"/"+meetingID) },
+			func(ctx context.Context) error { return s.mark(ctx, involvedKey(p.UserID, meetingID)) })
 	}
-	return nil
+	for _, uid := range removed {
+		out = append(out, func(ctx context.Context) error { return s.Store.Delete(ctx, "index/members/"+uid+"/"+meetingID) })
+	}
+	return out
 }
 
 func involvedKey(userID, meetingID string) string {

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/phonghop/phonghop"
@@ -308,7 +309,10 @@ func (s *Service) List(ctx context.Context, userID string, all bool) ([]*phongho
 }
 
 // SetParticipants replaces the participants. It returns the meeting and the ids
-// of users who were removed (their live connections must be closed).
+// of users who were removed (their live connections must be closed), also
+// with the error participants_saved_lists_pending, which says the change is in
+// force but some users' meeting lists are not updated yet (saving again
+// finishes them).
 func (s *Service) SetParticipants(ctx context.Context, id string, changes []ParticipantChange) (*phonghop.Meeting, []string, error) {
 	if len(changes) > maxParticipants {
 		return nil, nil, phonghop.Fail(phonghop.EInvalid, "too_many_participants", "max", maxParticipants)
@@ -354,18 +358,41 @@ func (s *Service) SetParticipants(ctx context.Context, id string, changes []Part
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.markMembers(ctx, id, m.Participants, d); err != nil {
-		return nil, nil, err
-	}
 	if len(d) > 0 {
 		s.recordChange(ctx, m, phonghop.Change{Action: "participants.changed", UserIDs: slices.Sorted(maps.Keys(d.users())), Changes: d})
 	}
-	for _, uid := range removed {
-		if err := s.Store.Delete(ctx, "index/members/"+uid+"/"+id); err != nil {
-			return nil, nil, err
-		}
+	// The change is in force. The markers only index it (listings check the
+	// record), so only those of users added or removed are written; a save
+	// that changes nothing writes them all again, which finishes a save whose
+	// markers failed half-way.
+	if failed := runDetached(ctx, s.memberMarks(id, m.Participants, removed, d)); failed > 0 {
+		s.log().Error("participants saved, but meeting-list markers failed", "meeting", id, "failed", failed)
+		return m, removed, phonghop.Fail(phonghop.EUnavailable, "participants_saved_lists_pending", "count", failed)
 	}
 	return m, removed, nil
+}
+
+// runDetached runs the writes, a few at a time, on a context detached from
+// ctx (a client that hangs up does not stop them half-way) and bounded in
+// time, each retried once; it returns how many failed.
+func runDetached(ctx context.Context, writes []func(context.Context) error) int {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, w := range writes {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if w(ctx) != nil && w(ctx) != nil {
+				failed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(failed.Load())
 }
 
 // AddItem appends an agenda item.

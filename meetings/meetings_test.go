@@ -340,3 +340,67 @@ func TestCleanSpool(t *testing.T) {
 		}
 	}
 }
+
+// countingStore counts writes of keys under a prefix.
+type countingStore struct {
+	storage.Store
+	prefix string
+	mu     sync.Mutex
+	writes int
+}
+
+func (c *countingStore) count(key string) {
+	if strings.HasPrefix(key, c.prefix) {
+		c.mu.Lock()
+		c.writes++
+		c.mu.Unlock()
+	}
+}
+
+func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) (storage.Info, error) {
+	c.count(key)
+	return c.Store.Put(ctx, key, r, size, o)
+}
+
+func (c *countingStore) Delete(ctx context.Context, key string) error {
+	c.count(key)
+	return c.Store.Delete(ctx, key)
+}
+
+// Adding one participant to a meeting of many writes one marker, not one
+// per participant (issue #18, item 3), and a save that changes nothing
+// writes them all again (it finishes a save whose markers failed).
+func TestSetParticipantsWritesOnlyChangedMarkers(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	cs := &countingStore{Store: f.store, prefix: "index/members/"}
+	f.mtg.Store = cs
+	m, err := f.mtg.Create(ctx, meetings.NewMeeting{Title: "Hội nghị"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := []meetings.ParticipantChange{
+		{UserID: f.users["chutich"].ID, Role: phonghop.RoleChair},
+		{UserID: f.users["thuky"].ID, Role: phonghop.RoleSecretary},
+		{UserID: f.users["daibieu01"].ID, Role: phonghop.RoleDelegate},
+	}
+	if _, _, err := f.mtg.SetParticipants(ctx, m.ID, list); err != nil {
+		t.Fatal(err)
+	}
+	cs.writes = 0
+	list = append(list[1:], meetings.ParticipantChange{UserID: f.users["daibieu02"].ID, Role: phonghop.RoleDelegate})
+	_, removed, err := f.mtg.SetParticipants(ctx, m.ID, list)
+	if err != nil || len(removed) != 1 {
+		t.Fatal(err, removed)
+	}
+	if cs.writes != 2 {
+		t.Fatalf("one added and one removed participant cost %d marker writes, want 2", cs.writes)
+	}
+	cs.writes = 0
+	if _, _, err := f.mtg.SetParticipants(ctx, m.ID, list); err != nil {
+		t.Fatal(err)
+	}
+	if cs.writes != 3 {
+		t.Fatalf("an unchanged save wrote %d markers, want all 3", cs.writes)
+	}
+}

@@ -102,12 +102,14 @@ func (s *Server) setParticipants(c *gin.Context) {
 		return
 	}
 	m, removed, err := s.cfg.Meetings.SetParticipants(c.Request.Context(), c.Param("mid"), req)
+	// Removed users lose the room even when the answer is an error: the
+	// change itself may be in force (participants_saved_lists_pending).
+	for _, uid := range removed {
+		s.cfg.Live.CloseUser(c.Param("mid"), uid)
+	}
 	if err != nil {
 		writeError(c, err)
 		return
-	}
-	for _, uid := range removed {
-		s.cfg.Live.CloseUser(m.ID, uid)
 	}
 	c.JSON(http.StatusOK, m)
 }
