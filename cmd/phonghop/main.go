@@ -2,6 +2,7 @@
 //
 //	phonghop serve   run the server
 //	phonghop demo    seed the demo meeting (idempotent), print the accounts, then serve
+//	phonghop ready   probe a running server's /readyz (a container's health check)
 //	phonghop help    list the settings
 package main
 
@@ -49,12 +50,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch cmd {
 	case "serve", "demo":
+	case "ready":
+		return probeReady(ctx, args, stdout)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: phonghop [serve|demo|help] [flags]\n\nSettings (flags mirror the environment):")
+		fmt.Fprintln(stdout, usage+"\n\nSettings (flags mirror the environment):")
 		printSettings(stdout)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (serve, demo or help)", cmd)
+		return fmt.Errorf("unknown command %q (%s)", cmd, commands)
 	}
 	cfg, err := loadConfig("phonghop "+cmd, args, stderr)
 	if err != nil {
@@ -83,6 +86,48 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		printDemo(stdout, publicURL(cfg, ln.Addr()), info)
 	}
 	return app.serve(ctx, ln, cfg.ShutdownTimeout)
+}
+
+const (
+	commands = "serve, demo, ready or help"
+	usage    = `usage: phonghop [serve|demo|help] [flags]
+       phonghop ready [URL]   exit 0 when URL (default: http://127.0.0.1:<port of PHONGHOP_ADDR>/readyz) answers 200`
+)
+
+// probeReady is the health check of images without a shell or curl (the
+// distroless one): it exits 0 when the server's /readyz answers 200.
+func probeReady(ctx context.Context, args []string, stdout io.Writer) error {
+	url := ""
+	if len(args) > 0 {
+		url = args[0]
+	} else {
+		addr := os.Getenv("PHONGHOP_ADDR")
+		if addr == "" {
+			addr = ":8080"
+		}
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("PHONGHOP_ADDR %q: %w", addr, err)
+		}
+		url = "http://" + net.JoinHostPort("127.0.0.1", port) + "/readyz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %d: %s", url, resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	fmt.Fprintf(stdout, "%s\n", strings.TrimSpace(string(body)))
+	return nil
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,12 @@ func TestDemoServeAndShutdown(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	// The container health check: `phonghop ready` finds the port in PHONGHOP_ADDR.
+	t.Setenv("PHONGHOP_ADDR", addr)
+	var probe bytes.Buffer
+	if err := run(context.Background(), []string{"ready"}, &probe, io.Discard); err != nil || !strings.Contains(probe.String(), `"ok"`) {
+		t.Fatalf("phonghop ready on a ready server: %v %q", err, probe.String())
+	}
 	resp, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"daibieu01","password":"demo123"}`))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("login: %v %v", err, resp)
@@ -147,5 +154,22 @@ func TestDemoServeAndShutdown(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("did not shut down")
+	}
+}
+
+// `phonghop ready` fails on anything but 200, and on no answer.
+func TestReadyProbeFails(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"status":"unavailable","checks":{"store":"unavailable"}}`)
+	}))
+	defer srv.Close()
+	err := run(context.Background(), []string{"ready", srv.URL + "/readyz"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("503 gave %v", err)
+	}
+	srv.Close()
+	if err := run(context.Background(), []string{"ready", srv.URL + "/readyz"}, io.Discard, io.Discard); err == nil {
+		t.Fatal("a closed port passed")
 	}
 }
