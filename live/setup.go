@@ -42,3 +42,23 @@ func (h *Hub) RecordChange(ctx context.Context, meetingID, by string, c phonghop
 	// Nothing to set back: the change is in the meeting record already.
 	return durably(wctx, func(ctx context.Context) error { return h.cfg.Journal.Append(ctx, meetingID, entryOf(ev)) })
 }
+
+// Presented returns the agenda item and document on screen in the meeting
+// ("" when none), for set-up changes that must not pull them away.
+func (h *Hub) Presented(ctx context.Context, meetingID string) (itemID, documentID string, err error) {
+	evs, _, err := h.cfg.Broker.Last(ctx, meetingID)
+	if err != nil {
+		return "", "", h.brokerError(err)
+	}
+	for i := range evs {
+		if evs[i].Subject != SubjectPresentation {
+			continue
+		}
+		p, err := decode[*Presentation](&evs[i])
+		if err != nil || p == nil {
+			return "", "", nil
+		}
+		return p.AgendaItemID, p.DocumentID, nil
+	}
+	return "", "", nil
+}

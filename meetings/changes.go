@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/journal"
 )
 
 // Recorder records a set-up change in the meeting's journal, with who made
@@ -196,4 +197,20 @@ func (s *Service) memberMarks(meetingID string, ps []phonghop.Participant, remov
 
 func involvedKey(userID, meetingID string) string {
 	return "index/involved/" + userID + "/" + meetingID
+}
+
+// History reads a meeting's journal; *journal.Journal satisfies it.
+type History interface {
+	Entries(ctx context.Context, meetingID string) ([]journal.Entry, error)
+}
+
+// Polls lists a meeting's polls; vote.Service satisfies it.
+type Polls interface {
+	List(ctx context.Context, meetingID string) ([]phonghop.Poll, error)
+}
+
+// Room tells what the live room has on screen ("" when nothing); live.Hub
+// satisfies it.
+type Room interface {
+	Presented(ctx context.Context, meetingID string) (itemID, documentID string, err error)
 }

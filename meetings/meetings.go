@@ -46,6 +46,11 @@ type Service struct {
 	// Changes records every set-up change in the meeting's journal and tells
 	// its tablets (nil: changes are not recorded).
 	Changes Recorder
+	// History, Polls and Room let a deletion see what the meeting did with the
+	// thing (nil: not checked): its journal, its polls, what is on screen.
+	History History
+	Polls   Polls
+	Room    Room
 
 	cache meetingCache
 }
@@ -176,26 +181,36 @@ func checkMeetingFields(m NewMeeting) error {
 
 // Create adds a meeting.
 func (s *Service) Create(ctx context.Context, req NewMeeting) (*phonghop.Meeting, error) {
+	m, err := s.newMeeting(req)
+	if err != nil {
+		return nil, err
+	}
+	return m, s.create(ctx, m)
+}
+
+// newMeeting checks req and makes the meeting it asks for, not yet stored.
+func (s *Service) newMeeting(req NewMeeting) (*phonghop.Meeting, error) {
 	if req.Language == "" {
 		req.Language = "vi"
 	}
 	if err := checkMeetingFields(req); err != nil {
 		return nil, err
 	}
-	m := &phonghop.Meeting{
+	return &phonghop.Meeting{
 		ID: accounts.NewID(), Title: req.Title, StartsAt: req.StartsAt.UTC(), Location: req.Location,
 		Language: req.Language, Organization: req.Organization,
 		PlaceName: req.PlaceName, ParentOrganization: req.ParentOrganization, DocumentNumber: req.DocumentNumber,
 		Participants: []phonghop.Participant{}, Agenda: []phonghop.AgendaItem{}, Documents: []phonghop.Document{},
 		CreatedAt: s.now().UTC(),
-	}
+	}, nil
+}
+
+// create stores a new meeting and lists it.
+func (s *Service) create(ctx context.Context, m *phonghop.Meeting) error {
 	if _, err := storage.PutJSON(ctx, s.Store, meetingKey(m.ID), m, storage.PutOptions{IfAbsent: true}); err != nil {
-		return nil, err
+		return err
 	}
-	if err := s.mark(ctx, "index/meetings/"+m.ID); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return s.mark(ctx, "index/meetings/"+m.ID)
 }
 
 func (s *Service) mark(ctx context.Context, key string) error {
@@ -397,30 +412,17 @@ func runDetached(ctx context.Context, writes []func(context.Context) error) int 
 
 // AddItem appends an agenda item.
 func (s *Service) AddItem(ctx context.Context, id string, req NewItem) (phonghop.AgendaItem, error) {
-	if err := accounts.CheckText("title", req.Title, true, maxTitle); err != nil {
-		return phonghop.AgendaItem{}, err
-	}
-	if req.DurationMinutes < 0 || req.DurationMinutes > 24*60 {
-		return phonghop.AgendaItem{}, phonghop.Fail(phonghop.EInvalid, "duration_invalid")
-	}
-	if req.DocumentIDs == nil {
-		req.DocumentIDs = []string{}
-	}
 	item := phonghop.AgendaItem{ID: accounts.NewID(), Title: req.Title, Presenter: req.Presenter,
 		DurationMinutes: req.DurationMinutes, DocumentIDs: req.DocumentIDs}
+	if err := checkItem(&phonghop.Meeting{}, &phonghop.AgendaItem{Title: item.Title, DurationMinutes: item.DurationMinutes}); err != nil {
+		return phonghop.AgendaItem{}, err // before reading the meeting
+	}
 	m, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
 		if len(m.Agenda) >= maxAgendaItems {
 			return phonghop.Fail(phonghop.EInvalid, "too_many_agenda_items", "max", maxAgendaItems)
 		}
-		if item.Presenter != "" {
-			if _, ok := m.Participant(item.Presenter); !ok {
-				return phonghop.Fail(phonghop.EInvalid, "presenter_invalid")
-			}
-		}
-		for _, d := range item.DocumentIDs {
-			if _, ok := m.Document(d); !ok {
-				return phonghop.Fail(phonghop.EInvalid, "agenda_document_missing", "id", phonghop.Clip(d))
-			}
+		if err := checkItem(m, &item); err != nil {
+			return err
 		}
 		m.Agenda = append(m.Agenda, item)
 		return nil
@@ -433,47 +435,11 @@ func (s *Service) AddItem(ctx context.Context, id string, req NewItem) (phonghop
 
 // UpdateItem replaces an agenda item's fields.
 func (s *Service) UpdateItem(ctx context.Context, id, itemID string, req NewItem) (phonghop.AgendaItem, error) {
-	if err := accounts.CheckText("title", req.Title, true, maxTitle); err != nil {
-		return phonghop.AgendaItem{}, err
+	docs := req.DocumentIDs
+	if docs == nil {
+		docs = []string{}
 	}
-	if req.DocumentIDs == nil {
-		req.DocumentIDs = []string{}
-	}
-	if req.DurationMinutes < 0 || req.DurationMinutes > 24*60 {
-		return phonghop.AgendaItem{}, phonghop.Fail(phonghop.EInvalid, "duration_invalid")
-	}
-	var out phonghop.AgendaItem
-	var d diff
-	m, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
-		for i := range m.Agenda {
-			if m.Agenda[i].ID != itemID {
-				continue
-			}
-			if req.Presenter != "" {
-				if _, ok := m.Participant(req.Presenter); !ok {
-					return phonghop.Fail(phonghop.EInvalid, "presenter_invalid")
-				}
-			}
-			for _, d := range req.DocumentIDs {
-				if _, ok := m.Document(d); !ok {
-					return phonghop.Fail(phonghop.EInvalid, "agenda_document_missing", "id", phonghop.Clip(d))
-				}
-			}
-			before := m.Agenda[i]
-			m.Agenda[i] = phonghop.AgendaItem{ID: itemID, Title: req.Title, Presenter: req.Presenter,
-				DurationMinutes: req.DurationMinutes, DocumentIDs: req.DocumentIDs}
-			out = m.Agenda[i]
-			if d = fieldsDiff(before, out); len(d) == 0 {
-				return storage.ErrStop
-			}
-			return nil
-		}
-		return phonghop.Fail(phonghop.ENotFound, "agenda_item_not_found")
-	})
-	if err == nil && len(d) > 0 {
-		s.recordChange(ctx, m, phonghop.Change{Action: "agenda.updated", ItemID: itemID, Changes: d})
-	}
-	return out, err
+	return s.PatchItem(ctx, id, itemID, ItemChange{Title: &req.Title, Presenter: &req.Presenter, DurationMinutes: &req.DurationMinutes, DocumentIDs: &docs})
 }
 
 func clip(s string) string {

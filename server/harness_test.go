@@ -125,8 +125,9 @@ func newHarness(t testing.TB, base storage.Store, opts ...harnessOption) *harnes
 	broker := live.NewMemoryBroker(1024)
 	broker.Restore, broker.Journal = live.RestoreFromJournal(jr), jr
 	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, ReturnAfterUpgrade: true})
-	mtg.Changes = hub
+	mtg.Changes, mtg.Room, mtg.History = hub, hub, jr
 	votes := &vote.Service{Store: fs, Meetings: mtg, Attendance: attendance{hub}, Publisher: hub}
+	mtg.Polls = votes
 	mins := &minutes.Service{Store: fs, Journal: jr, Meetings: mtg, Polls: votes}
 	cfg := server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: fs}, Live: hub,
 		Votes: votes, Minutes: mins, Ready: map[string]server.Pinger{"store": fs}, Logger: slog.New(slog.DiscardHandler)}

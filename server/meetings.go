@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,8 +61,7 @@ func (s *Server) updateMeeting(c *gin.Context) {
 		return
 	}
 	// A PATCH: fields left out of the body keep their values.
-	req := meetings.NewMeeting{Title: m.Title, StartsAt: m.StartsAt, Location: m.Location, Language: m.Language, Organization: m.Organization}
-	req.PlaceName, req.ParentOrganization, req.DocumentNumber = m.PlaceName, m.ParentOrganization, m.DocumentNumber
+	req := meetings.Fields(m)
 	if err := bindJSON(c, &req, maxJSON); err != nil {
 		writeError(c, err)
 		return
@@ -76,12 +76,17 @@ func (s *Server) updateMeeting(c *gin.Context) {
 
 func (s *Server) listMeetings(c *gin.Context) {
 	u := userOf(c)
+	f := meetings.Filter{Query: c.Query("q"), Status: c.Query("status")}
+	if err := meetings.CheckStatus(f.Status); err != nil {
+		writeError(c, err)
+		return
+	}
 	ms, err := s.cfg.Meetings.List(c.Request.Context(), u.ID, u.Admin)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, ms)
+	c.JSON(http.StatusOK, f.Apply(ms, time.Now()))
 }
 
 func (s *Server) getMeeting(c *gin.Context) {

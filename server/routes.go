@@ -55,6 +55,13 @@ func (s *Server) routes() {
 	m.GET("/polls/:pid/results.json", s.pollJSON)
 	m.GET("/polls/:pid/receipts/:sha256", s.receiptCounted)
 
+	m.POST("/cancel", s.cancelMeeting)
+	m.POST("/reinstate", s.reinstateMeeting)
+	m.POST("/copy", s.copyMeeting)
+	m.PATCH("/agenda/:iid", s.patchItem)
+	m.DELETE("/agenda/:iid", s.deleteItem)
+	m.POST("/agenda/:iid/move", s.moveItem)
+
 	m.GET("/minutes", s.getMinutes)
 	m.PUT("/minutes", s.putMinutes)
 	m.POST("/minutes/pdf", s.renderMinutes)

@@ -3,21 +3,31 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
+	"github.com/phonghop/phonghop/storage"
 )
 
+// journaledChange is a set-up change as the journal keeps it.
+type journaledChange struct {
+	phonghop.Change
+	By string
+}
+
 // setupEntries returns the meeting's journaled set-up changes.
-func (h *harness) setupEntries(mid string) []phonghop.Change {
+func (h *harness) setupEntries(mid string) []journaledChange {
 	h.t.Helper()
 	entries, err := (&journal.Journal{Store: h.store}).Entries(context.Background(), mid)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var out []phonghop.Change
+	var out []journaledChange
 	for _, e := range entries {
 		if e.Type != "setup" {
 			continue
@@ -26,20 +36,19 @@ func (h *harness) setupEntries(mid string) []phonghop.Change {
 		if err := json.Unmarshal(e.Data, &c); err != nil {
 			h.t.Fatal(err)
 		}
-		c.Details = map[string]string{"by": e.By}
-		out = append(out, c)
+		out = append(out, journaledChange{c, e.By})
 	}
 	return out
 }
 
-// lastChange is the newest journaled set-up change with the action.
+// lastChange is the newest journaled set-up change with the action, and who
+// made it.
 func (h *harness) lastChange(mid, action string) (phonghop.Change, string) {
 	h.t.Helper()
 	cs := h.setupEntries(mid)
 	for i := len(cs) - 1; i >= 0; i-- {
 		if cs[i].Action == action {
-			by := cs[i].Details["by"]
-			return cs[i], by
+			return cs[i].Change, cs[i].By
 		}
 	}
 	h.t.Fatalf("no %q in the journal: %+v", action, cs)
@@ -118,5 +127,245 @@ func TestEditUserProfile(t *testing.T) {
 	}
 	if r := h.do("PATCH", "/api/v1/users/nobody", "admin", map[string]any{"position": "x"}); r.status != 404 {
 		t.Fatalf("unknown user: %d", r.status)
+	}
+}
+
+func (h *harness) getMeeting(mid string) phonghop.Meeting {
+	h.t.Helper()
+	var m phonghop.Meeting
+	h.mustDo("GET", "/api/v1/meetings/"+mid, "admin", nil, 200, &m)
+	return m
+}
+
+func reasonOf(r response) string {
+	var e struct{ Error phonghop.Error }
+	json.Unmarshal(r.body, &e)
+	return e.Error.Reason
+}
+
+// Cancel, reinstate, copy and the filtered list.
+func TestCancelCopyAndList(t *testing.T) {
+	h := newHarness(t, nil)
+	f := h.meeting(2)
+	mid := f.id
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/agenda", "thuky", map[string]any{"title": "Biểu quyết khen thưởng", "durationMinutes": 15}, 201, nil)
+
+	// Only the admin cancels; the reason is kept, the journal says who.
+	if r := h.do("POST", "/api/v1/meetings/"+mid+"/cancel", "chutich", map[string]any{"reason": "x"}); r.status != 403 {
+		t.Fatalf("chair cancels: %d", r.status)
+	}
+	var m phonghop.Meeting
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/cancel", "admin", map[string]any{"reason": "Hoãn do bão"}, 200, &m)
+	if m.CancelledAt == nil || m.CancelReason != "Hoãn do bão" {
+		t.Fatalf("cancelled meeting = %+v", m)
+	}
+	c, by := h.lastChange(mid, "meeting.cancelled")
+	if by != h.users["admin"].ID || c.Changes["cancelReason"].To != "Hoãn do bão" {
+		t.Fatalf("journal: %+v by %s", c, by)
+	}
+	rev := m.Revision
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/cancel", "admin", nil, 200, &m)
+	if m.Revision != rev {
+		t.Fatalf("cancelling twice changed the revision: %d → %d", rev, m.Revision)
+	}
+	var list []phonghop.Meeting
+	h.mustDo("GET", "/api/v1/meetings?status=cancelled", "daibieu01", nil, 200, &list)
+	if len(list) != 1 || list[0].ID != mid {
+		t.Fatalf("cancelled list: %+v", list)
+	}
+	h.mustDo("GET", "/api/v1/meetings?status=past", "daibieu01", nil, 200, &list)
+	if len(list) != 0 {
+		t.Fatalf("a cancelled meeting is listed as past: %+v", list)
+	}
+	var back phonghop.Meeting
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/reinstate", "admin", nil, 200, &back)
+	if back.CancelledAt != nil || back.CancelReason != "" {
+		t.Fatalf("reinstated meeting = %+v", back)
+	}
+	h.lastChange(mid, "meeting.reinstated")
+
+	// Copy: participants with roles and titles, the agenda without documents.
+	h.mustDo("PUT", "/api/v1/meetings/"+mid+"/participants", "admin", []map[string]string{
+		{"userId": h.users["chutich"].ID, "role": "chair", "title": "Chủ tịch UBND huyện"},
+		{"userId": h.users["thuky"].ID, "role": "secretary"},
+		{"userId": h.users["daibieu01"].ID, "role": "delegate"},
+		{"userId": h.users["daibieu02"].ID, "role": "observer"},
+	}, 200, nil)
+	src := h.getMeeting(mid)
+	var cp phonghop.Meeting
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/copy", "admin", map[string]any{"title": "Hội nghị sơ kết 6 tháng đầu năm 2024", "startsAt": "2099-07-10T08:00:00+07:00"}, 201, &cp)
+	if cp.ID == mid || cp.Title != "Hội nghị sơ kết 6 tháng đầu năm 2024" || cp.Location != src.Location || len(cp.Documents) != 0 {
+		t.Fatalf("copy = %+v", cp)
+	}
+	if len(cp.Participants) != 4 || cp.Participants[0].Title != "Chủ tịch UBND huyện" || cp.Participants[3].Role != "observer" {
+		t.Fatalf("copied participants = %+v", cp.Participants)
+	}
+	if len(cp.Agenda) != 2 || cp.Agenda[0].ID == src.Agenda[0].ID || cp.Agenda[0].Title != src.Agenda[0].Title ||
+		cp.Agenda[0].Presenter != src.Agenda[0].Presenter || len(cp.Agenda[0].DocumentIDs) != 0 || cp.Agenda[0].DurationMinutes != 30 {
+		t.Fatalf("copied agenda = %+v (source %+v)", cp.Agenda, src.Agenda)
+	}
+	c, _ = h.lastChange(cp.ID, "meeting.copied")
+	if c.Details["copiedFrom"] != mid {
+		t.Fatalf("copy's journal: %+v", c)
+	}
+	// The copy is listed for its participants; polls are not copied.
+	h.mustDo("GET", "/api/v1/meetings?status=upcoming", "daibieu02", nil, 200, &list)
+	if len(list) != 1 || list[0].ID != cp.ID {
+		t.Fatalf("upcoming for an observer: %+v", list)
+	}
+	var polls []phonghop.Poll
+	h.mustDo("GET", "/api/v1/meetings/"+cp.ID+"/polls", "chutich", nil, 200, &polls)
+	if len(polls) != 0 {
+		t.Fatalf("polls copied: %+v", polls)
+	}
+
+	// Search ignores case and diacritics.
+	for q, want := range map[string]int{"so ket": 1, "SƠ KẾT": 1, "hoi truong ubnd": 2, "tổng kết cchc": 1, "không có": 0} {
+		h.mustDo("GET", "/api/v1/meetings?q="+url.QueryEscape(q), "admin", nil, 200, &list)
+		if len(list) != want {
+			t.Errorf("q=%q: %d meetings, want %d", q, len(list), want)
+		}
+	}
+	h.mustDo("GET", "/api/v1/meetings?status=past&q=tong+ket", "admin", nil, 200, &list)
+	if len(list) != 1 || list[0].ID != mid {
+		t.Fatalf("past + search: %+v", list)
+	}
+	if r := h.do("GET", "/api/v1/meetings?status=soon", "admin", nil); r.status != 400 || reasonOf(r) != "status_filter_invalid" {
+		t.Fatalf("bad status: %d %s", r.status, r.body)
+	}
+}
+
+// Agenda items are edited field by field, deleted unless their record
+// belongs to the minutes, and moved with compare-and-swap on the order.
+func TestAgendaEditDeleteMove(t *testing.T) {
+	h := newHarness(t, nil)
+	f := h.meeting(1)
+	mid := f.id
+	var b, c phonghop.AgendaItem
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/agenda", "thuky", map[string]any{"title": "Thảo luận"}, 201, &b)
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/agenda", "thuky", map[string]any{"title": "Biểu quyết"}, 201, &c)
+
+	var it phonghop.AgendaItem
+	h.mustDo("PATCH", "/api/v1/meetings/"+mid+"/agenda/"+b.ID, "thuky", map[string]any{"durationMinutes": 45}, 200, &it)
+	if it.Title != "Thảo luận" || it.DurationMinutes != 45 {
+		t.Fatalf("patched item = %+v", it)
+	}
+	ch, by := h.lastChange(mid, "agenda.updated")
+	if by != h.users["thuky"].ID || ch.ItemID != b.ID || ch.Changes["durationMinutes"] != (phonghop.Diff{From: "0", To: "45"}) {
+		t.Fatalf("journal: %+v by %s", ch, by)
+	}
+	if r := h.do("PATCH", "/api/v1/meetings/"+mid+"/agenda/"+b.ID, "thuky", map[string]any{"documentIds": []string{f.doc, f.doc}}); r.status != 400 || reasonOf(r) != "agenda_document_twice" {
+		t.Fatalf("a document twice: %d %s", r.status, r.body)
+	}
+	if r := h.do("PATCH", "/api/v1/meetings/"+mid+"/agenda/"+b.ID, "daibieu01", map[string]any{"title": "x"}); r.status != 403 {
+		t.Fatalf("delegate edits the agenda: %d", r.status)
+	}
+
+	// Move the last item first, with the order as seen.
+	order := []string{f.item, b.ID, c.ID}
+	var agenda []phonghop.AgendaItem
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/agenda/"+c.ID+"/move", "chutich", map[string]any{"position": 0, "order": order}, 200, &agenda)
+	if ids := []string{agenda[0].ID, agenda[1].ID, agenda[2].ID}; ids[0] != c.ID || ids[1] != f.item || ids[2] != b.ID {
+		t.Fatalf("order after the move: %v", ids)
+	}
+	// The same move again, from the order it no longer has → 409.
+	if r := h.do("POST", "/api/v1/meetings/"+mid+"/agenda/"+b.ID+"/move", "thuky", map[string]any{"position": 0, "order": order}); r.status != 409 || reasonOf(r) != "agenda_order_changed" {
+		t.Fatalf("stale move: %d %s", r.status, r.body)
+	}
+	for _, bad := range []map[string]any{{"position": 0}, {"order": []string{c.ID, f.item, b.ID}}, {"position": 3, "order": []string{c.ID, f.item, b.ID}}} {
+		if r := h.do("POST", "/api/v1/meetings/"+mid+"/agenda/"+b.ID+"/move", "thuky", bad); r.status != 400 {
+			t.Errorf("move %v: %d %s", bad, r.status, r.body)
+		}
+	}
+	ch, _ = h.lastChange(mid, "agenda.moved")
+	if ch.ItemID != c.ID || ch.Changes["order"].To != c.ID+","+f.item+","+b.ID {
+		t.Fatalf("move journal: %+v", ch)
+	}
+
+	// Delete: refused while the item has a poll or was taken up.
+	var p phonghop.Poll
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/polls", "thuky", map[string]any{"agendaItemId": c.ID, "title": "Khen thưởng"}, 201, &p)
+	if r := h.do("DELETE", "/api/v1/meetings/"+mid+"/agenda/"+c.ID, "thuky", nil); r.status != 409 || reasonOf(r) != "agenda_item_has_polls" {
+		t.Fatalf("delete an item with a poll: %d %s", r.status, r.body)
+	}
+	h.mustDo("PUT", "/api/v1/meetings/"+mid+"/presentation", "chutich", map[string]any{"agendaItemId": f.item, "documentId": f.doc, "page": 1}, 200, nil)
+	if r := h.do("DELETE", "/api/v1/meetings/"+mid+"/agenda/"+f.item, "thuky", nil); r.status != 409 || reasonOf(r) != "agenda_item_taken_up" {
+		t.Fatalf("delete an item taken up: %d %s", r.status, r.body)
+	}
+	h.mustDo("DELETE", "/api/v1/meetings/"+mid+"/agenda/"+b.ID, "thuky", nil, 204, nil)
+	m := h.getMeeting(mid)
+	if len(m.Agenda) != 2 || m.Agenda[0].ID != c.ID || m.Agenda[1].ID != f.item {
+		t.Fatalf("agenda after delete: %+v", m.Agenda)
+	}
+	ch, _ = h.lastChange(mid, "agenda.deleted")
+	if ch.ItemID != b.ID || ch.Changes["title"].From != "Thảo luận" || ch.Revision != m.Revision {
+		t.Fatalf("delete journal: %+v (revision %d)", ch, m.Revision)
+	}
+	if r := h.do("DELETE", "/api/v1/meetings/"+mid+"/agenda/"+b.ID, "thuky", nil); r.status != 404 {
+		t.Fatalf("delete twice: %d", r.status)
+	}
+}
+
+// Two editors move items from the same order at the same moment: exactly one
+// move lands, the other is told the order changed, and the stored order is
+// the winner's. On both stores, since the compare-and-swap is the store's.
+func TestAgendaMoveRace(t *testing.T) { forEachStore(t, testAgendaMoveRace) }
+
+func testAgendaMoveRace(t *testing.T, st storage.Store) {
+	h := newHarness(t, st)
+	f := h.meeting(0)
+	mid := f.id
+	for _, title := range []string{"Mục 2", "Mục 3", "Mục 4"} {
+		h.mustDo("POST", "/api/v1/meetings/"+mid+"/agenda", "thuky", map[string]any{"title": title}, 201, nil)
+	}
+	for round := 0; round < 5; round++ {
+		m := h.getMeeting(mid)
+		order := make([]string, len(m.Agenda))
+		for i, it := range m.Agenda {
+			order[i] = it.ID
+		}
+		// Editor A moves the last item first; editor B moves the first item last.
+		moves := []struct {
+			as, item string
+			pos      int
+		}{{"chutich", order[3], 0}, {"thuky", order[0], 3}}
+		results := make([]response, 2)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, mv := range moves {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				results[i] = h.do("POST", "/api/v1/meetings/"+mid+"/agenda/"+mv.item+"/move", mv.as, map[string]any{"position": mv.pos, "order": order})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		won := -1
+		for i, r := range results {
+			switch {
+			case r.status == 200 && won < 0:
+				won = i
+			case r.status == 409 && reasonOf(r) == "agenda_order_changed":
+			default:
+				t.Fatalf("round %d: move %d: %d %s (other: %d)", round, i, r.status, r.body, results[1-i].status)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("round %d: no move landed", round)
+		}
+		want := slices.Clone(order)
+		mv := moves[won]
+		i := slices.Index(want, mv.item)
+		want = slices.Insert(slices.Delete(want, i, i+1), mv.pos, mv.item)
+		m = h.getMeeting(mid)
+		got := make([]string, len(m.Agenda))
+		for i, it := range m.Agenda {
+			got[i] = it.ID
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: stored order %v, want the winner's %v", round, got, want)
+		}
 	}
 }

@@ -202,7 +202,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, Logger: log.With("component", "live"),
 		AllowedOrigins: cfg.AllowedOrigins, ReturnAfterUpgrade: true})
-	mtg.Changes = hub
+	mtg.Changes, mtg.Room, mtg.History = hub, hub, jr
 	obs.Live(hub.Stats)
 	liveAPI, stopControl, err := withControl(hub, broker, log)
 	if err != nil {
@@ -218,6 +218,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		log.Info("finished poll closes left by a crash", "polls", n)
 	}
 	cancel()
+	mtg.Polls = votes
 	mins := &minutes.Service{Store: store, Journal: jr, Meetings: mtg, Polls: votes}
 	if cfg.SignCert != "" {
 		signer, cert, err := loadSigner(cfg.SignCert, cfg.SignKey)
