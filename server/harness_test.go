@@ -109,6 +109,11 @@ func withLog(w io.Writer) harnessOption {
 	}
 }
 
+// withAllowedOrigins trusts these browser origins besides the server's own.
+func withAllowedOrigins(origins ...string) harnessOption {
+	return func(c *server.Config) { c.AllowedOrigins = origins }
+}
+
 func newHarness(t testing.TB, base storage.Store, opts ...harnessOption) *harness {
 	t.Helper()
 	if base == nil {

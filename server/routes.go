@@ -72,14 +72,50 @@ func (s *Server) routes() {
 	s.engine.NoRoute(s.noRoute)
 }
 
-// securityHeaders are set on every API answer.
+// securityHeaders are set on every API answer: nothing in it runs as a page
+// (a document opened by its URL included), no other site may frame it or load
+// it as a subresource.
 func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	s.transportSecurity(h)
 	c.Next()
+}
+
+// webAppCSP is the web app's Content-Security-Policy. Scripts, the pdf.js
+// worker and the service worker come only from the server ('wasm-unsafe-eval'
+// lets pdf.js compile its image decoders; pdf.js runs with isEvalSupported
+// false, so no 'unsafe-eval'); styles may be inline (Svelte sets style
+// attributes); pdf.js draws images from data: and blob: URLs and loads fonts as
+// data; fetches and the live socket go to the server only. No plugins, no
+// <base>, forms post only here, only the app itself may frame a page.
+const webAppCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; " +
+	"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+
+// appHeaders are set on every answer of the web app (HTML, scripts, assets).
+func (s *Server) appHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", webAppCSP)
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()")
+	s.transportSecurity(h)
+}
+
+// transportSecurity asks browsers to keep to HTTPS once they have seen the
+// server over it; only when the operator says it is served over HTTPS.
+func (s *Server) transportSecurity(h http.Header) {
+	if s.cfg.SecureCookies {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 }
 
 func (s *Server) readyz(c *gin.Context) {

@@ -102,6 +102,10 @@ type Config struct {
 	Observer Observer
 	// Metrics, when set, is served at /metrics.
 	Metrics http.Handler
+	// AllowedOrigins are browser origins ("https://host[:port]") trusted, as
+	// well as the server's own, to send unsafe requests (POST, PUT, PATCH,
+	// DELETE); the live room takes the same list for its sockets.
+	AllowedOrigins []string
 }
 
 // Server is the HTTP handler.
@@ -111,6 +115,10 @@ type Server struct {
 	log        *slog.Logger
 	loginLimit *loginLimiter
 	gz         sync.Map // asset name → gzipped bytes
+	// crossOrigin refuses unsafe requests a browser sends from another origin
+	// (another site, subdomain or port: a page there could otherwise act with
+	// the session cookie).
+	crossOrigin *http.CrossOriginProtection
 }
 
 const (
@@ -144,9 +152,27 @@ func New(cfg Config) *Server {
 		s.log.Error("ignoring invalid trusted proxies", "err", err)
 		_ = s.engine.SetTrustedProxies(nil)
 	}
-	s.engine.Use(s.requestLog, s.recover)
+	s.crossOrigin = http.NewCrossOriginProtection()
+	for _, o := range cfg.AllowedOrigins {
+		if err := s.crossOrigin.AddTrustedOrigin(o); err != nil {
+			s.log.Error("ignoring an invalid allowed origin", "origin", o, "err", err)
+		}
+	}
+	s.engine.Use(s.requestLog, s.recover, s.sameOrigin)
 	s.routes()
 	return s
+}
+
+// sameOrigin refuses a browser's unsafe request from another origin, before
+// anything reads its body or its credentials. The standard library decides from
+// Sec-Fetch-Site, or Origin against Host for browsers without it; requests with
+// neither (curl, scripts, the load tool) are not a browser's and pass.
+func (s *Server) sameOrigin(c *gin.Context) {
+	if err := s.crossOrigin.Check(c.Request); err != nil {
+		writeError(c, phonghop.Fail(phonghop.EForbidden, "cross_origin_refused"))
+		return
+	}
+	c.Next()
 }
 
 // ServeHTTP makes the server an http.Handler.
@@ -196,7 +222,14 @@ func mustJSON(v any) []byte {
 
 // bindJSON decodes a JSON body of at most limit bytes into v. Unknown fields are
 // allowed (clients may be newer), wrong types are not.
+//
+// The body must say it is JSON (Content-Type: application/json): a form on
+// another site can send text/plain or form bodies without a preflight, never
+// JSON, so this refuses what the cross-origin check might let through.
 func bindJSON(c *gin.Context, v any, limit int64) error {
+	if c.ContentType() != "application/json" {
+		return phonghop.Fail(phonghop.EUnsupportedType, "json_content_type_required")
+	}
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(v); err != nil {

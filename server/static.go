@@ -40,11 +40,7 @@ func (s *Server) noRoute(c *gin.Context) {
 	case strings.HasPrefix(name, "assets/"):
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	}
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	if name == "index.html" {
-		h.Set("X-Frame-Options", "SAMEORIGIN")
-	}
+	s.appHeaders(h)
 	ct := mimeByExt(path.Ext(name))
 	h.Add("Vary", "Accept-Encoding")
 	if gz := s.gzipped(name, ct, data); gz != nil && strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {

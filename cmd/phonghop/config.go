@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -51,7 +52,7 @@ var settings = []setting{
 	{env: "PHONGHOP_NATS_URL", flag: "nats-url", def: "", usage: "NATS URL; when set live events are shared by every phonghop process"},
 	{env: "PHONGHOP_NATS_REPLICAS", flag: "nats-replicas", def: "1", usage: "JetStream replicas of each meeting's stream (3 on a three-server NATS cluster)"},
 	{env: "PHONGHOP_ADMIN_PASSWORD", flag: "admin-password", def: "", usage: "password of the admin account created when the store has no users (empty: a random one is logged once)"},
-	{env: "PHONGHOP_ALLOWED_ORIGINS", flag: "allowed-origins", def: "", usage: "comma-separated browser origins allowed to open live connections (the server's own origin always is)"},
+	{env: "PHONGHOP_ALLOWED_ORIGINS", flag: "allowed-origins", def: "", usage: "comma-separated browser origins (https://host[:port]) allowed to open live connections and send changes with the session cookie (the server's own origin always is)"},
 	{env: "PHONGHOP_TRUSTED_PROXIES", flag: "trusted-proxies", def: "", usage: "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (empty: none)"},
 	{env: "PHONGHOP_DOCUMENT_LIMIT", flag: "document-limit", def: "209715200", usage: "largest document upload in bytes (200 MiB)"},
 	{env: "PHONGHOP_SPOOL_DIR", flag: "spool-dir", def: "", usage: "directory where each upload is held while it is checked and indexed (needs room for the concurrent uploads; empty: the system's temporary directory, $TMPDIR)"},
@@ -128,7 +129,14 @@ func loadConfig(name string, args []string, stderr io.Writer) (config, error) {
 	}
 	for _, o := range strings.Split(get("PHONGHOP_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
-			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimSuffix(o, "/"))
+			o = strings.TrimSuffix(o, "/")
+			// Compared with a browser's Origin header exactly: scheme and host
+			// (and port), nothing else.
+			if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+				errs = append(errs, "PHONGHOP_ALLOWED_ORIGINS: "+strconv.Quote(o)+" is not an origin like https://host[:port]")
+				continue
+			}
+			c.AllowedOrigins = append(c.AllowedOrigins, strings.ToLower(o))
 		}
 	}
 	for _, p := range strings.Split(get("PHONGHOP_TRUSTED_PROXIES"), ",") {

@@ -238,7 +238,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: store}, Live: liveAPI,
 		Votes: votes, Minutes: mins, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web,
-		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies})
+		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies, AllowedOrigins: cfg.AllowedOrigins})
 	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker,
 		stopControl: stopControl, handler: h}, nil
 }
