@@ -162,14 +162,29 @@ func (s *Service) Create(ctx context.Context, req NewUser) (phonghop.User, error
 		return phonghop.User{}, err
 	}
 	_, err = storage.PutJSON(ctx, s.Store, "usernames/"+name+".json", usernameRecord{UserID: u.ID}, storage.PutOptions{IfAbsent: true})
-	if err != nil {
-		_ = s.Store.Delete(ctx, "users/"+u.ID+".json")
-		if errors.Is(err, storage.ErrPrecondition) {
+	if err == nil {
+		return u.User, nil
+	}
+	// A claim reported failed may have landed (a timeout after the write, or a
+	// retried PUT finding its own first try): undo only what is known not to
+	// have landed, so a name never points at a deleted user.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var ref usernameRecord
+	_, rerr := storage.GetJSON(dctx, s.Store, "usernames/"+name+".json", &ref)
+	switch {
+	case rerr == nil && ref.UserID == u.ID:
+		return u.User, nil // it landed: the user exists
+	case rerr == nil || errors.Is(rerr, storage.ErrNotFound):
+		// Someone else's claim, or none: this user record is unreachable.
+		_ = s.Store.Delete(dctx, "users/"+u.ID+".json")
+		if rerr == nil {
 			return phonghop.User{}, phonghop.Fail(phonghop.EConflict, "username_taken", "username", name)
 		}
 		return phonghop.User{}, err
 	}
-	return u.User, nil
+	// Unknown: keep the record (unreachable at worst, never a dangling name).
+	return phonghop.User{}, err
 }
 
 func (s *Service) record(ctx context.Context, id string) (userRecord, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/phonghop/phonghop/internal/pdftest"
 )
 
 // Single-process deployments: one phonghop with the in-process broker, on the
@@ -162,6 +165,9 @@ type writeGate struct {
 	refuse atomic.Bool
 	// only, when set, limits the refusal to object keys starting with it.
 	only atomic.Pointer[string]
+	// failAfter, when set, makes writes of object keys starting with it land
+	// and then answer 500, as a server that fails after the write does.
+	failAfter atomic.Pointer[string]
 	srv  *http.Server
 }
 
@@ -174,6 +180,20 @@ func newWriteGate(t *testing.T, target string) *writeGate {
 	g := &writeGate{addr: ln.Addr().String()}
 	// The Host header is passed on as it is: the request is signed for it.
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		p := g.failAfter.Load()
+		if p == nil || resp.Request.Method != http.MethodPut || !strings.HasPrefix(resp.Request.URL.Path, "/phonghop/"+*p) || resp.StatusCode != http.StatusOK {
+			return nil
+		}
+		resp.Body.Close()
+		const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>`
+		resp.StatusCode, resp.Status = http.StatusInternalServerError, "500 Internal Server Error"
+		resp.Body = io.NopCloser(strings.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", fmt.Sprint(len(body)))
+		resp.Header.Set("Content-Type", "application/xml")
+		return nil
+	}
 	g.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		only := g.only.Load()
 		if g.refuse.Load() && r.Method != http.MethodGet && r.Method != http.MethodHead &&
@@ -534,4 +554,55 @@ func (c *cluster) loginAdmin(i int) string {
 	c.call(i, "", "POST", "/auth/login", map[string]string{"username": "admin", "password": adminPassword}).
 		decode(c.t, "login admin", &out)
 	return out.Token
+}
+
+// TestWritesThatLandThenFailAreNotUndone: S3 stores a write and then answers
+// 500 (and the client's retry of a create-only write finds it there). A user
+// whose username claim landed must exist and sign in; a document whose
+// listing landed must be listed once and open (issue #18, item 4: the user
+// record was deleted, leaving the name "taken" for ever; the bytes of the
+// document were deleted).
+func TestWritesThatLandThenFailAreNotUndone(t *testing.T) {
+	s := startSingle(t, "s3")
+	admin := s.loginAdmin(0)
+	prefix := "usernames/"
+	s.gate.failAfter.Store(&prefix)
+	r := s.call(0, admin, "POST", "/users", map[string]any{"username": "daibieu99", "password": "mat-khau-dai-99", "displayName": "Đại biểu 99"})
+	s.gate.failAfter.Store(nil)
+	if r.Status != http.StatusCreated {
+		t.Errorf("create user whose claim landed: %s", r)
+	}
+	var login struct{ Token string }
+	if r := s.call(0, "", "POST", "/auth/login", map[string]string{"username": "daibieu99", "password": "mat-khau-dai-99"}); r.Status != http.StatusOK {
+		t.Errorf("the created user cannot sign in: %s", r)
+	} else {
+		_ = json.Unmarshal(r.Body, &login)
+	}
+
+	prefix = "meetings/" + s.meeting.ID + "/meeting.json"
+	s.gate.failAfter.Store(&prefix)
+	data := pdftest.Scanned(3, 2000, false, "")
+	r = s.upload(0, admin, "bao-cao-bo-sung.pdf", data, nil, nil)
+	s.gate.failAfter.Store(nil)
+	var doc document
+	if r.Status == http.StatusCreated {
+		_ = json.Unmarshal(r.Body, &doc)
+	} else {
+		t.Errorf("upload whose listing landed: %s", r)
+	}
+	var m meeting
+	s.call(0, admin, "GET", "/meetings/"+s.meeting.ID, nil).decode(t, "meeting", &m)
+	n := 0
+	for _, d := range m.Documents {
+		if d.Name == "bao-cao-bo-sung.pdf" {
+			n++
+			if c := s.call(0, admin, "GET", "/meetings/"+s.meeting.ID+"/documents/"+d.ID+"/content", nil); c.Status != http.StatusOK || len(c.Body) != len(data) {
+				t.Errorf("the listed document does not open: %d, %d bytes", c.Status, len(c.Body))
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("the document is listed %d times, want once", n)
+	}
+	s.checkAlive()
 }

@@ -164,15 +164,39 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 		return phonghop.Document{}, err
 	}
 	m, err := s.update(ctx, meetingID, func(m *phonghop.Meeting) error {
+		if _, ok := m.Document(doc.ID); ok {
+			return storage.ErrStop // an earlier try landed although it reported failure
+		}
 		m.Documents = append(m.Documents, doc)
 		return nil
 	})
 	if err != nil {
-		undo()
-		return phonghop.Document{}, err
+		// The update may have landed although it reported failure: undo only
+		// when the meeting is known not to list the document.
+		var listed bool
+		if m, listed = s.lists(ctx, meetingID, doc.ID); !listed {
+			if m != nil {
+				undo()
+			}
+			return phonghop.Document{}, err
+		}
 	}
 	s.recordChange(ctx, m, phonghop.Change{Action: "document.added", DocumentID: doc.ID, Changes: diff{"name": {To: doc.Name}}})
 	return doc, nil
+}
+
+// lists re-reads the meeting, detached from ctx, and reports whether it lists
+// the document; m is nil when the meeting could not be read (then nobody
+// knows, and nothing should be undone).
+func (s *Service) lists(ctx context.Context, meetingID, docID string) (m *phonghop.Meeting, listed bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var rec phonghop.Meeting
+	if _, err := storage.GetJSON(ctx, s.Store, meetingKey(meetingID), &rec); err != nil {
+		return nil, false
+	}
+	_, listed = rec.Document(docID)
+	return &rec, listed
 }
 
 // spoolPattern names spool files (os.CreateTemp puts a random part for "*").
