@@ -52,10 +52,12 @@
 //     check-in is acknowledged and survives a kill and restart.
 //     TestStoreRefusingWritesRefusesCheckInNATS does it on the two-node NATS
 //     cluster: the refused check-in is set back on both nodes' tablets.
+//
 //   - TestRemovedParticipantLosesTheRoomWhenAMarkerFails (both set-ups): the
 //     store refuses writes of one delegate's meeting-list marker while the
 //     admin removes them; the change is in force, the answer is 503
 //     participants_saved_lists_pending, the delegate's socket closes with 4003.
+//
 //   - TestWritesThatLandThenFailAreNotUndone (S3): the proxy lets a write
 //     land, then answers 500; a user whose username claim landed exists and
 //     signs in, a document whose listing landed is listed once and opens.

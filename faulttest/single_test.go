@@ -168,7 +168,7 @@ type writeGate struct {
 	// failAfter, when set, makes writes of object keys starting with it land
 	// and then answer 500, as a server that fails after the write does.
 	failAfter atomic.Pointer[string]
-	srv  *http.Server
+	srv       *http.Server
 }
 
 func newWriteGate(t *testing.T, target string) *writeGate {
