@@ -61,6 +61,8 @@ func (s *Server) routes() {
 	m.PATCH("/agenda/:iid", s.patchItem)
 	m.DELETE("/agenda/:iid", s.deleteItem)
 	m.POST("/agenda/:iid/move", s.moveItem)
+	m.PATCH("/polls/:pid", s.updatePoll)
+	m.DELETE("/polls/:pid", s.deletePoll)
 
 	m.GET("/minutes", s.getMinutes)
 	m.PUT("/minutes", s.putMinutes)

@@ -50,6 +50,8 @@ type Votes interface {
 	Get(ctx context.Context, meetingID, pollID string) (phonghop.Poll, error)
 	List(ctx context.Context, meetingID string) ([]phonghop.Poll, error)
 	ExportCSV(ctx context.Context, meetingID, pollID string, w io.Writer) error
+	UpdateDraft(ctx context.Context, meetingID, pollID string, by phonghop.User, req vote.CreateRequest) (phonghop.Poll, error)
+	DeleteDraft(ctx context.Context, meetingID, pollID string, by phonghop.User) error
 }
 
 // Minutes is the minutes service as the HTTP layer uses it.

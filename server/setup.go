@@ -7,6 +7,7 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/meetings"
+	"github.com/phonghop/phonghop/vote"
 )
 
 // The set-up handlers beyond creating things: cancel, copy, agenda edits,
@@ -134,4 +135,40 @@ func (s *Server) moveItem(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, agenda)
+}
+
+// updatePoll edits a draft poll: fields left out keep their values.
+func (s *Server) updatePoll(c *gin.Context) {
+	m, ok := s.meetingFor(c, false, phonghop.RoleChair, phonghop.RoleSecretary)
+	if !ok {
+		return
+	}
+	p, err := s.cfg.Votes.Get(c.Request.Context(), m.ID, c.Param("pid"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	req := vote.CreateRequest{AgendaItemID: p.AgendaItemID, Title: p.Title, Options: p.Options, Secret: p.Secret, Majority: p.Majority}
+	if err := bindJSON(c, &req, 64<<10); err != nil {
+		writeError(c, err)
+		return
+	}
+	p, err = s.cfg.Votes.UpdateDraft(c.Request.Context(), m.ID, p.ID, userOf(c), req)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) deletePoll(c *gin.Context) {
+	m, ok := s.meetingFor(c, false, phonghop.RoleChair, phonghop.RoleSecretary)
+	if !ok {
+		return
+	}
+	if err := s.cfg.Votes.DeleteDraft(c.Request.Context(), m.ID, c.Param("pid"), userOf(c)); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }

@@ -369,3 +369,97 @@ func testAgendaMoveRace(t *testing.T, st storage.Store) {
 		}
 	}
 }
+
+// A draft poll is edited (fields left out keep theirs) or deleted; once open
+// it is neither. An edit racing the chair's open either lands before it or is
+// refused, never lost in an open poll.
+func TestDraftPollEditDelete(t *testing.T) {
+	h := newHarness(t, nil)
+	f := h.meeting(3)
+	mid := f.id
+	var p phonghop.Poll
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/polls", "thuky", map[string]any{"agendaItemId": f.item, "title": "Khen thưởng 05 tập thể"}, 201, &p)
+	var q phonghop.Poll
+	h.mustDo("PATCH", "/api/v1/meetings/"+mid+"/polls/"+p.ID, "chutich", map[string]any{"title": "Khen thưởng 06 tập thể", "secret": true}, 200, &q)
+	if q.Title != "Khen thưởng 06 tập thể" || !q.Secret || len(q.Options) != 3 || q.Majority != "simple" || q.State != "draft" {
+		t.Fatalf("edited draft = %+v", q)
+	}
+	c, by := h.lastChange(mid, "poll.updated")
+	if by != h.users["chutich"].ID || c.PollID != p.ID || c.Changes["title"].From != "Khen thưởng 05 tập thể" || c.Changes["secret"].To != "true" {
+		t.Fatalf("journal: %+v by %s", c, by)
+	}
+	for _, bad := range []struct {
+		body   map[string]any
+		status int
+		reason string
+	}{
+		{map[string]any{"title": " "}, 400, "poll_title_required"},
+		{map[string]any{"options": []string{"Có"}}, 400, "poll_options_count"},
+		{map[string]any{"agendaItemId": "nope"}, 400, "poll_agenda_item_missing"},
+	} {
+		if r := h.do("PATCH", "/api/v1/meetings/"+mid+"/polls/"+p.ID, "thuky", bad.body); r.status != bad.status || reasonOf(r) != bad.reason {
+			t.Errorf("%v: %d %s", bad.body, r.status, r.body)
+		}
+	}
+	if r := h.do("PATCH", "/api/v1/meetings/"+mid+"/polls/"+p.ID, "daibieu01", map[string]any{"title": "x"}); r.status != 403 {
+		t.Fatalf("a delegate edits a poll: %d", r.status)
+	}
+	if r := h.do("DELETE", "/api/v1/meetings/"+mid+"/polls/"+p.ID, "admin", nil); r.status != 403 {
+		t.Fatalf("an admin who is no participant deletes a poll: %d", r.status)
+	}
+
+	// Delete a draft; it disappears from the list and answers 404.
+	var d phonghop.Poll
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/polls", "thuky", map[string]any{"agendaItemId": f.item, "title": "Tạo nhầm"}, 201, &d)
+	h.mustDo("DELETE", "/api/v1/meetings/"+mid+"/polls/"+d.ID, "thuky", nil, 204, nil)
+	var polls []phonghop.Poll
+	h.mustDo("GET", "/api/v1/meetings/"+mid+"/polls", "thuky", nil, 200, &polls)
+	if len(polls) != 1 || polls[0].ID != p.ID {
+		t.Fatalf("polls after delete: %+v", polls)
+	}
+	for _, method := range []string{"GET", "DELETE"} {
+		if r := h.do(method, "/api/v1/meetings/"+mid+"/polls/"+d.ID, "thuky", nil); r.status != 404 {
+			t.Fatalf("%s a deleted poll: %d", method, r.status)
+		}
+	}
+	if r := h.do("POST", "/api/v1/meetings/"+mid+"/polls/"+d.ID+"/open", "chutich", map[string]any{"overrideQuorum": true}); r.status != 404 {
+		t.Fatalf("open a deleted poll: %d %s", r.status, r.body)
+	}
+	c, _ = h.lastChange(mid, "poll.deleted")
+	if c.PollID != d.ID || c.Changes["title"].From != "Tạo nhầm" {
+		t.Fatalf("delete journal: %+v", c)
+	}
+
+	// Race an edit against the open, several times.
+	for i := 0; i < 6; i++ {
+		var r phonghop.Poll
+		h.mustDo("POST", "/api/v1/meetings/"+mid+"/polls", "thuky", map[string]any{"agendaItemId": f.item, "title": "Lần " + itoa(i)}, 201, &r)
+		var wg sync.WaitGroup
+		var edit, open response
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			edit = h.do("PATCH", "/api/v1/meetings/"+mid+"/polls/"+r.ID, "thuky", map[string]any{"title": "Sửa " + itoa(i)})
+		}()
+		go func() {
+			defer wg.Done()
+			open = h.do("POST", "/api/v1/meetings/"+mid+"/polls/"+r.ID+"/open", "chutich", map[string]any{"overrideQuorum": true})
+		}()
+		wg.Wait()
+		if open.status != 200 {
+			t.Fatalf("open: %d %s", open.status, open.body)
+		}
+		var now phonghop.Poll
+		h.mustDo("GET", "/api/v1/meetings/"+mid+"/polls/"+r.ID, "thuky", nil, 200, &now)
+		switch {
+		case edit.status == 200 && now.Title == "Sửa "+itoa(i):
+		case edit.status == 409 && reasonOf(edit) == "poll_not_draft" && now.Title == "Lần "+itoa(i):
+		default:
+			t.Fatalf("round %d: edit %d %s, open poll titled %q", i, edit.status, edit.body, now.Title)
+		}
+		if r := h.do("DELETE", "/api/v1/meetings/"+mid+"/polls/"+r.ID, "thuky", nil); r.status != 409 || reasonOf(r) != "poll_not_draft" {
+			t.Fatalf("delete an open poll: %d %s", r.status, r.body)
+		}
+		h.mustDo("POST", "/api/v1/meetings/"+mid+"/polls/"+r.ID+"/close", "chutich", nil, 200, nil)
+	}
+}

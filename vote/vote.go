@@ -55,6 +55,8 @@ type Service struct {
 	Attendance Attendance
 	// Publisher may be nil: nothing is published.
 	Publisher Publisher
+	// Changes journals edits and deletions of drafts; nil records nothing.
+	Changes Recorder
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// Logger defaults to discarding.
@@ -308,6 +310,8 @@ func (s *Service) Get(ctx context.Context, meetingID, pollID string) (phonghop.P
 		return phonghop.Poll{}, err
 	}
 	switch r.State {
+	case stateDeleted:
+		return phonghop.Poll{}, errPollNotFound()
 	case phonghop.PollClosed:
 		s.forget(meetingID, pollID)
 		s.sweep(meetingID, pollID)
@@ -381,6 +385,8 @@ func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phongho
 		return r.Poll, nil
 	case StateClosing, phonghop.PollClosed:
 		return phonghop.Poll{}, phonghop.Fail(phonghop.EConflict, "poll_closed")
+	case stateDeleted:
+		return phonghop.Poll{}, errPollNotFound()
 	}
 	voters := m.Voters()
 	if s.Attendance == nil {

@@ -218,7 +218,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		log.Info("finished poll closes left by a crash", "polls", n)
 	}
 	cancel()
-	mtg.Polls = votes
+	mtg.Polls, votes.Changes = votes, hub
 	mins := &minutes.Service{Store: store, Journal: jr, Meetings: mtg, Polls: votes}
 	if cfg.SignCert != "" {
 		signer, cert, err := loadSigner(cfg.SignCert, cfg.SignKey)
