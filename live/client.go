@@ -3,7 +3,6 @@ package live
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -397,9 +396,6 @@ func (c *client) handle(mt int, data []byte) {
 		err = phonghop.Fail(phonghop.EInvalid, "message_type_unknown")
 	}
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = phonghop.Fail(phonghop.EUnavailable, "live_unavailable")
-		}
-		c.sendError(err)
+		c.sendError(err) // phonghop.Public: a deadline is unavailable
 	}
 }

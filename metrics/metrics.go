@@ -45,7 +45,7 @@ func New() *Metrics {
 	m.storeTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "phonghop_store_operation_duration_seconds",
 		Help: "Object store latency by operation.", Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5}}, []string{"op"})
 	m.storeFails = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "phonghop_store_errors_total",
-		Help: "Object store operations that failed (not counting not-found and failed conditions)."}, []string{"op"})
+		Help: "Object store operations that failed (not counting not-found, failed conditions and callers that went away)."}, []string{"op"})
 	m.reg.MustRegister(m.requests, m.duration, m.errors, m.ballots, m.storeTime, m.storeFails,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -99,7 +99,10 @@ type store struct {
 
 func (s *store) observe(op string, start time.Time, err error) {
 	s.m.storeTime.WithLabelValues(op).Observe(time.Since(start).Seconds())
-	if err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrPrecondition) {
+	// Not found, a failed condition and a caller that went away are answers,
+	// not failures of the store.
+	if err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrPrecondition) &&
+		!errors.Is(err, context.Canceled) {
 		s.m.storeFails.WithLabelValues(op).Inc()
 	}
 }

@@ -68,30 +68,19 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// storeErr turns store failures into client errors; others pass unchanged.
-func storeErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, storage.ErrUnavailable):
-		return phonghop.Fail(phonghop.EUnavailable, "storage_unavailable")
-	}
-	return err
-}
-
 func (s *Service) edits(ctx context.Context, mid string) (Edits, error) {
 	var e Edits
 	_, err := storage.GetJSON(ctx, s.Store, draftKey(mid), &e)
 	if errors.Is(err, storage.ErrNotFound) {
 		return Edits{}, nil
 	}
-	return e, storeErr(err)
+	return e, err
 }
 
 func (s *Service) assemble(ctx context.Context, m *phonghop.Meeting, e Edits) (Draft, error) {
 	entries, err := s.Journal.Entries(ctx, m.ID)
 	if err != nil {
-		return Draft{}, storeErr(err)
+		return Draft{}, err
 	}
 	var polls []phonghop.Poll
 	if s.Polls != nil {
@@ -152,7 +141,7 @@ func (s *Service) Update(ctx context.Context, mid string, by phonghop.User, d Dr
 		return nil
 	})
 	if err != nil {
-		return Draft{}, storeErr(err)
+		return Draft{}, err
 	}
 	return s.assemble(ctx, m, e)
 }
@@ -178,7 +167,7 @@ func (s *Service) RenderAndStore(ctx context.Context, mid string, by phonghop.Us
 	sum := sha256.Sum256(data)
 	infos, err := s.Store.List(ctx, versionsPrefix(mid))
 	if err != nil {
-		return Version{}, storeErr(err)
+		return Version{}, err
 	}
 	n := 1
 	for _, in := range infos {
@@ -194,7 +183,7 @@ func (s *Service) RenderAndStore(ctx context.Context, mid string, by phonghop.Us
 			continue
 		}
 		if err != nil {
-			return Version{}, storeErr(err)
+			return Version{}, err
 		}
 		break
 	}
@@ -203,7 +192,7 @@ func (s *Service) RenderAndStore(ctx context.Context, mid string, by phonghop.Us
 	// The PDF is written first: a crash in between leaves a PDF without metadata,
 	// which Versions skips and the next rendering numbers past.
 	if _, err := storage.PutJSON(ctx, s.Store, metaKey(mid, n), v, storage.PutOptions{IfAbsent: true}); err != nil {
-		return Version{}, storeErr(err)
+		return Version{}, err
 	}
 	return v, nil
 }
@@ -224,7 +213,7 @@ func versionNumber(mid, key, ext string) int {
 func (s *Service) Versions(ctx context.Context, mid string) ([]Version, error) {
 	infos, err := s.Store.List(ctx, versionsPrefix(mid))
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
 	out := []Version{}
 	for _, in := range infos {
@@ -236,7 +225,7 @@ func (s *Service) Versions(ctx context.Context, mid string) ([]Version, error) {
 			if errors.Is(err, storage.ErrNotFound) {
 				continue
 			}
-			return nil, storeErr(err)
+			return nil, err
 		}
 		out = append(out, v)
 	}
@@ -263,14 +252,14 @@ func (s *Service) Open(ctx context.Context, mid string, version int) (io.ReadClo
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, Version{}, phonghop.Fail(phonghop.ENotFound, "minutes_version_missing", "version", version)
 		}
-		return nil, Version{}, storeErr(err)
+		return nil, Version{}, err
 	}
 	rc, _, err := s.Store.Get(ctx, pdfKey(mid, v.Version), nil)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, Version{}, phonghop.Fail(phonghop.ENotFound, "minutes_version_missing", "version", v.Version)
 		}
-		return nil, Version{}, storeErr(err)
+		return nil, Version{}, err
 	}
 	return rc, v, nil
 }

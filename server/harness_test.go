@@ -34,6 +34,8 @@ import (
 type faultStore struct {
 	storage.Store
 	down atomic.Bool
+	// stall makes reads wait until their caller gives up.
+	stall atomic.Bool
 }
 
 func (f *faultStore) check() error {
@@ -51,6 +53,10 @@ func (f *faultStore) Put(ctx context.Context, key string, r io.Reader, size int6
 }
 
 func (f *faultStore) Get(ctx context.Context, key string, rng *storage.Range) (io.ReadCloser, storage.Info, error) {
+	if f.stall.Load() {
+		<-ctx.Done()
+		return nil, storage.Info{}, ctx.Err()
+	}
 	if err := f.check(); err != nil {
 		return nil, storage.Info{}, err
 	}
@@ -107,6 +113,11 @@ func withLog(w io.Writer) harnessOption {
 	return func(c *server.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+}
+
+// withObserver records requests, errors and ballots in o.
+func withObserver(o server.Observer) harnessOption {
+	return func(c *server.Config) { c.Observer = o }
 }
 
 // withAllowedOrigins trusts these browser origins besides the server's own.

@@ -111,7 +111,11 @@ func (s *Server) archive(c *gin.Context) {
 	// Streamed: once bytes are out an error can only cut the zip short, which
 	// the client sees as a broken archive rather than a silent partial one.
 	if err := s.cfg.Minutes.WriteArchive(c.Request.Context(), m.ID, c.Writer, s.cfg.Meetings); err != nil {
-		logger(c).Error("archive failed", "err", err)
+		if phonghop.ErrorCode(err) == phonghop.ECanceled {
+			logger(c).Debug("archive: the client hung up", "err", err)
+		} else {
+			logger(c).Error("archive failed", "err", err)
+		}
 		panic(http.ErrAbortHandler)
 	}
 }
