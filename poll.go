@@ -45,6 +45,10 @@ type PollResults struct {
 	Cast     int   `json:"cast"`
 	Eligible int   `json:"eligible"`
 	Passed   bool  `json:"passed"`
+	// Needed is how many ballots for option 0 the majority rule asked for:
+	// of the eligible for the absolute and two-thirds rules, one more than the
+	// strongest other option (or than "no") for the simple rule.
+	Needed int `json:"needed,omitempty"`
 	// Ballots names each voter's choice; only for polls that are not secret.
 	Ballots []BallotRecord `json:"ballots,omitempty"`
 	// Receipts lists the receipt of every counted ballot, sorted, so each voter

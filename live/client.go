@@ -342,6 +342,9 @@ type clientMessage struct {
 	DocumentID   string `json:"documentId"`
 	Page         int    `json:"page"`
 	UserID       string `json:"userId"`
+	Present      *bool  `json:"present"` // markAttendance
+	Reason       string `json:"reason"`  // markAttendance
+	Seconds      int    `json:"seconds"` // setSpeechLimit
 }
 
 var pongFrame = []byte(`{"type":"pong"}`)
@@ -390,6 +393,20 @@ func (c *client) handle(mt int, data []byte) {
 		_, err = h.GiveFloor(ctx, mid, user, m.UserID)
 	case "nextSpeaker":
 		_, err = h.NextSpeaker(ctx, mid, user)
+	case "endSpeech":
+		_, err = h.EndSpeech(ctx, mid, user)
+	case "openMeeting":
+		_, err = h.OpenMeeting(ctx, mid, user)
+	case "closeMeeting":
+		_, err = h.CloseMeeting(ctx, mid, user)
+	case "setSpeechLimit":
+		_, err = h.SetSpeechLimit(ctx, mid, user, m.Seconds)
+	case "markAttendance":
+		if m.Present == nil {
+			err = phonghop.Fail(phonghop.EInvalid, "present_required")
+			break
+		}
+		_, err = h.MarkAttendance(ctx, mid, user, m.UserID, *m.Present, m.Reason)
 	case "ping":
 		c.enqueue(outFrame{data: pongFrame})
 	default:

@@ -31,11 +31,13 @@ const (
 	SubjectAttendance   = "attendance"
 	SubjectSpeakers     = "speakers"
 	SubjectPollPrefix   = "poll."
+	SubjectSession      = "session"
 
 	TypePresentation = "presentation"
 	TypeAttendance   = "attendance"
 	TypeSpeakers     = "speakers"
 	TypePoll         = "poll"
+	TypeSession      = "session"
 )
 
 // ErrConflict is returned by Broker.Append when the subject's last event is not
@@ -79,6 +81,31 @@ type Attendance struct {
 	Present  []string `json:"present"`
 	Expected int      `json:"expected"`
 	Quorum   bool     `json:"quorum"`
+	// PresentDelegates is how many of Present are voters, and QuorumNeeded how
+	// many voters make a quorum, so every tablet can show "9/12, 7 needed".
+	PresentDelegates int `json:"presentDelegates"`
+	QuorumNeeded     int `json:"quorumNeeded"`
+	// Marks are the check-ins and check-outs the chair or the secretary made on
+	// someone's behalf (a delegate without a tablet, a late arrival, an apology),
+	// by userId; a participant's own check-in or check-out clears theirs.
+	Marks map[string]AttendanceMark `json:"marks,omitempty"`
+}
+
+// AttendanceMark is a check-in or check-out made on a participant's behalf.
+type AttendanceMark struct {
+	Present bool      `json:"present"`
+	Reason  string    `json:"reason"`
+	By      string    `json:"by"` // the chair's or secretary's userId
+	At      time.Time `json:"at"`
+}
+
+// Session is the meeting's course: when the chair opened it ("khai mạc") and
+// closed it ("bế mạc"), and the time each speech is given (0: no limit). Once
+// closed, the room is read-only: only polls still open may finish.
+type Session struct {
+	OpenedAt           *time.Time `json:"openedAt,omitempty"`
+	ClosedAt           *time.Time `json:"closedAt,omitempty"`
+	SpeechLimitSeconds int        `json:"speechLimitSeconds"`
 }
 
 // Speakers is who has the floor and who waits for it, in order.
@@ -98,4 +125,7 @@ type State struct {
 	// revision after it); absent while the set-up never changed since the
 	// room's history began. A tablet whose meeting is older reloads it.
 	Setup json.RawMessage `json:"setup,omitempty"`
+
+	// Session is the meeting's course (opened, closed, the speech limit).
+	Session Session `json:"session"`
 }

@@ -514,10 +514,13 @@ func errorFrame(e *phonghop.Error) []byte {
 	return b
 }
 
+// snapshotFrame carries the server's clock too: a tablet times the current
+// speech from the server's start time, not from its own clock.
 func snapshotFrame(seq uint64, st State) ([]byte, error) {
 	return json.Marshal(struct {
-		Type  string `json:"type"`
-		Seq   uint64 `json:"seq"`
-		State State  `json:"state"`
-	}{"snapshot", seq, st})
+		Type  string    `json:"type"`
+		Seq   uint64    `json:"seq"`
+		Time  time.Time `json:"time"`
+		State State     `json:"state"`
+	}{"snapshot", seq, time.Now().UTC(), st})
 }

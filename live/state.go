@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -47,6 +48,9 @@ func (h *Hub) update(ctx context.Context, meetingID, subject, typ, by string, fn
 			if evs[i].Subject == subject {
 				prev = &evs[i]
 			}
+		}
+		if err := refuseAfterClose(subject, evs); err != nil {
+			return 0, err
 		}
 		ch, err := fn(prev)
 		if err != nil {
@@ -202,8 +206,9 @@ func (h *Hub) Present(ctx context.Context, meetingID string, by phonghop.User, p
 }
 
 // attendanceOf computes the attendance of the checked-in users, counting only
-// current participants and the meeting's voters.
-func attendanceOf(m *phonghop.Meeting, present []string) Attendance {
+// current participants and the meeting's voters; marks made on behalf of
+// someone no longer taking part are dropped.
+func attendanceOf(m *phonghop.Meeting, present []string, marks map[string]AttendanceMark) Attendance {
 	a := Attendance{Present: []string{}}
 	voters := m.Voters()
 	a.Expected = len(voters)
@@ -218,40 +223,74 @@ func attendanceOf(m *phonghop.Meeting, present []string) Attendance {
 		}
 	}
 	a.Quorum = a.Expected > 0 && n*2 > a.Expected
+	a.PresentDelegates = n
+	if a.Expected > 0 {
+		a.QuorumNeeded = a.Expected/2 + 1
+	}
+	for id, mk := range marks {
+		if _, ok := m.Participant(id); ok {
+			if a.Marks == nil {
+				a.Marks = map[string]AttendanceMark{}
+			}
+			a.Marks[id] = mk
+		}
+	}
 	return a
 }
 
 // CheckIn marks the participant present.
 func (h *Hub) CheckIn(ctx context.Context, meetingID, userID string) (uint64, error) {
-	return h.attend(ctx, meetingID, userID, true)
+	return h.attend(ctx, meetingID, userID, true, nil)
 }
 
 // CheckOut marks the participant absent.
 func (h *Hub) CheckOut(ctx context.Context, meetingID, userID string) (uint64, error) {
-	return h.attend(ctx, meetingID, userID, false)
+	return h.attend(ctx, meetingID, userID, false, nil)
 }
 
-func (h *Hub) attend(ctx context.Context, meetingID, userID string, in bool) (uint64, error) {
+// attend checks userID in or out. mark is nil when users do it themselves
+// (which clears any mark made for them), else the mark made on their behalf.
+func (h *Hub) attend(ctx context.Context, meetingID, userID string, in bool, mark *AttendanceMark) (uint64, error) {
 	m, err := h.meeting(ctx, meetingID)
 	if err != nil {
 		return 0, err
 	}
 	if _, ok := m.Participant(userID); !ok {
+		if mark != nil {
+			return 0, phonghop.Fail(phonghop.EInvalid, "user_not_participant")
+		}
 		return 0, phonghop.Fail(phonghop.EForbidden, "not_participant")
 	}
-	return h.update(ctx, meetingID, SubjectAttendance, TypeAttendance, userID, func(prev *Event) (change, error) {
+	by := userID
+	if mark != nil {
+		by = mark.By
+	}
+	return h.update(ctx, meetingID, SubjectAttendance, TypeAttendance, by, func(prev *Event) (change, error) {
 		cur, err := decode[Attendance](prev)
 		if err != nil {
 			return change{}, err
 		}
-		if slices.Contains(cur.Present, userID) == in {
+		// Users' own check-in or check-out that changes nothing keeps a mark
+		// made for them; one that changes their presence clears it.
+		same := slices.Contains(cur.Present, userID) == in
+		old, marked := cur.Marks[userID]
+		if same && (mark == nil || (marked && old.Present == mark.Present && old.Reason == mark.Reason)) {
 			return change{}, nil
 		}
 		present := slices.DeleteFunc(slices.Clone(cur.Present), func(s string) bool { return s == userID })
 		if in {
 			present = append(present, userID)
 		}
-		return change{payload: attendanceOf(m, present), record: true, zero: attendanceOf(m, nil)}, nil
+		marks := maps.Clone(cur.Marks)
+		if mark != nil {
+			if marks == nil {
+				marks = map[string]AttendanceMark{}
+			}
+			marks[userID] = *mark
+		} else {
+			delete(marks, userID)
+		}
+		return change{payload: attendanceOf(m, present, marks), record: true, zero: attendanceOf(m, nil, nil)}, nil
 	})
 }
 
@@ -304,15 +343,23 @@ func (h *Hub) RequestToSpeak(ctx context.Context, meetingID, userID string) (uin
 	})
 }
 
-// Withdraw takes a delegate out of the queue, or ends their speech.
+// Withdraw takes a delegate out of the queue, or ends the caller's own speech:
+// anyone the chair gave the floor to (a guest, the secretary) may finish it.
 func (h *Hub) Withdraw(ctx context.Context, meetingID, userID string) (uint64, error) {
-	if err := h.delegate(ctx, meetingID, userID); err != nil {
+	m, err := h.meeting(ctx, meetingID)
+	if err != nil {
 		return 0, err
+	}
+	delegate := m.HasRole(userID, phonghop.RoleDelegate)
+	if _, ok := m.Participant(userID); !ok {
+		return 0, phonghop.Fail(phonghop.EForbidden, "speak_delegates_only")
 	}
 	return h.speakers(ctx, meetingID, userID, func(s *Speakers) (bool, error) {
 		changed := false
 		if s.Current != nil && *s.Current == userID {
 			s.Current, s.Since, changed = nil, nil, true
+		} else if !delegate {
+			return false, phonghop.Fail(phonghop.EForbidden, "speak_delegates_only")
 		}
 		if i := slices.Index(s.Queue, userID); i >= 0 {
 			s.Queue, changed = slices.Delete(s.Queue, i, i+1), true
@@ -418,6 +465,7 @@ func (h *Hub) State(ctx context.Context, meetingID string) (State, uint64, error
 func stateOf(m *phonghop.Meeting, evs []Event) State {
 	st := State{Speakers: Speakers{Queue: []string{}}, Polls: []json.RawMessage{}}
 	var present []string
+	var marks map[string]AttendanceMark
 	var polls []Event
 	for i := range evs {
 		ev := &evs[i]
@@ -428,7 +476,11 @@ func stateOf(m *phonghop.Meeting, evs []Event) State {
 			}
 		case ev.Subject == SubjectAttendance:
 			if a, err := decode[Attendance](ev); err == nil {
-				present = a.Present
+				present, marks = a.Present, a.Marks
+			}
+		case ev.Subject == SubjectSession:
+			if s, err := decode[Session](ev); err == nil {
+				st.Session = s
 			}
 		case ev.Subject == SubjectSpeakers:
 			if s, err := decode[Speakers](ev); err == nil {
@@ -443,7 +495,7 @@ func stateOf(m *phonghop.Meeting, evs []Event) State {
 			st.Setup = ev.Payload
 		}
 	}
-	st.Attendance = attendanceOf(m, present)
+	st.Attendance = attendanceOf(m, present, marks)
 	// Oldest poll first, so a tablet's list does not reorder as ballots come in.
 	created := make(map[uint64]time.Time, len(polls))
 	for _, ev := range polls {

@@ -20,6 +20,9 @@ type Person struct {
 	DisplayName string `json:"displayName"`
 	Title       string `json:"title,omitempty"` // office, e.g. "Chủ tịch UBND huyện"
 	Role        string `json:"role,omitempty"`  // role in the meeting; "" for someone no longer a participant
+	// Reason is why the chair or the secretary checked this person in or out
+	// on their behalf (no tablet, arrived late, excused), as they last gave it.
+	Reason string `json:"reason,omitempty"`
 }
 
 // DraftAttendance is who took part. Present is everyone who checked in at any
@@ -89,6 +92,11 @@ type Draft struct {
 	Items        []Item          `json:"items"`
 	UpdatedBy    string          `json:"updatedBy,omitempty"`
 	UpdatedAt    *time.Time      `json:"updatedAt,omitempty"`
+
+	// OpenedAt and ClosedAt are when the chair opened ("khai mạc") and closed
+	// ("bế mạc") the meeting, from the journal; nil until they did.
+	OpenedAt *time.Time `json:"openedAt,omitempty"`
+	ClosedAt *time.Time `json:"closedAt,omitempty"`
 }
 
 // Edits is what the secretary wrote, kept at meetings/{mid}/minutes/draft.json.
@@ -127,6 +135,15 @@ type attendanceData struct {
 	Present  []string `json:"present"`
 	Expected int      `json:"expected"`
 	Quorum   bool     `json:"quorum"`
+	Marks    map[string]struct {
+		Present bool   `json:"present"`
+		Reason  string `json:"reason"`
+	} `json:"marks"`
+}
+
+type sessionData struct {
+	OpenedAt *time.Time `json:"openedAt"`
+	ClosedAt *time.Time `json:"closedAt"`
 }
 
 // Assemble folds the meeting's journal (in seq order), its polls and the
@@ -141,6 +158,10 @@ type attendanceData struct {
 //     when the next item is taken up is recorded again there, at the next
 //     speakers event).
 //   - attendance: present is the union of every check-in; see DraftAttendance.
+//     The reasons of the last check-ins and check-outs made on someone's
+//     behalf go with their names; someone checked out on their behalf who
+//     never was present is absent, whatever their role.
+//   - session: the opening and closing times.
 //   - poll: the last recorded state of each poll; polls passes the store's
 //     record, which wins. Only closed polls (with results) are in the minutes.
 func Assemble(m *phonghop.Meeting, entries []journal.Entry, polls []phonghop.Poll, edits Edits) Draft {
@@ -219,6 +240,8 @@ func Assemble(m *phonghop.Meeting, entries []journal.Entry, polls []phonghop.Pol
 	speakerItem := "" // the item lastSpeaker was recorded in
 	present := map[string]bool{}
 	var presentOrder []string
+	reasons := map[string]string{}
+	markedAbsent := map[string]bool{}
 	expected, expectedSet, quorum := 0, false, false
 	pollState := map[string]phonghop.Poll{}
 	var pollOrder []string
@@ -274,6 +297,25 @@ func Assemble(m *phonghop.Meeting, entries []journal.Entry, polls []phonghop.Pol
 			}
 			expected, expectedSet = a.Expected, true
 			quorum = quorum || a.Quorum
+			clear(reasons)
+			clear(markedAbsent)
+			for id, mk := range a.Marks {
+				reasons[id] = mk.Reason
+				markedAbsent[id] = !mk.Present
+			}
+		case "session":
+			var s sessionData
+			if json.Unmarshal(e.Data, &s) != nil {
+				continue
+			}
+			if s.OpenedAt != nil {
+				t := *s.OpenedAt
+				d.OpenedAt = &t
+			}
+			if s.ClosedAt != nil {
+				t := *s.ClosedAt
+				d.ClosedAt = &t
+			}
 		case "poll":
 			var p phonghop.Poll
 			if json.Unmarshal(e.Data, &p) != nil || p.ID == "" {
@@ -318,16 +360,20 @@ func Assemble(m *phonghop.Meeting, entries []journal.Entry, polls []phonghop.Pol
 	// Attendance: participants first in the meeting's order, then anyone else who
 	// checked in (for example a participant removed since).
 	d.Attendance = DraftAttendance{Present: []Person{}, Absent: []Person{}, Quorum: quorum}
+	withReason := func(p Person) Person {
+		p.Reason = reasons[p.UserID]
+		return p
+	}
 	for _, p := range m.Participants {
 		if present[p.UserID] {
-			d.Attendance.Present = append(d.Attendance.Present, names[p.UserID])
-		} else if p.Role == phonghop.RoleDelegate {
-			d.Attendance.Absent = append(d.Attendance.Absent, names[p.UserID])
+			d.Attendance.Present = append(d.Attendance.Present, withReason(names[p.UserID]))
+		} else if p.Role == phonghop.RoleDelegate || markedAbsent[p.UserID] {
+			d.Attendance.Absent = append(d.Attendance.Absent, withReason(names[p.UserID]))
 		}
 	}
 	for _, id := range presentOrder {
 		if _, ok := names[id]; !ok {
-			d.Attendance.Present = append(d.Attendance.Present, person(id))
+			d.Attendance.Present = append(d.Attendance.Present, withReason(person(id)))
 		}
 	}
 	if expectedSet {

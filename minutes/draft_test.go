@@ -136,3 +136,42 @@ func TestAssembleEmptyMeeting(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Issue #12: the opening and closing times, and the reasons the chair or the
+// secretary gave when they checked someone in or out on their behalf.
+func TestAssembleSessionAndMarks(t *testing.T) {
+	m := demoMeeting()
+	mark := func(present bool, reason string) map[string]any {
+		return map[string]any{"present": present, "reason": reason, "by": "u-sec"}
+	}
+	entries := []journal.Entry{
+		entry(1, "session", 0, map[string]any{"openedAt": at(2), "speechLimitSeconds": 0}),
+		entry(2, "attendance", 3, map[string]any{"present": []string{"u-noiv"}, "expected": 4,
+			"marks": map[string]any{"u-noiv": mark(true, "Không có máy tính bảng"), "u-xa": mark(false, "Đi công tác")}}),
+		entry(3, "session", 4, map[string]any{"openedAt": at(2), "speechLimitSeconds": 180}),
+		entry(4, "attendance", 50, map[string]any{"present": []string{"u-noiv", "u-tp"}, "expected": 4,
+			"marks": map[string]any{"u-noiv": mark(true, "Không có máy tính bảng"), "u-xa": mark(false, "Đi công tác")}}),
+		entry(5, "session", 120, map[string]any{"openedAt": at(2), "closedAt": at(119), "speechLimitSeconds": 180}),
+	}
+	d := Assemble(m, entries, nil, Edits{})
+	if d.OpenedAt == nil || !d.OpenedAt.Equal(at(2)) || d.ClosedAt == nil || !d.ClosedAt.Equal(at(119)) {
+		t.Fatalf("opened %v closed %v", d.OpenedAt, d.ClosedAt)
+	}
+	reason := map[string]string{}
+	for _, p := range append(d.Attendance.Present, d.Attendance.Absent...) {
+		reason[p.UserID] = p.Reason
+	}
+	if reason["u-noiv"] != "Không có máy tính bảng" || reason["u-xa"] != "Đi công tác" || reason["u-tp"] != "" {
+		t.Fatalf("reasons %v", reason)
+	}
+	if got := names(d.Attendance.Absent); !reflect.DeepEqual(got, []string{"u-vhtt", "u-xa"}) {
+		t.Fatalf("absent %v", got)
+	}
+	// An observer checked out on their behalf is listed as absent too.
+	entries = append(entries[:4], entry(5, "attendance", 60, map[string]any{"present": []string{"u-noiv", "u-tp"}, "expected": 4,
+		"marks": map[string]any{"u-sec": mark(false, "Ốm")}}))
+	d = Assemble(m, entries, nil, Edits{})
+	if got := names(d.Attendance.Absent); !reflect.DeepEqual(got, []string{"u-sec", "u-vhtt", "u-xa"}) || d.ClosedAt != nil {
+		t.Fatalf("absent %v, closed %v", got, d.ClosedAt)
+	}
+}

@@ -142,7 +142,7 @@ func newHarness(t testing.TB, base storage.Store, opts ...harnessOption) *harnes
 	broker.Restore, broker.Journal = live.RestoreFromJournal(jr), jr
 	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, ReturnAfterUpgrade: true})
 	mtg.Changes, mtg.Room, mtg.History = hub, hub, jr
-	votes := &vote.Service{Store: fs, Meetings: mtg, Attendance: attendance{hub}, Publisher: hub}
+	votes := &vote.Service{Store: fs, Meetings: mtg, Attendance: attendance{hub}, Publisher: hub, Room: hub}
 	mtg.Polls, votes.Changes = votes, hub
 	mins := &minutes.Service{Store: fs, Journal: jr, Meetings: mtg, Polls: votes}
 	cfg := server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: fs}, Live: hub,

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -29,6 +30,9 @@ func (s *Server) liveSocket(c *gin.Context) {
 type stateResponse struct {
 	live.State
 	Seq uint64 `json:"seq"`
+	// Time is the server's clock, so a tablet times a speech from the
+	// server's start time whatever its own clock says.
+	Time time.Time `json:"time"`
 }
 
 func (s *Server) state(c *gin.Context) {
@@ -41,7 +45,7 @@ func (s *Server) state(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, stateResponse{State: st, Seq: seq})
+	c.JSON(http.StatusOK, stateResponse{State: st, Seq: seq, Time: time.Now().UTC()})
 }
 
 type seqResponse struct {
@@ -87,7 +91,7 @@ func (s *Server) attendance(c *gin.Context, op func(ctx context.Context, mid, ui
 }
 
 type speakersRequest struct {
-	Action string `json:"action"` // request | withdraw | next | floor
+	Action string `json:"action"` // request | withdraw | next | floor | end
 	UserID string `json:"userId"`
 }
 
@@ -113,6 +117,8 @@ func (s *Server) speakers(c *gin.Context) {
 		seq, err = s.cfg.Live.NextSpeaker(c.Request.Context(), m.ID, u)
 	case "floor":
 		seq, err = s.cfg.Live.GiveFloor(c.Request.Context(), m.ID, u, req.UserID)
+	case "end":
+		seq, err = s.cfg.Live.EndSpeech(c.Request.Context(), m.ID, u)
 	default:
 		err = phonghop.Fail(phonghop.EInvalid, "speaker_action_invalid")
 	}

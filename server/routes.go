@@ -44,6 +44,8 @@ func (s *Server) routes() {
 	m.POST("/attendance", s.checkIn)
 	m.DELETE("/attendance", s.checkOut)
 	m.POST("/speakers", s.speakers)
+	m.POST("/session", s.session)
+	m.PUT("/attendance/:uid", s.markAttendance)
 
 	m.POST("/polls", s.createPoll)
 	m.GET("/polls", s.listPolls)

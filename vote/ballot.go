@@ -356,7 +356,36 @@ func tally(p phonghop.Poll, ballots []ballot) *phonghop.PollResults {
 		return 0
 	})
 	res.Passed = Passed(p.Majority, p.Options, res.Counts, p.Eligible)
+	res.Needed = Needed(p.Majority, p.Options, res.Counts, p.Eligible)
 	return res
+}
+
+// isDefault reports whether the options are the default ones, in either language.
+func isDefault(options []string) bool {
+	return slices.Equal(options, DefaultOptions) || slices.Equal(options, DefaultOptionsEn)
+}
+
+// Needed returns how many ballots for option 0 the rule asked for, given the
+// other counts: Passed is true exactly when counts[0] >= Needed (and, for the
+// two-thirds rule, someone is eligible). At least 1.
+func Needed(majority string, options []string, counts []int, eligible int) int {
+	n := 1
+	switch majority {
+	case phonghop.MajorityAbsolute:
+		n = eligible/2 + 1
+	case phonghop.MajorityTwoThirds:
+		n = (eligible*2 + 2) / 3
+	case phonghop.MajoritySimple, "":
+		if len(counts) < 2 {
+			break
+		}
+		others := counts[1:]
+		if isDefault(options) {
+			others = counts[1:2]
+		}
+		n = slices.Max(others) + 1
+	}
+	return max(n, 1)
 }
 
 // Passed applies a majority rule to the counts; option 0 is the motion. See the
@@ -372,7 +401,7 @@ func Passed(majority string, options []string, counts []int, eligible int) bool 
 	case phonghop.MajorityTwoThirds:
 		return eligible > 0 && yes*3 >= eligible*2
 	case phonghop.MajoritySimple, "":
-		if slices.Equal(options, DefaultOptions) {
+		if isDefault(options) {
 			return yes > counts[1]
 		}
 		for _, c := range counts[1:] {

@@ -110,9 +110,14 @@
 // # Majority
 //
 // Option 0 is the motion ("yes").
-//   - simple: with the default options (Đồng ý / Không đồng ý / Không ý kiến),
-//     yes > no, abstentions ignored; with custom options, option 0 gets strictly
-//     more ballots than every other option.
+//   - simple: with the default options (Đồng ý / Không đồng ý / Không ý kiến,
+//     or In favour / Against / Abstain in a meeting held in English), yes > no,
+//     abstentions ignored; with custom options, option 0 gets strictly more
+//     ballots than every other option.
 //   - absolute: yes*2 > eligible (eligible = delegates when the poll opened).
 //   - two_thirds: yes*3 >= eligible*2.
+//
+// A closed poll's results carry Needed, the ballots for option 0 the rule asked
+// for (7 of 12 delegates under the absolute rule; one more than "no" under the
+// simple rule), so a result can say what it was measured against.
 package vote

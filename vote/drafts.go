@@ -34,7 +34,7 @@ func (s *Service) UpdateDraft(ctx context.Context, meetingID, pollID string, by 
 	if !m.HasRole(by.ID, phonghop.RoleChair, phonghop.RoleSecretary) {
 		return phonghop.Poll{}, phonghop.Fail(phonghop.EForbidden, "poll_chair_or_secretary_only")
 	}
-	req, err = cleanRequest(req)
+	req, err = cleanRequest(req, m.Language)
 	if err != nil {
 		return phonghop.Poll{}, err
 	}

@@ -21,8 +21,20 @@ import (
 // should treat it like "closed" without results.
 const StateClosing = phonghop.PollClosing
 
-// DefaultOptions are the options of a poll created without any.
-var DefaultOptions = []string{"Đồng ý", "Không đồng ý", "Không ý kiến"}
+// DefaultOptions are the options of a poll created without any, in a meeting
+// held in Vietnamese; DefaultOptionsEn in one held in English.
+var (
+	DefaultOptions   = []string{"Đồng ý", "Không đồng ý", "Không ý kiến"}
+	DefaultOptionsEn = []string{"In favour", "Against", "Abstain"}
+)
+
+// defaultOptions are the default options in the meeting's language.
+func defaultOptions(lang string) []string {
+	if lang == "en" {
+		return DefaultOptionsEn
+	}
+	return DefaultOptions
+}
 
 // Limits of a poll's definition.
 const (
@@ -42,6 +54,11 @@ type Attendance interface {
 	Present(ctx context.Context, meetingID string) ([]string, error)
 }
 
+// Room tells whether the chair has closed the meeting (the live room's session).
+type Room interface {
+	Closed(ctx context.Context, meetingID string) (bool, error)
+}
+
 // Publisher sends a poll to the meeting's live room and returns the event's seq.
 type Publisher interface {
 	PublishPoll(ctx context.Context, meetingID string, p phonghop.Poll) (uint64, error)
@@ -57,6 +74,9 @@ type Service struct {
 	Publisher Publisher
 	// Changes journals edits and deletions of drafts; nil records nothing.
 	Changes Recorder
+	// Room may be nil: meetings are never closed. Once closed, no poll is
+	// created or opened; one still open may take ballots and close.
+	Room Room
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// Logger defaults to discarding.
@@ -225,7 +245,22 @@ func ReceiptCounted(p phonghop.Poll, receiptSHA256 string) (bool, error) {
 	return containsSorted(p.Results.Receipts, receiptSHA256), nil
 }
 
-func cleanRequest(req CreateRequest) (CreateRequest, error) {
+// refuseClosed fails when the chair has closed the meeting.
+func (s *Service) refuseClosed(ctx context.Context, meetingID string) error {
+	if s.Room == nil {
+		return nil
+	}
+	closed, err := s.Room.Closed(ctx, meetingID)
+	if err != nil {
+		return err
+	}
+	if closed {
+		return phonghop.Fail(phonghop.EConflict, "meeting_closed")
+	}
+	return nil
+}
+
+func cleanRequest(req CreateRequest, lang string) (CreateRequest, error) {
 	req.Title = strings.TrimSpace(req.Title)
 	switch n := utf8.RuneCountInString(req.Title); {
 	case !utf8.ValidString(req.Title):
@@ -236,7 +271,7 @@ func cleanRequest(req CreateRequest) (CreateRequest, error) {
 		return req, phonghop.Fail(phonghop.EInvalid, "poll_title_too_long", "max", MaxTitleRunes)
 	}
 	if len(req.Options) == 0 {
-		req.Options = append([]string(nil), DefaultOptions...)
+		req.Options = append([]string(nil), defaultOptions(lang)...)
 	}
 	if len(req.Options) < MinOptions || len(req.Options) > MaxOptions {
 		return req, phonghop.Fail(phonghop.EInvalid, "poll_options_count", "min", MinOptions, "max", MaxOptions)
@@ -269,8 +304,11 @@ func (s *Service) Create(ctx context.Context, meetingID string, by phonghop.User
 	if !m.HasRole(by.ID, phonghop.RoleChair, phonghop.RoleSecretary) {
 		return phonghop.Poll{}, phonghop.Fail(phonghop.EForbidden, "poll_chair_or_secretary_only")
 	}
-	req, err = cleanRequest(req)
+	req, err = cleanRequest(req, m.Language)
 	if err != nil {
+		return phonghop.Poll{}, err
+	}
+	if err := s.refuseClosed(ctx, meetingID); err != nil {
 		return phonghop.Poll{}, err
 	}
 	if _, ok := m.Item(req.AgendaItemID); !ok {
@@ -317,6 +355,12 @@ func (s *Service) Get(ctx context.Context, meetingID, pollID string) (phonghop.P
 		s.sweep(meetingID, pollID)
 	case StateClosing:
 		s.helpClose(meetingID, pollID)
+	}
+	if res := r.Results; res != nil && res.Needed == 0 {
+		// Closed before results carried it.
+		rc := *res
+		rc.Needed = Needed(r.Majority, r.Options, rc.Counts, rc.Eligible)
+		r.Results = &rc
 	}
 	return r.Poll, nil
 }
@@ -387,6 +431,9 @@ func (s *Service) Open(ctx context.Context, meetingID, pollID string, by phongho
 		return phonghop.Poll{}, phonghop.Fail(phonghop.EConflict, "poll_closed")
 	case stateDeleted:
 		return phonghop.Poll{}, errPollNotFound()
+	}
+	if err := s.refuseClosed(ctx, meetingID); err != nil {
+		return phonghop.Poll{}, err
 	}
 	voters := m.Voters()
 	if s.Attendance == nil {

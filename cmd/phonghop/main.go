@@ -208,7 +208,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster control messages: %w", err)
 	}
-	votes := &vote.Service{Store: store, Meetings: mtg, Attendance: attendanceOf{hub}, Publisher: hub, Logger: log.With("component", "vote")}
+	votes := &vote.Service{Store: store, Meetings: mtg, Attendance: attendanceOf{hub}, Publisher: hub, Room: hub, Logger: log.With("component", "vote")}
 	// A close cut short by a crash is finished before anyone is served: the
 	// poll gets its result and its secret key is deleted.
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
