@@ -25,9 +25,10 @@
 // The first messages are either the events after N, in order, when since=N is
 // given and the server still holds all of them, or else one snapshot:
 //
-//	{"type":"snapshot","seq":N,"state":{"presentation":{...}|null,
-//	  "attendance":{"present":[...],"expected":n,"quorum":bool},
-//	  "speakers":{"current":userId|null,"queue":[...],"since":time?},"polls":[Poll...]}}
+//	{"type":"snapshot","seq":N,"time":serverTime,"state":{"presentation":{...}|null,
+//	  "attendance":{"present":[...],"expected":n,"quorum":bool,...},
+//	  "speakers":{"current":userId|null,"queue":[...],"since":time?},"polls":[Poll...],
+//	  "session":{"openedAt"?,"closedAt"?,"speechLimitSeconds"}}}
 //
 // A since in the future also gets a snapshot. The room is subscribed before the
 // snapshot or replay is read and later events are de-duplicated by seq, so a
@@ -41,6 +42,7 @@
 //	{"type":"attendance","seq":N,"attendance":{"present":[...],"expected":n,"quorum":bool}}
 //	{"type":"speakers","seq":N,"speakers":{"current":userId|null,"queue":[...],"since":time?}}
 //	{"type":"poll","seq":N,"poll":Poll}
+//	{"type":"session","seq":N,"session":{"openedAt"?,"closedAt"?,"speechLimitSeconds"}}
 //	{"type":"error","error":{"code","message"}}   (answers one client; no seq)
 //	{"type":"pong"}                               (answers ping; no seq)
 //
@@ -54,9 +56,17 @@
 //	    of the item being presented, within that item. Others → error forbidden.
 //	    Unknown item or document, or page outside 1..pages → invalid_argument.
 //	{"type":"requestToSpeak"}, {"type":"withdraw"}         delegates; others → forbidden
+//	    (withdraw also ends the caller's own speech, whatever their role)
 //	{"type":"giveFloor","userId"}                          chair; "" ends the speech
 //	{"type":"nextSpeaker"}                                 chair; empty queue → conflict
+//	{"type":"endSpeech"}                                   chair
+//	{"type":"openMeeting"}, {"type":"closeMeeting"}        chair (see session.go)
+//	{"type":"setSpeechLimit","seconds"}                    chair; 0 = no limit
+//	{"type":"markAttendance","userId","present","reason"}  chair or secretary
 //	{"type":"ping"}                                        → {"type":"pong"}
+//
+// Once the chair has closed the meeting, every change but a poll's is refused
+// with conflict "meeting_closed".
 //
 // A frame that is not JSON, is binary, or has an unknown type gets an error
 // invalid_argument; the connection stays. A refused message broadcasts nothing.
