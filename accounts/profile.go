@@ -94,3 +94,22 @@ func (s *Service) UpdateProfile(ctx context.Context, id string, ch ProfileChange
 	}
 	return before, rec.User, err
 }
+
+// Delete removes the user: the username claim first (the name is free again
+// at once; a crash after it leaves an unreachable record, never a name that
+// points nowhere), then the record, which ends the user's sessions (they no
+// longer authenticate). Whether the user may be deleted (they took part in
+// nothing) is the caller's to check.
+func (s *Service) Delete(ctx context.Context, id string) (phonghop.User, error) {
+	u, err := s.record(ctx, id)
+	if err != nil {
+		return phonghop.User{}, err
+	}
+	if err := s.Store.Delete(ctx, "usernames/"+u.Username+".json"); err != nil {
+		return phonghop.User{}, err
+	}
+	if err := s.Store.Delete(ctx, "users/"+id+".json"); err != nil {
+		return phonghop.User{}, err
+	}
+	return u.User, nil
+}

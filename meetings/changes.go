@@ -11,6 +11,7 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
+	"github.com/phonghop/phonghop/storage"
 )
 
 // Recorder records a set-up change in the meeting's journal, with who made
@@ -31,6 +32,13 @@ func (s *Service) recordChange(ctx context.Context, m *phonghop.Meeting, c phong
 	by := phonghop.Actor(ctx).ID
 	if err := s.Changes.RecordChange(context.WithoutCancel(ctx), m.ID, by, c); err != nil {
 		s.log().Error("set-up change not recorded", "meeting", m.ID, "action", c.Action, "by", by, "err", err)
+	}
+	// Whoever changes a meeting took part in it (an admin need not be a
+	// participant): deleting that user is then refused.
+	if by != "" && storage.CheckKey(by) == nil {
+		if failed := runDetached(ctx, []func(context.Context) error{func(ctx context.Context) error { return s.mark(ctx, involvedKey(by, m.ID)) }}); failed > 0 {
+			s.log().Error("set-up change: the editor's marker failed", "meeting", m.ID, "by", by)
+		}
 	}
 }
 

@@ -23,6 +23,7 @@ func (s *Server) routes() {
 	a.POST("/users", s.requireAdmin, s.createUser)
 	a.GET("/users", s.requireAdmin, s.listUsers)
 	a.PATCH("/users/:uid", s.requireAdmin, s.updateUser)
+	a.DELETE("/users/:uid", s.requireAdmin, s.deleteUser)
 
 	a.POST("/meetings", s.requireAdmin, s.createMeeting)
 	a.GET("/meetings", s.listMeetings)

@@ -463,3 +463,69 @@ func TestDraftPollEditDelete(t *testing.T) {
 		h.mustDo("POST", "/api/v1/meetings/"+mid+"/polls/"+r.ID+"/close", "chutich", nil, 200, nil)
 	}
 }
+
+// A user who took part in nothing can be deleted (their name is free again,
+// their session ends); one who took part is kept, and the answer names the
+// meeting.
+func TestDeleteUser(t *testing.T) {
+	h := newHarness(t, nil)
+	f := h.meeting(2)
+	mid := f.id
+
+	// Added by mistake and removed before anything happened: deletable.
+	mistake := h.user("nhamlan")
+	h.mustDo("PUT", "/api/v1/meetings/"+mid+"/participants", "admin", []map[string]string{
+		{"userId": h.users["chutich"].ID, "role": "chair"}, {"userId": h.users["thuky"].ID, "role": "secretary"},
+		{"userId": h.users["daibieu01"].ID, "role": "delegate"}, {"userId": h.users["daibieu02"].ID, "role": "delegate"},
+		{"userId": mistake.ID, "role": "delegate"},
+	}, 200, nil)
+	h.mustDo("PUT", "/api/v1/meetings/"+mid+"/participants", "admin", []map[string]string{
+		{"userId": h.users["chutich"].ID, "role": "chair"}, {"userId": h.users["thuky"].ID, "role": "secretary"},
+		{"userId": h.users["daibieu01"].ID, "role": "delegate"}, {"userId": h.users["daibieu02"].ID, "role": "delegate"},
+	}, 200, nil)
+	h.mustDo("DELETE", "/api/v1/users/"+mistake.ID, "admin", nil, 204, nil)
+	if r := h.do("GET", "/api/v1/me", "nhamlan", nil); r.status != 401 {
+		t.Fatalf("a deleted user's session: %d", r.status)
+	}
+	var users []phonghop.User
+	h.mustDo("GET", "/api/v1/users", "admin", nil, 200, &users)
+	for _, u := range users {
+		if u.ID == mistake.ID {
+			t.Fatal("deleted user still listed")
+		}
+	}
+	h.user("nhamlan") // the name is free again
+	if r := h.do("DELETE", "/api/v1/users/"+mistake.ID, "admin", nil); r.status != 404 {
+		t.Fatalf("delete twice: %d", r.status)
+	}
+
+	// A participant now: refused, naming the meeting.
+	r := h.do("DELETE", "/api/v1/users/"+h.users["daibieu01"].ID, "admin", nil)
+	if r.status != 409 || reasonOf(r) != "user_took_part" || !strings.Contains(string(r.body), "Hội nghị tổng kết") {
+		t.Fatalf("delete a participant: %d %s", r.status, r.body)
+	}
+	// Checked in, then removed from the meeting: still refused.
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/attendance", "daibieu02", nil, 200, nil)
+	h.mustDo("PUT", "/api/v1/meetings/"+mid+"/participants", "admin", []map[string]string{
+		{"userId": h.users["chutich"].ID, "role": "chair"}, {"userId": h.users["thuky"].ID, "role": "secretary"},
+		{"userId": h.users["daibieu01"].ID, "role": "delegate"},
+	}, 200, nil)
+	if r := h.do("DELETE", "/api/v1/users/"+h.users["daibieu02"].ID, "admin", nil); r.status != 409 || reasonOf(r) != "user_took_part" {
+		t.Fatalf("delete someone who checked in: %d %s", r.status, r.body)
+	}
+	// An admin who set up a meeting without taking a role in it: refused too.
+	var other phonghop.User
+	h.mustDo("POST", "/api/v1/users", "admin", map[string]any{"username": "quantri2", "password": "secret1", "displayName": "Quản trị 2", "admin": true}, 201, &other)
+	h.login("quantri2", "secret1")
+	h.mustDo("PATCH", "/api/v1/meetings/"+mid, "quantri2", map[string]any{"location": "Phòng họp số 2"}, 200, nil)
+	if r := h.do("DELETE", "/api/v1/users/"+other.ID, "admin", nil); r.status != 409 || reasonOf(r) != "user_took_part" {
+		t.Fatalf("delete an admin who edited a meeting: %d %s", r.status, r.body)
+	}
+	if r := h.do("DELETE", "/api/v1/users/"+h.users["admin"].ID, "admin", nil); r.status != 409 || reasonOf(r) != "user_delete_self" {
+		t.Fatalf("delete oneself: %d %s", r.status, r.body)
+	}
+	if r := h.do("DELETE", "/api/v1/users/"+h.users["outsider"].ID, "chutich", nil); r.status != 403 {
+		t.Fatalf("a chair deletes a user: %d", r.status)
+	}
+	h.mustDo("DELETE", "/api/v1/users/"+h.users["outsider"].ID, "admin", nil, 204, nil)
+}

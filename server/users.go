@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/accounts"
 )
 
@@ -28,4 +29,39 @@ func (s *Server) updateUser(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, after)
+}
+
+// deleteUser removes an account that took part in nothing (a mistaken or
+// duplicate one); one that did is kept for the record, and the answer says
+// which meeting holds it.
+func (s *Server) deleteUser(c *gin.Context) {
+	ctx := c.Request.Context()
+	uid := c.Param("uid")
+	if uid == userOf(c).ID {
+		writeError(c, phonghop.Fail(phonghop.EConflict, "user_delete_self"))
+		return
+	}
+	if _, err := s.cfg.Accounts.User(ctx, uid); err != nil {
+		writeError(c, err)
+		return
+	}
+	m, err := s.cfg.Meetings.TookPart(ctx, uid)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if m != nil {
+		writeError(c, phonghop.Fail(phonghop.EConflict, "user_took_part", "meeting", phonghop.Clip(m.Title)))
+		return
+	}
+	u, err := s.cfg.Accounts.Delete(ctx, uid)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if err := s.cfg.Meetings.ForgetUser(ctx, uid); err != nil {
+		logger(c).Warn("user deleted; listing markers left", "user", uid, "err", err)
+	}
+	logger(c).Info("user deleted", "user", uid, "username", u.Username)
+	c.Status(http.StatusNoContent)
 }
