@@ -7,6 +7,7 @@ mkdir -p "$TOOLS_BIN"
 
 VERSITYGW_VERSION=v1.8.0
 NATS_SERVER_VERSION=v2.15.2
+HELM_VERSION=v3.22.0
 GOVULNCHECK_VERSION=v1.9.0
 # The one version of the Go vulnerability database the module proxy serves here
 # (golang.org/x/vulndb; others are refused). Its reports are turned into the
@@ -68,6 +69,7 @@ case $what in
   nats|all) need_go_tool nats-server github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION ;;&
   pdf|all) need_apt pdftotext poppler-utils; need_apt qpdf qpdf ;;&
   browser|all) need_apt chromium chromium ;;&
+  helm|all) need_go_tool helm helm.sh/helm/v3/cmd/helm@$HELM_VERSION ;;&
   vuln|all) need_go_tool govulncheck golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION; need_vulndb ;;&
   *) ;;
 esac
