@@ -38,6 +38,8 @@ type config struct {
 	SignCert, SignKey                              string
 	LiveBuffer, BcryptCost                         int
 	PublicURL                                      string
+	// args are what follows the flags (backup and restore: the archive).
+	args []string
 }
 
 var settings = []setting{
@@ -69,8 +71,12 @@ var settings = []setting{
 }
 
 // loadConfig reads flags, falling back to the environment, then the defaults.
-func loadConfig(name string, args []string, stderr io.Writer) (config, error) {
+// extra declares a command's own flags beside the settings.
+func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	for _, e := range extra {
+		e(fs)
+	}
 	fs.SetOutput(stderr)
 	for i := range settings {
 		s := &settings[i]
@@ -126,6 +132,7 @@ func loadConfig(name string, args []string, stderr io.Writer) (config, error) {
 		SignCert: get("PHONGHOP_SIGN_CERT"), SignKey: get("PHONGHOP_SIGN_KEY"),
 		LiveBuffer: int(intOf("PHONGHOP_LIVE_BUFFER")), PublicURL: get("PHONGHOP_PUBLIC_URL"),
 		BcryptCost: int(intOf("PHONGHOP_BCRYPT_COST")), NATSReplicas: int(intOf("PHONGHOP_NATS_REPLICAS")),
+		args: fs.Args(),
 	}
 	for _, o := range strings.Split(get("PHONGHOP_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -160,10 +167,12 @@ func loadConfig(name string, args []string, stderr io.Writer) (config, error) {
 }
 
 // printSettings writes the settings table (for `phonghop help` and the docs).
-func printSettings(w io.Writer) {
+func printSettings(w io.Writer) { printTable(w, settings) }
+
+func printTable(w io.Writer, list []setting) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ENVIRONMENT\tFLAG\tDEFAULT\tMEANING")
-	for _, s := range settings {
+	for _, s := range list {
 		fmt.Fprintf(tw, "%s\t-%s\t%s\t%s\n", s.env, s.flag, s.def, s.usage)
 	}
 	tw.Flush()

@@ -31,8 +31,7 @@ import (
 	"github.com/phonghop/phonghop/minutes"
 	"github.com/phonghop/phonghop/server"
 	"github.com/phonghop/phonghop/storage"
-	"github.com/phonghop/phonghop/storage/fsstore"
-	"github.com/phonghop/phonghop/storage/s3store"
+	"github.com/phonghop/phonghop/storecopy"
 	"github.com/phonghop/phonghop/vote"
 )
 
@@ -52,9 +51,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve", "demo":
 	case "ready":
 		return probeReady(ctx, args, stdout)
+	case "migrate", "backup", "restore":
+		return storeCommand(ctx, cmd, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage+"\n\nSettings (flags mirror the environment):")
 		printSettings(stdout)
+		fmt.Fprintln(stdout, "\nThe target of phonghop migrate (flags mirror the environment):")
+		printTable(stdout, targetSettings)
 		return nil
 	default:
 		return fmt.Errorf("unknown command %q (%s)", cmd, commands)
@@ -89,9 +92,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 const (
-	commands = "serve, demo, ready or help"
+	commands = "serve, demo, ready, migrate, backup, restore or help"
 	usage    = `usage: phonghop [serve|demo|help] [flags]
-       phonghop ready [URL]   exit 0 when URL (default: http://127.0.0.1:<port of PHONGHOP_ADDR>/readyz) answers 200`
+       phonghop ready [URL]   exit 0 when URL (default: http://127.0.0.1:<port of PHONGHOP_ADDR>/readyz) answers 200
+       phonghop migrate [flags] -to-data-dir DIR | -to-s3-endpoint HOST:PORT ...   copy the store (as the settings name it) to another
+       phonghop backup [flags] FILE.tar[.gz]    write the store into one archive
+       phonghop restore [flags] FILE.tar[.gz]   write an archive into the (empty) store
+The store commands refuse a store a server is using: stop the servers first.`
 )
 
 // probeReady is the health check of images without a shell or curl (the
@@ -152,29 +159,21 @@ type app struct {
 	broker   live.Broker
 	// stopControl ends the cluster control subscription.
 	stopControl func()
-	handler     http.Handler
+	// stopBeat ends the store heartbeat and deletes it.
+	stopBeat func()
+	handler  http.Handler
 }
 
 // build wires the concrete implementations; only this package knows them all.
 func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	var store storage.Store
-	if cfg.S3Endpoint != "" {
-		s, err := s3store.New(ctx, s3store.Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey,
-			SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, Secure: cfg.S3Secure, Region: cfg.S3Region})
-		if err != nil {
-			return nil, fmt.Errorf("S3 store: %w", err)
-		}
-		store = s
-		log.Info("store", "kind", "s3", "endpoint", cfg.S3Endpoint, "bucket", cfg.S3Bucket)
-	} else {
-		s, err := fsstore.New(cfg.DataDir)
-		if err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
-		}
-		store = s
-		log.Info("store", "kind", "directory", "dir", cfg.DataDir)
+	store, name, err := openStore(ctx, cfg.storeConfig())
+	if err != nil {
+		return nil, err
 	}
+	log.Info("store", "at", name)
 	ready := map[string]server.Pinger{"store": store}
+	// Tells migrate, backup and restore that this store is in use.
+	stopBeat := storecopy.Beat(ctx, store, storecopy.HeartbeatInterval, log)
 	obs := metrics.New()
 	store = obs.Store(store)
 
@@ -195,6 +194,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 
 	broker, err := newBroker(ctx, cfg, jr, log)
 	if err != nil {
+		stopBeat()
 		return nil, err
 	}
 	if p, ok := broker.(server.Pinger); ok && cfg.NATSURL != "" {
@@ -206,6 +206,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	obs.Live(hub.Stats)
 	liveAPI, stopControl, err := withControl(hub, broker, log)
 	if err != nil {
+		stopBeat()
 		return nil, fmt.Errorf("cluster control messages: %w", err)
 	}
 	votes := &vote.Service{Store: store, Meetings: mtg, Attendance: attendanceOf{hub}, Publisher: hub, Room: hub, Logger: log.With("component", "vote")}
@@ -223,6 +224,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if cfg.SignCert != "" {
 		signer, cert, err := loadSigner(cfg.SignCert, cfg.SignKey)
 		if err != nil {
+			stopBeat()
 			return nil, fmt.Errorf("minutes signing: %w", err)
 		}
 		mins.Signer, mins.Certificate = signer, cert
@@ -240,7 +242,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Votes: votes, Minutes: mins, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web,
 		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies, AllowedOrigins: cfg.AllowedOrigins})
 	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker,
-		stopControl: stopControl, handler: h}, nil
+		stopControl: stopControl, stopBeat: stopBeat, handler: h}, nil
 }
 
 // attendanceOf adapts the live room's attendance to what voting needs.
@@ -286,6 +288,9 @@ func (a *app) close() {
 	}
 	if a.broker != nil {
 		_ = a.broker.Close()
+	}
+	if a.stopBeat != nil {
+		a.stopBeat()
 	}
 }
 
