@@ -24,14 +24,16 @@ need_go_tool() { # name module@version
 }
 
 apt_updated=
+apt_update_once() {
+  [ -n "$apt_updated" ] && return
+  echo "tools: apt-get update" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  apt_updated=1
+}
 need_apt() { # command package...
   local cmd=$1; shift
   command -v "$cmd" >/dev/null 2>&1 && return
-  if [ -z "$apt_updated" ]; then
-    echo "tools: apt-get update" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    apt_updated=1
-  fi
+  apt_update_once
   echo "tools: apt-get install $*" >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
@@ -63,6 +65,18 @@ need_vulndb() {
   rm -rf "$work"
 }
 
+# need_pkgs package...: installs those not installed yet (fonts have no command to look for).
+need_pkgs() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  apt_update_once
+  echo "tools: apt-get install ${missing[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 what=${1:-all}
 case $what in
   s3|all) need_go_tool versitygw github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION ;;&
@@ -71,6 +85,10 @@ case $what in
   browser|all) need_apt chromium chromium ;;&
   helm|all) need_go_tool helm helm.sh/helm/v3/cmd/helm@$HELM_VERSION ;;&
   vuln|all) need_go_tool govulncheck golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION; need_vulndb ;;&
+  # LibreOffice converts office documents to PDF (convert/); the Word-metric fonts
+  # keep its pages breaking where Word breaks them (else it falls back to DejaVu).
+  office|all) need_pkgs libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
+                fonts-liberation2 fonts-crosextra-carlito fonts-crosextra-caladea ;;&
   *) ;;
 esac
 # `tools.sh vulndb` prints where the database is; everything else the tools' directory.
