@@ -17,6 +17,10 @@ type Change struct {
 	Version    int               `json:"version,omitempty"` // a document's version after a replacement
 	Changes    map[string]Diff   `json:"changes,omitempty"` // field → before and after
 	Details    map[string]string `json:"details,omitempty"` // anything else worth keeping (e.g. copiedFrom)
+	// Audience, when not nil, is the only users the live event goes to (a
+	// change to a confidential document). Not stored: such a change carries
+	// no names (see meetings' recordChange), so the journal may show it.
+	Audience []string `json:"-"`
 }
 
 // Diff is a field's value before and after a change, as text.

@@ -70,7 +70,52 @@ type Document struct {
 	ViewSHA256 string    `json:"viewSha256,omitempty"`
 	UploadedBy string    `json:"uploadedBy,omitempty"`
 	UploadedAt time.Time `json:"uploadedAt"`
+	// Original is the office file (Word, Excel, ...) the PDF is made from,
+	// kept for download (GET .../original); nil for a PDF upload.
+	Original *Original `json:"original,omitempty"`
+	// Conversion is set while the PDF is being made from Original, or when
+	// it could not be; nil once the document is ready.
+	Conversion *Conversion `json:"conversion,omitempty"`
+	// A confidential document is seen only by its Readers and by those who
+	// manage the meeting's documents (its chair and secretary, admins).
+	Confidential bool     `json:"confidential,omitempty"`
+	Readers      []string `json:"readers,omitempty"`
+	// Watermark: tablets draw the viewer's name and the time on every page.
+	Watermark bool `json:"watermark,omitempty"`
 }
+
+// Original describes an uploaded office file.
+type Original struct {
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	ContentType string `json:"contentType"`
+}
+
+// Conversion states.
+const (
+	ConversionQueued     = "queued"
+	ConversionConverting = "converting"
+	ConversionFailed     = "failed"
+)
+
+// Conversion is how far the PDF of an office file is.
+type Conversion struct {
+	State    string    `json:"state"`
+	QueuedAt time.Time `json:"queuedAt"`
+	// StartedAt is when the current attempt began; Attempt counts them (a
+	// restart of the server during a conversion makes another).
+	StartedAt *time.Time `json:"startedAt,omitempty"`
+	Attempt   int        `json:"attempt,omitempty"`
+	// EstimateSeconds is how long the conversion is expected to take, from
+	// the file's size: clients draw progress from StartedAt and it.
+	EstimateSeconds int `json:"estimateSeconds,omitempty"`
+	// Error says why it failed (State "failed").
+	Error *Error `json:"error,omitempty"`
+}
+
+// Ready reports whether the document's PDF can be shown.
+func (d Document) Ready() bool { return d.Conversion == nil }
 
 // Meeting is a meeting with its set-up.
 type Meeting struct {
@@ -129,6 +174,80 @@ func (m *Meeting) Document(id string) (Document, bool) {
 		}
 	}
 	return Document{}, false
+}
+
+// ManagesDocuments reports whether the user manages the meeting's documents
+// (uploads, confidential access): an admin, the chair or the secretary.
+func (m *Meeting) ManagesDocuments(u User) bool {
+	return u.Admin || m.HasRole(u.ID, RoleChair, RoleSecretary)
+}
+
+// CanRead reports whether the user may see the document: any participant
+// unless it is confidential; then its readers and the document managers.
+func (m *Meeting) CanRead(d Document, u User) bool {
+	if !d.Confidential {
+		return true
+	}
+	if m.ManagesDocuments(u) {
+		return true
+	}
+	for _, id := range d.Readers {
+		if id == u.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// For returns the meeting as the user may see it: confidential documents
+// they may not read are left out of the document list and of the agenda.
+// m itself is not changed (it may be shared); it is returned as it is when
+// nothing is hidden.
+func (m *Meeting) For(u User) *Meeting {
+	hidden := map[string]bool{}
+	for _, d := range m.Documents {
+		if !m.CanRead(d, u) {
+			hidden[d.ID] = true
+		}
+	}
+	if len(hidden) == 0 {
+		return m
+	}
+	out := *m
+	out.Documents = make([]Document, 0, len(m.Documents)-len(hidden))
+	for _, d := range m.Documents {
+		if !hidden[d.ID] {
+			out.Documents = append(out.Documents, d)
+		}
+	}
+	out.Agenda = make([]AgendaItem, len(m.Agenda))
+	for i, it := range m.Agenda {
+		ids := make([]string, 0, len(it.DocumentIDs))
+		for _, id := range it.DocumentIDs {
+			if !hidden[id] {
+				ids = append(ids, id)
+			}
+		}
+		it.DocumentIDs = ids
+		out.Agenda[i] = it
+	}
+	return &out
+}
+
+// DocumentAudience is who may receive news of the document in the live
+// room: nil (everyone) unless it is confidential; then its readers and the
+// chair and secretary.
+func (m *Meeting) DocumentAudience(d Document) []string {
+	if !d.Confidential {
+		return nil
+	}
+	out := append([]string{}, d.Readers...)
+	for _, p := range m.Participants {
+		if p.Role == RoleChair || p.Role == RoleSecretary {
+			out = append(out, p.UserID)
+		}
+	}
+	return out
 }
 
 // HasRole reports whether the user takes part with one of the roles.

@@ -125,7 +125,9 @@ func (c *client) initial(ctx context.Context, since uint64, hasSince bool) ([][]
 			out := make([][]byte, 0, len(replay))
 			seq := since
 			for _, ev := range replay {
-				out = append(out, eventFrame(ev))
+				if ev.For(c.info.User.ID) {
+					out = append(out, eventFrame(ev))
+				}
 				seq = ev.Seq
 			}
 			return out, seq, nil
@@ -135,7 +137,14 @@ func (c *client) initial(ctx context.Context, since uint64, hasSince bool) ([][]
 	if err != nil {
 		return nil, 0, err
 	}
-	b, err := snapshotFrame(last, stateOf(m, evs))
+	// A snapshot holds only what the client may see.
+	visible := evs[:0:0]
+	for _, ev := range evs {
+		if ev.For(c.info.User.ID) {
+			visible = append(visible, ev)
+		}
+	}
+	b, err := snapshotFrame(last, stateOf(m, visible))
 	if err != nil {
 		return nil, 0, err
 	}

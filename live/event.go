@@ -19,6 +19,24 @@ type Event struct {
 	// Record: the meeting's journal keeps this event (the minutes need it).
 	// Set by the hub; not carried between processes.
 	Record bool `json:"-"`
+	// Audience, when Restricted, is the only users the event is sent to (a
+	// confidential document's readers); others never see it, in replay
+	// either. Restricted with no audience reaches no one.
+	Audience   []string `json:"audience,omitempty"`
+	Restricted bool     `json:"restricted,omitempty"`
+}
+
+// For reports whether the user may receive the event.
+func (ev *Event) For(userID string) bool {
+	if !ev.Restricted {
+		return true
+	}
+	for _, id := range ev.Audience {
+		if id == userID {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrNotRecorded is returned (wrapped) when an event could not be written to
@@ -32,12 +50,16 @@ const (
 	SubjectSpeakers     = "speakers"
 	SubjectPollPrefix   = "poll."
 	SubjectSession      = "session"
+	// SubjectDocumentPrefix + a document id: the document was added or
+	// changed, or is gone for some.
+	SubjectDocumentPrefix = "document."
 
 	TypePresentation = "presentation"
 	TypeAttendance   = "attendance"
 	TypeSpeakers     = "speakers"
 	TypePoll         = "poll"
 	TypeSession      = "session"
+	TypeDocument     = "document"
 )
 
 // ErrConflict is returned by Broker.Append when the subject's last event is not

@@ -478,10 +478,13 @@ type room struct {
 func (r *room) deliver(ev Event) {
 	f := outFrame{seq: ev.Seq, data: eventFrame(ev)}
 	r.mu.RLock()
+	n := 0
 	for c := range r.clients {
-		c.enqueue(f)
+		if ev.For(c.info.User.ID) {
+			c.enqueue(f)
+			n++
+		}
 	}
-	n := len(r.clients)
 	r.mu.RUnlock()
 	r.hub.events.Add(1)
 	r.hub.frames.Add(int64(n))

@@ -26,6 +26,11 @@ func RestoreFromJournal(j *journal.Journal) func(ctx context.Context, meetingID 
 		latest := map[string]Event{}
 		for _, e := range entries {
 			subject := e.Type
+			if e.Type == TypeDocument {
+				// The journal keeps no audience: a document's news is not
+				// part of the room's state, so it is not restored.
+				continue
+			}
 			if e.Type == TypePoll {
 				var p struct {
 					ID string `json:"id"`

@@ -28,7 +28,8 @@ func (h *Hub) RecordChange(ctx context.Context, meetingID, by string, c phonghop
 	if err != nil {
 		return err
 	}
-	ev := Event{Subject: SubjectSetup, Type: TypeSetup, Payload: data, Time: time.Now().UTC(), By: by, Record: true}
+	ev := Event{Subject: SubjectSetup, Type: TypeSetup, Payload: data, Time: time.Now().UTC(), By: by, Record: true,
+		Audience: c.Audience, Restricted: c.Audience != nil}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*recordTimeout)
 	defer cancel()
 	seq, err := h.cfg.Broker.Append(wctx, meetingID, ev, -1)

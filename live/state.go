@@ -186,6 +186,12 @@ func (h *Hub) Present(ctx context.Context, meetingID string, by phonghop.User, p
 	if !ok {
 		return 0, phonghop.Fail(phonghop.EInvalid, "document_unknown")
 	}
+	if doc.Confidential {
+		return 0, phonghop.Fail(phonghop.EInvalid, "document_confidential_present")
+	}
+	if !doc.Ready() {
+		return 0, phonghop.Fail(phonghop.EInvalid, "document_not_ready")
+	}
 	if p.Page < 1 || (doc.Pages > 0 && p.Page > doc.Pages) {
 		return 0, phonghop.Fail(phonghop.EInvalid, "page_out_of_range")
 	}

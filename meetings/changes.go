@@ -29,6 +29,14 @@ func (s *Service) recordChange(ctx context.Context, m *phonghop.Meeting, c phong
 		return
 	}
 	c.Revision = m.Revision
+	if d, ok := m.Document(c.DocumentID); ok && d.Confidential {
+		// Only its audience hears of it, and what is kept names nothing
+		// (the journal and the room's last change are read without an
+		// audience after a restart): the document's id says which it was.
+		c.Audience = m.DocumentAudience(d)
+		c.Changes = nil
+		c.Details = map[string]string{"confidential": "true"}
+	}
 	by := phonghop.Actor(ctx).ID
 	if err := s.Changes.RecordChange(context.WithoutCancel(ctx), m.ID, by, c); err != nil {
 		s.log().Error("set-up change not recorded", "meeting", m.ID, "action", c.Action, "by", by, "err", err)

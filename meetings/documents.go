@@ -19,6 +19,7 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/convert"
 	"github.com/phonghop/phonghop/pagetree"
 	"github.com/phonghop/phonghop/storage"
 )
@@ -81,16 +82,28 @@ func CleanName(name string) string {
 	return out
 }
 
-// AddDocument stores a PDF and adds it to the meeting. The body is checked by
-// content ("%PDF-" within the first KiB, as PDF readers accept), hashed and its
-// pages counted on the way to a spool file (memory stays flat whatever the
-// size), then stored exactly as uploaded. From the spool file pagetree builds a
-// page index: an update that, appended, puts the page tree where range-loading
-// viewers find any page in a few reads. It is stored apart; OpenView serves the
-// document with it appended. On any failure nothing is stored, so a broken
-// upload leaves nothing visible.
+// AddDocument stores a PDF and adds it to the meeting (Upload with no
+// options).
 func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body io.Reader, by phonghop.User) (phonghop.Document, error) {
-	if _, err := s.Meeting(ctx, meetingID); err != nil {
+	return s.Upload(ctx, meetingID, Upload{Name: name, By: by}, body)
+}
+
+// Upload is a document upload's name, uploader and access.
+type Upload struct {
+	Name   string
+	By     phonghop.User
+	Access Access
+}
+
+// Upload stores a PDF and adds it to the meeting; an office file (Word,
+// Excel, PowerPoint, OpenDocument, RTF) is kept as the original and queued for
+// conversion (see addOffice). A PDF takes storePDF's path.
+func (s *Service) Upload(ctx context.Context, meetingID string, up Upload, body io.Reader) (phonghop.Document, error) {
+	m, err := s.Meeting(ctx, meetingID)
+	if err != nil {
+		return phonghop.Document{}, err
+	}
+	if err := checkAccess(m, &up.Access); err != nil {
 		return phonghop.Document{}, err
 	}
 	br := bufio.NewReaderSize(body, 4096)
@@ -98,15 +111,78 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return phonghop.Document{}, phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
 	}
-	if !bytes.Contains(head, []byte("%PDF-")) {
+	if !looksLikePDF(head) {
+		if f, ok := convert.ByName(up.Name); ok {
+			return s.addOffice(ctx, meetingID, up, f, br)
+		}
 		return phonghop.Document{}, errNotPDF
 	}
-	doc := phonghop.Document{ID: accounts.NewID(), Name: CleanName(name), ContentType: "application/pdf",
-		UploadedBy: by.ID, UploadedAt: s.now().UTC()}
+	doc := phonghop.Document{ID: accounts.NewID(), Name: CleanName(up.Name), ContentType: "application/pdf",
+		UploadedBy: up.By.ID, UploadedAt: s.now().UTC()}
+	up.Access.apply(&doc)
+	undo, err := s.storePDF(ctx, meetingID, &doc, br)
+	if err != nil {
+		return phonghop.Document{}, err
+	}
+	if err := s.appendDocument(ctx, meetingID, doc, undo); err != nil {
+		return phonghop.Document{}, err
+	}
+	return doc, nil
+}
 
+// appendDocument lists a stored document in the meeting, records the change
+// and tells the room. On failure undo removes what was stored, unless the
+// listing landed although it reported failure.
+func (s *Service) appendDocument(ctx context.Context, meetingID string, doc phonghop.Document, undo func()) error {
+	m, err := s.update(ctx, meetingID, func(m *phonghop.Meeting) error {
+		if _, ok := m.Document(doc.ID); ok {
+			return storage.ErrStop // an earlier try landed although it reported failure
+		}
+		m.Documents = append(m.Documents, doc)
+		return nil
+	})
+	if err != nil {
+		// The update may have landed although it reported failure: undo only
+		// when the meeting is known not to list the document.
+		var listed bool
+		if m, listed = s.lists(ctx, meetingID, doc.ID); !listed {
+			if m != nil {
+				undo()
+			}
+			return err
+		}
+	}
+	s.recordChange(ctx, m, phonghop.Change{Action: "document.added", DocumentID: doc.ID, Changes: diff{"name": {To: doc.Name}}})
+	s.publish(ctx, m, doc)
+	return nil
+}
+
+// lists re-reads the meeting, detached from ctx, and reports whether it lists
+// the document; m is nil when the meeting could not be read (then nobody
+// knows, and nothing should be undone).
+func (s *Service) lists(ctx context.Context, meetingID, docID string) (m *phonghop.Meeting, listed bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var rec phonghop.Meeting
+	if _, err := storage.GetJSON(ctx, s.Store, meetingKey(meetingID), &rec); err != nil {
+		return nil, false
+	}
+	_, listed = rec.Document(docID)
+	return &rec, listed
+}
+
+// storePDF is the path every PDF takes, uploaded or converted: it is
+// hashed and its pages counted on the way to a spool file (memory stays
+// flat whatever the size), checked (checkPDF), then stored exactly as it came at the document's
+// key, filling doc's size, hash and pages. From the spool file pagetree
+// builds a page index: an update that, appended, puts the page tree where
+// range-loading viewers find any page in a few reads. It is stored apart;
+// OpenView serves the document with it appended. On failure nothing is left
+// stored; undo removes what was stored when a later step fails.
+func (s *Service) storePDF(ctx context.Context, meetingID string, doc *phonghop.Document, body io.Reader) (undo func(), err error) {
 	spool, err := os.CreateTemp(s.SpoolDir, spoolPattern)
 	if err != nil {
-		return phonghop.Document{}, fmt.Errorf("spool upload: %w", err)
+		return nil, fmt.Errorf("spool upload: %w", err)
 	}
 	defer func() {
 		spool.Close()
@@ -114,15 +190,18 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 	}()
 	hash := sha256.New()
 	pages := &pageCounter{}
-	lim := &limitReader{r: br, n: s.limit()}
+	lim := &limitReader{r: body, n: s.limit()}
 	size, err := io.CopyBuffer(io.MultiWriter(spool, hash, pages), lim, make([]byte, 256<<10))
 	switch {
 	case lim.over:
-		return phonghop.Document{}, ErrTooLarge(s.limit())
+		return nil, ErrTooLarge(s.limit())
 	case ctx.Err() != nil || lim.err != nil:
-		return phonghop.Document{}, phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
+		return nil, phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
 	case err != nil:
-		return phonghop.Document{}, fmt.Errorf("spool upload: %w", err)
+		return nil, fmt.Errorf("spool upload: %w", err)
+	}
+	if err := checkPDF(spool, size); err != nil {
+		return nil, err
 	}
 	doc.Size = size
 	doc.SHA256 = hex.EncodeToString(hash.Sum(nil))
@@ -147,7 +226,7 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 	}
 
 	key, indexKey := DocumentKey(meetingID, doc.ID), pageIndexKey(meetingID, doc.ID)
-	undo := func() {
+	undo = func() {
 		_ = s.Store.Delete(context.WithoutCancel(ctx), key)
 		_ = s.Store.Delete(context.WithoutCancel(ctx), indexKey)
 	}
@@ -159,44 +238,28 @@ func (s *Service) AddDocument(ctx context.Context, meetingID, name string, body 
 	if err != nil {
 		undo()
 		if ctx.Err() != nil {
-			return phonghop.Document{}, phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
+			return nil, phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
 		}
-		return phonghop.Document{}, err
+		return nil, err
 	}
-	m, err := s.update(ctx, meetingID, func(m *phonghop.Meeting) error {
-		if _, ok := m.Document(doc.ID); ok {
-			return storage.ErrStop // an earlier try landed although it reported failure
-		}
-		m.Documents = append(m.Documents, doc)
-		return nil
-	})
-	if err != nil {
-		// The update may have landed although it reported failure: undo only
-		// when the meeting is known not to list the document.
-		var listed bool
-		if m, listed = s.lists(ctx, meetingID, doc.ID); !listed {
-			if m != nil {
-				undo()
-			}
-			return phonghop.Document{}, err
-		}
-	}
-	s.recordChange(ctx, m, phonghop.Change{Action: "document.added", DocumentID: doc.ID, Changes: diff{"name": {To: doc.Name}}})
-	return doc, nil
+	return undo, nil
 }
 
-// lists re-reads the meeting, detached from ctx, and reports whether it lists
-// the document; m is nil when the meeting could not be read (then nobody
-// knows, and nothing should be undone).
-func (s *Service) lists(ctx context.Context, meetingID, docID string) (m *phonghop.Meeting, listed bool) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	var rec phonghop.Meeting
-	if _, err := storage.GetJSON(ctx, s.Store, meetingKey(meetingID), &rec); err != nil {
-		return nil, false
+// looksLikePDF tells a PDF from other uploads by its first KiB: "%PDF-"
+// within it, as PDF readers accept.
+func looksLikePDF(head []byte) bool { return bytes.Contains(head, []byte("%PDF-")) }
+
+// checkPDF is the content check every PDF passes before it is stored,
+// uploaded or converted.
+func checkPDF(f *os.File, size int64) error {
+	head := make([]byte, min(size, 1024))
+	if _, err := f.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("spool upload: %w", err)
 	}
-	_, listed = rec.Document(docID)
-	return &rec, listed
+	if !looksLikePDF(head) {
+		return errNotPDF
+	}
+	return nil
 }
 
 // spoolPattern names spool files (os.CreateTemp puts a random part for "*").

@@ -40,6 +40,11 @@ type Service struct {
 	// SpoolDir holds uploads while they are checked and indexed (empty: the
 	// system's temporary directory).
 	SpoolDir string
+	// Conversions queues office files for conversion to PDF; nil refuses
+	// them (only PDFs are accepted).
+	Conversions Conversions
+	// Events tells the live room about documents; nil tells no one.
+	Events DocumentEvents
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	Now    func() time.Time

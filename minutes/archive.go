@@ -53,6 +53,9 @@ func (s *Service) WriteArchive(ctx context.Context, mid string, w io.Writer, doc
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if !d.Ready() {
+			continue // its PDF is not made (yet)
+		}
 		rc, _, err := docs.OpenDocument(ctx, mid, d.ID, nil)
 		if err != nil {
 			return err

@@ -199,7 +199,9 @@ func Assemble(m *phonghop.Meeting, entries []journal.Entry, polls []phonghop.Pol
 		return Person{UserID: id, DisplayName: id}
 	}
 	docName := func(id string) string {
-		if doc, ok := m.Document(id); ok {
+		// The minutes go to every participant: a confidential document is
+		// not named in them.
+		if doc, ok := m.Document(id); ok && !doc.Confidential {
 			return doc.Name
 		}
 		return ""

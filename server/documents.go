@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/convert"
 	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/storage"
 )
@@ -36,6 +37,7 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		return
 	}
 	mr := multipart.NewReader(c.Request.Body, params["boundary"])
+	up := meetings.Upload{By: userOf(c)}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -47,10 +49,17 @@ func (s *Server) uploadDocument(c *gin.Context) {
 			return
 		}
 		if part.FormName() != "file" {
+			// Fields before the file say who may see it (see uploadAccess).
+			err := uploadAccess(part, &up.Access)
 			_ = part.Close()
+			if err != nil {
+				writeError(c, err)
+				return
+			}
 			continue
 		}
-		doc, err := s.cfg.Meetings.AddDocument(c.Request.Context(), c.Param("mid"), part.FileName(), part, userOf(c))
+		up.Name = part.FileName()
+		doc, err := s.cfg.Meetings.Upload(c.Request.Context(), c.Param("mid"), up, part)
 		if err != nil {
 			writeError(c, err)
 			return
@@ -64,7 +73,7 @@ func (s *Server) uploadDocument(c *gin.Context) {
 // byte ranges and If-None-Match.
 func (s *Server) documentContent(c *gin.Context) {
 	m, doc, ok := s.documentFor(c, true)
-	if !ok {
+	if !ok || !documentReady(c, doc) {
 		return
 	}
 	// ?view=1: the bytes tablets load, the document with its page index
@@ -110,7 +119,7 @@ func (s *Server) documentContent(c *gin.Context) {
 	}
 	h.Set("Content-Type", doc.ContentType)
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
-	h.Set("Content-Disposition", "inline; filename*=UTF-8''"+url.PathEscape(doc.Name))
+	h.Set("Content-Disposition", "inline; filename*=UTF-8''"+url.PathEscape(convert.PDFName(doc.Name)))
 	c.Status(status)
 	if c.Request.Method == http.MethodHead {
 		return
@@ -129,7 +138,8 @@ func (s *Server) documentFor(c *gin.Context, admin bool) (*phonghop.Meeting, pho
 		return nil, phonghop.Document{}, false
 	}
 	doc, found := m.Document(c.Param("did"))
-	if !found {
+	// A confidential document is not found by those who may not read it.
+	if !found || !m.CanRead(doc, userOf(c)) {
 		writeError(c, phonghop.Fail(phonghop.ENotFound, "document_not_found"))
 		return nil, phonghop.Document{}, false
 	}

@@ -86,6 +86,9 @@ func (s *Server) listMeetings(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	for i, m := range ms {
+		ms[i] = m.For(u)
+	}
 	c.JSON(http.StatusOK, f.Apply(ms, time.Now()))
 }
 
@@ -94,7 +97,7 @@ func (s *Server) getMeeting(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, m)
+	c.JSON(http.StatusOK, m.For(userOf(c)))
 }
 
 func (s *Server) setParticipants(c *gin.Context) {

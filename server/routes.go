@@ -74,6 +74,9 @@ func (s *Server) routes() {
 	m.GET("/minutes.pdf", s.minutesPDF)
 	m.GET("/archive.zip", s.archive)
 
+	m.GET("/documents/:did/original", s.documentOriginal)
+	m.PUT("/documents/:did/access", s.setDocumentAccess)
+
 	s.engine.NoRoute(s.noRoute)
 }
 

@@ -38,6 +38,9 @@ type config struct {
 	SignCert, SignKey                              string
 	LiveBuffer, BcryptCost                         int
 	PublicURL                                      string
+	Soffice                                        string
+	ConvertWorkers                                 int
+	ConvertTimeout                                 time.Duration
 	// args are what follows the flags (backup and restore: the archive).
 	args []string
 }
@@ -68,6 +71,9 @@ var settings = []setting{
 	{env: "PHONGHOP_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "15s", usage: "how long shutdown waits for requests to finish"},
 	{env: "PHONGHOP_BCRYPT_COST", flag: "bcrypt-cost", def: "10", usage: "bcrypt cost of password hashes (4 to 31; each step doubles the work of a sign-in)"},
 	{env: "PHONGHOP_PUBLIC_URL", flag: "public-url", def: "", usage: "URL people open, printed by demo (empty: derived from the address)"},
+	{env: "PHONGHOP_SOFFICE", flag: "soffice", def: "soffice", usage: "LibreOffice's program, which converts Word, Excel and PowerPoint files to PDF (a path, or a name looked up in PATH; \"off\": office files are refused)"},
+	{env: "PHONGHOP_CONVERT_WORKERS", flag: "convert-workers", def: "1", usage: "office conversions this process runs at once (each is one LibreOffice process)"},
+	{env: "PHONGHOP_CONVERT_TIMEOUT", flag: "convert-timeout", def: "2m", usage: "longest one office conversion may take before it is stopped and reported failed"},
 }
 
 // loadConfig reads flags, falling back to the environment, then the defaults.
@@ -132,7 +138,9 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 		SignCert: get("PHONGHOP_SIGN_CERT"), SignKey: get("PHONGHOP_SIGN_KEY"),
 		LiveBuffer: int(intOf("PHONGHOP_LIVE_BUFFER")), PublicURL: get("PHONGHOP_PUBLIC_URL"),
 		BcryptCost: int(intOf("PHONGHOP_BCRYPT_COST")), NATSReplicas: int(intOf("PHONGHOP_NATS_REPLICAS")),
-		args: fs.Args(),
+		Soffice: get("PHONGHOP_SOFFICE"), ConvertWorkers: int(intOf("PHONGHOP_CONVERT_WORKERS")),
+		ConvertTimeout: durOf("PHONGHOP_CONVERT_TIMEOUT"),
+		args:           fs.Args(),
 	}
 	for _, o := range strings.Split(get("PHONGHOP_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/convert"
 	"github.com/phonghop/phonghop/demo"
 	"github.com/phonghop/phonghop/frontend"
 	"github.com/phonghop/phonghop/journal"
@@ -162,6 +163,9 @@ type app struct {
 	// stopBeat ends the store heartbeat and deletes it.
 	stopBeat func()
 	handler  http.Handler
+	// conversions runs office conversions while the server serves; nil when
+	// LibreOffice is off or missing.
+	conversions *convert.Queue
 }
 
 // build wires the concrete implementations; only this package knows them all.
@@ -209,6 +213,11 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		stopBeat()
 		return nil, fmt.Errorf("cluster control messages: %w", err)
 	}
+	mtg.Events = hub
+	conversions := newConversions(cfg, store, mtg, log)
+	if conversions != nil {
+		mtg.Conversions = conversions
+	}
 	votes := &vote.Service{Store: store, Meetings: mtg, Attendance: attendanceOf{hub}, Publisher: hub, Room: hub, Logger: log.With("component", "vote")}
 	// A close cut short by a crash is finished before anyone is served: the
 	// poll gets its result and its secret key is deleted.
@@ -242,7 +251,26 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Votes: votes, Minutes: mins, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web,
 		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies, AllowedOrigins: cfg.AllowedOrigins})
 	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker,
-		stopControl: stopControl, stopBeat: stopBeat, handler: h}, nil
+		stopControl: stopControl, stopBeat: stopBeat, handler: h, conversions: conversions}, nil
+}
+
+// newConversions returns the queue of office conversions, or nil (office
+// files refused) when LibreOffice is off or cannot be found.
+func newConversions(cfg config, store storage.Store, mtg *meetings.Service, log *slog.Logger) *convert.Queue {
+	if cfg.Soffice == "off" || cfg.Soffice == "" {
+		log.Info("office conversion is off: only PDF documents are accepted")
+		return nil
+	}
+	conv := &convert.Converter{Soffice: cfg.Soffice, Timeout: cfg.ConvertTimeout, MaxOutput: cfg.DocumentLimit,
+		TempDir: cfg.SpoolDir, Logger: log.With("component", "convert")}
+	prog, err := conv.Program()
+	if err != nil {
+		log.Warn("LibreOffice not found: office documents are refused until it is installed (see docs/operations.md)", "soffice", cfg.Soffice, "err", err)
+		return nil
+	}
+	log.Info("office documents are converted to PDF", "soffice", prog, "workers", cfg.ConvertWorkers, "limits", conv.Describe())
+	return &convert.Queue{Store: store, Converter: conv, Handler: mtg, Workers: cfg.ConvertWorkers,
+		Logger: log.With("component", "convert")}
 }
 
 // attendanceOf adapts the live room's attendance to what voting needs.
@@ -258,6 +286,21 @@ func (a *app) serve(ctx context.Context, ln net.Listener, timeout time.Duration)
 		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Conversions run beside the server; jobs left by a process that died
+	// are taken up as their leases run out.
+	convCtx, stopConv := context.WithCancel(context.Background())
+	convDone := make(chan struct{})
+	go func() {
+		defer close(convDone)
+		if a.conversions != nil {
+			a.conversions.Run(convCtx)
+		}
+	}()
+	defer func() {
+		// A conversion cut short is handed back uncounted, for the next start.
+		stopConv()
+		<-convDone
+	}()
 	a.log.Info("listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
