@@ -14,7 +14,7 @@ PHONGHOP_ADMIN_PASSWORD ?= admin123
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 FUZZTIME ?= 10s
 
-.PHONY: all build frontend run test test-go test-frontend test-e2e test-cluster tools vet vulncheck fuzz bench clean
+.PHONY: staticcheck all build frontend run test test-go test-frontend test-e2e test-cluster tools vet vulncheck fuzz bench clean
 
 all: build
 
@@ -38,7 +38,11 @@ vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
 	$(GO) vet ./...
 
-test-go: tools vet
+# staticcheck (scripts/tools.sh installs the pinned version): bugs and unused code.
+staticcheck: tools
+	staticcheck ./...
+
+test-go: tools vet staticcheck
 	$(GO) test $(GOTEST_FLAGS) ./...
 
 test-frontend: frontend/node_modules/.package-lock.json

@@ -225,14 +225,6 @@ func (p *pageTurner) mustTurn(i int, limit time.Duration) uint64 {
 	return seq
 }
 
-// stateSeq is the room's seq as node i reports it.
-func (c *cluster) stateSeq(i int, token string) uint64 {
-	c.t.Helper()
-	var st struct{ Seq uint64 }
-	c.call(i, token, "GET", "/meetings/"+c.meeting.ID+"/state", nil).decode(c.t, "state", &st)
-	return st.Seq
-}
-
 // frame is what a tablet keeps of one server message with a seq.
 type frame struct {
 	Type string

@@ -406,8 +406,14 @@ func runDetached(ctx context.Context, writes []func(context.Context) error) int 
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if w(ctx) != nil && w(ctx) != nil {
-				failed.Add(1)
+			for try := 0; ; try++ {
+				if w(ctx) == nil {
+					return
+				}
+				if try == 1 {
+					failed.Add(1)
+					return
+				}
 			}
 		}()
 	}
@@ -445,13 +451,6 @@ func (s *Service) UpdateItem(ctx context.Context, id, itemID string, req NewItem
 		docs = []string{}
 	}
 	return s.PatchItem(ctx, id, itemID, ItemChange{Title: &req.Title, Presenter: &req.Presenter, DurationMinutes: &req.DurationMinutes, DocumentIDs: &docs})
-}
-
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }
 
 func (s *Service) log() *slog.Logger {

@@ -33,7 +33,7 @@ type labels struct {
 	none, quorumYes, quorumNo, content, presenter, startedAt, documents, speakers,
 	notes, poll, secret, open, majority, option, votes, ratio, cast, passed,
 	notPassed, override, conclusion, summary, closing, sign, page, other,
-	country, motto, number, datePlace string
+	country, motto, number string
 	majorities map[string]string
 }
 

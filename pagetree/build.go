@@ -314,8 +314,9 @@ func (t *tree) update(f *file, size int64, last byte) []byte {
 		offsets[self.num] = xrefAt
 		gens[self.num] = 0
 		nums, runs := sortedRuns(offsets)
-		w := 1
-		for end := size + int64(out.Len()); end >= 1<<(8*w); w++ {
+		w := 1 // bytes per offset
+		for end := size + int64(out.Len()); end >= 1<<(8*w); {
+			w++
 		}
 		var data bytes.Buffer
 		for _, n := range nums {

@@ -9,6 +9,7 @@ VERSITYGW_VERSION=v1.8.0
 NATS_SERVER_VERSION=v2.15.2
 HELM_VERSION=v3.22.0
 GOVULNCHECK_VERSION=v1.9.0
+STATICCHECK_VERSION=v0.8.2
 # The one version of the Go vulnerability database the module proxy serves here
 # (golang.org/x/vulndb; others are refused). Its reports are turned into the
 # database govulncheck reads by the module's own cmd/gendb.
@@ -84,6 +85,7 @@ case $what in
   pdf|all) need_apt pdftotext poppler-utils; need_apt qpdf qpdf ;;&
   browser|all) need_apt chromium chromium ;;&
   helm|all) need_go_tool helm helm.sh/helm/v3/cmd/helm@$HELM_VERSION ;;&
+  lint|all) need_go_tool staticcheck honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION ;;&
   vuln|all) need_go_tool govulncheck golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION; need_vulndb ;;&
   # LibreOffice converts office documents to PDF (convert/); the Word-metric fonts
   # keep its pages breaking where Word breaks them (else it falls back to DejaVu).

@@ -52,14 +52,6 @@ type apiError struct {
 
 func (e *apiError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.status, e.body) }
 
-func statusOf(err error) int {
-	var e *apiError
-	if errors.As(err, &e) {
-		return e.status
-	}
-	return 0
-}
-
 // call sends a JSON (or pre-encoded) request and decodes a JSON answer into out.
 func (t *phonghop) call(ctx context.Context, method, path, token string, in, out any) error {
 	var body io.Reader
