@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -105,6 +106,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	s.loginLimit.succeed(clientIP(c), req.Username)
+	sessionExpires(c, sess)
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: cookieName, Value: token, Path: "/", Expires: sess.ExpiresAt,
 		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
@@ -124,7 +126,16 @@ func (s *Server) logout(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-func (s *Server) me(c *gin.Context) { c.JSON(http.StatusOK, userOf(c)) }
+func (s *Server) me(c *gin.Context) {
+	sessionExpires(c, sessionOf(c))
+	c.JSON(http.StatusOK, userOf(c))
+}
+
+// sessionExpires tells the web app's service worker until when the session it
+// just saw proved may be trusted offline (see frontend/public/sw.js).
+func sessionExpires(c *gin.Context, sess accounts.Session) {
+	c.Header("X-Phonghop-Session-Expires", sess.ExpiresAt.UTC().Format(time.RFC3339))
+}
 
 func (s *Server) createUser(c *gin.Context) {
 	var req accounts.NewUser

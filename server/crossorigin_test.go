@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/phonghop/phonghop/server"
 )
@@ -170,5 +171,9 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	if r.header.Get("Cross-Origin-Resource-Policy") != "same-origin" || r.header.Get("Strict-Transport-Security") != "" {
 		t.Errorf("API headers %v (no HSTS without SecureCookies)", r.header)
+	}
+	// The service worker trusts a proved session offline until its end.
+	if end, err := time.Parse(time.RFC3339, r.header.Get("X-Phonghop-Session-Expires")); err != nil || time.Until(end) < 11*time.Hour {
+		t.Errorf("session end %q: %v", r.header.Get("X-Phonghop-Session-Expires"), err)
 	}
 }

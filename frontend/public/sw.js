@@ -1,19 +1,34 @@
 // phonghop service worker.
-// - Document bytes (/api/v1/meetings/*/documents/*/content): cache-first. Only
-//   whole documents are cached, fetched in the background without a Range
-//   header; Range requests are answered from the cached whole body by slicing
-//   (Blob.slice does not read the file into memory). On a miss the request goes
-//   to the network untouched, so pdf.js's range loading works as without us.
-// - Every other /api/ request: not touched (never cached).
+// - Document bytes (/api/v1/meetings/*/documents/*/content): served from the
+//   cache when they are there and may be. Only whole documents are cached,
+//   fetched in the background without a Range header; Range requests are
+//   answered from the cached whole body by slicing (Blob.slice does not read the
+//   file into memory). On a miss the request goes to the network untouched, so
+//   pdf.js's range loading works as without us.
+// - Tablets are shared, so a cached document belongs to one person: the one
+//   whose session this worker last saw proved (a 200 from /me or sign-in). It is
+//   served only to them: online, after the server confirms the session may still
+//   read it (a HEAD with If-None-Match, shared by the requests of a few
+//   seconds); offline, only while that proved session has not expired. Any 401,
+//   a sign-out, or another person signing in empties the document cache.
+// - Every other /api/ request: not touched (never cached); the worker only
+//   watches /me, sign-in and sign-out go by to learn who is signed in.
 // - The app shell (HTML, JS, CSS, pdf.js assets): network-first, cache fallback,
 //   so a tablet can reopen the app through a short network outage.
 'use strict';
 
-const DOCS = 'phonghop-docs-v1';
+const DOCS = 'phonghop-docs-v2'; // v2: entries carry whom they were cached for
 const SHELL = 'phonghop-shell-v1';
+const SESSION = 'phonghop-session-v1';
+const SESSION_KEY = '/__phonghop/session';
+const CACHED_FOR = 'X-Phonghop-Cached-For';
 const DOC_RE = /^\/api\/v1\/meetings\/[^/]+\/documents\/[^/]+\/content$/;
 const MAX_DOC_BYTES = 150 * 1024 * 1024; // larger files stay range-loaded only
 const MAX_DOCS = 60;
+// A confirmation by the server also serves the range requests of the next two
+// seconds (pdf.js asks for a page's ranges in a burst); a request for the whole
+// document (an address typed in, a download) is always confirmed afresh.
+const CONFIRMED_MS = 2000;
 
 self.addEventListener('install', () => self.skipWaiting());
 
@@ -21,7 +36,7 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
       for (const k of await caches.keys()) {
-        if (k !== DOCS && k !== SHELL) await caches.delete(k);
+        if (k !== DOCS && k !== SHELL && k !== SESSION) await caches.delete(k);
       }
       await self.clients.claim();
     })(),
@@ -30,11 +45,23 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('fetch', (event) => {
   const req = event.request;
-  if (req.method !== 'GET') return;
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
+  if (req.method === 'POST' && url.pathname === '/api/v1/auth/login') {
+    event.respondWith(watchSession(req));
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/api/v1/auth/logout') {
+    event.respondWith(fetch(req).finally(() => endSession()));
+    return;
+  }
+  if (req.method !== 'GET') return;
+  if (url.pathname === '/api/v1/me') {
+    event.respondWith(watchSession(req));
+    return;
+  }
   if (DOC_RE.test(url.pathname)) {
-    event.respondWith(serveDocument(event, req, url));
+    event.respondWith(serveDocument(req, url));
     return;
   }
   if (url.pathname.startsWith('/api/') || url.pathname === '/healthz' || url.pathname === '/readyz') return;
@@ -46,10 +73,145 @@ self.addEventListener('message', (event) => {
   if (msg.type === 'prefetch' && Array.isArray(msg.urls)) {
     event.waitUntil(prefetchAll(msg.urls));
   } else if (msg.type === 'clear') {
-    // Sign-out: the cached documents must not outlive the session on a shared tablet.
-    event.waitUntil(caches.delete(DOCS));
+    // Sign-out (or a 401 the page saw): nothing of this person stays.
+    event.waitUntil(endSession());
   }
 });
+
+// ---- who is signed in here -------------------------------------------------
+
+/** The last proved session: {user, expires} (ms), null when none; undefined
+ * until read back from Cache Storage (the worker may have been restarted). */
+let session;
+const confirmed = new Map(); // cache key → {user, at, verdict: Promise<string>}
+
+async function getSession() {
+  if (session !== undefined) return session;
+  try {
+    const hit = await (await caches.open(SESSION)).match(SESSION_KEY);
+    const s = hit ? await hit.json() : null;
+    session = s && typeof s.user === 'string' && s.user ? s : null;
+  } catch {
+    session = null;
+  }
+  return session;
+}
+
+async function saveSession(s) {
+  session = s;
+  const c = await caches.open(SESSION);
+  if (s) await c.put(SESSION_KEY, new Response(JSON.stringify(s), { headers: { 'Content-Type': 'application/json' } }));
+  else await c.delete(SESSION_KEY);
+}
+
+/** A session proved for user: documents cached for anyone else are dropped. */
+async function provedSession(user, expires) {
+  const prev = await getSession();
+  if (!prev || prev.user !== user) {
+    await caches.delete(DOCS);
+    confirmed.clear();
+  }
+  await saveSession({ user, expires });
+}
+
+/** No session (signed out, expired, revoked): nothing cached stays. */
+async function endSession() {
+  confirmed.clear();
+  await caches.delete(DOCS);
+  await saveSession(null);
+}
+
+/** watchSession passes /me and sign-in through and learns from the answer who
+ * is signed in, and until when (X-Phonghop-Session-Expires). */
+async function watchSession(req) {
+  const res = await fetch(req);
+  try {
+    if (res.status === 401) {
+      await endSession();
+    } else if (res.status === 200) {
+      const body = await res.clone().json();
+      const user = (body && body.user && body.user.id) || (body && body.id);
+      const expires = Date.parse(res.headers.get('X-Phonghop-Session-Expires') || '');
+      if (typeof user === 'string' && user) await provedSession(user, Number.isFinite(expires) ? expires : Date.now() + 3600e3);
+    }
+  } catch {
+    /* not the JSON we know: learn nothing */
+  }
+  return res;
+}
+
+// ---- documents -------------------------------------------------------------
+
+/** fetchDocument goes to the network; a 401 there ends the session here. */
+async function fetchDocument(req) {
+  const res = await fetch(req);
+  if (res.status === 401) await endSession();
+  return res;
+}
+
+/** confirm asks the server whether the session may still read the cached
+ * document: 'ok', 'ended' (401), 'gone' (403, 404: not this person's, or
+ * removed), or 'unreachable' (offline, or the server failing). */
+function confirm(key, hit, user, burst) {
+  const now = Date.now();
+  const c = confirmed.get(key);
+  if (burst && c && c.user === user && (c.pending || now - c.at < CONFIRMED_MS)) return c.verdict;
+  const entry = { user, at: now, pending: true, verdict: null };
+  const etag = hit.headers.get('ETag');
+  entry.verdict = fetch(key, {
+    method: 'HEAD',
+    credentials: 'same-origin',
+    cache: 'no-store',
+    headers: etag ? { 'If-None-Match': etag } : {},
+  })
+    .then((r) => {
+      if (r.status === 401) return 'ended';
+      if (r.status === 403 || r.status === 404 || r.status === 410) return 'gone';
+      if (r.ok || r.status === 304) return 'ok';
+      return 'unreachable';
+    })
+    .catch(() => 'unreachable')
+    .then((v) => {
+      entry.pending = false;
+      entry.at = Date.now();
+      if (v !== 'ok' && confirmed.get(key) === entry) confirmed.delete(key);
+      return v;
+    });
+  confirmed.set(key, entry);
+  return entry.verdict;
+}
+
+async function serveDocument(req, url) {
+  const key = url.pathname + url.search;
+  const cache = await caches.open(DOCS);
+  const hit = await cache.match(key);
+  if (!hit) {
+    // Not cached yet: straight to the network. The page asks for whole-document
+    // caching (a prefetch message) once its first page is on screen, so the
+    // download never competes with pdf.js's range requests for that page.
+    return fetchDocument(req);
+  }
+  const s = await getSession();
+  if (!s || hit.headers.get(CACHED_FOR) !== s.user) {
+    await cache.delete(key);
+    return fetchDocument(req);
+  }
+  switch (await confirm(key, hit, s.user, req.headers.has('Range'))) {
+    case 'ok':
+      return answerFromCache(hit, req.headers.get('Range'));
+    case 'ended':
+      await endSession();
+      return fetchDocument(req);
+    case 'gone':
+      await cache.delete(key);
+      return fetchDocument(req);
+    default:
+      // Offline: the person who last proved a session keeps reading what was
+      // cached for them, until that session would have expired.
+      if (Date.now() < s.expires) return answerFromCache(hit, req.headers.get('Range'));
+      return fetchDocument(req);
+  }
+}
 
 const inflight = new Map();
 
@@ -58,17 +220,30 @@ function prefetch(href) {
   const key = url.pathname + url.search;
   if (inflight.has(key)) return inflight.get(key);
   const p = (async () => {
+    const s = await getSession();
+    if (!s) return; // nobody proved a session here: cache nothing
     const cache = await caches.open(DOCS);
-    if (await cache.match(key)) return;
+    const hit = await cache.match(key);
+    if (hit && hit.headers.get(CACHED_FOR) === s.user) return;
     // A fresh request: no Range, no page abort signal, the session cookie.
     const res = await fetch(key, { credentials: 'same-origin', cache: 'no-store' });
+    if (res.status === 401) return endSession();
     if (res.status !== 200) return;
     const len = Number(res.headers.get('Content-Length') || '0');
     if (len > MAX_DOC_BYTES) {
       res.body && res.body.cancel();
       return;
     }
-    await cache.put(key, res);
+    const headers = new Headers(res.headers);
+    headers.set(CACHED_FOR, s.user);
+    await cache.put(key, new Response(res.body, { status: 200, headers }));
+    // Signed out or someone else signed in meanwhile: not theirs to keep (and
+    // never served meanwhile: serveDocument checks whom it was cached for).
+    const now = await getSession();
+    if (!now || now.user !== s.user) {
+      await cache.delete(key);
+      return;
+    }
     const keys = await cache.keys();
     for (let i = 0; i < keys.length - MAX_DOCS; i++) await cache.delete(keys[i]);
   })()
@@ -81,19 +256,6 @@ function prefetch(href) {
 async function prefetchAll(urls) {
   // One at a time: the live page turns matter more than the cache filling fast.
   for (const u of urls) await prefetch(u);
-}
-
-async function serveDocument(event, req, url) {
-  const key = url.pathname + url.search;
-  const cache = await caches.open(DOCS);
-  const hit = await cache.match(key);
-  if (!hit) {
-    // Not cached yet: straight to the network. The page asks for whole-document
-    // caching (a prefetch message) once its first page is on screen, so the
-    // download never competes with pdf.js's range requests for that page.
-    return fetch(req);
-  }
-  return answerFromCache(hit, req.headers.get('Range'));
 }
 
 // parseRange returns [start, endInclusive] or null when unsatisfiable; only
@@ -121,7 +283,7 @@ async function answerFromCache(hit, rangeHeader) {
   const blob = await hit.blob();
   const size = blob.size;
   const type = hit.headers.get('Content-Type') || 'application/pdf';
-  const base = { 'Content-Type': type, 'Accept-Ranges': 'bytes' };
+  const base = { 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Cache-Control': 'no-store' };
   const etag = hit.headers.get('ETag');
   if (etag) base.ETag = etag;
   if (rangeHeader) {

@@ -33,12 +33,25 @@ class FakeCache {
 }
 
 let stores: Map<string, FakeCache>;
-let network: { url: string; range: string | null }[];
+let network: { method: string; url: string; range: string | null }[];
 let handlers: Record<string, (e: unknown) => void>;
+
+// The server as the worker meets it: who the cookie signs in (null: nobody),
+// which documents each person may read, and whether it is reachable at all.
+let server: { cookie: string | null; readers: Record<string, string[]>; online: boolean };
+const DOC_PATH = '/api/v1/meetings/m1/documents/d1/content';
+const EXPIRES = () => new Date(Date.now() + 3600e3).toUTCString();
 
 function load() {
   stores = new Map();
   network = [];
+  server = { cookie: null, readers: { d1: ['alice'] }, online: true };
+  startWorker();
+}
+
+/** startWorker runs sw.js afresh over the same Cache Storage, as the browser
+ * does when it stops an idle worker and starts it again. */
+function startWorker() {
   handlers = {};
   const caches = {
     open: async (n: string) => {
@@ -50,8 +63,31 @@ function load() {
   };
   const fetchFn = async (input: string | Request, init?: RequestInit) => {
     const req = new Request(new URL(typeof input === 'string' ? input : input.url, ORIGIN), init ?? (input as Request));
+    const url = new URL(req.url);
     const range = req.headers.get('Range');
-    network.push({ url: keyOf(req), range });
+    network.push({ method: req.method, url: keyOf(req), range });
+    if (!server.online) throw new TypeError('Failed to fetch');
+    const json = (status: number, v: unknown, headers: Record<string, string> = {}) =>
+      new Response(JSON.stringify(v), { status, headers: { 'Content-Type': 'application/json', ...headers } });
+    if (url.pathname === '/api/v1/auth/login') {
+      const { username } = await req.json();
+      server.cookie = username;
+      return json(200, { token: 't', user: { id: username } }, { 'X-Phonghop-Session-Expires': EXPIRES() });
+    }
+    if (url.pathname === '/api/v1/auth/logout') {
+      server.cookie = null;
+      return new Response(null, { status: 204 });
+    }
+    if (url.pathname === '/api/v1/me') {
+      if (!server.cookie) return json(401, { error: { code: 'unauthenticated' } });
+      return json(200, { id: server.cookie }, { 'X-Phonghop-Session-Expires': EXPIRES() });
+    }
+    if (!server.cookie) return json(401, { error: { code: 'unauthenticated' } });
+    if (!server.readers.d1.includes(server.cookie)) return json(404, { error: { code: 'not_found' } });
+    const tag = '"e1"';
+    if (req.method === 'HEAD') {
+      return new Response(null, { status: req.headers.get('If-None-Match') === tag ? 304 : 200, headers: { ETag: tag } });
+    }
     if (range) {
       const [, a, b] = /bytes=(\d+)-(\d+)/.exec(range)!;
       return new Response(body.slice(+a, +b + 1), {
@@ -61,7 +97,7 @@ function load() {
     }
     return new Response(body, {
       status: 200,
-      headers: { 'Content-Type': 'application/pdf', 'Content-Length': String(body.length), ETag: '"e1"' },
+      headers: { 'Content-Type': 'application/pdf', 'Content-Length': String(body.length), ETag: tag },
     });
   };
   const self = {
@@ -73,11 +109,11 @@ function load() {
   new Function('self', 'caches', 'fetch', src)(self, caches, fetchFn);
 }
 
-async function request(url: string, headers: Record<string, string> = {}) {
+async function request(url: string, headers: Record<string, string> = {}, init: RequestInit = {}) {
   let responded: Promise<Response> | null = null;
   const waits: Promise<unknown>[] = [];
   handlers.fetch({
-    request: new Request(url, { headers }),
+    request: new Request(url, { headers, ...init }),
     respondWith: (p: Promise<Response>) => (responded = p),
     waitUntil: (p: Promise<unknown>) => waits.push(p),
   });
@@ -86,23 +122,43 @@ async function request(url: string, headers: Record<string, string> = {}) {
   return res as Response | null;
 }
 
+async function message(data: unknown) {
+  const waits: Promise<unknown>[] = [];
+  handlers.message({ data, waitUntil: (p: Promise<unknown>) => waits.push(p) });
+  await Promise.all(waits);
+}
+
+/** signIn goes through the worker as the app's sign-in does. */
+async function signIn(username: string) {
+  const r = await request(`${ORIGIN}/api/v1/auth/login`, { 'Content-Type': 'application/json' }, { method: 'POST', body: JSON.stringify({ username }) });
+  expect(r!.status).toBe(200);
+}
+
+/** alice signs in and her tablet caches d1. */
+async function aliceCachesDocument() {
+  await signIn('alice');
+  await message({ type: 'prefetch', urls: [DOC] });
+  expect(stores.get(DOCS)!.m.size).toBe(1);
+  network = [];
+}
+
+const DOCS = 'phonghop-docs-v2';
+
 const bytes = async (r: Response) => new Uint8Array(await r.arrayBuffer());
 
 describe('service worker', () => {
   beforeEach(load);
 
   it('passes a miss through untouched and caches nothing until asked', async () => {
+    server.cookie = 'alice';
     const r = await request(DOC, { Range: 'bytes=0-99' });
     expect(r!.status).toBe(206);
-    expect(network).toEqual([{ url: '/api/v1/meetings/m1/documents/d1/content?v=abc', range: 'bytes=0-99' }]);
-    expect(stores.get('phonghop-docs-v1')?.m.size ?? 0).toBe(0);
+    expect(network).toEqual([{ method: 'GET', url: DOC_PATH + '?v=abc', range: 'bytes=0-99' }]);
+    expect(stores.get(DOCS)?.m.size ?? 0).toBe(0);
   });
 
-  it('answers ranges from the cached body by slicing, without the network', async () => {
-    const waits: Promise<unknown>[] = [];
-    handlers.message({ data: { type: 'prefetch', urls: [DOC] }, waitUntil: (p: Promise<unknown>) => waits.push(p) });
-    await Promise.all(waits);
-    network = [];
+  it('answers ranges from the cached body by slicing, after one confirmation', async () => {
+    await aliceCachesDocument();
     const mid = await request(DOC, { Range: 'bytes=100-163' });
     expect(mid!.status).toBe(206);
     expect(mid!.headers.get('Content-Range')).toBe('bytes 100-163/1000');
@@ -128,16 +184,24 @@ describe('service worker', () => {
     expect(whole!.headers.get('Accept-Ranges')).toBe('bytes');
     expect(whole!.headers.get('Content-Length')).toBe('1000');
     expect(await bytes(whole!)).toEqual(body);
-    expect(network).toEqual([]);
+    // One HEAD for the burst of ranges, one for the whole document (always
+    // asked afresh); no bytes came over the network.
+    const head = { method: 'HEAD', url: DOC_PATH + '?v=abc', range: null };
+    expect(network).toEqual([head, head]);
+  });
+
+  it('a confirmation covers only the ranges of the next moment, never a whole-document request', async () => {
+    await aliceCachesDocument();
+    expect((await request(DOC, { Range: 'bytes=0-9' }))!.status).toBe(206);
+    server.cookie = null; // her session ends right after
+    expect((await request(DOC))!.status).toBe(401);
+    expect(stores.has(DOCS)).toBe(false);
   });
 
   it('a different digest in the URL is a different cache entry', async () => {
-    const waits: Promise<unknown>[] = [];
-    handlers.message({ data: { type: 'prefetch', urls: [DOC] }, waitUntil: (p: Promise<unknown>) => waits.push(p) });
-    await Promise.all(waits);
-    network = [];
+    await aliceCachesDocument();
     await request(DOC.replace('v=abc', 'v=def'), { Range: 'bytes=0-9' });
-    expect(network.length).toBe(1); // not answered from the other digest's entry
+    expect(network).toEqual([{ method: 'GET', url: DOC_PATH + '?v=def', range: 'bytes=0-9' }]);
   });
 
   it('never intercepts other API calls', async () => {
@@ -147,13 +211,81 @@ describe('service worker', () => {
   });
 
   it('prefetch messages fill the cache; clear empties it', async () => {
-    const waits: Promise<unknown>[] = [];
-    handlers.message({ data: { type: 'prefetch', urls: [DOC, DOC] }, waitUntil: (p: Promise<unknown>) => waits.push(p) });
-    await Promise.all(waits);
+    await signIn('alice');
+    network = [];
+    await message({ type: 'prefetch', urls: [DOC, DOC] });
     expect(network.length).toBe(1);
-    expect(stores.get('phonghop-docs-v1')!.m.size).toBe(1);
-    handlers.message({ data: { type: 'clear' }, waitUntil: (p: Promise<unknown>) => waits.push(p) });
-    await Promise.all(waits);
-    expect(stores.has('phonghop-docs-v1')).toBe(false);
+    expect(stores.get(DOCS)!.m.size).toBe(1);
+    await message({ type: 'clear' });
+    expect(stores.has(DOCS)).toBe(false);
+  });
+});
+
+// The issue's shared-tablet case: after alice's session ended without the
+// sign-out button, the cache served her documents to the next person and to
+// nobody at all (200, %PDF). Before the fix every check below got her bytes.
+describe('service worker on a shared tablet', () => {
+  beforeEach(load);
+
+  it('with nobody signed in (her session expired or was revoked), nothing cached is served', async () => {
+    await aliceCachesDocument();
+    server.cookie = null; // expired, or signed out on another device
+    const r = await request(DOC);
+    expect(r!.status).toBe(401);
+    expect(stores.has(DOCS)).toBe(false); // the 401 emptied the cache
+    expect(network.some((n) => n.method === 'GET' && n.url.startsWith(DOC_PATH))).toBe(true);
+  });
+
+  it('another person signed in on the tablet gets nothing of hers', async () => {
+    await aliceCachesDocument();
+    await signIn('bob'); // bob may not read d1
+    expect(stores.has(DOCS)).toBe(false); // another person: her documents are gone
+    const r = await request(DOC, { Range: 'bytes=0-99' });
+    expect(r!.status).toBe(404);
+  });
+
+  it('even when the cache survived (bob signed in elsewhere in the app), the server is asked first', async () => {
+    await aliceCachesDocument();
+    server.cookie = 'bob'; // the cookie changed without this worker seeing it
+    const r = await request(DOC);
+    expect(r!.status).toBe(404);
+    expect(network[0]).toEqual({ method: 'HEAD', url: DOC_PATH + '?v=abc', range: null });
+    expect(stores.get(DOCS)?.m.size ?? 0).toBe(0);
+  });
+
+  it('offline, only the person who last proved a session reads what was cached for her', async () => {
+    await aliceCachesDocument();
+    server.online = false;
+    const r = await request(DOC, { Range: 'bytes=0-9' });
+    expect(r!.status).toBe(206);
+    expect(await bytes(r!)).toEqual(body.slice(0, 10));
+    // She signs out: offline, nothing is served any more.
+    server.online = true;
+    await request(`${ORIGIN}/api/v1/auth/logout`, {}, { method: 'POST' });
+    server.online = false;
+    await expect(request(DOC)).rejects.toThrow();
+  });
+
+  it('offline after her proved session has expired, nothing is served', async () => {
+    await aliceCachesDocument();
+    // Her proof says the session ended a minute ago.
+    await stores.get('phonghop-session-v1')!.put('/__phonghop/session', new Response(JSON.stringify({ user: 'alice', expires: Date.now() - 60e3 })));
+    startWorker(); // the worker was stopped meanwhile: it reads the proof back
+    server.online = false;
+    await expect(request(DOC)).rejects.toThrow();
+  });
+
+  it('a 401 on /me (the app starting with no session) empties the cache', async () => {
+    await aliceCachesDocument();
+    server.cookie = null;
+    const r = await request(`${ORIGIN}/api/v1/me`);
+    expect(r!.status).toBe(401);
+    expect(stores.has(DOCS)).toBe(false);
+  });
+
+  it('prefetch caches nothing with nobody signed in', async () => {
+    server.cookie = 'alice'; // a cookie, but no session this worker saw proved
+    await message({ type: 'prefetch', urls: [DOC] });
+    expect(stores.get(DOCS)?.m.size ?? 0).toBe(0);
   });
 });

@@ -70,8 +70,9 @@ export function forgetPerson(kv: KeyValue) {
   for (const k of drop) kv.removeItem(k);
 }
 
-/** DOC_CACHES names the service worker's caches of documents (any version). */
-const DOC_CACHES = /^phonghop-docs-/;
+/** PERSONAL_CACHES names the service worker's caches that belong to the person
+ * signed in: documents, and who last proved a session (any version). */
+const PERSONAL_CACHES = /^phonghop-(docs|session)-/;
 
 /** forgetOnTablet runs at sign-out and whenever the server says the session
  * has ended (401): nothing of this person stays on the tablet, neither in
@@ -86,7 +87,7 @@ export async function forgetOnTablet() {
   try {
     navigator.serviceWorker?.controller?.postMessage({ type: 'clear' });
     if (typeof caches !== 'undefined') {
-      for (const k of await caches.keys()) if (DOC_CACHES.test(k)) await caches.delete(k);
+      for (const k of await caches.keys()) if (PERSONAL_CACHES.test(k)) await caches.delete(k);
     }
   } catch {
     /* no Cache Storage (private mode): nothing was cached */
