@@ -334,37 +334,87 @@ func (s *Service) List(ctx context.Context, userID string, all bool) ([]*phongho
 // force but some users' meeting lists are not updated yet (saving again
 // finishes them).
 func (s *Service) SetParticipants(ctx context.Context, id string, changes []ParticipantChange) (*phonghop.Meeting, []string, error) {
+	next, err := s.resolve(ctx, changes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.changeParticipants(ctx, id, func([]phonghop.Participant) []phonghop.Participant { return next })
+}
+
+// MergeParticipants adds the users the changes name to the participants, or
+// changes their role and title when they take part already, and keeps
+// everyone else: what an import of a participant list does.
+func (s *Service) MergeParticipants(ctx context.Context, id string, changes []ParticipantChange) (*phonghop.Meeting, error) {
+	add, err := s.resolve(ctx, changes)
+	if err != nil {
+		return nil, err
+	}
+	m, _, err := s.changeParticipants(ctx, id, func(cur []phonghop.Participant) []phonghop.Participant {
+		next := slices.Clone(cur)
+		for _, p := range add {
+			if i := slices.IndexFunc(next, func(q phonghop.Participant) bool { return q.UserID == p.UserID }); i >= 0 {
+				next[i] = p
+			} else {
+				next = append(next, p)
+			}
+		}
+		if len(next) > maxParticipants {
+			return nil
+		}
+		return next
+	})
+	return m, err
+}
+
+// resolve checks a participants list and makes its entries from the users.
+func (s *Service) resolve(ctx context.Context, changes []ParticipantChange) ([]phonghop.Participant, error) {
 	if len(changes) > maxParticipants {
-		return nil, nil, phonghop.Fail(phonghop.EInvalid, "too_many_participants", "max", maxParticipants)
+		return nil, phonghop.Fail(phonghop.EInvalid, "too_many_participants", "max", maxParticipants)
 	}
 	seen := map[string]bool{}
 	next := make([]phonghop.Participant, 0, len(changes))
 	for i, c := range changes {
 		if !c.Role.Valid() {
-			return nil, nil, phonghop.Fail(phonghop.EInvalid, "participant_role_invalid", "n", i+1)
+			return nil, phonghop.Fail(phonghop.EInvalid, "participant_role_invalid", "n", i+1)
 		}
 		if seen[c.UserID] {
-			return nil, nil, phonghop.Fail(phonghop.EInvalid, "participant_duplicate", "n", i+1)
+			return nil, phonghop.Fail(phonghop.EInvalid, "participant_duplicate", "n", i+1)
 		}
 		seen[c.UserID] = true
 		if err := accounts.CheckText("title", c.Title, false, maxField); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		u, err := s.Users.User(ctx, c.UserID)
 		if phonghop.ErrorCode(err) == phonghop.ENotFound {
-			return nil, nil, phonghop.Fail(phonghop.EInvalid, "participant_no_user", "n", i+1)
+			return nil, phonghop.Fail(phonghop.EInvalid, "participant_no_user", "n", i+1)
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		next = append(next, participantOf(u, c))
 	}
+	return next, nil
+}
+
+// changeParticipants sets the participants to build(current) with
+// compare-and-swap (build returning nil: too many), keeps the listing markers
+// and records the change. It returns the meeting and the users removed
+// (their live connections must be closed).
+func (s *Service) changeParticipants(ctx context.Context, id string, build func([]phonghop.Participant) []phonghop.Participant) (*phonghop.Meeting, []string, error) {
 	var removed []string
 	var d diff
 	m, err := s.update(ctx, id, func(m *phonghop.Meeting) error {
+		next := build(m.Participants)
+		if next == nil {
+			return phonghop.Fail(phonghop.EInvalid, "too_many_participants", "max", maxParticipants)
+		}
+		in := map[string]bool{}
+		for _, p := range next {
+			in[p.UserID] = true
+		}
 		removed = removed[:0]
 		for _, p := range m.Participants {
-			if !seen[p.UserID] {
+			if !in[p.UserID] {
 				removed = append(removed, p.UserID)
 			}
 		}

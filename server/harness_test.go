@@ -23,6 +23,7 @@ import (
 	"github.com/phonghop/phonghop/live"
 	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/minutes"
+	"github.com/phonghop/phonghop/roster"
 	"github.com/phonghop/phonghop/server"
 	"github.com/phonghop/phonghop/storage"
 	"github.com/phonghop/phonghop/storage/fsstore"
@@ -146,7 +147,7 @@ func newHarness(t testing.TB, base storage.Store, opts ...harnessOption) *harnes
 	mtg.Polls, votes.Changes = votes, hub
 	mins := &minutes.Service{Store: fs, Journal: jr, Meetings: mtg, Polls: votes}
 	cfg := server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: fs}, Live: hub,
-		Votes: votes, Minutes: mins, Ready: map[string]server.Pinger{"store": fs}, Logger: slog.New(slog.DiscardHandler)}
+		Votes: votes, Minutes: mins, Roster: &roster.Service{Accounts: acc, Meetings: mtg, History: jr, Logger: nil}, Ready: map[string]server.Pinger{"store": fs}, Logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	a.GET("/users", s.requireAdmin, s.listUsers)
 	a.PATCH("/users/:uid", s.requireAdmin, s.updateUser)
 	a.DELETE("/users/:uid", s.requireAdmin, s.deleteUser)
+	a.POST("/users/import", s.requireAdmin, s.importUsers)
 
 	a.POST("/meetings", s.requireAdmin, s.createMeeting)
 	a.GET("/meetings", s.listMeetings)
@@ -66,6 +67,8 @@ func (s *Server) routes() {
 	m.POST("/agenda/:iid/move", s.moveItem)
 	m.PATCH("/polls/:pid", s.updatePoll)
 	m.DELETE("/polls/:pid", s.deletePoll)
+	m.POST("/participants/import", s.importParticipants)
+	m.GET("/participants.xlsx", s.exportParticipants)
 
 	m.GET("/minutes", s.getMinutes)
 	m.PUT("/minutes", s.putMinutes)

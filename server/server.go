@@ -23,6 +23,7 @@ import (
 	"github.com/phonghop/phonghop/live"
 	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/minutes"
+	"github.com/phonghop/phonghop/roster"
 	"github.com/phonghop/phonghop/vote"
 )
 
@@ -97,6 +98,7 @@ type Config struct {
 	Live     Live
 	Votes    Votes
 	Minutes  Minutes
+	Roster   *roster.Service
 	// Ready lists what /readyz checks: the store and, in a cluster, the broker.
 	Ready         map[string]Pinger
 	Logger        *slog.Logger

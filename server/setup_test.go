@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
+	"github.com/phonghop/phonghop/roster"
 	"github.com/phonghop/phonghop/storage"
 )
 
@@ -528,4 +530,79 @@ func TestDeleteUser(t *testing.T) {
 		t.Fatalf("a chair deletes a user: %d", r.status)
 	}
 	h.mustDo("DELETE", "/api/v1/users/"+h.users["outsider"].ID, "admin", nil, 204, nil)
+}
+
+func (h *harness) importFile(path, as, name string, data []byte) response {
+	h.t.Helper()
+	ct, body := multipartBody("file", name, data)
+	return h.do("POST", path, as, body, "Content-Type", ct)
+}
+
+// Import over HTTP: the preview, the refusal with its rows, the import, and
+// the export of the participants with attendance.
+func TestImportExportOverHTTP(t *testing.T) {
+	h := newHarness(t, nil)
+	f := h.meeting(1)
+	csv := []byte("Tên đăng nhập,Họ và tên,Chức vụ,Đơn vị,Vai trò\nmoi01,Người Mới,Trưởng phòng,Phòng Nội vụ,Đại biểu\nmoi02,,,,\n")
+	var res struct {
+		Rows []struct {
+			Row    int             `json:"row"`
+			Action string          `json:"action"`
+			Error  *phonghop.Error `json:"error"`
+		} `json:"rows"`
+		Created, Refused int
+		Applied          bool
+	}
+	r := h.importFile("/api/v1/users/import?dryRun=true", "admin", "ds.csv", csv)
+	if r.status != 200 || json.Unmarshal(r.body, &res) != nil || res.Applied || res.Refused != 1 || res.Rows[1].Error.Reason != "text_required" {
+		t.Fatalf("preview: %d %s", r.status, r.body)
+	}
+	r = h.importFile("/api/v1/meetings/"+f.id+"/participants/import", "admin", "ds.csv", csv)
+	var refused struct {
+		Error  phonghop.Error `json:"error"`
+		Result struct {
+			Refused int `json:"refused"`
+		} `json:"result"`
+	}
+	if r.status != 400 || json.Unmarshal(r.body, &refused) != nil || refused.Error.Reason != "import_refused" || refused.Result.Refused != 1 {
+		t.Fatalf("refused import: %d %s", r.status, r.body)
+	}
+	csv = csv[:bytes.LastIndex(csv[:len(csv)-1], []byte("\n"))+1]
+	r = h.importFile("/api/v1/meetings/"+f.id+"/participants/import", "admin", "ds.csv", csv)
+	if r.status != 200 || json.Unmarshal(r.body, &res) != nil || !res.Applied || res.Created != 1 {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	m := h.getMeeting(f.id)
+	if len(m.Participants) != 4 || m.Participants[3].DisplayName != "Người Mới" || m.Participants[3].Title != "Trưởng phòng" || m.Participants[3].Unit != "Phòng Nội vụ" {
+		t.Fatalf("participants = %+v", m.Participants)
+	}
+	h.lastChange(f.id, "participants.changed")
+	for _, c := range []struct{ as, path string }{{"thuky", "/participants/import"}, {"daibieu01", "/participants/import"}} {
+		if r := h.importFile("/api/v1/meetings/"+f.id+c.path, c.as, "ds.csv", csv); r.status != 403 {
+			t.Errorf("%s imports participants: %d", c.as, r.status)
+		}
+	}
+	if r := h.importFile("/api/v1/users/import", "chutich", "ds.csv", csv); r.status != 403 {
+		t.Fatalf("a chair imports users: %d", r.status)
+	}
+	if r := h.do("POST", "/api/v1/users/import", "admin", map[string]any{}); r.status != 400 || reasonOf(r) != "upload_not_multipart" {
+		t.Fatalf("not multipart: %d %s", r.status, r.body)
+	}
+
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/attendance", "daibieu01", nil, 200, nil)
+	r = h.do("GET", "/api/v1/meetings/"+f.id+"/participants.xlsx", "thuky", nil)
+	if r.status != 200 || r.header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
+		!strings.Contains(r.header.Get("Content-Disposition"), "attachment") || !bytes.HasPrefix(r.body, []byte("PK")) {
+		t.Fatalf("export: %d %v", r.status, r.header)
+	}
+	rows, err := roster.Read(bytes.NewReader(r.body))
+	if err != nil || len(rows) != 4 || rows[2].Username != "daibieu01" || rows[3].Username != "moi01" {
+		t.Fatalf("export read back: %v %+v", err, rows)
+	}
+	if r := h.do("GET", "/api/v1/meetings/"+f.id+"/participants.xlsx", "daibieu01", nil); r.status != 403 {
+		t.Fatalf("a delegate exports: %d", r.status)
+	}
+	if r := h.do("GET", "/api/v1/meetings/"+f.id+"/participants.xlsx?lang=fr", "thuky", nil); r.status != 400 {
+		t.Fatalf("lang=fr: %d", r.status)
+	}
 }

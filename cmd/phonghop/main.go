@@ -30,6 +30,7 @@ import (
 	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/metrics"
 	"github.com/phonghop/phonghop/minutes"
+	"github.com/phonghop/phonghop/roster"
 	"github.com/phonghop/phonghop/server"
 	"github.com/phonghop/phonghop/storage"
 	"github.com/phonghop/phonghop/storecopy"
@@ -248,7 +249,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		}
 	}
 	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: store}, Live: liveAPI,
-		Votes: votes, Minutes: mins, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web,
+		Votes: votes, Minutes: mins, Roster: &roster.Service{Accounts: acc, Meetings: mtg, History: jr, Logger: log.With("component", "roster")}, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web,
 		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies, AllowedOrigins: cfg.AllowedOrigins})
 	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker,
 		stopControl: stopControl, stopBeat: stopBeat, handler: h, conversions: conversions}, nil
