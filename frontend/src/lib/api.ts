@@ -66,7 +66,7 @@ export const del = <T>(p: string) => api<T>('DELETE', p);
 export const enc = encodeURIComponent;
 
 /** Multipart upload with progress (fetch has no upload progress). */
-export function upload<T>(path: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
+export function upload<T>(path: string, file: File, onProgress: (fraction: number) => void, fields: Record<string, string> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/v1' + path);
@@ -91,6 +91,8 @@ export function upload<T>(path: string, file: File, onProgress: (fraction: numbe
     };
     xhr.onerror = () => reject(new ApiError(0, network));
     const fd = new FormData();
+    // Fields first: the server reads them before it streams the file.
+    for (const [k, v] of Object.entries(fields)) fd.append(k, v);
     fd.append('file', file, file.name);
     xhr.send(fd);
   });

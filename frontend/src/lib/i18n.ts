@@ -159,6 +159,14 @@ const vi = {
   pickMeeting: 'Chọn cuộc họp',
   taken: 'Tên đăng nhập đã tồn tại',
   created: 'Đã tạo',
+  conversionQueued: 'Đang chờ chuyển sang PDF',
+  converting: 'Đang chuyển sang PDF… {pct}%',
+  conversionFailed: 'Không chuyển được sang PDF',
+  downloadOriginal: 'Tải bản gốc',
+  confidential: 'Tài liệu mật',
+  confidentialReaders: 'Người được xem (ngoài chủ toạ, thư ký)',
+  watermarkPages: 'In tên người xem và thời gian lên từng trang',
+  watermarkText: '{name} · {time} · TÀI LIỆU MẬT',
 };
 
 export type Key = keyof typeof vi;
@@ -315,6 +323,14 @@ const en: Record<Key, string> = {
   pickMeeting: 'Choose a meeting',
   taken: 'That username is taken',
   created: 'Created',
+  conversionQueued: 'Waiting to be converted to PDF',
+  converting: 'Converting to PDF… {pct}%',
+  conversionFailed: 'Could not be converted to PDF',
+  downloadOriginal: 'Download the original',
+  confidential: 'Confidential',
+  confidentialReaders: 'Readers (besides the chair and the secretary)',
+  watermarkPages: "Print the viewer's name and the time on every page",
+  watermarkText: '{name} · {time} · CONFIDENTIAL',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };

@@ -2,7 +2,7 @@
 // duplicates, snapshots) and a small reconnecting WebSocket driver around it.
 // Both are free of the DOM and of Svelte so they can be unit-tested with fakes.
 
-import type { Attendance, LiveState, Poll, Presentation, Speakers, ApiErrorBody } from './types';
+import type { Attendance, LiveState, Poll, Presentation, Speakers, ApiErrorBody, DocumentInfo } from './types';
 
 /** A server frame: snapshot, presentation, attendance, speakers, poll or error
  * (see CONTRACT.md); loosely typed because it comes off the wire. */
@@ -15,6 +15,8 @@ export interface Frame {
   speakers?: Speakers;
   poll?: Poll;
   error?: ApiErrorBody;
+  /** A document added or changed (its conversion moved on), or {id, gone}. */
+  document?: DocumentInfo | { id: string; gone: true };
 }
 
 export interface Model {
@@ -166,6 +168,8 @@ export interface ConnectionOptions {
   onModel: (m: Model) => void;
   onStatus?: (s: Status, info: { attempt: number; closeReason?: string }) => void;
   onError?: (e: ApiErrorBody) => void;
+  /** Every new event frame, whether or not the room's model holds it (documents). */
+  onEvent?: (f: Frame) => void;
   random?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (t: unknown) => void;
@@ -184,8 +188,8 @@ export class LiveConnection {
   private sock: SocketLike | null = null;
   private timer: unknown = null;
   private stopped = true;
-  private o: Required<Omit<ConnectionOptions, 'onStatus' | 'onError'>> &
-    Pick<ConnectionOptions, 'onStatus' | 'onError'>;
+  private o: Required<Omit<ConnectionOptions, 'onStatus' | 'onError' | 'onEvent'>> &
+    Pick<ConnectionOptions, 'onStatus' | 'onError' | 'onEvent'>;
 
   constructor(opts: ConnectionOptions) {
     this.o = {
@@ -306,6 +310,7 @@ export class LiveConnection {
       if (r.model !== this.model) {
         this.model = r.model;
         if (r.kind === 'applied') this.o.onModel(this.model);
+        this.o.onEvent?.(frame);
       }
     };
     sock.onerror = () => {

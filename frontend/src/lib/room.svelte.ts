@@ -60,6 +60,9 @@ export class RoomCtx {
         this.lastError = errorText(e);
         this.optimistic = null;
       },
+      onEvent: (f) => {
+        if (f.type === 'document' && f.document) this.documentChanged(f.document);
+      },
     });
   }
 
@@ -113,7 +116,7 @@ export class RoomCtx {
   /** The document URL carries a digest prefix so a cached copy can never be stale. */
   docUrl(did: string | undefined | null): string | null {
     const d = this.doc(did);
-    if (!d) return null;
+    if (!d || d.conversion) return null; // its PDF is not made yet
     // view=1: the document with its page index, which opens a large scan in a
     // few range requests; v= changes with the bytes, so cached copies never go stale.
     const v = d.viewSha256 || d.sha256;
@@ -170,6 +173,24 @@ export class RoomCtx {
   async reloadMeeting() {
     this.meeting = await get<Meeting>(`/meetings/${enc(this.mid)}`);
     this.prefetchDocuments();
+  }
+
+  /** A document was added or changed (its conversion moved on, it is ready),
+   * or is gone for this participant: the meeting's list follows. */
+  private documentChanged(d: DocumentInfo | { id: string; gone: true }) {
+    const m = this.meeting;
+    if (!m) return;
+    const rest = m.documents.filter((x) => x.id !== d.id);
+    if ('gone' in d) {
+      this.meeting = { ...m, documents: rest, agenda: m.agenda.map((i) => ({ ...i, documentIds: i.documentIds.filter((x) => x !== d.id) })) };
+      return;
+    }
+    const i = m.documents.findIndex((x) => x.id === d.id);
+    const docs = [...m.documents];
+    if (i >= 0) docs[i] = d;
+    else docs.push(d);
+    this.meeting = { ...m, documents: docs };
+    if (!d.conversion) this.prefetchDocuments();
   }
 
   private setupReload: Promise<void> | null = null;

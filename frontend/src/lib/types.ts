@@ -40,6 +40,25 @@ export interface DocumentInfo {
   /** The view tablets load (content?view=1), when the server keeps a page index. */
   viewSize?: number;
   viewSha256?: string;
+  /** The office file the PDF is made from (GET .../original). */
+  original?: { name: string; size: number; sha256: string; contentType: string };
+  /** Set while the PDF is being made, or when it could not be. */
+  conversion?: Conversion;
+  /** Seen only by its readers and the meeting's chair, secretary and admins. */
+  confidential?: boolean;
+  readers?: string[];
+  /** Tablets draw the viewer's name and the time on every page. */
+  watermark?: boolean;
+}
+
+export interface Conversion {
+  state: 'queued' | 'converting' | 'failed';
+  queuedAt: string;
+  startedAt?: string;
+  attempt?: number;
+  /** Expected seconds, for a progress bar drawn from startedAt. */
+  estimateSeconds?: number;
+  error?: ApiErrorBody;
 }
 
 export interface Meeting {
