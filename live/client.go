@@ -92,7 +92,7 @@ func (c *client) run(since uint64, hasSince bool) {
 	c.pingTimer = time.AfterFunc(h.cfg.PingInterval, c.pingFire)
 	c.mu.Unlock()
 
-	c.refreshRead() // not when closing: the close set a shorter deadline
+	c.refreshRead()
 	conn.SetPongHandler(func(string) error {
 		c.refreshRead()
 		return nil
@@ -316,8 +316,11 @@ func (c *client) sendClose(code int, reason string) {
 		c.conn.Close()
 		return
 	}
-	// The reader returns when the client answers the close, or at this deadline.
-	c.conn.SetReadDeadline(time.Now().Add(closeGrace))
+	// The reader returns when the client answers the close; one that does not
+	// is cut after closeGrace. A timer, not a read deadline: deadlines belong
+	// to the reader goroutine (gorilla allows one reader), and the reader's
+	// own refresh could push a deadline set here back to PongTimeout.
+	time.AfterFunc(closeGrace, func() { c.conn.Close() })
 }
 
 // sendError answers the client alone; nothing is broadcast.

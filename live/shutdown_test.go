@@ -138,3 +138,34 @@ func TestPingsKeepLiveClientsAndDropDeadOnes(t *testing.T) {
 		t.Fatalf("live client lost: %s", f.raw)
 	}
 }
+
+// A removed client that keeps talking but never answers the close frame is
+// cut within about closeGrace: its messages must not keep pushing the read
+// deadline out to PongTimeout.
+func TestClosedClientThatNeverAnswersIsCut(t *testing.T) {
+	e := newEnv(t, func(c *Config, o *envOpts) { c.MessagesPerSecond, c.Burst = 1000, 1000 })
+	c := e.dial(delegateID(0), "")
+	readType(t, c, "snapshot")
+	start := time.Now()
+	cut := make(chan time.Duration, 1)
+	go func() {
+		// Keep talking and never read: the close frame is never answered.
+		for time.Since(start) < 10*time.Second {
+			if c.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping"}`)) != nil {
+				cut <- time.Since(start)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		close(cut)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	e.hub.CloseUser("m1", delegateID(0))
+	d, ok := <-cut
+	if !ok {
+		t.Fatal("the closed client was not cut within 10 s")
+	}
+	if d > 5*time.Second {
+		t.Fatalf("cut after %v", d)
+	}
+}

@@ -1,7 +1,10 @@
 // Package server is phonghop's HTTP face: the Gin router, authentication,
 // handlers for the REST API and the glue that hands live connections to the live
-// room. It holds no state of its own; every service it calls is an interface
-// declared here and wired in cmd/phonghop.
+// room. What it keeps itself is per process and may be lost at any time: the
+// sign-in throttle and the gzipped web-app assets. It calls the live room,
+// votes and minutes through interfaces declared here, and accounts and
+// meetings as the concrete services (*accounts.Service, *meetings.Service,
+// *meetings.Notes); cmd/phonghop wires them all.
 package server
 
 import (

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"time"
 )
 
 // MaxJSONSize bounds a JSON record read back from the store.
@@ -74,6 +76,17 @@ func UpdateJSON[T any](ctx context.Context, s Store, key string, create bool, fn
 		}
 		_, err = PutJSON(ctx, s, key, v, opts)
 		if errors.Is(err, ErrPrecondition) && attempt < 100 {
+			// Others keep winning: step aside a little, longer each time and
+			// at random, so racing writers stop colliding.
+			if attempt >= 1 {
+				t := time.NewTimer(time.Duration(rand.Int64N(int64(min(attempt, 10)) * int64(time.Millisecond))))
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					return v, ctx.Err()
+				}
+			}
 			if err := ctx.Err(); err != nil {
 				return v, err
 			}

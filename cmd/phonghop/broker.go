@@ -16,6 +16,9 @@ import (
 // The memory broker writes the journal before the room sees an event, keeps a
 // high-water mark of seqs there, and restores each meeting's room and seq from
 // it, so a restarted single process goes on above every seq it handed out.
+// newBrokerFn is newBroker; tests put a fake in its place.
+var newBrokerFn = newBroker
+
 func newBroker(ctx context.Context, cfg config, jr *journal.Journal, log *slog.Logger) (live.Broker, error) {
 	if cfg.NATSURL == "" {
 		log.Info("broker", "kind", "memory")

@@ -6,8 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/phonghop/phonghop/journal"
+	"github.com/phonghop/phonghop/live"
 )
 
 // flakyControl refuses the first fails publishes, as NATS does while this
@@ -78,5 +82,37 @@ func TestControlMessageIsRetried(t *testing.T) {
 	defer ctl.mu.Unlock()
 	if ctl.fails != left {
 		t.Fatalf("retries went on after shutdown (%d → %d)", left, ctl.fails)
+	}
+}
+
+// cutOffBroker is a broker whose control subscription fails, as a NATS
+// without the control stream's rights would; it records Close.
+type cutOffBroker struct {
+	live.Broker
+	closed atomic.Bool
+}
+
+func (b *cutOffBroker) PublishControl(context.Context, string, string) error { return nil }
+func (b *cutOffBroker) SubscribeControl(func(kind, id string)) (func(), error) {
+	return nil, errors.New("control stream refused")
+}
+func (b *cutOffBroker) Close() error { b.closed.Store(true); return nil }
+
+// A start-up step after the broker that fails lets go of the broker's
+// connection (issue #18, item 7: the NATS connection leaked).
+func TestFailedStartClosesTheBroker(t *testing.T) {
+	b := &cutOffBroker{Broker: live.NewMemoryBroker(0)}
+	old := newBrokerFn
+	newBrokerFn = func(context.Context, config, *journal.Journal, *slog.Logger) (live.Broker, error) { return b, nil }
+	defer func() { newBrokerFn = old }()
+	cfg, err := loadConfig("t", []string{"-data-dir", t.TempDir(), "-admin-password", "mat-khau-quan-tri", "-bcrypt-cost", "4", "-spool-dir", t.TempDir()}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := build(context.Background(), cfg, slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("build succeeded")
+	}
+	if !b.closed.Load() {
+		t.Fatal("the broker was left open")
 	}
 }

@@ -8,6 +8,8 @@ package main
 
 import (
 	"context"
+	"crypto"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -170,7 +172,15 @@ type app struct {
 }
 
 // build wires the concrete implementations; only this package knows them all.
-func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error) {
+	// The signing key first: a bad one stops the start before anything runs.
+	var signer crypto.Signer
+	var cert *x509.Certificate
+	if cfg.SignCert != "" {
+		if signer, cert, err = minutes.LoadSigner(cfg.SignCert, cfg.SignKey); err != nil {
+			return nil, fmt.Errorf("minutes signing: %w", err)
+		}
+	}
 	store, name, err := openStore(ctx, cfg.storeConfig())
 	if err != nil {
 		return nil, err
@@ -197,11 +207,16 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	jr := &journal.Journal{Store: store}
 
-	broker, err := newBroker(ctx, cfg, jr, log)
+	broker, err := newBrokerFn(ctx, cfg, jr, log)
 	if err != nil {
 		stopBeat()
 		return nil, err
 	}
+	defer func() {
+		if err != nil { // a later step failed: let go of the broker's connection
+			_ = broker.Close()
+		}
+	}()
 	if p, ok := broker.(server.Pinger); ok && cfg.NATSURL != "" {
 		ready["nats"] = p
 	}
@@ -231,12 +246,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	cancel()
 	mtg.Polls, votes.Changes = votes, hub
 	mins := &minutes.Service{Store: store, Journal: jr, Meetings: mtg, Polls: votes}
-	if cfg.SignCert != "" {
-		signer, cert, err := loadSigner(cfg.SignCert, cfg.SignKey)
-		if err != nil {
-			stopBeat()
-			return nil, fmt.Errorf("minutes signing: %w", err)
-		}
+	if signer != nil {
 		mins.Signer, mins.Certificate = signer, cert
 		log.Info("minutes are signed", "subject", cert.Subject.String())
 	}

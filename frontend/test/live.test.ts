@@ -261,6 +261,19 @@ describe('LiveConnection', () => {
     expect(h.fire()).toBe(500);
   });
 
+  it('does not reconnect after a removal (4003) or a sign-out (4001)', () => {
+    for (const code of [4003, 4001]) {
+      const h = harness();
+      h.conn.start();
+      h.sockets[0].accept();
+      h.sockets[0].drop(code === 4003 ? 'forbidden' : 'unauthenticated', code);
+      expect(h.conn.status).toBe('ended');
+      expect(h.timers.filter((t) => !t.cleared)).toHaveLength(0);
+      h.conn.kick();
+      expect(h.sockets).toHaveLength(1);
+    }
+  });
+
   it('comes back quickly after a "slow" close', () => {
     const h = harness(() => 1);
     h.conn.start();

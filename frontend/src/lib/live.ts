@@ -159,14 +159,20 @@ export interface SocketLike {
   readonly readyState: number;
 }
 
-export type Status = 'connecting' | 'online' | 'offline';
+/** 'ended': the server closed the connection for good (signed out, 4001, or
+ * removed from the meeting, 4003): no reconnect follows. */
+export type Status = 'connecting' | 'online' | 'offline' | 'ended';
+
+/** Close codes after which reconnecting is pointless (docs/live.md). */
+export const CloseSignedOut = 4001;
+export const CloseRemoved = 4003;
 
 export interface ConnectionOptions {
   /** Builds the URL for a connection that has seen events up to since (0: none). */
   url: (since: number) => string;
   open: (url: string) => SocketLike;
   onModel: (m: Model) => void;
-  onStatus?: (s: Status, info: { attempt: number; closeReason?: string }) => void;
+  onStatus?: (s: Status, info: { attempt: number; closeReason?: string; closeCode?: number }) => void;
   onError?: (e: ApiErrorBody) => void;
   /** Every new event frame, whether or not the room's model holds it (documents). */
   onEvent?: (f: Frame) => void;
@@ -271,9 +277,9 @@ export class LiveConnection {
     }
   }
 
-  private setStatus(s: Status, closeReason?: string) {
+  private setStatus(s: Status, closeReason?: string, closeCode?: number) {
     this.status = s;
-    this.o.onStatus?.(s, { attempt: this.attempt, closeReason });
+    this.o.onStatus?.(s, { attempt: this.attempt, closeReason, closeCode });
   }
 
   private connect() {
@@ -319,6 +325,12 @@ export class LiveConnection {
     sock.onclose = (ev) => {
       if (this.sock !== sock) return;
       this.sock = null;
+      if (ev?.code === CloseSignedOut || ev?.code === CloseRemoved) {
+        // Signed out or removed: the server will refuse us again; stop.
+        this.stopped = true;
+        this.setStatus('ended', ev.reason, ev.code);
+        return;
+      }
       this.scheduleReconnect(ev?.reason);
     };
   }

@@ -1,7 +1,7 @@
 // The state of one meeting room screen: the meeting, the live model, and the
 // actions every panel shares (send over the socket, REST when offline).
 
-import { LiveConnection, emptyModel, liveURL, mergePolls, upsertPoll, type Model, type Status, type SocketLike } from './live';
+import { LiveConnection, CloseRemoved, emptyModel, liveURL, mergePolls, upsertPoll, type Model, type Status, type SocketLike } from './live';
 import { api, documentURL, enc, get, post, put, ApiError } from './api';
 import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo } from './types';
 import { app, errorText } from './app.svelte';
@@ -55,6 +55,12 @@ export class RoomCtx {
         // Repeated failures may mean the session ended: /me answers 401 then,
         // and the api module sends the user to sign-in.
         if (s === 'offline' && info.attempt >= 2) get('/me').catch(() => {});
+        // Signed out elsewhere (4001): /me answers 401 and sends the user to
+        // sign-in. Removed from the meeting (4003): it is no longer theirs.
+        if (s === 'ended') {
+          if (info.closeCode === CloseRemoved) this.loadError = 'notFound';
+          else get('/me').catch(() => {});
+        }
       },
       onError: (e) => {
         this.lastError = errorText(e);
