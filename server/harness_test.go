@@ -156,6 +156,8 @@ func newHarness(t testing.TB, base storage.Store, opts ...harnessOption) *harnes
 	t.Cleanup(func() {
 		_ = hub.Shutdown(context.Background())
 		srv.Close()
+		// Turnout updates still scheduled write to the store.
+		_ = votes.Flush(context.Background())
 	})
 	hs := &harness{t: t, store: fs, acc: acc, mtg: mtg, hub: hub, srv: srv, tokens: map[string]string{}, users: map[string]phonghop.User{}}
 	ctx := context.Background()

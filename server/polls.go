@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -16,7 +17,8 @@ func (s *Server) createPoll(c *gin.Context) {
 		return
 	}
 	var req vote.CreateRequest
-	if err := bindJSON(c, &req, 64<<10); err != nil {
+	// A ballot may list 200 candidates with their positions.
+	if err := bindJSON(c, &req, 512<<10); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -114,8 +116,11 @@ func (s *Server) closePoll(c *gin.Context) {
 	c.JSON(http.StatusOK, p)
 }
 
+// ballotRequest is a motion's {"option": i} or a ballot with questions'
+// {"answers": [[...], ...]}, one answer per question (null marks none).
 type ballotRequest struct {
-	Option *int `json:"option"`
+	Option  *int     `json:"option"`
+	Answers [][]*int `json:"answers"`
 }
 
 func (s *Server) castBallot(c *gin.Context) {
@@ -124,15 +129,31 @@ func (s *Server) castBallot(c *gin.Context) {
 		return
 	}
 	var req ballotRequest
-	if err := bindJSON(c, &req, 4<<10); err != nil {
+	if err := bindJSON(c, &req, 16<<10); err != nil {
 		writeError(c, err)
 		return
 	}
-	if req.Option == nil {
+	var r vote.Receipt
+	var err error
+	switch {
+	case req.Answers != nil:
+		answers := make([][]int, len(req.Answers))
+		for i, a := range req.Answers {
+			answers[i] = make([]int, len(a))
+			for j, v := range a {
+				answers[i][j] = vote.NoMark
+				if v != nil {
+					answers[i][j] = *v
+				}
+			}
+		}
+		r, err = s.cfg.Votes.CastAnswers(c.Request.Context(), m.ID, c.Param("pid"), userOf(c), answers)
+	case req.Option != nil:
+		r, err = s.cfg.Votes.Cast(c.Request.Context(), m.ID, c.Param("pid"), userOf(c), *req.Option)
+	default:
 		writeError(c, phonghop.Fail(phonghop.EInvalid, "option_required"))
 		return
 	}
-	r, err := s.cfg.Votes.Cast(c.Request.Context(), m.ID, c.Param("pid"), userOf(c), *req.Option)
 	if err != nil {
 		s.cfg.Observer.Ballot(phonghop.ErrorCode(err))
 		writeError(c, err)
@@ -164,4 +185,60 @@ func (s *Server) pollJSON(c *gin.Context) {
 	}
 	c.Header("Content-Disposition", `attachment; filename="poll-`+p.ID+`.json"`)
 	c.JSON(http.StatusOK, p)
+}
+
+// uploadPhoto takes a candidate's photo: the multipart part "file", a JPEG or
+// PNG of at most 1 MiB (the web app scales photos down before sending them).
+func (s *Server) uploadPhoto(c *gin.Context) {
+	m, ok := s.meetingFor(c, false, phonghop.RoleChair, phonghop.RoleSecretary)
+	if !ok {
+		return
+	}
+	if c.Request.ContentLength > vote.MaxPhotoBytes+64<<10 {
+		writeError(c, phonghop.Fail(phonghop.ETooLarge, "photo_too_large", "max", vote.MaxPhotoBytes>>10))
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, vote.MaxPhotoBytes+64<<10)
+	f, _, err := c.Request.FormFile("file")
+	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			writeError(c, phonghop.Fail(phonghop.ETooLarge, "photo_too_large", "max", vote.MaxPhotoBytes>>10))
+		case errors.Is(err, http.ErrMissingFile):
+			writeError(c, phonghop.Fail(phonghop.EInvalid, "upload_no_file"))
+		default:
+			writeError(c, phonghop.Fail(phonghop.EInvalid, "upload_not_multipart"))
+		}
+		return
+	}
+	defer f.Close()
+	p, err := s.cfg.Votes.SavePhoto(c.Request.Context(), m.ID, userOf(c), f)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, p)
+}
+
+// photo serves a candidate's photo to the meeting's participants. A photo's
+// id is fresh for every upload, so its bytes never change: tablets keep it.
+func (s *Server) photo(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	rc, info, err := s.cfg.Votes.OpenPhoto(c.Request.Context(), m.ID, c.Param("phid"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	defer rc.Close()
+	ct := info.ContentType
+	if ct != "image/jpeg" && ct != "image/png" {
+		ct = "application/octet-stream"
+	}
+	h := c.Writer.Header()
+	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	c.DataFromReader(http.StatusOK, info.Size, ct, rc, nil)
 }

@@ -58,6 +58,8 @@ func (s *Server) routes() {
 	m.GET("/polls/:pid/results.csv", s.pollCSV)
 	m.GET("/polls/:pid/results.json", s.pollJSON)
 	m.GET("/polls/:pid/receipts/:sha256", s.receiptCounted)
+	m.POST("/photos", s.uploadPhoto)
+	m.GET("/photos/:phid", s.photo)
 
 	m.POST("/cancel", s.cancelMeeting)
 	m.POST("/reinstate", s.reinstateMeeting)

@@ -27,6 +27,7 @@ import (
 	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/minutes"
 	"github.com/phonghop/phonghop/roster"
+	"github.com/phonghop/phonghop/storage"
 	"github.com/phonghop/phonghop/vote"
 )
 
@@ -56,6 +57,9 @@ type Votes interface {
 	Open(ctx context.Context, meetingID, pollID string, by phonghop.User, overrideQuorum bool) (phonghop.Poll, error)
 	Close(ctx context.Context, meetingID, pollID string, by phonghop.User) (phonghop.Poll, error)
 	Cast(ctx context.Context, meetingID, pollID string, by phonghop.User, option int) (vote.Receipt, error)
+	CastAnswers(ctx context.Context, meetingID, pollID string, by phonghop.User, answers [][]int) (vote.Receipt, error)
+	SavePhoto(ctx context.Context, meetingID string, by phonghop.User, r io.Reader) (vote.Photo, error)
+	OpenPhoto(ctx context.Context, meetingID, photoID string) (io.ReadCloser, storage.Info, error)
 	Get(ctx context.Context, meetingID, pollID string) (phonghop.Poll, error)
 	List(ctx context.Context, meetingID string) ([]phonghop.Poll, error)
 	ExportCSV(ctx context.Context, meetingID, pollID string, w io.Writer) error

@@ -148,8 +148,10 @@ func (s *Server) updatePoll(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	req := vote.CreateRequest{AgendaItemID: p.AgendaItemID, Title: p.Title, Options: p.Options, Secret: p.Secret, Majority: p.Majority}
-	if err := bindJSON(c, &req, 64<<10); err != nil {
+	req := vote.CreateRequest{AgendaItemID: p.AgendaItemID, Title: p.Title, Options: p.Options, Secret: p.Secret, Majority: p.Majority,
+		Kind: p.Kind, Questions: p.Questions, SecretSet: true}
+	// A ballot may list 200 candidates with their positions.
+	if err := bindJSON(c, &req, 512<<10); err != nil {
 		writeError(c, err)
 		return
 	}

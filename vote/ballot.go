@@ -17,9 +17,11 @@ import (
 	"github.com/phonghop/phonghop/storage"
 )
 
-// ballot is a stored ballot. Secret polls leave UserID empty.
+// ballot is a stored ballot: a motion's Option, or a ballot with questions'
+// Answers, every answer in one object. Secret polls leave UserID empty.
 type ballot struct {
-	Option int `json:"option"`
+	Option  int     `json:"option"`
+	Answers [][]int `json:"answers,omitempty"`
 	// Receipt is hex SHA-256 of the token given to the voter.
 	Receipt string `json:"receipt"`
 	UserID  string `json:"userId,omitempty"`
@@ -28,9 +30,11 @@ type ballot struct {
 // pollMeta is what Cast needs from an open poll; it does not change while the
 // poll is open, so each process reads it once.
 type pollMeta struct {
-	secret  bool
-	options int
-	key     []byte
+	secret    bool
+	options   int
+	kind      string
+	questions []phonghop.Question
+	key       []byte
 	// roll holds the ballot keys of who may vote (frozen at open); nil for a
 	// poll opened before rolls were kept.
 	roll map[string]bool
@@ -85,7 +89,7 @@ func (s *Service) loadMeta(ctx context.Context, mid, pid string) (*pollMeta, err
 	if err != nil {
 		return nil, err
 	}
-	m := &pollMeta{secret: r.Secret, options: len(r.Options), key: sec.Key}
+	m := &pollMeta{secret: r.Secret, options: len(r.Options), kind: r.Kind, questions: r.Questions, key: sec.Key}
 	if sec.Roll != nil {
 		m.roll = make(map[string]bool, len(sec.Roll))
 		for _, k := range sec.Roll {
@@ -111,9 +115,41 @@ func sha256Hex(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Cast records a delegate's ballot. See the package documentation for why an
-// acknowledged ballot is always counted.
+// Cast records a delegate's ballot on a motion. See the package documentation
+// for why an acknowledged ballot is always counted.
 func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phonghop.User, option int) (Receipt, error) {
+	return s.cast(ctx, meetingID, pollID, by, func(meta *pollMeta) (ballot, error) {
+		if !isMotion(meta.kind) {
+			return ballot{}, phonghop.Fail(phonghop.EInvalid, "ballot_answers_required")
+		}
+		if option < 0 || option >= meta.options {
+			return ballot{}, phonghop.Fail(phonghop.EInvalid, "option_out_of_range", "max", meta.options-1)
+		}
+		return ballot{Option: option}, nil
+	})
+}
+
+// CastAnswers records a delegate's ballot with one answer per question (see
+// checkAnswers), all in one object: it is counted whole or not at all. A
+// motion takes one answer holding the option: [[option]].
+func (s *Service) CastAnswers(ctx context.Context, meetingID, pollID string, by phonghop.User, answers [][]int) (Receipt, error) {
+	return s.cast(ctx, meetingID, pollID, by, func(meta *pollMeta) (ballot, error) {
+		if isMotion(meta.kind) {
+			if len(answers) != 1 || len(answers[0]) != 1 {
+				return ballot{}, phonghop.Fail(phonghop.EInvalid, "ballot_answers_count", "want", 1)
+			}
+			if o := answers[0][0]; o < 0 || o >= meta.options {
+				return ballot{}, phonghop.Fail(phonghop.EInvalid, "option_out_of_range", "max", meta.options-1)
+			}
+			return ballot{Option: answers[0][0]}, nil
+		}
+		a, err := checkAnswers(meta.kind, meta.questions, answers)
+		return ballot{Answers: a}, err
+	})
+}
+
+// cast writes the ballot mark makes from the poll's definition.
+func (s *Service) cast(ctx context.Context, meetingID, pollID string, by phonghop.User, mark func(*pollMeta) (ballot, error)) (Receipt, error) {
 	// 2,000 delegates voting at once need the meeting once, not 2,000 times.
 	m, err := shared(ctx, &s.meetingLoads, meetingID, 30*time.Second, func(ctx context.Context) (*phonghop.Meeting, error) {
 		return s.meeting(ctx, meetingID)
@@ -128,8 +164,9 @@ func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phongho
 	if err != nil {
 		return Receipt{}, err
 	}
-	if option < 0 || option >= meta.options {
-		return Receipt{}, phonghop.Fail(phonghop.EInvalid, "option_out_of_range", "max", meta.options-1)
+	b, err := mark(meta)
+	if err != nil {
+		return Receipt{}, err
 	}
 	tok := make([]byte, 16)
 	if _, err := rand.Read(tok); err != nil {
@@ -141,7 +178,7 @@ func (s *Service) Cast(ctx context.Context, meetingID, pollID string, by phongho
 		// A delegate now, but not when the poll opened.
 		return Receipt{}, phonghop.Fail(phonghop.EForbidden, "vote_not_on_roll")
 	}
-	b := ballot{Option: option, Receipt: sha256Hex(token)}
+	b.Receipt = sha256Hex(token)
 	if !meta.secret {
 		b.UserID = by.ID
 	}
@@ -334,15 +371,25 @@ func tally(p phonghop.Poll, ballots []ballot) *phonghop.PollResults {
 		Eligible: p.Eligible,
 		Receipts: []string{},
 	}
+	var questions *counter
+	if !p.IsMotion() {
+		questions = newCounter(p)
+	}
 	for _, b := range ballots {
-		if b.Option < 0 || b.Option >= len(p.Options) {
-			continue // cannot be written by Cast; never count it
+		switch {
+		case questions != nil:
+			if !questions.add(b.Answers) {
+				continue // cannot be written by Cast; never count it
+			}
+		case b.Option < 0 || b.Option >= len(p.Options):
+			continue
+		default:
+			res.Counts[b.Option]++
 		}
-		res.Counts[b.Option]++
 		res.Cast++
 		res.Receipts = append(res.Receipts, b.Receipt)
 		if !p.Secret && b.UserID != "" {
-			res.Ballots = append(res.Ballots, phonghop.BallotRecord{UserID: b.UserID, Option: b.Option})
+			res.Ballots = append(res.Ballots, phonghop.BallotRecord{UserID: b.UserID, Option: b.Option, Answers: b.Answers})
 		}
 	}
 	slices.Sort(res.Receipts)
@@ -355,6 +402,10 @@ func tally(p phonghop.Poll, ballots []ballot) *phonghop.PollResults {
 		}
 		return 0
 	})
+	if questions != nil {
+		questions.finish(res)
+		return res
+	}
 	res.Passed = Passed(p.Majority, p.Options, res.Counts, p.Eligible)
 	res.Needed = Needed(p.Majority, p.Options, res.Counts, p.Eligible)
 	return res

@@ -75,7 +75,7 @@ func childStore(ctx context.Context) (storage.Store, error) {
 		SecretKey: os.Getenv("VOTE_CHILD_SK"), Bucket: os.Getenv("VOTE_CHILD_BUCKET")})
 }
 
-// TestCloseCrash closes a secret poll in a child process that is killed with
+// TestCloseCrash closes a secret poll (a motion, then a confidence vote) in a child process that is killed with
 // SIGKILL after each of the close's writes in turn (and, on top, at a few
 // moments chosen by the clock from outside, as `kill -9` 2 to 12 ms after the
 // close began). A new process on the same directory or bucket then finds the
@@ -92,10 +92,14 @@ func TestCloseCrash(t *testing.T) {
 		const n = 12
 		f := newFixture(t, st, n)
 		ctx := ctxT(t)
-		crash := func(trial int, after int64, killAfter time.Duration) (crashed bool) {
-			p := f.openPoll(t, vote.CreateRequest{Secret: true})
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		crash := func(kind string, trial int, after int64, killAfter time.Duration) (crashed bool) {
+			p := f.openPoll(t, requestFor(kind, true))
 			for i := 0; i < n; i++ {
-				if _, err := f.svc.Cast(ctx, mid, p.ID, delegate(i), i%3); err != nil {
+				if _, err := castFor(ctx, f.svc, p, i); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -154,7 +158,7 @@ func TestCloseCrash(t *testing.T) {
 					time.Sleep(20 * time.Millisecond)
 				}
 			}
-			what := fmt.Sprintf("trial %d (crash after write %d, kill after %v, crashed %v)", trial, after, killAfter, crashed)
+			what := fmt.Sprintf("%s trial %d (crash after write %d, kill after %v, crashed %v)", kind, trial, after, killAfter, crashed)
 			if got.State == phonghop.PollOpen {
 				// Killed before the swap to "closing": the chair's close got no
 				// answer and is repeated.
@@ -165,6 +169,7 @@ func TestCloseCrash(t *testing.T) {
 			if got.State != phonghop.PollClosed || got.Results == nil || got.Results.Cast != n {
 				t.Fatalf("%s: poll %s, results %+v", what, got.State, got.Results)
 			}
+			checkCounts(t, got, got.Results, all)
 			// Loading a closed poll cleans up in the background: allow it a moment.
 			for _, key := range []string{"meetings/" + mid + "/polls/" + p.ID + "/secret.json", "polls/closing/" + mid + "/" + p.ID + ".json"} {
 				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
@@ -181,18 +186,20 @@ func TestCloseCrash(t *testing.T) {
 			return crashed
 		}
 		trial := 0
-		for after := int64(1); ; after++ {
-			trial++
-			if !crash(trial, after, 0) {
-				if after < 4 {
-					t.Fatalf("the close wrote only %d times", after-1)
+		for _, kind := range kinds {
+			for after := int64(1); ; after++ {
+				trial++
+				if !crash(kind, trial, after, 0) {
+					if after < 4 {
+						t.Fatalf("the close wrote only %d times", after-1)
+					}
+					break
 				}
-				break
 			}
-		}
-		for _, d := range []time.Duration{2, 4, 6, 8, 12} {
-			trial++
-			crash(trial, 0, d*time.Millisecond)
+			for _, d := range []time.Duration{2, 4, 6, 8, 12} {
+				trial++
+				crash(kind, trial, 0, d*time.Millisecond)
+			}
 		}
 	})
 }

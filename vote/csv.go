@@ -3,6 +3,7 @@ package vote
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -55,13 +56,24 @@ func (s *Service) ExportCSV(ctx context.Context, meetingID, pollID string, w io.
 	row("quorumOverride", strconv.FormatBool(p.QuorumOverride))
 	row("eligible", strconv.Itoa(res.Eligible))
 	row("cast", strconv.Itoa(res.Cast))
-	row("passed", strconv.FormatBool(res.Passed))
-	row()
-	row("option", "label", "votes")
-	for i, o := range p.Options {
-		row(strconv.Itoa(i), o, strconv.Itoa(res.Counts[i]))
+	if p.IsMotion() {
+		row("passed", strconv.FormatBool(res.Passed))
+		row()
+		row("option", "label", "votes")
+		for i, o := range p.Options {
+			row(strconv.Itoa(i), o, strconv.Itoa(res.Counts[i]))
+		}
+	} else {
+		questionsCSV(p, row)
 	}
-	if !p.Secret {
+	if !p.Secret && !p.IsMotion() {
+		row()
+		row("userId", "displayName", "answers")
+		for _, b := range res.Ballots {
+			a, _ := json.Marshal(b.Answers)
+			row(b.UserID, names[b.UserID], string(a))
+		}
+	} else if !p.Secret {
 		row()
 		row("userId", "displayName", "option", "label")
 		for _, b := range res.Ballots {
@@ -79,6 +91,59 @@ func (s *Service) ExportCSV(ctx context.Context, meetingID, pollID string, w io.
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// questionsCSV writes the counts of a poll with questions: the ballots, then
+// per question one row per candidate with a count (and share of the
+// eligible) per level.
+func questionsCSV(p phonghop.Poll, row func(...string)) {
+	res := p.Results
+	row("kind", p.Kind)
+	row("valid", strconv.Itoa(res.Valid))
+	row("blank", strconv.Itoa(res.Blank))
+	row("missing", strconv.Itoa(res.Missing))
+	pct := func(f float64) string { return strconv.FormatFloat(f*100, 'f', 2, 64) }
+	for i, q := range p.Questions {
+		if i >= len(res.Questions) {
+			break
+		}
+		qr := res.Questions[i]
+		row()
+		row("question", strconv.Itoa(i+1), q.Title)
+		if p.Kind == phonghop.PollElection {
+			row("seats", strconv.Itoa(q.Seats))
+		}
+		row("blankAnswers", strconv.Itoa(qr.Blank))
+		if qr.Needed > 0 {
+			row("needed", strconv.Itoa(qr.Needed))
+		}
+		head := []string{"candidate", "name", "position"}
+		levels := q.Levels
+		if p.Kind == phonghop.PollElection {
+			levels = []string{"votes"}
+		}
+		for _, l := range levels {
+			head = append(head, l, l+" %")
+		}
+		if p.Kind != phonghop.PollElection {
+			head = append(head, "unmarked")
+		}
+		row(append(head, "outcome")...)
+		for j, c := range q.Candidates {
+			if j >= len(qr.Candidates) {
+				break
+			}
+			cr := qr.Candidates[j]
+			cells := []string{strconv.Itoa(j), c.Name, c.Position}
+			for k, n := range cr.Counts {
+				cells = append(cells, strconv.Itoa(n), pct(cr.Shares[k]))
+			}
+			if p.Kind != phonghop.PollElection {
+				cells = append(cells, strconv.Itoa(cr.Unmarked))
+			}
+			row(append(cells, cr.Outcome)...)
+		}
+	}
 }
 
 // cell defuses spreadsheet formulas: a cell a spreadsheet would evaluate gets a

@@ -107,6 +107,44 @@
 // poll per process, each caster joining a read that starts after its write
 // ended (which is all the ordering argument needs).
 //
+// # Ballots with questions
+//
+// Elections (bầu cử), confidence votes (lấy phiếu tín nhiệm) and approvals of
+// a list of nominees put one or more questions, each listing candidates
+// (name, position, optional photo), on one ballot. A delegate's ballot is one
+// object holding every answer (Cast with answers), written, keyed, ordered
+// against the close and receipted exactly like a motion's, so it is counted
+// whole or not at all. A motion is the one-question case: its ballot holds
+// the option, and [[option]] is accepted as its answers.
+//
+// One answer per question:
+//   - election: the chosen candidates' indexes, at most Seats (the chair sets
+//     it; default 1), each once; none is a blank answer. More is refused
+//     (ballot_too_many_choices), never cut down.
+//   - confidence, approval: one level index per candidate, NoMark (-1) for
+//     one left unmarked; [] leaves the whole question blank. The levels are
+//     the question's scale, highest first: by default Tín nhiệm cao / Tín
+//     nhiệm / Tín nhiệm thấp, and Đồng ý / Không đồng ý / Không ý kiến (in
+//     English in a meeting held in English).
+//
+// Such a poll is secret unless created with secret false. Its results count
+// the ballots Valid (at least one mark), Blank (none) and Missing (not cast:
+// eligible - cast), and per question its blank answers and, per candidate,
+// the counts, their shares of the eligible (all delegates on the roll, as the
+// law reports them) and an outcome:
+//   - election: a candidate needs Needed votes: the poll's majority, by default
+//     absolute (more than half of the eligible); two_thirds (at least two
+//     thirds of them); simple (more than half of the ballots cast). Those who
+//     reach it are elected, most votes first, up to Seats; candidates tied for
+//     the last seats, more of them than seats left, are a "tie" and none of
+//     them is elected (the council votes again among them).
+//   - approval: approved when "yes" (level 0) reaches Needed, by the same rule.
+//   - confidence: no rule; low_over_half when the lowest level comes from more
+//     than half of the eligible, low_two_thirds from at least two thirds
+//     (Resolution 96/2023/QH15's thresholds).
+//
+// A named ballot with questions lists its answers in results.ballots.
+//
 // # Majority
 //
 // Option 0 is the motion ("yes").

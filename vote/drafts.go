@@ -41,6 +41,9 @@ func (s *Service) UpdateDraft(ctx context.Context, meetingID, pollID string, by 
 	if _, ok := m.Item(req.AgendaItemID); !ok {
 		return phonghop.Poll{}, phonghop.Fail(phonghop.EInvalid, "poll_agenda_item_missing", "id", phonghop.Clip(req.AgendaItemID))
 	}
+	if err := s.checkPhotos(ctx, meetingID, req.Questions); err != nil {
+		return phonghop.Poll{}, err
+	}
 	if _, _, err := s.read(ctx, meetingID, pollID); err != nil {
 		return phonghop.Poll{}, err
 	}
@@ -60,10 +63,13 @@ func (s *Service) UpdateDraft(ctx context.Context, meetingID, pollID string, by 
 		diff("options", strings.Join(r.Options, " | "), strings.Join(req.Options, " | "))
 		diff("secret", fmt.Sprint(r.Secret), fmt.Sprint(req.Secret))
 		diff("majority", r.Majority, req.Majority)
+		diff("kind", r.Kind, req.Kind)
+		diff("questions", questionsText(r.Questions), questionsText(req.Questions))
 		if len(changes) == 0 {
 			return storage.ErrStop
 		}
 		r.AgendaItemID, r.Title, r.Options, r.Secret, r.Majority = req.AgendaItemID, req.Title, slices.Clone(req.Options), req.Secret, req.Majority
+		r.Kind, r.Questions = req.Kind, req.Questions
 		return nil
 	})
 	if err != nil {

@@ -256,18 +256,19 @@ func TestClosedIsFinal(t *testing.T) {
 // TestSecretPollStoresNoVoter reads every object under a secret poll after close:
 // no delegate's userId appears in any key or content, the secret is gone and the
 // results name nobody. The same check on a named poll finds the userIds, so the
-// inspection can fail.
+// inspection can fail. For a motion and for a confidence vote.
 func TestSecretPollStoresNoVoter(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st storage.Store) {
 		f := newFixture(t, st, 20)
 		ctx := ctxT(t)
-		for _, secret := range []bool{true, false} {
+		for k := range 2 * len(kinds) {
+			kind, secret := kinds[k/2], k%2 == 0
 			f.pub.mu.Lock()
 			f.pub.polls = nil
 			f.pub.mu.Unlock()
-			p := f.openPoll(t, vote.CreateRequest{Secret: secret})
+			p := f.openPoll(t, requestFor(kind, secret))
 			for i := 0; i < f.n; i++ {
-				if _, err := f.svc.Cast(ctx, mid, p.ID, delegate(i), i%3); err != nil {
+				if _, err := castFor(ctx, f.svc, p, i); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -314,19 +315,19 @@ func TestSecretPollStoresNoVoter(t *testing.T) {
 				}
 			}
 			if secret && (found != 0 || closed.Results.Ballots != nil) {
-				t.Errorf("secret poll: %d delegates' userIds found under %s or published; ballots %v", found, prefix, closed.Results.Ballots)
+				t.Errorf("secret %s: %d delegates' userIds found under %s or published; ballots %v", kind, found, prefix, closed.Results.Ballots)
 			}
 			if !secret && found != f.n {
-				t.Errorf("named poll: %d of %d userIds found: the inspection is blind", found, f.n)
+				t.Errorf("named %s: %d of %d userIds found: the inspection is blind", kind, found, f.n)
 			}
-			kinds := map[string]int{}
+			objects := map[string]int{}
 			for _, in := range infos {
 				rest := strings.TrimPrefix(in.Key, prefix)
-				kind, _, _ := strings.Cut(rest, "/")
-				kinds[kind]++
+				what, _, _ := strings.Cut(rest, "/")
+				objects[what]++
 			}
-			if kinds["ballots"] != f.n || kinds["poll.json"] != 1 || kinds["turnout"] != 1 || len(kinds) != 3 || closed.Results.Cast != f.n {
-				t.Errorf("secret=%v: objects %v, cast %d", secret, kinds, closed.Results.Cast)
+			if objects["ballots"] != f.n || objects["poll.json"] != 1 || objects["turnout"] != 1 || len(objects) != 3 || closed.Results.Cast != f.n {
+				t.Errorf("%s secret=%v: objects %v, cast %d", kind, secret, objects, closed.Results.Cast)
 			}
 		}
 	})

@@ -27,13 +27,21 @@ type outcome struct {
 	Code     string `json:"code,omitempty"`
 }
 
-// castAll casts every delegate's ballot at once through svc.
+// castAll casts every delegate's ballot at once through svc (castFor: a
+// motion's option or a whole ballot of answers).
 func castAll(ctx context.Context, svc *vote.Service, pid string, n int) []outcome {
 	out := make([]outcome, n)
+	p, err := svc.Get(ctx, mid, pid)
+	if err != nil {
+		for i := range out {
+			out[i] = outcome{Delegate: delegate(i).ID, Code: "get: " + err.Error()}
+		}
+		return out
+	}
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Go(func() {
-			r, err := svc.Cast(ctx, mid, pid, delegate(i), i%2)
+			r, err := castFor(ctx, svc, p, i)
 			out[i] = outcome{Delegate: delegate(i).ID, Code: code(err)}
 			if err == nil {
 				out[i].Receipt = hashReceipt(r)
@@ -48,7 +56,8 @@ func castAll(ctx context.Context, svc *vote.Service, pid string, n int) []outcom
 // again) on the same directory or bucket. Both take a ballot from every
 // delegate at the same moment; in the second trial the chair closes the poll
 // while the ballots arrive. Each delegate gets at most one 201 (exactly one when
-// nobody closes), and the tally holds exactly the acknowledged ballots.
+// nobody closes), and the tally holds exactly the acknowledged ballots. Then
+// the same with a confidence vote, every answer on one ballot.
 func TestTwoProcesses(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -56,8 +65,9 @@ func TestTwoProcesses(t *testing.T) {
 			const n = 60
 			f := newFixture(t, st, n)
 			ctx := ctxT(t)
-			for trial, closeAfter := range []time.Duration{-1, 15 * time.Millisecond} {
-				p := f.openPoll(t, vote.CreateRequest{Secret: trial == 1})
+			for trial := range 4 {
+				closeAfter := []time.Duration{-1, 15 * time.Millisecond}[trial%2]
+				p := f.openPoll(t, requestFor(kinds[trial/2], trial%2 == 1))
 				cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestChildNode$", "-test.count=1")
 				cmd.Env = append(os.Environ(), "VOTE_CHILD_POLL="+p.ID, "VOTE_CHILD_N="+strconv.Itoa(n))
 				switch st := st.(type) {
@@ -119,11 +129,13 @@ func TestTwoProcesses(t *testing.T) {
 				}
 				acked := map[string]string{} // receipt hash → delegate
 				perDelegate := map[string]int{}
+				var ackedBy []int
 				for _, o := range append(mine, theirs...) {
 					switch o.Code {
 					case "":
 						acked[o.Receipt] = o.Delegate
 						perDelegate[o.Delegate]++
+						ackedBy = append(ackedBy, delegateIndex(t, o.Delegate))
 					case phonghop.EConflict:
 					default:
 						t.Fatalf("%s: %s", o.Delegate, o.Code)
@@ -144,6 +156,7 @@ func TestTwoProcesses(t *testing.T) {
 						t.Fatalf("trial %d: counted receipt %s never acknowledged", trial, h)
 					}
 				}
+				checkCounts(t, closed, res, ackedBy)
 				t.Logf("trial %d: %d of %d delegates acknowledged and counted (child took %d)", trial, len(acked), n, countAcks(theirs))
 			}
 		})

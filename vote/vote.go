@@ -108,6 +108,13 @@ type CreateRequest struct {
 	Options      []string `json:"options"`
 	Secret       bool     `json:"secret"`
 	Majority     string   `json:"majority"`
+	// Kind is a motion (default), an election, a confidence vote or an
+	// approval; every kind but a motion has Questions and no Options.
+	Kind      string              `json:"kind,omitempty"`
+	Questions []phonghop.Question `json:"questions,omitempty"`
+	// SecretSet says Secret was given: a ballot with questions is secret
+	// unless it says otherwise (JSON "secret": false sets it).
+	SecretSet bool `json:"-"`
 }
 
 // Receipt is what a voter gets back for a ballot: a random token whose SHA-256
@@ -270,6 +277,13 @@ func cleanRequest(req CreateRequest, lang string) (CreateRequest, error) {
 	case n > MaxTitleRunes:
 		return req, phonghop.Fail(phonghop.EInvalid, "poll_title_too_long", "max", MaxTitleRunes)
 	}
+	if !isMotion(req.Kind) {
+		return cleanQuestions(req, lang)
+	}
+	if len(req.Questions) > 0 {
+		return req, phonghop.Fail(phonghop.EInvalid, "poll_questions_not_for_motion")
+	}
+	req.Kind = ""
 	if len(req.Options) == 0 {
 		req.Options = append([]string(nil), defaultOptions(lang)...)
 	}
@@ -285,14 +299,20 @@ func cleanRequest(req CreateRequest, lang string) (CreateRequest, error) {
 		opts[i] = o
 	}
 	req.Options = opts
-	switch req.Majority {
+	var err error
+	req.Majority, err = majorityOr(req.Majority, phonghop.MajoritySimple)
+	return req, err
+}
+
+// majorityOr checks a majority rule, def when none is given.
+func majorityOr(m, def string) (string, error) {
+	switch m {
 	case "":
-		req.Majority = phonghop.MajoritySimple
+		return def, nil
 	case phonghop.MajoritySimple, phonghop.MajorityAbsolute, phonghop.MajorityTwoThirds:
-	default:
-		return req, phonghop.Fail(phonghop.EInvalid, "poll_majority_invalid")
+		return m, nil
 	}
-	return req, nil
+	return m, phonghop.Fail(phonghop.EInvalid, "poll_majority_invalid")
 }
 
 // Create drafts a poll on an agenda item (chair or secretary).
@@ -314,6 +334,9 @@ func (s *Service) Create(ctx context.Context, meetingID string, by phonghop.User
 	if _, ok := m.Item(req.AgendaItemID); !ok {
 		return phonghop.Poll{}, phonghop.Fail(phonghop.EInvalid, "poll_agenda_item_missing", "id", phonghop.Clip(req.AgendaItemID))
 	}
+	if err := s.checkPhotos(ctx, meetingID, req.Questions); err != nil {
+		return phonghop.Poll{}, err
+	}
 	id, err := newID()
 	if err != nil {
 		return phonghop.Poll{}, err
@@ -323,6 +346,7 @@ func (s *Service) Create(ctx context.Context, meetingID string, by phonghop.User
 			ID: id, MeetingID: meetingID, AgendaItemID: req.AgendaItemID, Title: req.Title,
 			Options: req.Options, Secret: req.Secret, Majority: req.Majority,
 			State: phonghop.PollDraft, Eligible: len(m.Voters()), CreatedAt: s.now(),
+			Kind: req.Kind, Questions: req.Questions,
 		},
 		CreatedBy: by.ID,
 	}

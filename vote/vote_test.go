@@ -279,50 +279,53 @@ func TestConcurrentBallots(t *testing.T) {
 
 // TestDuplicateBallots: every delegate sends the same ballot five times at once,
 // through two Services (two processes) on one store: one 201 each, the rest 409.
+// On a motion and on a confidence vote, whose ballot holds every answer.
 func TestDuplicateBallots(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st storage.Store) {
 		f := newFixture(t, st, 40)
 		other := f.service()
 		ctx := ctxT(t)
-		p := f.openPoll(t, vote.CreateRequest{Secret: true})
-		ok := make([]int, f.n)
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := 0; i < f.n; i++ {
-			for j := 0; j < 5; j++ {
-				svc := f.svc
-				if j%2 == 1 {
-					svc = other
-				}
-				wg.Go(func() {
-					<-start
-					_, err := svc.Cast(ctx, mid, p.ID, delegate(i), 0)
-					mu.Lock()
-					defer mu.Unlock()
-					switch code(err) {
-					case "":
-						ok[i]++
-					case phonghop.EConflict:
-					default:
-						t.Errorf("delegate %d: %v", i, err)
+		for _, kind := range kinds {
+			p := f.openPoll(t, requestFor(kind, true))
+			ok := make([]int, f.n)
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := 0; i < f.n; i++ {
+				for j := 0; j < 5; j++ {
+					svc := f.svc
+					if j%2 == 1 {
+						svc = other
 					}
-				})
+					wg.Go(func() {
+						<-start
+						_, err := castFor(ctx, svc, p, i)
+						mu.Lock()
+						defer mu.Unlock()
+						switch code(err) {
+						case "":
+							ok[i]++
+						case phonghop.EConflict:
+						default:
+							t.Errorf("%s: delegate %d: %v", kind, i, err)
+						}
+					})
+				}
 			}
-		}
-		close(start)
-		wg.Wait()
-		for i, n := range ok {
-			if n != 1 {
-				t.Errorf("delegate %d: %d ballots accepted", i, n)
+			close(start)
+			wg.Wait()
+			all := make([]int, f.n)
+			for i, n := range ok {
+				all[i] = i
+				if n != 1 {
+					t.Errorf("%s: delegate %d: %d ballots accepted", kind, i, n)
+				}
 			}
-		}
-		p, err := other.Close(ctx, mid, p.ID, chair)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Results.Cast != f.n || p.Results.Counts[0] != f.n {
-			t.Fatalf("results %+v, want %d yes", p.Results, f.n)
+			p, err := other.Close(ctx, mid, p.ID, chair)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCounts(t, p, p.Results, all)
 		}
 		if err := other.Flush(ctx); err != nil {
 			t.Fatal(err)
@@ -332,18 +335,21 @@ func TestDuplicateBallots(t *testing.T) {
 
 // TestCloseRacesBallots: ballots through two Services race a Close. Every
 // acknowledged ballot is counted, no refused one is, the count equals the
-// acknowledgements and the store keeps exactly the counted ballots.
+// acknowledgements and the store keeps exactly the counted ballots. On a
+// motion and on a confidence vote (each ballot counted whole).
 func TestCloseRacesBallots(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st storage.Store) {
 		f := newFixture(t, st, 100)
 		other := f.service()
 		ctx := ctxT(t)
 		var acks, refusals int
-		for trial := 0; trial < 4; trial++ {
-			p := f.openPoll(t, vote.CreateRequest{})
+		for trial := 0; trial < 6; trial++ {
+			kind := kinds[trial%len(kinds)]
+			p := f.openPoll(t, requestFor(kind, false))
 			var mu sync.Mutex
 			acked := map[string]bool{}   // receipt hash → counted expected
 			refused := map[string]bool{} // delegate ids
+			var ackedBy []int            // delegates acknowledged
 			var wg sync.WaitGroup
 			start := make(chan struct{})
 			for i := 0; i < f.n; i++ {
@@ -353,12 +359,13 @@ func TestCloseRacesBallots(t *testing.T) {
 				}
 				wg.Go(func() {
 					<-start
-					r, err := svc.Cast(ctx, mid, p.ID, delegate(i), i%2)
+					r, err := castFor(ctx, svc, p, i)
 					mu.Lock()
 					defer mu.Unlock()
 					switch code(err) {
 					case "":
 						acked[hashReceipt(r)] = true
+						ackedBy = append(ackedBy, i)
 					case phonghop.EConflict:
 						refused[delegate(i).ID] = true
 					default:
@@ -370,7 +377,7 @@ func TestCloseRacesBallots(t *testing.T) {
 			wg.Go(func() {
 				<-start
 				// Let roughly half the ballots in first.
-				time.Sleep(time.Duration(trial) * 3 * time.Millisecond)
+				time.Sleep(time.Duration(trial/2) * 3 * time.Millisecond)
 				var err error
 				if closed, err = f.svc.Close(ctx, mid, p.ID, chair); err != nil {
 					t.Error(err)
@@ -383,29 +390,30 @@ func TestCloseRacesBallots(t *testing.T) {
 			}
 			res := closed.Results
 			if res.Cast != len(acked) || len(res.Receipts) != len(acked) {
-				t.Fatalf("trial %d: counted %d, acknowledged %d", trial, res.Cast, len(acked))
+				t.Fatalf("trial %d (%s): counted %d, acknowledged %d", trial, kind, res.Cast, len(acked))
 			}
 			for _, h := range res.Receipts {
 				if !acked[h] {
-					t.Fatalf("trial %d: counted ballot %s was not acknowledged", trial, h)
+					t.Fatalf("trial %d (%s): counted ballot %s was not acknowledged", trial, kind, h)
 				}
 			}
 			for _, b := range res.Ballots {
 				if refused[b.UserID] {
-					t.Fatalf("trial %d: refused ballot of %s counted", trial, b.UserID)
+					t.Fatalf("trial %d (%s): refused ballot of %s counted", trial, kind, b.UserID)
 				}
 			}
-			if res.Counts[0]+res.Counts[1] != len(acked) || len(acked)+len(refused) != f.n {
-				t.Fatalf("trial %d: counts %v, %d acked, %d refused", trial, res.Counts, len(acked), len(refused))
+			if len(acked)+len(refused) != f.n {
+				t.Fatalf("trial %d (%s): %d acked, %d refused", trial, kind, len(acked), len(refused))
 			}
+			checkCounts(t, closed, res, ackedBy)
 			stored, err := st.List(ctx, "meetings/"+mid+"/polls/"+p.ID+"/ballots/")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(stored) != len(acked) {
-				t.Fatalf("trial %d: %d ballots stored, %d counted", trial, len(stored), len(acked))
+				t.Fatalf("trial %d (%s): %d ballots stored, %d counted", trial, kind, len(stored), len(acked))
 			}
-			t.Logf("trial %d: %d acknowledged and counted, %d refused", trial, len(acked), len(refused))
+			t.Logf("trial %d (%s): %d acknowledged and counted, %d refused", trial, kind, len(acked), len(refused))
 			acks += len(acked)
 			refusals += len(refused)
 		}
