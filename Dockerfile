@@ -20,8 +20,19 @@ COPY . .
 COPY --from=web /src/frontend/dist ./frontend/dist
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/phonghop ./cmd/phonghop
 
-FROM gcr.io/distroless/static-debian12:nonroot
+# The runtime carries LibreOffice, which converts Word, Excel and PowerPoint
+# uploads to PDF (a separate program, run per conversion), and the fonts with
+# Word's metrics so its pages break where Word's do.
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
+      fonts-liberation2 fonts-crosextra-carlito fonts-crosextra-caladea fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --uid 65532 --user-group --home-dir /home/nonroot --create-home nonroot
 COPY --from=build /out/phonghop /phonghop
+USER 65532:65532
+ENV PHONGHOP_SOFFICE=/usr/bin/soffice
 EXPOSE 8080
 ENTRYPOINT ["/phonghop"]
 CMD ["serve"]

@@ -200,3 +200,45 @@ func TestCheck(t *testing.T) {
 		t.Errorf("PDFName: %q", got)
 	}
 }
+
+// BenchmarkConvert measures LibreOffice here: a one-page Vietnamese paper
+// (conversions per minute, one at a time and two at once) and a 40-page
+// report. Run: go test -run '^$' -bench Convert -benchtime 5x ./convert
+func BenchmarkConvert(b *testing.B) {
+	p, err := testtool.Find("soffice", "office")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &convert.Converter{Soffice: p, TempDir: tempDir}
+	f, _ := convert.ByExt(".docx")
+	run := func(b *testing.B, docx []byte) {
+		res, err := c.Convert(context.Background(), bytes.NewReader(docx), f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.Close()
+	}
+	short := officetest.Docx(officetest.Vietnamese())
+	run(b, short) // the profile template
+	b.Run("paper", func(b *testing.B) {
+		for b.Loop() {
+			run(b, short)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Minutes(), "conversions/min")
+	})
+	b.Run("paper-2-at-once", func(b *testing.B) {
+		b.SetParallelism(1) // GOMAXPROCS goroutines: 2 on this machine
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				run(b, short)
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Minutes(), "conversions/min")
+	})
+	report := officetest.Docx(officetest.Report(40))
+	b.Run("report-40-pages", func(b *testing.B) {
+		for b.Loop() {
+			run(b, report)
+		}
+	})
+}
