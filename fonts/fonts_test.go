@@ -59,7 +59,7 @@ func TestRenderExtractable(t *testing.T) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	Register(pdf)
 	pdf.AddPage()
-	for _, style := range []string{"", "B", "I"} {
+	for _, style := range []string{"", "B", "I", "BI"} {
 		pdf.SetFont(Family, style, 11)
 		pdf.MultiCell(0, 6, Clean(vietnamese), "", "L", false)
 	}
@@ -74,8 +74,8 @@ func TestRenderExtractable(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := strings.Join(strings.Fields(string(out)), "")
-	if n := strings.Count(text, vietnamese); n != 3 {
-		t.Fatalf("found the alphabet %d times in the PDF text, want 3:\n%s", n, out)
+	if n := strings.Count(text, vietnamese); n != 4 {
+		t.Fatalf("found the alphabet %d times in the PDF text, want 4:\n%s", n, out)
 	}
 }
 
@@ -97,7 +97,7 @@ func BenchmarkRegister(b *testing.B) {
 func TestTimesMetrics(t *testing.T) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	Register(pdf)
-	for _, style := range []string{"", "B", "I"} {
+	for _, style := range []string{"", "B", "I", "BI"} {
 		for c := rune(0x20); c < 0x7F; c++ {
 			s := strings.Repeat(string(c), 10)
 			pdf.SetFont("Times", style, 100)

@@ -18,7 +18,8 @@ import (
 type Person struct {
 	UserID      string `json:"userId"`
 	DisplayName string `json:"displayName"`
-	Title       string `json:"title,omitempty"` // office, e.g. "Chủ tịch UBND huyện"
+	Title       string `json:"title,omitempty"` // office (chức vụ), e.g. "Chủ tịch UBND huyện"
+	Unit        string `json:"unit,omitempty"`  // the body they come from
 	Role        string `json:"role,omitempty"`  // role in the meeting; "" for someone no longer a participant
 	// Reason is why the chair or the secretary checked this person in or out
 	// on their behalf (no tablet, arrived late, excused), as they last gave it.
@@ -74,24 +75,31 @@ type Item struct {
 	Conclusion   string        `json:"conclusion"`
 }
 
-// Draft is the minutes as the API shows them. Only Summary and each item's Notes
-// and Conclusion are edited; Revision guards the edits.
+// Draft is the minutes as the API shows them. Only Summary, Guests and each
+// item's Notes and Conclusion are edited; Revision guards the edits.
 type Draft struct {
-	Revision     int64           `json:"revision"`
-	MeetingID    string          `json:"meetingId"`
-	Title        string          `json:"title"`
-	Organization string          `json:"organization"`
-	Location     string          `json:"location"`
-	Language     string          `json:"language"`
-	StartsAt     time.Time       `json:"startsAt"`
-	EndedAt      *time.Time      `json:"endedAt,omitempty"` // time of the last recorded event
-	Chair        Person          `json:"chair"`
-	Secretary    Person          `json:"secretary"`
-	Summary      string          `json:"summary"`
-	Attendance   DraftAttendance `json:"attendance"`
-	Items        []Item          `json:"items"`
-	UpdatedBy    string          `json:"updatedBy,omitempty"`
-	UpdatedAt    *time.Time      `json:"updatedAt,omitempty"`
+	Revision     int64  `json:"revision"`
+	MeetingID    string `json:"meetingId"`
+	Title        string `json:"title"`
+	Organization string `json:"organization"`
+	// The rest of the heading, from the meeting (see phonghop.Meeting).
+	ParentOrganization string          `json:"parentOrganization,omitempty"`
+	PlaceName          string          `json:"placeName,omitempty"`
+	DocumentNumber     string          `json:"documentNumber,omitempty"`
+	Location           string          `json:"location"`
+	Language           string          `json:"language"`
+	StartsAt           time.Time       `json:"startsAt"`
+	EndedAt            *time.Time      `json:"endedAt,omitempty"` // time of the last recorded event
+	Chair              Person          `json:"chair"`
+	Secretary          Person          `json:"secretary"`
+	Summary            string          `json:"summary"` // the chair's conclusions (SummaryLabelVi)
+	Attendance         DraftAttendance `json:"attendance"`
+	// Guests is the secretary's list of guests without an account, one a line
+	// ("Name – office"); the minutes list them after the observers present.
+	Guests    string     `json:"guests"`
+	Items     []Item     `json:"items"`
+	UpdatedBy string     `json:"updatedBy,omitempty"`
+	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
 
 	// OpenedAt and ClosedAt are when the chair opened ("khai mạc") and closed
 	// ("bế mạc") the meeting, from the journal; nil until they did.
@@ -103,6 +111,7 @@ type Draft struct {
 type Edits struct {
 	Revision  int64               `json:"revision"`
 	Summary   string              `json:"summary"`
+	Guests    string              `json:"guests,omitempty"`
 	Items     map[string]ItemEdit `json:"items,omitempty"` // by agendaItemId
 	UpdatedBy string              `json:"updatedBy,omitempty"`
 	UpdatedAt *time.Time          `json:"updatedAt,omitempty"`
@@ -175,15 +184,17 @@ func Assemble(m *phonghop.Meeting, entries []journal.Entry, polls []phonghop.Pol
 		Language:     m.Language,
 		StartsAt:     m.StartsAt,
 		Summary:      edits.Summary,
+		Guests:       edits.Guests,
 		UpdatedBy:    edits.UpdatedBy,
 		UpdatedAt:    edits.UpdatedAt,
 	}
+	d.ParentOrganization, d.PlaceName, d.DocumentNumber = m.ParentOrganization, m.PlaceName, m.DocumentNumber
 	if d.Language != "en" {
 		d.Language = "vi"
 	}
 	var chairName string
 	for _, p := range m.Participants {
-		pp := Person{UserID: p.UserID, DisplayName: p.DisplayName, Title: p.Title, Role: string(p.Role)}
+		pp := Person{UserID: p.UserID, DisplayName: p.DisplayName, Title: p.Title, Unit: p.Unit, Role: string(p.Role)}
 		names[p.UserID] = pp
 		if p.Role == phonghop.RoleChair && d.Chair.UserID == "" {
 			d.Chair, chairName = pp, p.DisplayName

@@ -3,12 +3,12 @@ package minutes
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
 
-	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/fonts"
 )
 
@@ -16,165 +16,93 @@ import (
 // saving), fixed so rendering needs no tzdata.
 var Zone = time.FixedZone("UTC+7", 7*60*60)
 
-// Page geometry in mm: A4 with the margins of Vietnamese administrative documents
-// (Decree 30/2020/NĐ-CP: top and bottom 20, left 30, right 15).
+// Page geometry in mm, type sizes in points: A4 with the margins, sizes and
+// spacing of Decree 30/2020/NĐ-CP (Appendix I).
 const (
-	marginLeft   = 30.0
-	marginRight  = 15.0
-	marginTop    = 20.0
-	marginBottom = 20.0
-	bodySize     = 13.0
-	lineHeight   = 6.5
+	marginLeft   = 30.0 // 30–35
+	marginRight  = 15.0 // 15–20
+	marginTop    = 20.0 // 20–25
+	marginBottom = 20.0 // 20–25
+	bodySize     = 13.0 // the text: 13–14 pt
+	headSize     = 12.0 // the bodies' names and the national title: 12–13 pt
+	mottoSize    = 13.0 // the motto, the number, the place and date: 13 pt (13–14)
+	titleSize    = 14.0 // the kind of document and what it is about: 13–14 pt
+	lineHeight   = 6.0  // 1.3 lines of 13 pt: single to 1.5 lines
+	paraSpace    = 2.1  // 6 pt between paragraphs, the least allowed
+	firstIndent  = 10.0 // a paragraph's first line: 1–1.27 cm
+	signSpace    = 26.0 // room for a signature and a seal
+	tableSize    = 12.0
+	tableLine    = 5.5
 )
 
-// labels are the fixed words of the minutes in each language.
-type labels struct {
-	title, timePlace, start, place, attendance, chair, secretary, present, absent,
-	none, quorumYes, quorumNo, content, presenter, startedAt, documents, speakers,
-	notes, poll, secret, open, majority, option, votes, ratio, cast, passed,
-	notPassed, override, conclusion, summary, closing, sign, page, other,
-	country, motto, number string
-	majorities map[string]string
-}
-
-var vi = labels{
-	title: "BIÊN BẢN", timePlace: "I. THỜI GIAN, ĐỊA ĐIỂM", start: "Thời gian bắt đầu",
-	place: "Địa điểm", attendance: "II. THÀNH PHẦN THAM DỰ", chair: "Chủ trì",
-	secretary: "Thư ký", present: "Đại biểu có mặt", absent: "Đại biểu vắng mặt",
-	none: "không có", quorumYes: "Số đại biểu dự họp có quyền biểu quyết: %d/%d; cuộc họp đủ số lượng đại biểu theo quy định.",
-	quorumNo: "Số đại biểu dự họp có quyền biểu quyết: %d/%d; cuộc họp không đủ số lượng đại biểu theo quy định.",
-	content:  "III. NỘI DUNG CUỘC HỌP", presenter: "Người trình bày", startedAt: "Bắt đầu lúc",
-	documents: "Tài liệu", speakers: "Ý kiến phát biểu", notes: "Nội dung",
-	poll: "Biểu quyết", secret: "bỏ phiếu kín", open: "biểu quyết công khai",
-	majority: "điều kiện thông qua", option: "Phương án", votes: "Số phiếu", ratio: "Tỷ lệ",
-	cast: "Số đại biểu đã biểu quyết: %d/%d.", passed: "Kết quả: THÔNG QUA.",
-	notPassed:  "Kết quả: KHÔNG THÔNG QUA.",
-	override:   "Ghi chú: biểu quyết được mở khi chưa đủ số lượng đại biểu, theo quyết định của chủ trì.",
-	conclusion: "Kết luận", summary: "IV. KẾT LUẬN CỦA CHỦ TRÌ",
-	closing: "Cuộc họp kết thúc lúc %s. Biên bản được lập thành 02 bản có giá trị như nhau.",
-	sign:    "(Ký, ghi rõ họ tên)", page: "Trang %d/%s", other: "Các nội dung khác",
-	country: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", motto: "Độc lập - Tự do - Hạnh phúc",
-	number: "Số: ....../BB%s",
-	majorities: map[string]string{
-		phonghop.MajoritySimple:    "quá nửa số phiếu biểu quyết",
-		phonghop.MajorityAbsolute:  "quá nửa tổng số đại biểu",
-		phonghop.MajorityTwoThirds: "từ hai phần ba tổng số đại biểu",
-	},
-}
-
-var en = labels{
-	title: "MINUTES", timePlace: "I. TIME AND PLACE", start: "Started at", place: "Place",
-	attendance: "II. ATTENDANCE", chair: "Chair", secretary: "Secretary", present: "Present",
-	absent: "Absent", none: "none",
-	quorumYes: "Voting members present: %d of %d; the meeting had a quorum.",
-	quorumNo:  "Voting members present: %d of %d; the meeting did not have a quorum.",
-	content:   "III. PROCEEDINGS", presenter: "Presented by", startedAt: "Started at",
-	documents: "Documents", speakers: "Speakers", notes: "Discussion", poll: "Vote",
-	secret: "secret ballot", open: "open vote", majority: "required majority",
-	option: "Option", votes: "Votes", ratio: "Share", cast: "Voted: %d of %d.",
-	passed: "Result: PASSED.", notPassed: "Result: NOT PASSED.",
-	override:   "Note: the chair opened this vote without a quorum.",
-	conclusion: "Conclusion", summary: "IV. CONCLUSIONS OF THE CHAIR",
-	closing: "The meeting ended at %s. These minutes are made in 2 copies of equal value.",
-	sign:    "(Signature and full name)", page: "Page %d/%s", other: "Other business",
-	number: "No. ....../MIN",
-	majorities: map[string]string{
-		phonghop.MajoritySimple:    "more than half of the votes cast",
-		phonghop.MajorityAbsolute:  "more than half of all members",
-		phonghop.MajorityTwoThirds: "two thirds of all members",
-	},
-}
-
-// renderer draws one document. Every string passes through t (fonts.Clean), so
-// nothing the font cannot draw reaches fpdf.
-type renderer struct {
-	pdf   *fpdf.Fpdf
-	l     labels
-	vi    bool
-	width float64 // printable width
-}
+// cellMargin is fpdf's default padding inside a cell (a tenth of its 10 mm
+// default margin).
+const cellMargin = 1.0
 
 func t(s string) string { return fonts.Clean(s) }
 
-// Render draws the minutes as an A4 PDF. The same draft always gives the same
-// bytes: the document dates come from the draft and fpdf's catalog is sorted.
-// Text the fonts cannot draw is replaced as fonts.Clean describes; it never
-// fails on content, only if fpdf reports an error.
-func Render(d Draft) ([]byte, error) {
-	r := &renderer{pdf: fpdf.New("P", "mm", "A4", ""), l: vi, vi: d.Language != "en"}
-	if !r.vi {
-		r.l = en
+// Render draws the minutes as an A4 PDF in the form of Decree 30's minutes
+// template. The same draft always gives the same bytes: the document dates come
+// from the draft and fpdf's catalog is sorted. Text the fonts cannot draw is
+// replaced as fonts.Clean describes; it never fails on content, only if fpdf
+// reports an error.
+func Render(d Draft) ([]byte, error) { return renderPDF(layout(d)) }
+
+// pdfWriter draws a form. Every string passes through t (fonts.Clean), so
+// nothing the font cannot draw reaches fpdf. It breaks pages itself (fpdf's
+// automatic break is off), so headings keep with what follows and the closing
+// lines with the signatures.
+type pdfWriter struct {
+	pdf    *fpdf.Fpdf
+	width  float64 // printable width
+	bottom float64 // lowest y text may reach
+	top    bool    // nothing drawn yet on this page
+	style  string  // the font set last (fpdf's SetFont is not free)
+	size   float64
+}
+
+// font sets the family's style and size unless they are set already.
+func (w *pdfWriter) font(style string, size float64) {
+	if style != w.style || size != w.size {
+		w.pdf.SetFont(fonts.Family, style, size)
+		w.style, w.size = style, size
 	}
-	pdf := r.pdf
-	pdf.AliasNbPages("{nb}") // before the fonts: fpdf sizes their subsets by it
+}
+
+func renderPDF(f *form) ([]byte, error) {
+	pdf := fpdf.New("P", "mm", "A4", "")
 	fonts.Register(pdf)
 	pdf.SetCompression(false) // compressStreams deflates the pages afterwards, cheaper
 	pdf.SetCatalogSort(true)
-	stamp := d.StartsAt
-	if d.UpdatedAt != nil {
-		stamp = *d.UpdatedAt
-	}
-	pdf.SetCreationDate(stamp)
-	pdf.SetModificationDate(stamp)
-	pdf.SetTitle(t(r.l.title+" – "+d.Title), true)
+	pdf.SetCreationDate(f.stamp)
+	pdf.SetModificationDate(f.stamp)
+	pdf.SetTitle(t(f.meta), true)
 	pdf.SetCreator("phonghop", false)
 	pdf.SetProducer("phonghop", false)
 	pdf.SetMargins(marginLeft, marginTop, marginRight)
-	pdf.SetAutoPageBreak(true, marginBottom)
-	pw, _ := pdf.GetPageSize()
-	r.width = pw - marginLeft - marginRight
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-12)
-		pdf.SetFont(fonts.Family, "", 10)
-		pdf.CellFormat(0, 5, fmt.Sprintf(r.l.page, pdf.PageNo(), "{nb}"), "", 0, "C", false, 0, "")
+	pdf.SetAutoPageBreak(false, marginBottom)
+	pw, ph := pdf.GetPageSize()
+	w := &pdfWriter{pdf: pdf, width: pw - marginLeft - marginRight, bottom: ph - marginBottom}
+	pdf.SetHeaderFunc(func() {
+		// The Decree numbers pages in the top margin, centred, from the second.
+		if n := pdf.PageNo(); n > 1 {
+			pdf.SetFont(fonts.Family, "", mottoSize)
+			pdf.SetXY(marginLeft, 9)
+			pdf.CellFormat(w.width, 6, strconv.Itoa(n), "", 0, "C", false, 0, "")
+		} else if f.draft {
+			pdf.SetFont(fonts.Family, "B", headSize)
+			mark := t(f.draftMark)
+			pdf.SetXY(marginLeft, 8)
+			pdf.CellFormat(pdf.GetStringWidth(mark)+6, 7, mark, "1", 0, "C", false, 0, "")
+		}
+		pdf.SetXY(marginLeft, marginTop)
+		w.top, w.style, w.size = true, "?", 0 // the header set its own font
 	})
 	pdf.AddPage()
-
-	r.header(d)
-	r.section(r.l.timePlace)
-	r.field(r.l.start, r.dateTime(d.StartsAt))
-	r.field(r.l.place, d.Location)
-
-	r.section(r.l.attendance)
-	r.field(r.l.chair, personLine(d.Chair))
-	r.field(r.l.secretary, personLine(d.Secretary))
-	r.field(r.l.present, peopleLine(d.Attendance.Present, r.l.none))
-	r.field(r.l.absent, peopleLine(d.Attendance.Absent, r.l.none))
-	q := r.l.quorumNo
-	if d.Attendance.Quorum {
-		q = r.l.quorumYes
-	}
-	delegates := 0
-	for _, p := range d.Attendance.Present {
-		if p.Role == string(phonghop.RoleDelegate) {
-			delegates++
-		}
-	}
-	r.para("", fmt.Sprintf(q, delegates, d.Attendance.Expected))
-
-	r.section(r.l.content)
-	for i, it := range d.Items {
-		r.item(i+1, it)
-	}
-
-	r.section(r.l.summary)
-	if strings.TrimSpace(d.Summary) != "" {
-		r.para("", d.Summary)
-	} else {
-		r.para("", "...")
-	}
-	end := "..."
-	if d.EndedAt != nil {
-		end = r.clock(*d.EndedAt)
-		if r.vi && !sameDay(*d.EndedAt, d.StartsAt) {
-			end = r.dateTime(*d.EndedAt)
-		} else if r.vi {
-			end += " cùng ngày"
-		}
-	}
-	pdf.Ln(2)
-	r.para("", fmt.Sprintf(r.l.closing, end))
-	r.signatures(d)
+	w.heading(f)
+	w.title(f)
+	w.body(f)
+	w.signatures(f)
 
 	var buf bytes.Buffer
 	if err := pdf.Output(&buf); err != nil {
@@ -183,350 +111,355 @@ func Render(d Draft) ([]byte, error) {
 	return compressStreams(buf.Bytes())
 }
 
-func sameDay(a, b time.Time) bool {
-	a, b = a.In(Zone), b.In(Zone)
-	return a.Year() == b.Year() && a.YearDay() == b.YearDay()
-}
-
-func (r *renderer) clock(tm time.Time) string {
-	tm = tm.In(Zone)
-	if r.vi {
-		return fmt.Sprintf("%02d giờ %02d", tm.Hour(), tm.Minute())
-	}
-	return tm.Format("15:04")
-}
-
-func (r *renderer) date(tm time.Time) string {
-	tm = tm.In(Zone)
-	if r.vi {
-		return fmt.Sprintf("ngày %02d tháng %02d năm %d", tm.Day(), int(tm.Month()), tm.Year())
-	}
-	return tm.Format("2 January 2006")
-}
-
-func (r *renderer) dateTime(tm time.Time) string {
-	return r.clock(tm) + ", " + r.date(tm)
-}
-
-func personLine(p Person) string {
-	if p.DisplayName == "" {
-		return "..."
-	}
-	if p.Title != "" {
-		return p.DisplayName + " – " + p.Title
-	}
-	return p.DisplayName
-}
-
-func peopleLine(ps []Person, none string) string {
-	if len(ps) == 0 {
-		return none + "."
-	}
-	var b strings.Builder
-	for i, p := range ps {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "%d. %s", i+1, personLine(p))
-	}
-	b.WriteString(".")
-	return b.String()
-}
-
-// header draws the issuing body and number (left) and the national title (right),
-// then the place and date, the title and the subject.
-func (r *renderer) header(d Draft) {
-	pdf := r.pdf
-	leftW, rightW := 68.0, r.width-68.0
-	y := pdf.GetY()
-	org := strings.ToUpper(strings.TrimSpace(d.Organization))
-	if org == "" {
-		org = "..."
-	}
-	pdf.SetFont(fonts.Family, "B", 12)
-	pdf.SetXY(marginLeft, y)
-	pdf.MultiCell(leftW, 5.5, t(org), "", "C", false)
-	r.rule(marginLeft+leftW/2, pdf.GetY()+0.5, 20)
-	pdf.SetXY(marginLeft, pdf.GetY()+2)
-	pdf.SetFont(fonts.Family, "", 12)
-	suffix := ""
-	if strings.Contains(org, "UBND") || strings.Contains(org, "ỦY BAN NHÂN DÂN") || strings.Contains(org, "UỶ BAN NHÂN DÂN") {
-		suffix = "-UBND"
-	}
-	num := r.l.number
-	if r.vi {
-		num = fmt.Sprintf(num, suffix)
-	}
-	pdf.CellFormat(leftW, 5.5, t(num), "", 1, "C", false, 0, "")
-	leftBottom := pdf.GetY()
-
-	rightX := marginLeft + leftW
-	pdf.SetXY(rightX, y)
-	if r.vi {
-		pdf.SetFont(fonts.Family, "B", 12)
-		pdf.CellFormat(rightW, 5.5, t(r.l.country), "", 2, "C", false, 0, "")
-		pdf.SetFont(fonts.Family, "B", 13)
-		pdf.CellFormat(rightW, 6, t(r.l.motto), "", 2, "C", false, 0, "")
-		w := pdf.GetStringWidth(t(r.l.motto))
-		r.rule(rightX+rightW/2, pdf.GetY()+0.3, w)
-		pdf.SetXY(rightX, pdf.GetY()+3)
-	}
-	pdf.SetFont(fonts.Family, "I", 13)
-	placeDate := r.date(d.StartsAt)
-	if r.vi {
-		if d.Location != "" {
-			placeDate = d.Location + ", " + placeDate
-		}
-	} else if d.Location != "" {
-		placeDate = d.Location + ", " + placeDate
-	}
-	pdf.MultiCell(rightW, 6, t(placeDate), "", "C", false)
-	if pdf.GetY() < leftBottom {
-		pdf.SetY(leftBottom)
-	}
-
-	pdf.Ln(8)
-	pdf.SetFont(fonts.Family, "B", 15)
-	pdf.CellFormat(0, 7, t(r.l.title), "", 1, "C", false, 0, "")
-	pdf.SetFont(fonts.Family, "B", 13)
-	pdf.MultiCell(0, 6.5, t(d.Title), "", "C", false)
-	r.rule(marginLeft+r.width/2, pdf.GetY()+1, 40)
-	pdf.Ln(5)
+// centred draws s centred in the column [x, x+width) from y, wrapped, and
+// returns the y below it.
+func (w *pdfWriter) centred(x, y, width, lh float64, s string) float64 {
+	w.pdf.SetXY(x, y)
+	w.pdf.MultiCell(width, lh, t(s), "", "C", false)
+	return w.pdf.GetY()
 }
 
 // rule draws a short horizontal line centred on cx.
-func (r *renderer) rule(cx, y, w float64) {
-	r.pdf.SetLineWidth(0.3)
-	r.pdf.Line(cx-w/2, y, cx+w/2, y)
+func (w *pdfWriter) rule(cx, y, length float64) {
+	w.pdf.SetLineWidth(0.3)
+	w.pdf.Line(cx-length/2, y, cx+length/2, y)
 }
 
-func (r *renderer) section(title string) {
-	r.pdf.Ln(2)
-	r.keep(3 * lineHeight)
-	r.pdf.SetFont(fonts.Family, "B", bodySize)
-	r.pdf.MultiCell(0, lineHeight, t(title), "", "L", false)
-}
+// heading draws the issuing body (left) opposite the national title and motto
+// (right), then the number (left) level with the place and date (right).
+func (w *pdfWriter) heading(f *form) {
+	pdf := w.pdf
+	rightW := 95.0
+	leftW := w.width - rightW
+	rightX := marginLeft + leftW
 
-// keep starts a new page unless h mm fit on this one, so a heading is never the
-// last line of a page.
-func (r *renderer) keep(h float64) {
-	_, ph := r.pdf.GetPageSize()
-	if r.pdf.GetY()+h > ph-marginBottom {
-		r.pdf.AddPage()
+	y := marginTop
+	w.font("", headSize)
+	for _, l := range f.parent {
+		y = w.centred(marginLeft, y, leftW, 5.5, l)
 	}
+	w.font("B", headSize)
+	widest := 0.0
+	for _, l := range f.org {
+		y = w.centred(marginLeft, y, leftW, 5.5, l)
+		widest = max(widest, min(pdf.GetStringWidth(t(l)), leftW))
+	}
+	// Under the issuing body, a rule a third to a half of its length.
+	w.rule(marginLeft+leftW/2, y+1.2, widest*0.4)
+	leftEnd := y + 1.2
+
+	ry := marginTop
+	if f.country != "" {
+		w.font("B", headSize)
+		ry = w.centred(rightX, ry, rightW, 5.5, f.country)
+		w.font("B", mottoSize)
+		ry = w.centred(rightX, ry, rightW, 6, f.motto)
+		// Under the motto, a rule as long as it.
+		w.rule(rightX+rightW/2, ry+1, pdf.GetStringWidth(t(f.motto)))
+		ry++
+	}
+
+	row := max(leftEnd, ry) + 3
+	w.font("", mottoSize)
+	ly := w.centred(marginLeft, row, leftW, 6, f.number)
+	w.font("I", mottoSize)
+	ry = w.centred(rightX, row, rightW, 6, f.placeDate)
+	pdf.SetY(max(ly, ry))
 }
 
-// field draws "label: value" with the label bold, wrapped to the page width.
-func (r *renderer) field(label, value string) {
-	r.para(label, value)
+// title draws the kind of document and what it is about, centred, bold, with a
+// rule under them a third of their length.
+func (w *pdfWriter) title(f *form) {
+	pdf := w.pdf
+	w.font("B", titleSize)
+	y := w.centred(marginLeft, pdf.GetY()+9, w.width, 7, f.kind)
+	y = w.centred(marginLeft, y, w.width, 7, f.subject)
+	w.rule(marginLeft+w.width/2, y+1, min(pdf.GetStringWidth(t(f.subject)), w.width)/3)
+	pdf.SetY(y + 7)
+	w.top = false
 }
 
-// para draws an optional bold lead-in and a paragraph, wrapped to the page
-// width. fpdf's Write would mix the styles on one line but indexes []rune(s)
-// for every character (quadratic: a 1 MB note never finishes), so the first line
-// is measured here and the rest goes through SplitText, which is linear.
-func (r *renderer) para(label, text string) {
-	pdf := r.pdf
-	text = t(text)
-	pdf.SetX(marginLeft)
-	lw := 0.0
+// line is one printed line of a paragraph.
+type line struct {
+	label   string // the bold lead-in, on a paragraph's first line
+	text    string
+	indent  bool // a paragraph's first line
+	justify bool // every line but a paragraph's last
+}
+
+// lines breaks a block's paragraph into printed lines, at most limit of them
+// (0: all). Each line of the text ("\n") is a paragraph of its own. fpdf's
+// Write would mix the styles on one line but indexes []rune(s) for every
+// character (quadratic: a 1 MB note never finishes), so the first line is
+// measured here and the rest goes through SplitText, which is linear.
+func (w *pdfWriter) lines(b block, limit int) []line {
+	pdf := w.pdf
+	var out []line
+	full := func() bool { return limit > 0 && len(out) >= limit }
+	avail := w.width - firstIndent
+	label := ""
+	if b.label != "" {
+		label = t(b.label + ":")
+		w.font("B", bodySize)
+		avail -= pdf.GetStringWidth(label)
+	}
+	w.font(b.style, bodySize)
 	if label != "" {
-		label = t(label + ":")
-		pdf.SetFont(fonts.Family, "B", bodySize)
-		lw = pdf.GetStringWidth(label) + cellMargin + 0.6
-		pdf.CellFormat(lw, lineHeight, label, "", 0, "L", false, 0, "")
+		avail -= pdf.GetStringWidth(" ")
 	}
-	pdf.SetFont(fonts.Family, "", bodySize)
-	head, rest := r.firstLine(text, r.width-lw)
-	pdf.CellFormat(r.width-lw, lineHeight, head, "", 1, "L", false, 0, "")
-	if rest == "" {
-		return
+	text := t(b.text)
+	first := true
+	for len(text) > 0 || first {
+		seg, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		seg = strings.TrimSpace(seg)
+		if seg == "" && !first {
+			continue
+		}
+		width := w.width - firstIndent
+		if first {
+			width = avail
+		}
+		head, tail := w.firstLine(seg, width)
+		out = append(out, line{label: label, text: head, indent: true, justify: tail != ""})
+		label, first = "", false
+		if tail != "" && !full() {
+			more := pdf.SplitText(tail, w.width)
+			for i, l := range more {
+				out = append(out, line{text: l, justify: i < len(more)-1})
+				if full() {
+					break
+				}
+			}
+		}
+		if full() {
+			break
+		}
 	}
-	for _, line := range pdf.SplitText(rest, r.width) {
-		pdf.CellFormat(r.width, lineHeight, line, "", 1, "L", false, 0, "")
-	}
+	return out
 }
 
-// cellMargin is fpdf's default padding inside a cell (a tenth of its 10 mm
-// default margin).
-const cellMargin = 1.0
-
-// firstLine splits off the words of s that fit in width w (up to the first line
-// break). When not even one word fits, the whole of s goes to the next line.
-func (r *renderer) firstLine(s string, w float64) (head, rest string) {
-	max := w - 2*cellMargin
-	width, space := 0.0, -1
+// firstLine splits off the words of s that fit in width w. When not even one
+// word fits, the whole of s goes to the next line.
+func (w *pdfWriter) firstLine(s string, width float64) (head, rest string) {
+	most := width - 2*cellMargin
+	total, space := 0.0, -1
 	for i, c := range s {
-		switch c {
-		case '\n':
-			return s[:i], s[i+1:]
-		case ' ':
+		if c == ' ' {
 			space = i
 		}
-		width += r.pdf.GetStringWidth(string(c))
-		if width > max {
+		total += w.pdf.GetStringWidth(string(c))
+		if total > most {
 			if space < 0 {
 				return "", s
 			}
-			return s[:space], s[space+1:]
+			return s[:space], strings.TrimLeft(s[space+1:], " ")
 		}
 	}
 	return s, ""
 }
 
-func (r *renderer) item(n int, it Item) {
-	pdf := r.pdf
-	title := it.Title
-	if it.AgendaItemID == OtherItemID && title == "" {
-		title = r.l.other
-	}
-	pdf.Ln(1.5)
-	r.keep(3 * lineHeight)
-	pdf.SetFont(fonts.Family, "B", bodySize)
-	pdf.MultiCell(0, lineHeight, t(fmt.Sprintf("%d. %s", n, title)), "", "L", false)
-	if it.Presenter != "" {
-		r.field(r.l.presenter, it.Presenter)
-	}
-	if it.StartedAt != nil {
-		r.field(r.l.startedAt, r.clock(*it.StartedAt))
-	}
-	if len(it.Documents) > 0 {
-		r.field(r.l.documents, strings.Join(it.Documents, "; ")+".")
-	}
-	if len(it.Speakers) > 0 {
-		var b strings.Builder
-		for i, s := range it.Speakers {
-			if i > 0 {
-				b.WriteString("; ")
+// height is what a block takes on the page (a paragraph's first limit lines,
+// a table's header and first row when limit > 0).
+func (w *pdfWriter) height(b block, limit int) float64 {
+	if b.table != nil {
+		h := tableLine + 1
+		for i, r := range b.table.rows {
+			if limit > 0 && i >= 1 {
+				break
 			}
-			fmt.Fprintf(&b, "%s (%s)", s.DisplayName, r.clock(s.At))
+			h += w.rowHeight(b.table, r)
 		}
-		b.WriteString(".")
-		r.field(r.l.speakers, b.String())
+		return h + paraSpace
 	}
-	if strings.TrimSpace(it.Notes) != "" {
-		r.field(r.l.notes, it.Notes)
-	}
-	for _, p := range it.Polls {
-		r.poll(p)
-	}
-	if strings.TrimSpace(it.Conclusion) != "" {
-		r.field(r.l.conclusion, it.Conclusion)
+	return float64(len(w.lines(b, limit)))*lineHeight + paraSpace
+}
+
+func (w *pdfWriter) newPage() {
+	w.pdf.AddPage()
+}
+
+// body draws the paragraphs and tables. A heading starts a new page unless it
+// fits with the start of what follows; the closing blocks (tail) keep their
+// last two lines on the page of the signatures, so those never stand alone.
+func (w *pdfWriter) body(f *form) {
+	sig := w.signaturesHeight(f)
+	for i, b := range f.body {
+		if b.heading && i+1 < len(f.body) {
+			need := w.height(b, 0) + w.height(f.body[i+1], 2)
+			if w.pdf.GetY()+need > w.bottom && !w.top {
+				w.newPage()
+			}
+		}
+		if b.table != nil {
+			w.table(b.table)
+			continue
+		}
+		reserve := 0.0
+		if b.tail {
+			reserve = sig
+			for _, next := range f.body[i+1:] {
+				reserve += w.height(next, 0)
+			}
+		}
+		w.paragraph(b, reserve)
 	}
 }
 
-// poll draws a vote: what it was about, a results table (one row per option,
-// the header repeated on every page the table spans) and the outcome.
-func (r *renderer) poll(p PollSummary) {
-	pdf := r.pdf
-	kind := r.l.open
-	if p.Secret {
-		kind = r.l.secret
+// paragraph draws a block's lines. With reserve > 0, its last two lines and
+// reserve mm after them are kept on one page when they can be.
+func (w *pdfWriter) paragraph(b block, reserve float64) {
+	pdf := w.pdf
+	ls := w.lines(b, 0)
+	keep := min(2, len(ls))
+	pageBody := w.bottom - marginTop
+	for i, l := range ls {
+		y := pdf.GetY()
+		switch {
+		case reserve > 0 && i == len(ls)-keep && y+float64(keep)*lineHeight+reserve > w.bottom &&
+			float64(keep)*lineHeight+reserve <= pageBody && !w.top:
+			w.newPage()
+		case y+lineHeight > w.bottom:
+			w.newPage()
+		}
+		w.drawLine(l, b.style)
 	}
-	rule := r.l.majorities[p.Majority]
-	if rule == "" {
-		rule = p.Majority
-	}
-	r.keep(4 * lineHeight)
-	r.field(r.l.poll, fmt.Sprintf("%s (%s; %s: %s).", p.Title, kind, r.l.majority, rule))
+	pdf.SetY(pdf.GetY() + paraSpace)
+}
 
-	cols := []float64{r.width - 70, 35, 35}
-	head := []string{r.l.option, r.l.votes, r.l.ratio}
-	const lh = 6.0
-	drawHeader := func() {
-		pdf.SetFont(fonts.Family, "B", 12)
+func (w *pdfWriter) drawLine(l line, style string) {
+	pdf := w.pdf
+	x, width := marginLeft, w.width
+	if l.indent {
+		x, width = x+firstIndent, width-firstIndent
+	}
+	y := pdf.GetY()
+	if l.label != "" {
+		w.font("B", bodySize)
+		lw := pdf.GetStringWidth(l.label)
+		pdf.SetXY(x, y)
+		pdf.CellFormat(lw+cellMargin, lineHeight, l.label, "", 0, "L", false, 0, "")
+		w.font(style, bodySize)
+		lw += pdf.GetStringWidth(" ")
+		x, width = x+lw, width-lw
+	}
+	w.font(style, bodySize)
+	align := "L"
+	if l.justify {
+		align = "J"
+	}
+	pdf.SetXY(x, y)
+	pdf.CellFormat(width, lineHeight, l.text, "", 1, align, false, 0, "")
+	w.top = false
+}
+
+// rowHeight is a table row's height: its tallest cell, wrapped, cut to what a
+// page can hold.
+func (w *pdfWriter) rowHeight(tb *table, row []string) float64 {
+	return float64(len(w.cells(tb, row)[0])) * tableLine
+}
+
+// cells wraps each cell of a row; every cell gets as many lines as the
+// tallest (at most what fits on a page, the rest cut with "…").
+func (w *pdfWriter) cells(tb *table, row []string) [][]string {
+	pdf := w.pdf
+	w.font("", tableSize)
+	most := int((w.bottom - marginTop - tableLine - 1) / tableLine)
+	out := make([][]string, len(tb.widths))
+	n := 1
+	for i := range tb.widths {
+		cell := ""
+		if i < len(row) {
+			cell = t(row[i])
+		}
+		ls := pdf.SplitText(cell, tb.widths[i]*w.width)
+		if len(ls) == 0 {
+			ls = []string{""}
+		}
+		if len(ls) > most {
+			ls = append(ls[:most-1], "…")
+		}
+		out[i] = ls
+		n = max(n, len(ls))
+	}
+	for i := range out {
+		for len(out[i]) < n {
+			out[i] = append(out[i], "")
+		}
+	}
+	return out
+}
+
+// table draws a table: its header repeated on every page it spans, no row
+// split across pages.
+func (w *pdfWriter) table(tb *table) {
+	pdf := w.pdf
+	header := func() {
+		w.font("B", tableSize)
 		pdf.SetFillColor(235, 235, 235)
 		pdf.SetX(marginLeft)
-		for i, h := range head {
-			pdf.CellFormat(cols[i], lh+1, t(h), "1", 0, "C", true, 0, "")
+		for i, h := range tb.head {
+			pdf.CellFormat(tb.widths[i]*w.width, tableLine+1, t(h), "1", 0, "C", true, 0, "")
 		}
-		pdf.Ln(lh + 1)
+		pdf.Ln(tableLine + 1)
+		w.top = false
 	}
-	_, ph := pdf.GetPageSize()
-	bottom := ph - marginBottom
-	r.keep(2*lh + 1)
-	drawHeader()
-	pdf.SetFont(fonts.Family, "", 12)
-	for i, opt := range p.Options {
-		lines := pdf.SplitText(t(opt), cols[0]-2)
-		if len(lines) == 0 {
-			lines = []string{""}
+	if pdf.GetY()+tableLine+1+tableLine > w.bottom {
+		w.newPage()
+	}
+	header()
+	for _, row := range tb.rows {
+		cells := w.cells(tb, row)
+		h := float64(len(cells[0])) * tableLine
+		if pdf.GetY()+h > w.bottom {
+			w.newPage()
+			header()
 		}
-		// A row never splits across pages; one taller than a page is cut short.
-		if max := int((bottom - marginTop - lh - 1) / lh); len(lines) > max {
-			lines = append(lines[:max-1], "…")
-		}
-		h := float64(len(lines)) * lh
-		if pdf.GetY()+h > bottom {
-			pdf.AddPage()
-			drawHeader()
-			pdf.SetFont(fonts.Family, "", 12)
-		}
-		count := 0
-		if i < len(p.Counts) {
-			count = p.Counts[i]
-		}
-		share := "–"
-		if p.Eligible > 0 {
-			share = r.percent(float64(count) * 100 / float64(p.Eligible))
-		}
+		w.font("", tableSize)
 		x, y := marginLeft, pdf.GetY()
-		pdf.Rect(x, y, cols[0], h, "D")
-		for j, line := range lines {
-			pdf.SetXY(x+1, y+float64(j)*lh)
-			pdf.CellFormat(cols[0]-2, lh, line, "", 0, "L", false, 0, "")
+		for i, c := range cells {
+			cw := tb.widths[i] * w.width
+			pdf.Rect(x, y, cw, h, "D")
+			for j, l := range c {
+				pdf.SetXY(x, y+float64(j)*tableLine)
+				pdf.CellFormat(cw, tableLine, l, "", 0, tb.align[i], false, 0, "")
+			}
+			x += cw
 		}
-		pdf.SetXY(x+cols[0], y)
-		pdf.CellFormat(cols[1], h, fmt.Sprint(count), "1", 0, "C", false, 0, "")
-		pdf.CellFormat(cols[2], h, share, "1", 0, "C", false, 0, "")
 		pdf.SetXY(marginLeft, y+h)
 	}
-	pdf.Ln(1)
-	r.para("", fmt.Sprintf(r.l.cast, p.Cast, p.Eligible))
-	result := r.l.notPassed
-	if p.Passed {
-		result = r.l.passed
-	}
-	pdf.SetFont(fonts.Family, "B", bodySize)
-	pdf.MultiCell(0, lineHeight, t(result), "", "L", false)
-	if p.QuorumOverride {
-		pdf.SetFont(fonts.Family, "I", bodySize)
-		pdf.MultiCell(0, lineHeight, t(r.l.override), "", "L", false)
-	}
+	pdf.SetY(pdf.GetY() + paraSpace)
 }
 
-// percent prints a share of the eligible members with two decimals, with the
-// decimal comma in Vietnamese.
-func (r *renderer) percent(v float64) string {
-	s := fmt.Sprintf("%.2f%%", v)
-	if r.vi {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
+// signaturesHeight is what signatures draws.
+func (w *pdfWriter) signaturesHeight(f *form) float64 {
+	return 4 + lineHeight + signSpace + lineHeight + 6 + 5*float64(len(f.recipients))
 }
 
 // signatures draws the secretary (left) and the chair (right) side by side,
-// kept together on one page.
-func (r *renderer) signatures(d Draft) {
-	pdf := r.pdf
-	r.keep(50)
-	pdf.Ln(6)
-	half := r.width / 2
-	y := pdf.GetY()
-	block := func(x float64, role string, p Person) {
-		pdf.SetXY(x, y)
-		pdf.SetFont(fonts.Family, "B", bodySize)
-		pdf.CellFormat(half, lineHeight, t(strings.ToUpper(role)), "", 2, "C", false, 0, "")
-		pdf.SetFont(fonts.Family, "I", 12)
-		pdf.CellFormat(half, lineHeight, t(r.l.sign), "", 2, "C", false, 0, "")
-		pdf.SetXY(x, y+2*lineHeight+24)
-		pdf.SetFont(fonts.Family, "B", bodySize)
-		name := p.DisplayName
-		if name == "" {
-			name = "..."
-		}
-		pdf.MultiCell(half, lineHeight, t(name), "", "C", false)
+// then the recipients ("Nơi nhận").
+func (w *pdfWriter) signatures(f *form) {
+	pdf := w.pdf
+	if pdf.GetY()+w.signaturesHeight(f) > w.bottom {
+		w.newPage() // only when the closing lines could not keep them (a page's worth)
 	}
-	block(marginLeft, r.l.secretary, d.Secretary)
-	block(marginLeft+half, r.l.chair, d.Chair)
+	y := pdf.GetY() + 4
+	half := w.width / 2
+	end := y
+	for i, s := range f.signers {
+		x := marginLeft + float64(i)*half
+		w.font("B", bodySize)
+		w.centred(x, y, half, lineHeight, s.role)
+		end = max(end, w.centred(x, y+lineHeight+signSpace, half, lineHeight, s.name))
+	}
+	pdf.SetXY(marginLeft, end+6)
+	for i, r := range f.recipients {
+		if i == 0 {
+			w.font("BI", 12)
+		} else {
+			w.font("", 11)
+		}
+		pdf.SetX(marginLeft)
+		pdf.CellFormat(w.width/2, 5, t(r), "", 1, "L", false, 0, "")
+	}
 }

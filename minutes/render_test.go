@@ -25,23 +25,20 @@ func TestRenderVietnamese(t *testing.T) {
 	for _, want := range []string{
 		"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
 		"Độc lập - Tự do - Hạnh phúc",
-		"ỦY BAN NHÂN DÂN HUYỆN THANH SƠN",
 		"Số: ....../BB-UBND",
-		"Hội trường UBND huyện, ngày 15 tháng 01 năm 2024",
 		"BIÊN BẢN",
-		"Chủ tịch Ủy ban nhân dân huyện",
-		"Thời gian bắt đầu: 08 giờ 00, ngày 15 tháng 01 năm 2024",
+		"Chủ trì (chủ tọa): Nguyễn Văn Hùng – Chủ tịch Ủy ban nhân dân huyện.",
+		"Thời gian bắt đầu: 08 giờ 00, ngày 15 tháng 01 năm 2024.",
 		"Đại biểu vắng mặt: 1. Hoàng Minh Đức – Chủ tịch UBND xã Tân Lập.",
 		"Số đại biểu dự họp có quyền biểu quyết: 3/4; cuộc họp đủ số lượng đại biểu",
 		"Ý kiến phát biểu: Đỗ Quốc Việt (09 giờ 01); Phạm Thị Hương (09 giờ 06).",
 		"Kết quả: THÔNG QUA.",
 		"86,9% ở cấp xã",
 		"“Một cửa không treo – hồ sơ không đọng”",
-		"Cuộc họp kết thúc lúc 10 giờ 05 cùng ngày.",
-		"THƯ KÝ CHỦ TRÌ",
-		"(Ký, ghi rõ họ tên)",
+		"Cuộc họp kết thúc vào 10 giờ 05 cùng ngày./.",
+		"THƯ KÝ CHỦ TỌA",
 		"Lê Thị Thu Hà Nguyễn Văn Hùng",
-		"Trang 1/2",
+		"Nơi nhận: - Lưu: VT, hồ sơ.",
 	} {
 		if !strings.Contains(f, want) {
 			t.Errorf("the PDF text lacks %q", want)
@@ -51,6 +48,65 @@ func TestRenderVietnamese(t *testing.T) {
 		if !strings.Contains(table, want) {
 			t.Errorf("the results table lacks the row %q", want)
 		}
+	}
+}
+
+// TestRenderTemplateParts: the body follows the parts of Decree 30's minutes
+// template (Appendix III, form 1.9) in its order, with its words.
+func TestRenderTemplateParts(t *testing.T) {
+	d := demoDraft()
+	d.Guests = "Nguyễn Thị Khách – Phó Giám đốc Sở Nội vụ tỉnh"
+	pdf, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := flat(pdfText(t, pdf))
+	parts := []string{"BIÊN BẢN", d.Title, "Thời gian bắt đầu:", "Địa điểm: Hội trường UBND huyện.", "Thành phần tham dự:",
+		"Đại biểu có mặt:", "Đại biểu vắng mặt:", "Khách mời: 1. Nguyễn Thị Khách – Phó Giám đốc Sở Nội vụ tỉnh.",
+		"Chủ trì (chủ tọa):", "Thư ký (người ghi biên bản):", "Nội dung (theo diễn biến cuộc họp):", "1. Khai mạc hội nghị",
+		"5. Kết luận của Chủ tịch UBND huyện", SummaryLabelVi + ":", "Cuộc họp kết thúc vào", "THƯ KÝ CHỦ TỌA", "Nơi nhận:", "- Lưu: VT, hồ sơ."}
+	at := 0
+	for _, p := range parts {
+		i := strings.Index(f[at:], p)
+		if i < 0 {
+			t.Fatalf("after %q the PDF lacks %q:\n%s", f[max(0, at-80):at], p, f)
+		}
+		at += i + len(p)
+	}
+	// The editor's "Tóm tắt" printed as "IV. KẾT LUẬN CỦA CHỦ TRÌ": the
+	// summary is printed under the label the editor gives it, and the chair,
+	// secretary and delegates are not mixed in one list.
+	if strings.Contains(f, "KẾT LUẬN CỦA CHỦ TRÌ") || strings.Contains(f, "Tóm tắt") {
+		t.Error("the summary is printed under another label than the editor's")
+	}
+	if strings.Contains(f, "Đại biểu có mặt: 1. Nguyễn Văn Hùng") {
+		t.Error("the chair is listed among the delegates present")
+	}
+}
+
+// TestRenderGuestsAndObservers: an observer who checked in and the
+// secretary's guests are listed as guests (the minutes named neither).
+func TestRenderGuestsAndObservers(t *testing.T) {
+	entries := append(demoJournal(), entry(17, "attendance", 126, map[string]any{"present": []string{"u-chair", "u-sec", "u-noiv", "u-tp", "u-obs"}, "expected": 4, "quorum": true}))
+	e := demoEdits()
+	e.Guests = "Trần Văn Khách – Phó Giám đốc Sở Nội vụ tỉnh\n\n   Lò Thị Mai – Phóng viên Báo Đồng Tháp  \n"
+	d := Assemble(demoMeeting(), entries, []phonghop.Poll{demoPoll()}, e)
+	pdf, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := flat(pdfText(t, pdf))
+	want := "Khách mời: 1. Vũ Ngọc Ánh; 2. Trần Văn Khách – Phó Giám đốc Sở Nội vụ tỉnh; 3. Lò Thị Mai – Phóng viên Báo Đồng Tháp."
+	if !strings.Contains(f, want) {
+		t.Errorf("the PDF lacks %q:\n%s", want, f)
+	}
+	if strings.Contains(f, "Đại biểu có mặt: 1. Nguyễn Văn Hùng") || strings.Contains(f, "Vũ Ngọc Ánh; 4.") {
+		t.Error("the observer or the chair is listed among the delegates")
+	}
+	d.Language = "en"
+	pdf, _ = Render(d)
+	if f := flat(pdfText(t, pdf)); !strings.Contains(f, "Guests and observers: 1. Vũ Ngọc Ánh; 2. Trần Văn Khách") {
+		t.Errorf("the English minutes lack the guests:\n%s", f)
 	}
 }
 
@@ -65,9 +121,9 @@ func TestRenderEnglish(t *testing.T) {
 	}
 	golden(t, "minutes-en.txt", pdfText(t, pdf, "-layout"))
 	f := flat(pdfText(t, pdf))
-	for _, want := range []string{"MINUTES", "I. TIME AND PLACE", "Started at: 08:00, 15 January 2024",
-		"Chair: Nguyễn Văn Hùng – Chủ tịch Ủy ban nhân dân huyện", "Result: NOT PASSED.",
-		"Note: the chair opened this vote without a quorum.", "SECRETARY CHAIR", "Page 1/"} {
+	for _, want := range []string{"MINUTES", "Started at: 08:00, 15 January 2024.", "Venue: Hội trường UBND huyện.",
+		"Chair: Nguyễn Văn Hùng – Chủ tịch Ủy ban nhân dân huyện.", "Result: NOT PASSED.", SummaryLabelEn + ":",
+		"Note: the chair opened this vote without a quorum.", "SECRETARY CHAIR", "The meeting closed at 10:05 the same day."} {
 		if !strings.Contains(f, want) {
 			t.Errorf("the PDF text lacks %q", want)
 		}
@@ -131,9 +187,8 @@ func TestRenderLarge(t *testing.T) {
 	if pages < 100 {
 		t.Errorf("1 MB of notes fit on %d pages", pages)
 	}
-	text := pdfText(t, pdf, "-f", fmt.Sprint(pages), "-l", fmt.Sprint(pages))
-	if !strings.Contains(flat(text), fmt.Sprintf("Trang %d/%d", pages, pages)) {
-		t.Errorf("last page lacks its number: %s", text)
+	if n := pageNumber(t, pdf, pages); n != pages {
+		t.Errorf("the last page is numbered %d, want %d", n, pages)
 	}
 }
 
@@ -151,7 +206,7 @@ func TestRenderSizes(t *testing.T) {
 			layout := flat(pdfText(t, pdf, "-layout"))
 			pages := pdfPages(t, pdf)
 			t.Logf("%d pages, %d bytes", pages, len(pdf))
-			if !strings.Contains(f, fmt.Sprintf("Trang %d/%d", pages, pages)) {
+			if pages > 1 && pageNumber(t, pdf, pages) != pages {
 				t.Errorf("no page number on the last page")
 			}
 			if c.people == 0 && !strings.Contains(f, "Đại biểu có mặt: không có.") {

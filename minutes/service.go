@@ -104,7 +104,7 @@ func (s *Service) Get(ctx context.Context, mid string) (Draft, error) {
 	return s.assemble(ctx, m, e)
 }
 
-// Update keeps d's summary and each item's notes and conclusion (matched by
+// Update keeps d's summary, guests and each item's notes and conclusion (matched by
 // agendaItemId; unknown items are ignored) and returns the new minutes. d must
 // carry the revision it was read at: a stale one is a conflict, so two editors
 // never overwrite each other unseen. Only the chair, the secretary or an admin
@@ -119,6 +119,9 @@ func (s *Service) Update(ctx context.Context, mid string, by phonghop.User, d Dr
 	}
 	if len(d.Summary) > MaxTextSize {
 		return Draft{}, phonghop.Fail(phonghop.EInvalid, "summary_too_long", "max", MaxTextSize)
+	}
+	if len(d.Guests) > MaxTextSize {
+		return Draft{}, phonghop.Fail(phonghop.EInvalid, "guests_too_long", "max", MaxTextSize)
 	}
 	items := map[string]ItemEdit{}
 	for _, it := range d.Items {
@@ -137,7 +140,7 @@ func (s *Service) Update(ctx context.Context, mid string, by phonghop.User, d Dr
 		if cur.Revision != d.Revision {
 			return phonghop.Fail(phonghop.EConflict, "minutes_conflict")
 		}
-		*cur = Edits{Revision: cur.Revision + 1, Summary: d.Summary, Items: items, UpdatedBy: by.ID, UpdatedAt: &now}
+		*cur = Edits{Revision: cur.Revision + 1, Summary: d.Summary, Guests: d.Guests, Items: items, UpdatedBy: by.ID, UpdatedAt: &now}
 		return nil
 	})
 	if err != nil {

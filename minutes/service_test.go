@@ -70,6 +70,7 @@ func TestUpdate(t *testing.T) {
 		t.Fatalf("fresh draft: %+v", d)
 	}
 	d.Summary = "Kết luận."
+	d.Guests = "Trần Văn Khách – Sở Nội vụ tỉnh"
 	d.Items[1].Notes = "Ghi chép."
 	d.Items[1].Title = "ignored: assembled fields are not edited"
 	d.Items = append(d.Items, Item{AgendaItemID: "nope", Notes: "unknown item: ignored"})
@@ -82,7 +83,7 @@ func TestUpdate(t *testing.T) {
 		t.Fatalf("after update: %+v", d2)
 	}
 	got, _ := s.Get(ctx, "m1")
-	if got.Revision != 1 || got.Items[1].Notes != "Ghi chép." {
+	if got.Revision != 1 || got.Items[1].Notes != "Ghi chép." || got.Guests != "Trần Văn Khách – Sở Nội vụ tỉnh" {
 		t.Fatalf("not kept: %+v", got)
 	}
 
@@ -109,6 +110,11 @@ func TestUpdate(t *testing.T) {
 		t.Fatalf("update at the limit: %v", err)
 	}
 	got.Revision++
+	got.Guests = strings.Repeat("g", MaxTextSize+1)
+	if _, err := s.Update(ctx, "m1", chair, got); phonghop.ErrorCode(err) != phonghop.EInvalid {
+		t.Fatalf("oversized guests: %v", err)
+	}
+	got.Guests = ""
 	got.Items[0].Conclusion = strings.Repeat("z", MaxTextSize+1)
 	if _, err := s.Update(ctx, "m1", chair, got); phonghop.ErrorCode(err) != phonghop.EInvalid {
 		t.Fatalf("oversized conclusion: %v", err)

@@ -115,7 +115,7 @@ const vi = {
   notePrivate: 'Ghi chú riêng (trang {page})',
   notePlaceholder: 'Chỉ mình đồng chí thấy ghi chú này',
   minutesDraft: 'Dự thảo biên bản',
-  summary: 'Tóm tắt',
+  summary: 'Kết luận của chủ trì', // the minutes print this field under these words (minutes.SummaryLabelVi)
   notes: 'Diễn biến',
   conclusion: 'Kết luận',
   conflict: 'Người khác vừa sửa biên bản. Hãy tải lại trước khi lưu.',
@@ -279,8 +279,8 @@ const en: Record<Key, string> = {
   notePrivate: 'Private note (page {page})',
   notePlaceholder: 'Only you can see this note',
   minutesDraft: 'Draft minutes',
-  summary: 'Summary',
-  notes: 'Proceedings',
+  summary: 'Conclusions of the chair', // minutes.SummaryLabelEn
+  notes: 'Discussion', // as the minutes print it
   conclusion: 'Conclusion',
   conflict: 'Someone else changed the minutes. Reload before saving.',
   renderPdf: 'Render PDF',

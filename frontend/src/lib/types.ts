@@ -159,7 +159,10 @@ export interface MinutesItem {
 
 export interface Minutes {
   revision: number | string;
+  /** The chair's conclusions ("Kết luận của chủ trì"). */
   summary: string;
+  /** Guests without an account, one a line. */
+  guests?: string;
   attendance?: unknown;
   items: MinutesItem[];
   [k: string]: unknown;
