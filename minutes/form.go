@@ -72,7 +72,7 @@ type words struct {
 	documents, speakers, notes, poll, secret, open, majority, option, votes,
 	ratio, cast, passed, notPassed, override, conclusion, summary, closing,
 	closingOpen, sameDay, signChair, signSecretary, recipients, archive, other,
-	country, motto, draft, blank string
+	country, motto, draft, blank, reason string
 	majorities map[string]string
 }
 
@@ -95,7 +95,7 @@ var vi = words{
 	sameDay: " cùng ngày", signChair: "CHỦ TỌA", signSecretary: "THƯ KÝ",
 	recipients: "Nơi nhận:", archive: "- Lưu: VT, hồ sơ.", other: "Các nội dung khác",
 	country: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", motto: "Độc lập - Tự do - Hạnh phúc",
-	draft: "DỰ THẢO", blank: "......",
+	draft: "DỰ THẢO", blank: "......", reason: " (lý do: %s)",
 	majorities: map[string]string{
 		phonghop.MajoritySimple:    "quá nửa số phiếu biểu quyết",
 		phonghop.MajorityAbsolute:  "quá nửa tổng số đại biểu",
@@ -120,7 +120,7 @@ var en = words{
 	closing: "The meeting closed at %s.", closingOpen: "The meeting closed at ...... on .......",
 	sameDay: " the same day", signChair: "CHAIR", signSecretary: "SECRETARY",
 	recipients: "Distribution:", archive: "- File: records office, meeting file.", other: "Other business",
-	draft: "DRAFT", blank: "......",
+	draft: "DRAFT", blank: "......", reason: " (reason: %s)",
 	majorities: map[string]string{
 		phonghop.MajoritySimple:    "more than half of the votes cast",
 		phonghop.MajorityAbsolute:  "more than half of all members",
@@ -163,9 +163,18 @@ func layout(d Draft) *form {
 	}
 	f.placeDate = place + ", " + date(d.StartsAt, f.vi)
 
-	// The body, in the template's order.
+	// The body, in the template's order. The meeting started when the chair
+	// opened it (khai mạc), else at its scheduled time; it ended when the chair
+	// closed it (bế mạc), else with the last thing recorded.
 	add := func(b block) { f.body = append(f.body, b) }
-	add(block{label: w.start, text: dateTime(d.StartsAt, f.vi) + "."})
+	start, end := d.StartsAt, d.EndedAt
+	if d.OpenedAt != nil {
+		start = *d.OpenedAt
+	}
+	if d.ClosedAt != nil {
+		end = d.ClosedAt
+	}
+	add(block{label: w.start, text: dateTime(start, f.vi) + "."})
 	add(block{label: w.place, text: orBlank(d.Location, w.blank) + "."})
 
 	var delegates, guests []Person
@@ -184,10 +193,10 @@ func layout(d Draft) *form {
 		}
 	}
 	add(block{label: w.attendance, heading: true})
-	add(block{label: w.present, text: peopleLine(delegates, w.none)})
-	add(block{label: w.absent, text: peopleLine(d.Attendance.Absent, w.none)})
+	add(block{label: w.present, text: peopleLine(delegates, w)})
+	add(block{label: w.absent, text: peopleLine(d.Attendance.Absent, w)})
 	if len(guests) > 0 {
-		add(block{label: w.guests, text: peopleLine(guests, w.none)})
+		add(block{label: w.guests, text: peopleLine(guests, w)})
 	}
 	voting := 0
 	for _, p := range d.Attendance.Present {
@@ -248,14 +257,14 @@ func layout(d Draft) *form {
 	}
 	add(block{label: w.summary, text: summary, tail: true})
 	closing := w.closingOpen
-	if d.EndedAt != nil {
-		end := clock(*d.EndedAt, f.vi)
-		if sameDay(*d.EndedAt, d.StartsAt) {
-			end += w.sameDay
+	if end != nil {
+		at := clock(*end, f.vi)
+		if sameDay(*end, start) {
+			at += w.sameDay
 		} else {
-			end = dateTime(*d.EndedAt, f.vi)
+			at = dateTime(*end, f.vi)
 		}
-		closing = fmt.Sprintf(w.closing, end)
+		closing = fmt.Sprintf(w.closing, at)
 	}
 	add(block{text: closing, tail: true})
 
@@ -372,9 +381,11 @@ func personLine(p Person, blank string) string {
 	return p.DisplayName
 }
 
-func peopleLine(ps []Person, none string) string {
+// peopleLine numbers the people, each with the reason given when someone
+// checked them in or out on their behalf.
+func peopleLine(ps []Person, w words) string {
 	if len(ps) == 0 {
-		return none + "."
+		return w.none + "."
 	}
 	var b strings.Builder
 	for i, p := range ps {
@@ -382,6 +393,9 @@ func peopleLine(ps []Person, none string) string {
 			b.WriteString("; ")
 		}
 		fmt.Fprintf(&b, "%d. %s", i+1, personLine(p, "..."))
+		if r := strings.TrimSpace(p.Reason); r != "" {
+			fmt.Fprintf(&b, w.reason, r)
+		}
 	}
 	b.WriteString(".")
 	return b.String()

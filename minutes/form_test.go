@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phonghop/phonghop"
 )
 
 func TestBodyLines(t *testing.T) {
@@ -338,6 +340,36 @@ func TestEditorLabelsMatchThePDF(t *testing.T) {
 			if m == nil || m[1] != l.want {
 				t.Errorf("the editor labels %q as %q, the minutes print %q", c.key, m, l.want)
 			}
+		}
+	}
+}
+
+// TestRenderSessionAndReasons: the opening and closing times the chair
+// recorded are the minutes' start and end, and the reasons given when someone
+// was checked in or out on their behalf are printed with their names.
+func TestRenderSessionAndReasons(t *testing.T) {
+	mark := func(present bool, reason string) map[string]any {
+		return map[string]any{"present": present, "reason": reason, "by": "u-sec"}
+	}
+	entries := append(demoJournal(),
+		entry(17, "session", -2, map[string]any{"openedAt": at(-2)}),
+		entry(18, "attendance", 100, map[string]any{"present": []string{"u-chair", "u-sec", "u-noiv", "u-tp"}, "expected": 4, "quorum": true,
+			"marks": map[string]any{"u-tp": mark(true, "Không có máy tính bảng"), "u-xa": mark(false, "Đi công tác")}}),
+		entry(19, "session", 130, map[string]any{"openedAt": at(-2), "closedAt": at(128)}))
+	d := Assemble(demoMeeting(), entries, []phonghop.Poll{demoPoll()}, demoEdits())
+	pdf, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := flat(pdfText(t, pdf))
+	for _, want := range []string{
+		"Thời gian bắt đầu: 07 giờ 58, ngày 15 tháng 01 năm 2024.",
+		"Phạm Thị Hương – Trưởng phòng Tư pháp (lý do: Không có máy tính bảng)",
+		"Đại biểu vắng mặt: 1. Hoàng Minh Đức – Chủ tịch UBND xã Tân Lập (lý do: Đi công tác).",
+		"Cuộc họp kết thúc vào 10 giờ 08 cùng ngày./.",
+	} {
+		if !strings.Contains(f, want) {
+			t.Errorf("the PDF lacks %q:\n%s", want, f)
 		}
 	}
 }
