@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/phonghop/phonghop/storage"
@@ -30,6 +31,8 @@ type Entry struct {
 // Journal reads and writes meeting journals in a store.
 type Journal struct {
 	Store storage.Store
+
+	cache entryCache
 }
 
 func prefix(meetingID string) string { return "meetings/" + meetingID + "/journal/" }
@@ -93,27 +96,90 @@ func (j *Journal) Reserved(ctx context.Context, meetingID string) (uint64, error
 	return m.Through, err
 }
 
-// Entries returns the meeting's journal in seq order.
+// Entries returns the meeting's journal in seq order. One listing finds the
+// entries; those not read before (by key and ETag: an entry that was replaced
+// is read again) are read a few at a time, and kept, so a meeting's journal
+// costs one listing per call once it has been read.
 func (j *Journal) Entries(ctx context.Context, meetingID string) ([]Entry, error) {
 	infos, err := j.Store.List(ctx, prefix(meetingID))
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Entry, 0, len(infos))
+	var missing []storage.Info
 	for _, in := range infos {
 		name := strings.TrimSuffix(strings.TrimPrefix(in.Key, prefix(meetingID)), ".json")
 		if _, err := strconv.ParseUint(name, 10, 64); err != nil {
 			continue
 		}
-		var e Entry
-		if _, err := storage.GetJSON(ctx, j.Store, in.Key, &e); err != nil {
-			if errors.Is(err, storage.ErrNotFound) {
-				continue
-			}
-			return nil, err
+		if e, ok := j.cache.get(in.Key, in.ETag); ok {
+			out = append(out, e)
+		} else {
+			missing = append(missing, in)
 		}
-		out = append(out, e)
+	}
+	read := make([]*Entry, len(missing))
+	errs := make([]error, len(missing))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, in := range missing {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var e Entry
+			etag, err := storage.GetJSON(ctx, j.Store, in.Key, &e)
+			switch {
+			case errors.Is(err, storage.ErrNotFound): // removed since the listing
+			case err != nil:
+				errs[i] = err
+			default:
+				j.cache.put(in.Key, etag, e)
+				read[i] = &e
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, e := range read {
+		if e != nil {
+			out = append(out, *e)
+		}
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Seq < out[b].Seq })
 	return out, nil
+}
+
+// entryCache keeps entries read, by key and ETag. Entries are written once
+// (only a write that reported failure is ever replaced, and then its ETag
+// changes), so a cached one is the stored one while its ETag is listed.
+type entryCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedEntry
+}
+
+type cachedEntry struct {
+	etag string
+	e    Entry
+}
+
+// maxCached bounds the cache (about 1 KiB an entry); past it, it starts afresh.
+const maxCached = 200_000
+
+func (c *entryCache) get(key, etag string) (Entry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ce, ok := c.entries[key]
+	return ce.e, ok && ce.etag == etag && etag != ""
+}
+
+func (c *entryCache) put(key, etag string, e Entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxCached {
+		c.entries = make(map[string]cachedEntry)
+	}
+	c.entries[key] = cachedEntry{etag, e}
 }
