@@ -11,8 +11,10 @@ import (
 )
 
 // MemoryBroker is the in-process Broker: one process, events kept in memory. The
-// newest event of every subject is kept for the meeting's life; a ring of the
-// most recent events serves Since.
+// newest event of every subject is kept while the meeting is in use; a ring of
+// the most recent events serves Since. With Restore and Journal set, a meeting
+// nobody has used or subscribed to for EvictIdle is forgotten, and restored
+// from the journal when it is used again.
 type MemoryBroker struct {
 	size int
 
@@ -33,14 +35,34 @@ type MemoryBroker struct {
 	// journal is the only durable copy of the room.
 	Journal JournalWriter
 
+	// EvictIdle is how long a meeting without subscribers stays in memory
+	// after its last use, when Restore and Journal are set (it is then
+	// restored as after a restart; a tablet's since from before gets a
+	// snapshot). 0: 15 minutes; < 0: never.
+	EvictIdle time.Duration
+
 	mu       sync.Mutex
 	closed   bool
 	meetings map[string]*memMeeting
+	swept    time.Time
+}
+
+// restoreTimeout bounds one restore, whoever is waiting for it.
+const restoreTimeout = time.Minute
+
+// restoreRound is one attempt to restore a meeting; every caller that comes
+// while it runs waits for it and shares its outcome.
+type restoreRound struct {
+	done chan struct{}
+	err  error
 }
 
 type memMeeting struct {
 	mu       sync.Mutex
 	restored bool
+	round    *restoreRound // the restore under way, if any
+	evicted  bool          // forgotten: look the meeting up again
+	used     time.Time
 	base     uint64 // the seq restored at start; the ring holds events after it
 	seq      uint64
 	reserved uint64           // seqs up to this one are reserved in the store
@@ -91,6 +113,12 @@ func (b *MemoryBroker) meeting(id string) (*memMeeting, error) {
 	if b.closed {
 		return nil, errBrokerClosed
 	}
+	if idle := b.evictIdle(); idle > 0 {
+		if now := time.Now(); now.Sub(b.swept) > idle/4 {
+			b.swept = now
+			b.sweepLocked(now, idle)
+		}
+	}
 	m := b.meetings[id]
 	if m == nil {
 		m = &memMeeting{last: make(map[string]Event), subs: make(map[uint64]func(Event))}
@@ -99,23 +127,89 @@ func (b *MemoryBroker) meeting(id string) (*memMeeting, error) {
 	return m, nil
 }
 
-// ready restores m once, with m.mu held.
-func (b *MemoryBroker) ready(ctx context.Context, id string, m *memMeeting) error {
-	if m.restored {
-		return nil
+func (b *MemoryBroker) evictIdle() time.Duration {
+	if b.Restore == nil || b.Journal == nil || b.EvictIdle < 0 {
+		return 0 // nothing to restore it from, or the seq could be reused
 	}
-	if b.Restore != nil {
-		latest, seq, err := b.Restore(ctx, id)
-		if err != nil {
-			return err
+	if b.EvictIdle == 0 {
+		return 15 * time.Minute
+	}
+	return b.EvictIdle
+}
+
+// sweepLocked forgets the meetings idle for longer than idle, with b.mu held.
+// A meeting busy right now (its lock taken) is left for the next sweep.
+func (b *MemoryBroker) sweepLocked(now time.Time, idle time.Duration) {
+	for id, m := range b.meetings {
+		if !m.mu.TryLock() {
+			continue
 		}
+		if m.restored && m.round == nil && len(m.subs) == 0 && now.Sub(m.used) > idle {
+			m.evicted = true
+			delete(b.meetings, id)
+		}
+		m.mu.Unlock()
+	}
+}
+
+// use returns the meeting restored, locked and marked used. The restore runs
+// once, outside the meeting's lock, with its own timeout: callers that come
+// meanwhile wait for it (as long as their ctx allows) and share its outcome;
+// after a failure the next caller starts a new one.
+func (b *MemoryBroker) use(ctx context.Context, id string) (*memMeeting, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m, err := b.meeting(id)
+		if err != nil {
+			return nil, err
+		}
+		m.mu.Lock()
+		if m.evicted {
+			m.mu.Unlock()
+			continue
+		}
+		if m.restored || b.Restore == nil {
+			m.restored = true
+			m.used = time.Now()
+			return m, nil
+		}
+		r := m.round
+		if r == nil {
+			r = &restoreRound{done: make(chan struct{})}
+			m.round = r
+			go b.restore(id, m, r)
+		}
+		m.mu.Unlock()
+		select {
+		case <-r.done:
+			if r.err != nil {
+				return nil, r.err
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (b *MemoryBroker) restore(id string, m *memMeeting, r *restoreRound) {
+	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+	latest, seq, err := b.Restore(ctx, id)
+	cancel()
+	m.mu.Lock()
+	if err == nil {
+		// Nothing was appended meanwhile: appends wait for the restore.
 		for _, ev := range latest {
 			m.last[ev.Subject] = ev
 		}
 		m.seq, m.base, m.reserved = seq, seq, seq
+		m.restored = true
 	}
-	m.restored = true
-	return nil
+	m.round = nil
+	r.err = err
+	m.mu.Unlock()
+	close(r.done)
 }
 
 // Append implements Broker. Subscribers are called before it returns, under the
@@ -124,15 +218,11 @@ func (b *MemoryBroker) Append(ctx context.Context, meetingID string, ev Event, e
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	m, err := b.meeting(meetingID)
+	m, err := b.use(ctx, meetingID)
 	if err != nil {
 		return 0, err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := b.ready(ctx, meetingID, m); err != nil {
-		return 0, err
-	}
 	if expectSubjectSeq >= 0 && int64(m.last[ev.Subject].Seq) != expectSubjectSeq {
 		return 0, ErrConflict
 	}
@@ -201,15 +291,11 @@ func (b *MemoryBroker) Last(ctx context.Context, meetingID string) ([]Event, uin
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
-	m, err := b.meeting(meetingID)
+	m, err := b.use(ctx, meetingID)
 	if err != nil {
 		return nil, 0, err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := b.ready(ctx, meetingID, m); err != nil {
-		return nil, 0, err
-	}
 	out := make([]Event, 0, len(m.last))
 	for _, ev := range m.last {
 		out = append(out, ev)
@@ -222,15 +308,11 @@ func (b *MemoryBroker) Since(ctx context.Context, meetingID string, after uint64
 	if err := ctx.Err(); err != nil {
 		return nil, false, err
 	}
-	m, err := b.meeting(meetingID)
+	m, err := b.use(ctx, meetingID)
 	if err != nil {
 		return nil, false, err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := b.ready(ctx, meetingID, m); err != nil {
-		return nil, false, err
-	}
 	if after >= m.seq {
 		return nil, true, nil
 	}
@@ -253,11 +335,19 @@ func (b *MemoryBroker) Subscribe(ctx context.Context, meetingID string, fn func(
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m, err := b.meeting(meetingID)
-	if err != nil {
-		return nil, err
+	var m *memMeeting
+	for {
+		var err error
+		if m, err = b.meeting(meetingID); err != nil {
+			return nil, err
+		}
+		m.mu.Lock()
+		if !m.evicted {
+			break
+		}
+		m.mu.Unlock()
 	}
-	m.mu.Lock()
+	m.used = time.Now()
 	m.nextSub++
 	id := m.nextSub
 	m.subs[id] = fn
@@ -267,6 +357,7 @@ func (b *MemoryBroker) Subscribe(ctx context.Context, meetingID string, fn func(
 		once.Do(func() {
 			m.mu.Lock()
 			delete(m.subs, id)
+			m.used = time.Now()
 			m.mu.Unlock()
 		})
 	}, nil
