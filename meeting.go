@@ -70,6 +70,13 @@ type Document struct {
 	ViewSHA256 string    `json:"viewSha256,omitempty"`
 	UploadedBy string    `json:"uploadedBy,omitempty"`
 	UploadedAt time.Time `json:"uploadedAt"`
+	// Version counts the document's replacements (absent: the first
+	// upload); Previous keeps the versions it replaced, oldest first, whose
+	// bytes stay stored (and in the meeting's archive). Blob names the stored
+	// object of the current bytes ("" for the first version: the id).
+	Version  int               `json:"version,omitempty"`
+	Previous []DocumentVersion `json:"previous,omitempty"`
+	Blob     string            `json:"blob,omitempty"`
 	// Original is the office file (Word, Excel, ...) the PDF is made from,
 	// kept for download (GET .../original); nil for a PDF upload.
 	Original *Original `json:"original,omitempty"`
@@ -82,6 +89,28 @@ type Document struct {
 	Readers      []string `json:"readers,omitempty"`
 	// Watermark: tablets draw the viewer's name and the time on every page.
 	Watermark bool `json:"watermark,omitempty"`
+}
+
+// BlobID is the stored object holding the document's current bytes.
+func (d Document) BlobID() string {
+	if d.Blob != "" {
+		return d.Blob
+	}
+	return d.ID
+}
+
+// DocumentVersion is a version of a document that a newer one replaced.
+type DocumentVersion struct {
+	Version    int       `json:"version"`
+	Blob       string    `json:"blob"`
+	Name       string    `json:"name"`
+	Size       int64     `json:"size"`
+	SHA256     string    `json:"sha256"`
+	Pages      int       `json:"pages"`
+	UploadedBy string    `json:"uploadedBy,omitempty"`
+	UploadedAt time.Time `json:"uploadedAt"`
+	ReplacedBy string    `json:"replacedBy,omitempty"`
+	ReplacedAt time.Time `json:"replacedAt"`
 }
 
 // Original describes an uploaded office file.

@@ -225,7 +225,7 @@ func (s *Service) storePDF(ctx context.Context, meetingID string, doc *phonghop.
 		}
 	}
 
-	key, indexKey := DocumentKey(meetingID, doc.ID), pageIndexKey(meetingID, doc.ID)
+	key, indexKey := DocumentKey(meetingID, doc.BlobID()), pageIndexKey(meetingID, doc.BlobID())
 	undo = func() {
 		_ = s.Store.Delete(context.WithoutCancel(ctx), key)
 		_ = s.Store.Delete(context.WithoutCancel(ctx), indexKey)
@@ -293,7 +293,7 @@ func (s *Service) CleanSpool(age time.Duration) (removed int, err error) {
 // has none. Size and ETag are doc.ViewSize and doc.ViewSHA256 then.
 func (s *Service) OpenView(ctx context.Context, meetingID string, doc phonghop.Document, rng *storage.Range) (io.ReadCloser, error) {
 	if doc.ViewSHA256 == "" {
-		rc, _, err := s.OpenDocument(ctx, meetingID, doc.ID, rng)
+		rc, _, err := s.OpenDocument(ctx, meetingID, doc.BlobID(), rng)
 		return rc, err
 	}
 	start, end := int64(0), doc.ViewSize-1
@@ -311,14 +311,14 @@ func (s *Service) OpenView(ctx context.Context, meetingID string, doc phonghop.D
 	}
 	// The stored document holds [0, Size); the index the rest.
 	if start < doc.Size {
-		rc, _, err := s.OpenDocument(ctx, meetingID, doc.ID, &storage.Range{Start: start, End: min(end, doc.Size-1)})
+		rc, _, err := s.OpenDocument(ctx, meetingID, doc.BlobID(), &storage.Range{Start: start, End: min(end, doc.Size-1)})
 		if err != nil {
 			return nil, err
 		}
 		parts = append(parts, rc)
 	}
 	if end >= doc.Size {
-		rc, _, err := s.Store.Get(ctx, pageIndexKey(meetingID, doc.ID), &storage.Range{Start: max(start, doc.Size) - doc.Size, End: end - doc.Size})
+		rc, _, err := s.Store.Get(ctx, pageIndexKey(meetingID, doc.BlobID()), &storage.Range{Start: max(start, doc.Size) - doc.Size, End: end - doc.Size})
 		if err != nil {
 			closeAll()
 			if errors.Is(err, storage.ErrNotFound) {
@@ -342,9 +342,11 @@ type readCloser struct {
 
 func (r readCloser) Close() error { r.close(); return nil }
 
-// OpenDocument returns a document's bytes (a range of them when rng is set).
-func (s *Service) OpenDocument(ctx context.Context, meetingID, docID string, rng *storage.Range) (io.ReadCloser, storage.Info, error) {
-	rc, info, err := s.Store.Get(ctx, DocumentKey(meetingID, docID), rng)
+// OpenDocument returns the bytes of a stored document object (a range of
+// them when rng is set): a document's current version is doc.BlobID(), a
+// replaced one its DocumentVersion.Blob.
+func (s *Service) OpenDocument(ctx context.Context, meetingID, blobID string, rng *storage.Range) (io.ReadCloser, storage.Info, error) {
+	rc, info, err := s.Store.Get(ctx, DocumentKey(meetingID, blobID), rng)
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalidKey) {
 		return nil, info, phonghop.Fail(phonghop.ENotFound, "document_not_found")
 	}

@@ -109,9 +109,10 @@ func (s *Service) now() time.Time {
 
 func meetingKey(id string) string { return "meetings/" + id + "/meeting.json" }
 
-// DocumentKey is where a document's bytes are kept.
-func DocumentKey(meetingID, docID string) string {
-	return "meetings/" + meetingID + "/documents/" + docID
+// DocumentKey is where a document's bytes are kept (blobID is the
+// document's id for its first version; see phonghop.Document.BlobID).
+func DocumentKey(meetingID, blobID string) string {
+	return "meetings/" + meetingID + "/documents/" + blobID
 }
 
 // pageIndexKey is where a document's page index is kept (see AddDocument).

@@ -13,8 +13,9 @@ import (
 	"github.com/phonghop/phonghop/storage"
 )
 
-// DocumentSource opens the bytes of a meeting's document (all of them when rng
-// is nil). meetings.Service satisfies it as it is.
+// DocumentSource opens the bytes of a meeting's stored document object (all
+// of them when rng is nil): a document's BlobID, or a replaced version's Blob.
+// meetings.Service satisfies it as it is.
 type DocumentSource interface {
 	OpenDocument(ctx context.Context, meetingID, docID string, rng *storage.Range) (io.ReadCloser, storage.Info, error)
 }
@@ -56,7 +57,7 @@ func (s *Service) WriteArchive(ctx context.Context, mid string, w io.Writer, doc
 		if !d.Ready() {
 			continue // its PDF is not made (yet)
 		}
-		rc, _, err := docs.OpenDocument(ctx, mid, d.ID, nil)
+		rc, _, err := docs.OpenDocument(ctx, mid, d.BlobID(), nil)
 		if err != nil {
 			return err
 		}
@@ -64,6 +65,20 @@ func (s *Service) WriteArchive(ctx context.Context, mid string, w io.Writer, doc
 		rc.Close()
 		if err != nil {
 			return err
+		}
+		// The versions a replacement superseded stay on record beside it.
+		for _, v := range d.Previous {
+			rc, _, err := docs.OpenDocument(ctx, mid, v.Blob, nil)
+			if err != nil {
+				return err
+			}
+			ext := path.Ext(v.Name)
+			name := fmt.Sprintf("%s (v%d)%s", strings.TrimSuffix(safeName(v.Name, d.ID), ext), v.Version, ext)
+			err = add("documents/previous/"+name, v.UploadedAt, rc)
+			rc.Close()
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return zw.Close()

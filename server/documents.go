@@ -105,7 +105,7 @@ func (s *Server) documentContent(c *gin.Context) {
 	if view {
 		rc, err = s.cfg.Meetings.OpenView(c.Request.Context(), m.ID, doc, rng)
 	} else {
-		rc, _, err = s.cfg.Meetings.OpenDocument(c.Request.Context(), m.ID, doc.ID, rng)
+		rc, _, err = s.cfg.Meetings.OpenDocument(c.Request.Context(), m.ID, doc.BlobID(), rng)
 	}
 	if err != nil {
 		writeError(c, err)

@@ -71,6 +71,10 @@ func (s *Server) routes() {
 	m.DELETE("/polls/:pid", s.deletePoll)
 	m.POST("/participants/import", s.importParticipants)
 	m.GET("/participants.xlsx", s.exportParticipants)
+	m.PATCH("/documents/:did", s.renameDocument)
+	m.DELETE("/documents/:did", s.deleteDocument)
+	m.POST("/documents/:did/versions", s.replaceDocument)
+	m.PUT("/documents/:did/items", s.setDocumentItems)
 
 	m.GET("/minutes", s.getMinutes)
 	m.PUT("/minutes", s.putMinutes)

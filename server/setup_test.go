@@ -1,17 +1,24 @@
 package server_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
+	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/roster"
 	"github.com/phonghop/phonghop/storage"
 )
@@ -604,5 +611,174 @@ func TestImportExportOverHTTP(t *testing.T) {
 	}
 	if r := h.do("GET", "/api/v1/meetings/"+f.id+"/participants.xlsx?lang=fr", "thuky", nil); r.status != 400 {
 		t.Fatalf("lang=fr: %d", r.status)
+	}
+}
+
+func (h *harness) replace(mid, did, as, name string, data []byte) response {
+	h.t.Helper()
+	ct, body := multipartBody("file", name, data)
+	return h.do("POST", "/api/v1/meetings/"+mid+"/documents/"+did+"/versions", as, body, "Content-Type", ct)
+}
+
+// Documents after upload: renamed, replaced by a new version (a tablet with
+// the old one is told and gets the new bytes; the old version stays in the
+// archive), attached to several items and ordered in one, deleted unless on
+// screen. On both stores: versions are stored objects.
+func TestDocumentChanges(t *testing.T) { forEachStore(t, testDocumentChanges) }
+
+func testDocumentChanges(t *testing.T, st storage.Store) {
+	h := newHarness(t, st)
+	f := h.meeting(1)
+	mid, did := f.id, f.doc
+	base := "/api/v1/meetings/" + mid + "/documents/" + did
+
+	// Rename.
+	var doc phonghop.Document
+	h.mustDo("PATCH", base, "thuky", map[string]any{"name": "Báo cáo tổng kết 2023 (chính thức).pdf"}, 200, &doc)
+	if doc.Name != "Báo cáo tổng kết 2023 (chính thức).pdf" {
+		t.Fatalf("renamed = %+v", doc)
+	}
+	c, by := h.lastChange(mid, "document.renamed")
+	if by != h.users["thuky"].ID || c.Changes["name"].From != "Báo cáo tổng kết.pdf" {
+		t.Fatalf("rename journal: %+v by %s", c, by)
+	}
+	if r := h.do("PATCH", base, "thuky", map[string]any{"name": " "}); r.status != 400 {
+		t.Fatalf("empty name: %d", r.status)
+	}
+	if r := h.do("PATCH", base, "daibieu01", map[string]any{"name": "x.pdf"}); r.status != 403 {
+		t.Fatalf("a delegate renames: %d", r.status)
+	}
+
+	// A tablet is in the room, holding version 1.
+	old := h.getMeeting(mid)
+	oldDoc, _ := old.Document(did)
+	conn, _, err := websocket.DefaultDialer.Dial(wsURL(h, mid), http.Header{"Authorization": {"Bearer " + h.tokens["daibieu01"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var frame struct {
+		Type  string          `json:"type"`
+		State json.RawMessage `json:"state"`
+		Setup phonghop.Change `json:"setup"`
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := conn.ReadJSON(&frame); err != nil || frame.Type != "snapshot" {
+		t.Fatalf("first frame: %v %+v", err, frame)
+	}
+
+	// Replace with a 7-page version.
+	v2 := testPDF(7)
+	r := h.replace(mid, did, "thuky", "bao-cao-v2.pdf", v2)
+	if r.status != 201 || json.Unmarshal(r.body, &doc) != nil {
+		t.Fatalf("replace: %d %s", r.status, r.body)
+	}
+	if doc.ID != did || doc.Version != 2 || doc.Pages != 7 || doc.Name != oldDoc.Name || doc.SHA256 == oldDoc.SHA256 ||
+		len(doc.Previous) != 1 || doc.Previous[0].SHA256 != oldDoc.SHA256 || doc.Previous[0].Version != 1 || doc.Previous[0].ReplacedBy != h.users["thuky"].ID {
+		t.Fatalf("replaced = %+v", doc)
+	}
+	for {
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if err := conn.ReadJSON(&frame); err != nil {
+			t.Fatalf("waiting for the setup frame: %v", err)
+		}
+		if frame.Type == "setup" && frame.Setup.Action == "document.replaced" {
+			break
+		}
+	}
+	if frame.Setup.DocumentID != did || frame.Setup.Version != 2 || frame.Setup.Revision <= old.Revision || frame.Setup.Changes["pages"].To != "7" {
+		t.Fatalf("setup frame = %+v (meeting was at revision %d)", frame.Setup, old.Revision)
+	}
+	// The tablet reloads the meeting and fetches the new bytes by their hash.
+	cur := h.getMeeting(mid)
+	d2, _ := cur.Document(did)
+	if cur.Revision != frame.Setup.Revision || d2.SHA256 != doc.SHA256 {
+		t.Fatalf("meeting after replace: revision %d, doc %+v", cur.Revision, d2)
+	}
+	r = h.do("GET", base+"/content", "daibieu01", nil)
+	if r.status != 200 || !bytes.Equal(r.body, v2) || r.header.Get("ETag") != `"`+doc.SHA256+`"` {
+		t.Fatalf("content after replace: %d %s", r.status, r.header.Get("ETag"))
+	}
+	if r := h.do("GET", base+"/content", "daibieu01", nil, "If-None-Match", `"`+oldDoc.SHA256+`"`); r.status != 200 {
+		t.Fatalf("the old ETag still matches: %d", r.status)
+	}
+	// A snapshot carries the last change, for a tablet that reconnects.
+	var state struct {
+		Setup phonghop.Change `json:"setup"`
+	}
+	h.mustDo("GET", "/api/v1/meetings/"+mid+"/state", "daibieu01", nil, 200, &state)
+	if state.Setup.Revision != cur.Revision {
+		t.Fatalf("state.setup = %+v, meeting revision %d", state.Setup, cur.Revision)
+	}
+	if r := h.replace(mid, did, "thuky", "notes.txt", []byte("not a pdf")); r.status != 415 {
+		t.Fatalf("replace with text: %d %s", r.status, r.body)
+	}
+	if r := h.replace(mid, did, "thuky", "bao-cao.docx", []byte("PK\x03\x04 a word file")); r.status != 415 || reasonOf(r) != "replace_pdf_only" {
+		t.Fatalf("replace with Word: %d %s", r.status, r.body)
+	}
+
+	// The archive holds the current version and the replaced one.
+	r = h.do("GET", "/api/v1/meetings/"+mid+"/archive.zip", "thuky", nil)
+	zr, err := zip.NewReader(bytes.NewReader(r.body), int64(len(r.body)))
+	if err != nil {
+		t.Fatalf("archive: %d %v", r.status, err)
+	}
+	names := map[string]int64{}
+	for _, zf := range zr.File {
+		names[zf.Name] = int64(zf.UncompressedSize64)
+	}
+	if names["documents/"+doc.Name] != int64(len(v2)) || names["documents/previous/Báo cáo tổng kết 2023 (chính thức) (v1).pdf"] != oldDoc.Size {
+		t.Fatalf("archive entries: %v", names)
+	}
+
+	// Attach to several items, order within an item.
+	var it2 phonghop.AgendaItem
+	h.mustDo("POST", "/api/v1/meetings/"+mid+"/agenda", "thuky", map[string]any{"title": "Thảo luận"}, 201, &it2)
+	var second phonghop.Document
+	if r := h.upload(mid, "thuky", "Phụ lục.pdf", testPDF(2)); r.status != 201 || json.Unmarshal(r.body, &second) != nil {
+		t.Fatalf("upload: %d", r.status)
+	}
+	var agenda []phonghop.AgendaItem
+	h.mustDo("PUT", "/api/v1/meetings/"+mid+"/documents/"+second.ID+"/items", "thuky", map[string]any{"itemIds": []string{f.item, it2.ID}}, 200, &agenda)
+	if !slices.Equal(agenda[0].DocumentIDs, []string{did, second.ID}) || !slices.Equal(agenda[1].DocumentIDs, []string{second.ID}) {
+		t.Fatalf("attached: %+v", agenda)
+	}
+	h.lastChange(mid, "document.attached")
+	var it phonghop.AgendaItem
+	h.mustDo("PATCH", "/api/v1/meetings/"+mid+"/agenda/"+f.item, "thuky", map[string]any{"documentIds": []string{second.ID, did}}, 200, &it)
+	if !slices.Equal(it.DocumentIDs, []string{second.ID, did}) {
+		t.Fatalf("reordered: %+v", it)
+	}
+	h.mustDo("PUT", "/api/v1/meetings/"+mid+"/documents/"+second.ID+"/items", "thuky", map[string]any{"itemIds": []string{it2.ID}}, 200, &agenda)
+	if !slices.Equal(agenda[0].DocumentIDs, []string{did}) || !slices.Equal(agenda[1].DocumentIDs, []string{second.ID}) {
+		t.Fatalf("detached from the first item: %+v", agenda)
+	}
+	if r := h.do("PUT", "/api/v1/meetings/"+mid+"/documents/"+second.ID+"/items", "thuky", map[string]any{"itemIds": []string{"nope"}}); r.status != 400 {
+		t.Fatalf("attach to an unknown item: %d", r.status)
+	}
+
+	// Delete: refused while on screen, then done; the agenda lets go of it,
+	// its bytes (every version) are gone.
+	h.mustDo("PUT", "/api/v1/meetings/"+mid+"/presentation", "chutich", map[string]any{"agendaItemId": f.item, "documentId": did, "page": 1}, 200, nil)
+	if r := h.do("DELETE", base, "thuky", nil); r.status != 409 || reasonOf(r) != "document_presented" {
+		t.Fatalf("delete the document on screen: %d %s", r.status, r.body)
+	}
+	h.mustDo("PUT", "/api/v1/meetings/"+mid+"/presentation", "chutich", map[string]any{"agendaItemId": it2.ID, "documentId": second.ID, "page": 1}, 200, nil)
+	h.mustDo("DELETE", base, "thuky", nil, 204, nil)
+	m := h.getMeeting(mid)
+	if _, ok := m.Document(did); ok || len(m.Documents) != 1 || len(m.Agenda[0].DocumentIDs) != 0 {
+		t.Fatalf("after delete: %+v %+v", m.Documents, m.Agenda)
+	}
+	for _, blob := range []string{doc.Blob, doc.Previous[0].Blob} {
+		if _, err := h.store.Stat(context.Background(), meetings.DocumentKey(mid, blob)); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("version %s still stored: %v", blob, err)
+		}
+	}
+	if r := h.do("GET", base+"/content", "daibieu01", nil); r.status != 404 {
+		t.Fatalf("content of a deleted document: %d", r.status)
+	}
+	c, _ = h.lastChange(mid, "document.deleted")
+	if c.DocumentID != did || c.Details["versions"] != "2" {
+		t.Fatalf("delete journal: %+v", c)
 	}
 }
