@@ -15,6 +15,9 @@ type User struct {
 	Unit     string `json:"unit,omitempty"`
 	Phone    string `json:"phone,omitempty"`
 	Email    string `json:"email,omitempty"`
+	// Disabled users cannot sign in, by password or through the identity
+	// provider, and their sessions stop working.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // Role is a participant's part in one meeting.

@@ -284,6 +284,18 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
 		return "", Session{}, phonghop.User{}, errBadLogin
 	}
+	return s.openSession(ctx, u.User)
+}
+
+// errDisabled refuses a disabled user, whichever way they sign in.
+var errDisabled = phonghop.Fail(phonghop.EForbidden, "account_disabled")
+
+// openSession starts a session for u (signed in by password or by the
+// identity provider) and returns its bearer token.
+func (s *Service) openSession(ctx context.Context, u phonghop.User) (string, Session, phonghop.User, error) {
+	if u.Disabled {
+		return "", Session{}, phonghop.User{}, errDisabled
+	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", Session{}, phonghop.User{}, err
@@ -294,7 +306,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	if _, err := storage.PutJSON(ctx, s.Store, sessionKey(sess.ID), sess, storage.PutOptions{IfAbsent: true}); err != nil {
 		return "", Session{}, phonghop.User{}, err
 	}
-	return token, sess, u.User, nil
+	return token, sess, u, nil
 }
 
 func tokenID(token string) string {
@@ -324,7 +336,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, phon
 		return Session{}, phonghop.User{}, errBadToken
 	}
 	u, err := s.User(ctx, sess.UserID)
-	if phonghop.ErrorCode(err) == phonghop.ENotFound {
+	if phonghop.ErrorCode(err) == phonghop.ENotFound || (err == nil && u.Disabled) {
 		return Session{}, phonghop.User{}, errBadToken
 	}
 	return sess, u, err

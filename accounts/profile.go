@@ -18,6 +18,8 @@ type ProfileChange struct {
 	Unit        *string `json:"unit"`
 	Phone       *string `json:"phone"`
 	Email       *string `json:"email"`
+	// Disabled turns the account off (sign-ins refused, sessions end) or on.
+	Disabled *bool `json:"disabled"`
 }
 
 const (
@@ -79,6 +81,9 @@ func (s *Service) UpdateProfile(ctx context.Context, id string, ch ProfileChange
 			if f.from != nil {
 				*f.to = *f.from
 			}
+		}
+		if ch.Disabled != nil {
+			u.Disabled = *ch.Disabled
 		}
 		if err := CheckProfile(&u); err != nil {
 			return err

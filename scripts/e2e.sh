@@ -9,13 +9,46 @@ BIN=${PHONGHOP_BIN:-bin/phonghop}
 bash scripts/tools.sh browser >/dev/null
 
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(freeport)
+idp_port=$(freeport)
 export PHONGHOP_ADMIN_PASSWORD=e2e-admin-pass
+pid= idp_pid=
+cleanup() {
+  for p in $pid $idp_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The province's identity provider: zitadel/oidc's example OpenID provider
+# with a groups claim (internal/oidctest/idp). oidc.test.js signs in through it.
+go build -o "$work/idp" ./internal/oidctest/idp
+cat >"$work/idp-users.json" <<'JSON'
+{
+  "p1": {"ID": "p1", "Username": "nguyen.van.an", "Password": "tinh-matkhau-1", "FirstName": "Nguyễn Văn", "LastName": "An",
+         "Email": "an.nv@thapmuoi.gov.vn", "EmailVerified": true, "Groups": ["phonghop-admin", "unit:UBND huyện Tháp Mười"]},
+  "p2": {"ID": "p2", "Username": "tran.thi.binh", "Password": "tinh-matkhau-2", "FirstName": "Trần Thị", "LastName": "Bình",
+         "Email": "binh.tt@thapmuoi.gov.vn", "EmailVerified": true, "Groups": ["unit:Văn phòng HĐND và UBND huyện"]},
+  "p3": {"ID": "p3", "Username": "le.van.khoa", "Password": "tinh-matkhau-3", "FirstName": "Lê Văn", "LastName": "Khoa",
+         "Email": "khoa.lv@thapmuoi.gov.vn", "EmailVerified": true, "Groups": []}
+}
+JSON
+PORT=$idp_port USERS_FILE="$work/idp-users.json" REDIRECT_URI="http://127.0.0.1:$port/api/v1/auth/oidc/callback" \
+  "$work/idp" >"$work/idp.log" 2>&1 &
+idp_pid=$!
+for _ in $(seq 1 100); do
+  curl -fs "http://localhost:$idp_port/.well-known/openid-configuration" >/dev/null && break
+  kill -0 "$idp_pid" 2>/dev/null || { cat "$work/idp.log" >&2; echo "e2e: identity provider exited" >&2; exit 1; }
+  sleep 0.2
+done
+export PHONGHOP_E2E_IDP_URL="http://localhost:$idp_port"
+
 PHONGHOP_DATA_DIR="$work/data" PHONGHOP_ADDR="127.0.0.1:$port" PHONGHOP_LOG_LEVEL=warn \
+  PHONGHOP_PUBLIC_URL="http://127.0.0.1:$port" PHONGHOP_OIDC_ISSUER="$PHONGHOP_E2E_IDP_URL/" \
+  PHONGHOP_OIDC_CLIENT_ID=web PHONGHOP_OIDC_CLIENT_SECRET=secret \
+  PHONGHOP_OIDC_ADMIN_GROUP=phonghop-admin PHONGHOP_OIDC_UNIT_PREFIX=unit: \
   "$BIN" demo >"$work/server.out" 2>"$work/server.log" &
 pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
 
 url="http://127.0.0.1:$port"
 for _ in $(seq 1 120); do

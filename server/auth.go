@@ -93,6 +93,10 @@ func (s *Server) login(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if s.cfg.LocalLoginDisabled {
+		writeError(c, phonghop.Fail(phonghop.EForbidden, "local_login_disabled"))
+		return
+	}
 	if !s.loginLimit.allow(clientIP(c), req.Username) {
 		writeError(c, phonghop.Fail(phonghop.ETooMany, "login_throttled"))
 		return
@@ -107,10 +111,7 @@ func (s *Server) login(c *gin.Context) {
 	}
 	s.loginLimit.succeed(clientIP(c), req.Username)
 	sessionExpires(c, sess)
-	http.SetCookie(c.Writer, &http.Cookie{
-		Name: cookieName, Value: token, Path: "/", Expires: sess.ExpiresAt,
-		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
-	})
+	s.setSessionCookie(c, token, sess)
 	c.JSON(http.StatusOK, loginResponse{Token: token, User: u})
 }
 
@@ -161,3 +162,11 @@ func (s *Server) listUsers(c *gin.Context) {
 }
 
 func clientIP(c *gin.Context) string { return c.ClientIP() }
+
+// setSessionCookie hands the browser its session, however it signed in.
+func (s *Server) setSessionCookie(c *gin.Context, token string, sess accounts.Session) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: cookieName, Value: token, Path: "/", Expires: sess.ExpiresAt,
+		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+}

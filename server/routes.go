@@ -16,6 +16,9 @@ func (s *Server) routes() {
 
 	api := e.Group("/api/v1", s.securityHeaders)
 	api.POST("/auth/login", s.login)
+	api.GET("/auth/methods", s.authMethods)
+	api.GET("/auth/oidc/login", s.oidcLogin)
+	api.GET("/auth/oidc/callback", s.oidcCallback)
 
 	a := api.Group("", s.authenticate)
 	a.POST("/auth/logout", s.logout)

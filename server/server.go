@@ -122,6 +122,12 @@ type Config struct {
 	// well as the server's own, to send unsafe requests (POST, PUT, PATCH,
 	// DELETE); the live room takes the same list for its sockets.
 	AllowedOrigins []string
+	// OIDC, when set, signs people in through the province's identity
+	// provider (GET /api/v1/auth/oidc/login and .../callback).
+	OIDC OIDC
+	// LocalLoginDisabled refuses password sign-ins (everyone signs in through
+	// OIDC).
+	LocalLoginDisabled bool
 }
 
 // Server is the HTTP handler.

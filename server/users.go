@@ -17,6 +17,10 @@ func (s *Server) updateUser(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if req.Disabled != nil && *req.Disabled && c.Param("uid") == userOf(c).ID {
+		writeError(c, phonghop.Fail(phonghop.EConflict, "user_disable_self"))
+		return
+	}
 	before, after, err := s.cfg.Accounts.UpdateProfile(c.Request.Context(), c.Param("uid"), req)
 	if err != nil {
 		writeError(c, err)

@@ -41,6 +41,10 @@ type config struct {
 	Soffice                                        string
 	ConvertWorkers                                 int
 	ConvertTimeout                                 time.Duration
+	OIDCIssuer, OIDCClientID, OIDCClientSecret     string
+	OIDCUserClaim, OIDCGroupsClaim                 string
+	OIDCAdminGroup, OIDCUnitPrefix                 string
+	LocalLogin                                     bool
 	// args are what follows the flags (backup and restore: the archive).
 	args []string
 }
@@ -70,10 +74,18 @@ var settings = []setting{
 	{env: "PHONGHOP_LIVE_BUFFER", flag: "live-buffer", def: "4096", usage: "events kept per meeting (in memory) to replay to reconnecting tablets"},
 	{env: "PHONGHOP_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "15s", usage: "how long shutdown waits for requests to finish"},
 	{env: "PHONGHOP_BCRYPT_COST", flag: "bcrypt-cost", def: "10", usage: "bcrypt cost of password hashes (4 to 31; each step doubles the work of a sign-in)"},
-	{env: "PHONGHOP_PUBLIC_URL", flag: "public-url", def: "", usage: "URL people open, printed by demo (empty: derived from the address)"},
+	{env: "PHONGHOP_PUBLIC_URL", flag: "public-url", def: "", usage: "URL people open, printed by demo (empty: derived from the address); required with OIDC (the callback is PUBLIC_URL/api/v1/auth/oidc/callback)"},
 	{env: "PHONGHOP_SOFFICE", flag: "soffice", def: "soffice", usage: "LibreOffice's program, which converts Word, Excel and PowerPoint files to PDF (a path, or a name looked up in PATH; \"off\": office files are refused)"},
 	{env: "PHONGHOP_CONVERT_WORKERS", flag: "convert-workers", def: "1", usage: "office conversions this process runs at once (each is one LibreOffice process)"},
 	{env: "PHONGHOP_CONVERT_TIMEOUT", flag: "convert-timeout", def: "2m", usage: "longest one office conversion may take before it is stopped and reported failed"},
+	{env: "PHONGHOP_OIDC_ISSUER", flag: "oidc-issuer", def: "", usage: "OpenID Connect issuer URL of the province's identity provider; when set, people can sign in through it"},
+	{env: "PHONGHOP_OIDC_CLIENT_ID", flag: "oidc-client-id", def: "", usage: "this server's client id at the identity provider"},
+	{env: "PHONGHOP_OIDC_CLIENT_SECRET", flag: "oidc-client-secret", def: "", usage: "its client secret (empty for a public client: PKCE alone)"},
+	{env: "PHONGHOP_OIDC_USER_CLAIM", flag: "oidc-user-claim", def: "preferred_username", usage: "claim users are matched by and created with (its value becomes the username)"},
+	{env: "PHONGHOP_OIDC_GROUPS_CLAIM", flag: "oidc-groups-claim", def: "groups", usage: "claim listing the user's groups"},
+	{env: "PHONGHOP_OIDC_ADMIN_GROUP", flag: "oidc-admin-group", def: "", usage: "group whose members are administrators, re-read at every sign-in (empty: admin rights are set in phonghop)"},
+	{env: "PHONGHOP_OIDC_UNIT_PREFIX", flag: "oidc-unit-prefix", def: "", usage: "prefix of the group naming the user's unit, e.g. unit: for unit:UBND huyện Tháp Mười (empty: units are set in phonghop)"},
+	{env: "PHONGHOP_LOCAL_LOGIN", flag: "local-login", def: "true", usage: "allow sign-in with a phonghop password (false: only through the identity provider)"},
 }
 
 // loadConfig reads flags, falling back to the environment, then the defaults.
@@ -141,6 +153,10 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 		Soffice: get("PHONGHOP_SOFFICE"), ConvertWorkers: int(intOf("PHONGHOP_CONVERT_WORKERS")),
 		ConvertTimeout: durOf("PHONGHOP_CONVERT_TIMEOUT"),
 		args:           fs.Args(),
+		OIDCIssuer:     get("PHONGHOP_OIDC_ISSUER"), OIDCClientID: get("PHONGHOP_OIDC_CLIENT_ID"),
+		OIDCClientSecret: get("PHONGHOP_OIDC_CLIENT_SECRET"), OIDCUserClaim: get("PHONGHOP_OIDC_USER_CLAIM"),
+		OIDCGroupsClaim: get("PHONGHOP_OIDC_GROUPS_CLAIM"), OIDCAdminGroup: get("PHONGHOP_OIDC_ADMIN_GROUP"),
+		OIDCUnitPrefix: get("PHONGHOP_OIDC_UNIT_PREFIX"), LocalLogin: boolOf("PHONGHOP_LOCAL_LOGIN"),
 	}
 	for _, o := range strings.Split(get("PHONGHOP_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -167,6 +183,12 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 	}
 	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "") {
 		errs = append(errs, "PHONGHOP_S3_ACCESS_KEY and PHONGHOP_S3_SECRET_KEY are required with PHONGHOP_S3_ENDPOINT")
+	}
+	if c.OIDCIssuer != "" && (c.OIDCClientID == "" || c.PublicURL == "") {
+		errs = append(errs, "PHONGHOP_OIDC_CLIENT_ID and PHONGHOP_PUBLIC_URL are required with PHONGHOP_OIDC_ISSUER")
+	}
+	if !c.LocalLogin && c.OIDCIssuer == "" {
+		errs = append(errs, "PHONGHOP_LOCAL_LOGIN=false needs PHONGHOP_OIDC_ISSUER (nobody could sign in)")
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

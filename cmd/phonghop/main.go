@@ -32,6 +32,7 @@ import (
 	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/metrics"
 	"github.com/phonghop/phonghop/minutes"
+	"github.com/phonghop/phonghop/oidcauth"
 	"github.com/phonghop/phonghop/roster"
 	"github.com/phonghop/phonghop/server"
 	"github.com/phonghop/phonghop/storage"
@@ -258,9 +259,22 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 			log.Warn("the web app is not built into this binary; run make build")
 		}
 	}
+	var idp server.OIDC
+	if cfg.OIDCIssuer != "" {
+		rp, err := oidcauth.New(oidcauth.Config{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			RedirectURL: strings.TrimSuffix(cfg.PublicURL, "/") + "/api/v1/auth/oidc/callback", UserClaim: cfg.OIDCUserClaim,
+			GroupsClaim: cfg.OIDCGroupsClaim, AdminGroup: cfg.OIDCAdminGroup, UnitPrefix: cfg.OIDCUnitPrefix})
+		if err != nil {
+			stopBeat()
+			return nil, err
+		}
+		idp = rp
+		log.Info("sign-in through the identity provider", "issuer", cfg.OIDCIssuer, "localLogin", cfg.LocalLogin)
+	}
 	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: store}, Live: liveAPI,
 		Votes: votes, Minutes: mins, Roster: &roster.Service{Accounts: acc, Meetings: mtg, History: jr, Logger: log.With("component", "roster")}, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web,
-		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies, AllowedOrigins: cfg.AllowedOrigins})
+		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies, AllowedOrigins: cfg.AllowedOrigins,
+		OIDC: idp, LocalLoginDisabled: !cfg.LocalLogin})
 	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker,
 		stopControl: stopControl, stopBeat: stopBeat, handler: h, conversions: conversions}, nil
 }

@@ -1,0 +1,119 @@
+// Sign-in through the province's identity provider (OpenID Connect,
+// authorization code with PKCE) in a real browser against a real provider
+// (internal/oidctest/idp, started by scripts/e2e.sh): users are created from
+// the provider's claims with admin rights and unit from its groups, sign-out
+// ends the session, and a disabled user is refused through the provider and
+// by password. Needs PHONGHOP_E2E_URL, PHONGHOP_E2E_IDP_URL and
+// PHONGHOP_ADMIN_PASSWORD.
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { ADMIN_PASSWORD, BASE, CHROMIUM, call, login, request } from './api.js';
+
+const IDP = process.env.PHONGHOP_E2E_IDP_URL;
+if (!IDP) throw new Error('PHONGHOP_E2E_IDP_URL is not set (the identity provider scripts/e2e.sh starts)');
+if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set');
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => browser?.close());
+
+const provinceButton = 'button:has-text("Đăng nhập bằng tài khoản của tỉnh")';
+
+/** Signs in through the provider's own login page; returns when back in phonghop. */
+async function signInThroughProvider(page, username, password) {
+  await page.goto(new URL('/#/login', BASE).toString());
+  await page.click(provinceButton);
+  await page.waitForURL((u) => u.toString().startsWith(IDP), { timeout: 15000 });
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL((u) => u.toString().startsWith(BASE), { timeout: 15000 });
+}
+
+async function me(page) {
+  return page.evaluate(async () => {
+    const r = await fetch('/api/v1/me');
+    return { status: r.status, body: r.ok ? await r.json() : null };
+  });
+}
+
+it('signs in through the provider: user created with admin and unit from groups; sign-out ends the session', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await signInThroughProvider(page, 'nguyen.van.an', 'tinh-matkhau-1');
+  await page.waitForSelector("button.signout", { timeout: 15000 });
+  const m = await me(page);
+  assert.equal(m.status, 200);
+  assert.equal(m.body.username, 'nguyen.van.an');
+  assert.equal(m.body.displayName, 'Nguyễn Văn An');
+  assert.equal(m.body.email, 'an.nv@thapmuoi.gov.vn');
+  assert.equal(m.body.admin, true, 'member of phonghop-admin');
+  assert.equal(m.body.unit, 'UBND huyện Tháp Mười');
+  const session = (await ctx.cookies()).find((c) => c.name === 'phonghop_session');
+  assert.ok(session?.httpOnly, 'an HttpOnly session cookie');
+
+  await page.click('button.signout');
+  await page.waitForSelector(provinceButton);
+  assert.equal((await me(page)).status, 401);
+  // The old cookie no longer opens anything, from anywhere.
+  const r = await fetch(new URL('/api/v1/me', BASE), { headers: { Cookie: `phonghop_session=${session.value}` } });
+  assert.equal(r.status, 401);
+
+  // Someone not in the admin group is no admin; the unit comes from the group.
+  await signInThroughProvider(page, 'tran.thi.binh', 'tinh-matkhau-2');
+  const b = await me(page);
+  assert.equal(b.status, 200);
+  assert.equal(b.body.admin, false);
+  assert.equal(b.body.unit, 'Văn phòng HĐND và UBND huyện');
+  await ctx.close();
+});
+
+it('a callback that this browser did not start is refused with a translated reason', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(new URL('/api/v1/auth/oidc/callback?code=stolen&state=forged', BASE).toString());
+  await page.waitForSelector('text=Phiên đăng nhập đã hết hạn hoặc được bắt đầu ở nơi khác');
+  assert.equal((await me(page)).status, 401);
+  await ctx.close();
+});
+
+it('a disabled user is refused through the provider and by password', async () => {
+  const admin = await login('admin', ADMIN_PASSWORD);
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signInThroughProvider(page, 'le.van.khoa', 'tinh-matkhau-3');
+  const k = await me(page);
+  assert.equal(k.status, 200);
+  await call(admin, 'PATCH', `/users/${k.body.id}`, { disabled: true });
+  // The session in hand stops working at once...
+  assert.equal((await me(page)).status, 401);
+  // ...and the provider vouching for him again does not let him in.
+  await signInThroughProvider(page, 'le.van.khoa', 'tinh-matkhau-3');
+  await page.waitForSelector('text=Tài khoản này đã bị khoá');
+  assert.equal((await me(page)).status, 401);
+
+  // The password path refuses a disabled account too (after the right password).
+  const users = await call(admin, 'GET', '/users');
+  const quansat = users.find((u) => u.username === 'quansat');
+  await call(admin, 'PATCH', `/users/${quansat.id}`, { disabled: true });
+  try {
+    const r = await request('', 'POST', '/auth/login', { username: 'quansat', password: 'demo123' });
+    assert.equal(r.status, 403);
+    assert.equal(r.body.error.reason, 'account_disabled');
+    await page.goto(new URL('/#/login', BASE).toString());
+    await page.fill('input[name=username]', 'quansat');
+    await page.fill('input[name=password]', 'demo123');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('text=Tài khoản này đã bị khoá');
+  } finally {
+    await call(admin, 'PATCH', `/users/${quansat.id}`, { disabled: false });
+  }
+  await ctx.close();
+});

@@ -1,0 +1,224 @@
+// Package oidcauth signs people in through an OpenID Connect provider (a
+// province's central sign-in: Keycloak, WSO2, …) with the authorization code
+// flow and PKCE, via github.com/coreos/go-oidc and golang.org/x/oauth2. It
+// turns the provider's answer into an Identity: who (a configured claim),
+// their name and e-mail, and from a configured group claim whether they are an
+// administrator and which unit they belong to. Sessions and users stay with
+// accounts; the HTTP handlers with server.
+package oidcauth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/phonghop/phonghop"
+)
+
+// Config names the provider and how its claims map to phonghop users.
+type Config struct {
+	Issuer, ClientID, ClientSecret string
+	// RedirectURL is this server's callback as the provider knows it.
+	RedirectURL string
+	// UserClaim holds the value users are matched by (default
+	// preferred_username); it becomes the username.
+	UserClaim string
+	// GroupsClaim holds the user's groups (default groups).
+	GroupsClaim string
+	// AdminGroup, when set, is the group whose members are administrators
+	// (membership is re-read at every sign-in).
+	AdminGroup string
+	// UnitPrefix, when set, marks the group that names the user's unit: the
+	// rest of the first group starting with it (e.g. "unit:" and
+	// "unit:UBND huyện Tháp Mười").
+	UnitPrefix string
+	// Scopes beyond openid (default profile, email).
+	Scopes []string
+}
+
+// RP is the relying party: this server as the provider's client. The
+// provider is discovered at the first sign-in and again after a failed
+// discovery, so servers start while the provider is down.
+type RP struct {
+	cfg Config
+
+	mu       sync.Mutex
+	provider *oidc.Provider
+	verifier *oidc.IDTokenVerifier
+	oauth    oauth2.Config
+}
+
+// New checks the configuration; nothing is fetched yet.
+func New(cfg Config) (*RP, error) {
+	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" {
+		return nil, errors.New("oidcauth: issuer, client id and redirect URL are required")
+	}
+	if cfg.UserClaim == "" {
+		cfg.UserClaim = "preferred_username"
+	}
+	if cfg.GroupsClaim == "" {
+		cfg.GroupsClaim = "groups"
+	}
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = []string{"profile", "email"}
+	}
+	return &RP{cfg: cfg}, nil
+}
+
+// discover reads the provider's /.well-known/openid-configuration once.
+func (rp *RP) discover(ctx context.Context) (*oidc.Provider, error) {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if rp.provider != nil {
+		return rp.provider, nil
+	}
+	p, err := oidc.NewProvider(ctx, rp.cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("oidcauth: discovering %s: %w", rp.cfg.Issuer, errors.Join(err, ErrUnavailable))
+	}
+	rp.provider, rp.verifier = p, p.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID})
+	rp.oauth = oauth2.Config{ClientID: rp.cfg.ClientID, ClientSecret: rp.cfg.ClientSecret, RedirectURL: rp.cfg.RedirectURL,
+		Endpoint: p.Endpoint(), Scopes: append([]string{oidc.ScopeOpenID}, rp.cfg.Scopes...)}
+	return p, nil
+}
+
+// ErrUnavailable: the provider did not answer.
+var ErrUnavailable = phonghop.Fail(phonghop.EUnavailable, "oidc_unavailable")
+
+// Attempt is what a sign-in remembers between sending the browser to the
+// provider and its return: kept in a short-lived cookie, compared at the
+// callback.
+type Attempt struct {
+	State, Verifier, Nonce string
+}
+
+// NewAttempt makes fresh random values for one sign-in.
+func NewAttempt() Attempt {
+	return Attempt{State: random(), Verifier: oauth2.GenerateVerifier(), Nonce: random()}
+}
+
+func random() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// AuthURL is where the browser goes to sign in: the provider's authorization
+// endpoint with the state, the nonce and the PKCE challenge (S256).
+func (rp *RP) AuthURL(ctx context.Context, a Attempt) (string, error) {
+	if _, err := rp.discover(ctx); err != nil {
+		return "", err
+	}
+	return rp.oauth.AuthCodeURL(a.State, oidc.Nonce(a.Nonce), oauth2.S256ChallengeOption(a.Verifier)), nil
+}
+
+// Identity is a verified user as the provider describes them.
+type Identity struct {
+	Issuer, Subject string
+	// Username is the configured claim's value.
+	Username    string
+	DisplayName string
+	Email       string
+	// Admin and Unit are nil when the configuration does not take them from
+	// groups (then they are left as they are).
+	Admin *bool
+	Unit  *string
+}
+
+// Exchange redeems the code with the PKCE verifier, verifies the ID token
+// (signature, issuer, audience, expiry, nonce) and reads the claims, from the
+// ID token and, for those it lacks, from the userinfo endpoint.
+func (rp *RP) Exchange(ctx context.Context, code string, a Attempt) (Identity, error) {
+	if _, err := rp.discover(ctx); err != nil {
+		return Identity{}, err
+	}
+	tok, err := rp.oauth.Exchange(ctx, code, oauth2.VerifierOption(a.Verifier))
+	if err != nil {
+		return Identity{}, fmt.Errorf("%w: %w", errRefused, err)
+	}
+	raw, ok := tok.Extra("id_token").(string)
+	if !ok || raw == "" {
+		return Identity{}, fmt.Errorf("%w: no id_token in the token response", errRefused)
+	}
+	idt, err := rp.verifier.Verify(ctx, raw)
+	if err != nil {
+		return Identity{}, fmt.Errorf("%w: %w", errRefused, err)
+	}
+	if idt.Nonce != a.Nonce {
+		return Identity{}, fmt.Errorf("%w: nonce mismatch", errRefused)
+	}
+	claims := map[string]any{}
+	if err := idt.Claims(&claims); err != nil {
+		return Identity{}, fmt.Errorf("%w: %w", errRefused, err)
+	}
+	// Many providers put profile claims and groups only in userinfo.
+	if claims[rp.cfg.UserClaim] == nil || (rp.groupsWanted() && claims[rp.cfg.GroupsClaim] == nil) || claims["name"] == nil {
+		ui, err := rp.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err == nil && ui.Subject == idt.Subject {
+			more := map[string]any{}
+			if ui.Claims(&more) == nil {
+				for k, v := range more {
+					if _, has := claims[k]; !has {
+						claims[k] = v
+					}
+				}
+			}
+		}
+	}
+	return rp.identity(idt.Issuer, idt.Subject, claims)
+}
+
+func (rp *RP) groupsWanted() bool { return rp.cfg.AdminGroup != "" || rp.cfg.UnitPrefix != "" }
+
+var errRefused = errors.New("oidcauth: the provider's answer was refused")
+
+func (rp *RP) identity(issuer, subject string, claims map[string]any) (Identity, error) {
+	id := Identity{Issuer: issuer, Subject: subject}
+	user, _ := claims[rp.cfg.UserClaim].(string)
+	if strings.TrimSpace(user) == "" {
+		return Identity{}, fmt.Errorf("the provider's answer lacks the claim %q: %w", rp.cfg.UserClaim, phonghop.Fail(phonghop.EUnauthenticated, "oidc_claim_missing"))
+	}
+	id.Username = user
+	id.DisplayName, _ = claims["name"].(string)
+	id.Email, _ = claims["email"].(string)
+	if !rp.groupsWanted() {
+		return id, nil
+	}
+	var groups []string
+	switch g := claims[rp.cfg.GroupsClaim].(type) {
+	case []any:
+		for _, v := range g {
+			if s, ok := v.(string); ok {
+				groups = append(groups, s)
+			}
+		}
+	case string:
+		groups = strings.Fields(strings.ReplaceAll(g, ",", " "))
+	}
+	if rp.cfg.AdminGroup != "" {
+		admin := slices.Contains(groups, rp.cfg.AdminGroup)
+		id.Admin = &admin
+	}
+	if rp.cfg.UnitPrefix != "" {
+		for _, g := range groups {
+			if unit, ok := strings.CutPrefix(g, rp.cfg.UnitPrefix); ok && strings.TrimSpace(unit) != "" {
+				unit = strings.TrimSpace(unit)
+				id.Unit = &unit
+				break
+			}
+		}
+	}
+	return id, nil
+}
+
+// IsRefused reports whether err is the provider's answer failing a check (as
+// opposed to the provider not answering).
+func IsRefused(err error) bool { return errors.Is(err, errRefused) }

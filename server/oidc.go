@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/oidcauth"
+)
+
+// OIDC is the identity provider's side of a sign-in (oidcauth.RP).
+type OIDC interface {
+	AuthURL(ctx context.Context, a oidcauth.Attempt) (string, error)
+	Exchange(ctx context.Context, code string, a oidcauth.Attempt) (oidcauth.Identity, error)
+}
+
+// oidcCookie holds one sign-in's state, PKCE verifier and nonce while the
+// browser is at the provider. SameSite=Lax: the provider's redirect back is a
+// top-level GET, which carries it; HttpOnly, on the callback's path only.
+const (
+	oidcCookie     = "phonghop_oidc"
+	oidcCookiePath = "/api/v1/auth/oidc/callback"
+	oidcAttemptTTL = 10 * time.Minute
+)
+
+// errOIDCFailed is any failure the user cannot act on but to try again.
+var errOIDCFailed = phonghop.Fail(phonghop.EUnauthenticated, "oidc_failed")
+
+// authMethods tells the web app which sign-ins to offer.
+func (s *Server) authMethods(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"local": !s.cfg.LocalLoginDisabled, "oidc": s.cfg.OIDC != nil})
+}
+
+// oidcLogin sends the browser to the provider.
+func (s *Server) oidcLogin(c *gin.Context) {
+	if s.cfg.OIDC == nil {
+		writeError(c, phonghop.Fail(phonghop.ENotFound, "oidc_not_configured"))
+		return
+	}
+	a := oidcauth.NewAttempt()
+	to, err := s.cfg.OIDC.AuthURL(c.Request.Context(), a)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: oidcCookie, Value: a.State + "." + a.Verifier + "." + a.Nonce,
+		Path: oidcCookiePath, MaxAge: int(oidcAttemptTTL / time.Second), HttpOnly: true, Secure: s.cfg.SecureCookies,
+		SameSite: http.SameSiteLaxMode})
+	c.Redirect(http.StatusFound, to)
+}
+
+// oidcCallback is where the provider sends the browser back: the code is
+// redeemed, the user matched or created, a session opened, and the browser
+// sent to the app. It is a GET (a top-level navigation from the provider), so
+// the cross-origin check on unsafe methods does not apply; the state that must
+// equal the one in this browser's cookie is what stops another site from
+// completing a sign-in in it. Failures go back to the app's sign-in screen
+// with the reason, which it shows translated.
+func (s *Server) oidcCallback(c *gin.Context) {
+	fail := func(err error) {
+		reason := errOIDCFailed.Reason
+		var pe *phonghop.Error
+		if errors.As(err, &pe) {
+			reason = pe.Reason
+		}
+		logger(c).Warn("sign-in through the identity provider failed", "reason", reason, "err", err)
+		c.Redirect(http.StatusFound, "/#/login?error="+url.QueryEscape(reason))
+	}
+	if s.cfg.OIDC == nil {
+		writeError(c, phonghop.Fail(phonghop.ENotFound, "oidc_not_configured"))
+		return
+	}
+	// The attempt is used once, whatever happens.
+	http.SetCookie(c.Writer, &http.Cookie{Name: oidcCookie, Value: "", Path: oidcCookiePath, MaxAge: -1,
+		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	q := c.Request.URL.Query()
+	if e := q.Get("error"); e != "" {
+		fail(phonghop.Fail(phonghop.EUnauthenticated, "oidc_refused_by_provider"))
+		return
+	}
+	ck, err := c.Request.Cookie(oidcCookie)
+	parts := []string{}
+	if err == nil {
+		parts = strings.Split(ck.Value, ".")
+	}
+	if len(parts) != 3 || q.Get("state") == "" || q.Get("state") != parts[0] {
+		fail(phonghop.Fail(phonghop.EUnauthenticated, "oidc_state_mismatch"))
+		return
+	}
+	id, err := s.cfg.OIDC.Exchange(c.Request.Context(), q.Get("code"), oidcauth.Attempt{State: parts[0], Verifier: parts[1], Nonce: parts[2]})
+	if err != nil {
+		fail(err)
+		return
+	}
+	token, sess, u, err := s.cfg.Accounts.SignInExternal(c.Request.Context(),
+		accounts.External{Username: id.Username, DisplayName: id.DisplayName, Email: id.Email, Admin: id.Admin, Unit: id.Unit})
+	if err != nil {
+		fail(err)
+		return
+	}
+	c.Set(ctxLogger, logger(c).With("userId", u.ID))
+	logger(c).Info("signed in through the identity provider", "issuer", id.Issuer)
+	s.setSessionCookie(c, token, sess)
+	c.Redirect(http.StatusFound, "/")
+}
