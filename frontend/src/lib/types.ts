@@ -108,8 +108,56 @@ export interface PollResults {
   cast: number;
   eligible: number;
   passed: boolean;
-  ballots?: { userId: string; option: number }[];
+  ballots?: { userId: string; option: number; answers?: number[][] }[];
   receipts?: string[];
+  /** Ballots with questions: with a mark, without any, not cast. */
+  valid?: number;
+  blank?: number;
+  missing?: number;
+  questions?: QuestionResult[];
+}
+
+/** Elections (bầu cử), confidence votes (lấy phiếu tín nhiệm), approvals of nominees. */
+export type PollKind = 'motion' | 'election' | 'confidence' | 'approval';
+
+export interface Candidate {
+  name: string;
+  position?: string;
+  userId?: string;
+  /** Id of a photo uploaded to the meeting. */
+  photo?: string;
+}
+
+export interface Question {
+  title?: string;
+  candidates: Candidate[];
+  /** Elections: how many may be chosen. */
+  seats?: number;
+  /** Confidence and approval votes: the scale, highest first. */
+  levels?: string[];
+}
+
+export interface CandidateResult {
+  /** Election: [votes]; otherwise one count per level. */
+  counts: number[];
+  /** Counts over the eligible, 0..1. */
+  shares: number[];
+  unmarked?: number;
+  outcome?: 'elected' | 'not_elected' | 'tie' | 'approved' | 'not_approved' | 'low_over_half' | 'low_two_thirds' | string;
+}
+
+export interface QuestionResult {
+  blank: number;
+  needed?: number;
+  candidates: CandidateResult[];
+}
+
+export interface Photo {
+  id: string;
+  contentType: string;
+  size: number;
+  width: number;
+  height: number;
 }
 
 export type PollState = 'draft' | 'open' | 'closing' | 'closed';
@@ -126,6 +174,9 @@ export interface Poll {
   eligible: number;
   results?: PollResults | null;
   quorumOverride?: boolean;
+  /** Absent for a motion. */
+  kind?: PollKind;
+  questions?: Question[];
 }
 
 export interface LiveState {
