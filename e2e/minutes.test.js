@@ -4,6 +4,7 @@
 // a preview shows the PDF in the app.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { BASE, CHROMIUM, PASSWORD, login, request } from './api.js';
 
@@ -123,5 +124,51 @@ describe('the minutes editor', () => {
     assert.equal(m.guests, 'Nguyễn Văn Khách – Phó Giám đốc Sở Nội vụ tỉnh');
     assert.equal(m.summary, 'Bản kết luận của thư ký', "the secretary's text survives the chair's save");
     assert.equal(await chair.inputValue('[data-testid=minutes-summary]'), 'Bản kết luận của thư ký');
+  });
+});
+
+describe('preview and approval', () => {
+  it('shows the PDF in the app before download; the chair approves a version, which becomes final', async () => {
+    const sec = await signedIn('thuky');
+    await openMinutes(sec);
+    const summary = `Kết luận xem trước ${Date.now()}`;
+    await sec.fill('[data-testid=minutes-summary]', summary);
+    await sec.click('[data-testid=minutes-preview-draft]');
+    await sec.waitForSelector('[data-testid=minutes-preview]');
+    await sec.waitForFunction(() => Number(document.querySelector('[data-testid=minutes-preview-pages]')?.dataset.pages) >= 2, null, { timeout: 30000 });
+    const inked = await sec.$eval('[data-testid=minutes-preview-pages] canvas', (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let dark = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++;
+      return dark;
+    });
+    assert.ok(inked > 1000, `the first page is drawn (${inked} dark pixels)`);
+    assert.notEqual((await minutes()).summary, summary, 'a preview saves nothing');
+    await sec.click('[data-testid=minutes-preview-close]');
+
+    const before = await sec.locator('[data-testid=minutes-view]').count();
+    await sec.click('[data-testid=minutes-render]');
+    await sec.waitForFunction((n) => document.querySelectorAll('[data-testid=minutes-view]').length > n, before, { timeout: 30000 });
+    await sec.click('[data-testid=minutes-view] >> nth=0');
+    await sec.waitForSelector('[data-testid=minutes-preview]');
+    await sec.waitForFunction(() => Number(document.querySelector('[data-testid=minutes-preview-pages]')?.dataset.pages) >= 1, null, { timeout: 30000 });
+    assert.equal(await sec.locator('[data-testid=minutes-approve]').count(), 0, 'the secretary does not approve');
+    await sec.click('[data-testid=minutes-preview-close]');
+
+    const chair = await signedIn('chutich');
+    await openMinutes(chair);
+    await chair.waitForSelector('[data-testid=minutes-draft-badge]');
+    await chair.click('[data-testid=minutes-view] >> nth=0');
+    await chair.waitForSelector('[data-testid=minutes-approve]');
+    await chair.click('[data-testid=minutes-approve]');
+    await chair.waitForSelector('[data-testid=minutes-final]');
+
+    const versions = (await request(secToken, 'GET', `/meetings/${meetingId}/minutes/versions`)).body;
+    const last = versions.at(-1);
+    assert.ok(last.final && last.approves === versions.length - 1, `the final version approves the draft: ${JSON.stringify(last)}`);
+    const r = await fetch(new URL(`/api/v1/meetings/${meetingId}/minutes.pdf?version=${last.version}`, BASE), { headers: { Authorization: `Bearer ${secToken}` } });
+    const text = execFileSync('pdftotext', ['-', '-'], { input: Buffer.from(await r.arrayBuffer()) }).toString();
+    assert.ok(text.includes(summary.split(' ').at(-1)), 'the final version holds the text the chair read');
+    assert.ok(!text.includes('DỰ THẢO'), 'the final version carries no draft mark');
   });
 });

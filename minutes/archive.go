@@ -20,7 +20,8 @@ type DocumentSource interface {
 	OpenDocument(ctx context.Context, meetingID, docID string, rng *storage.Range) (io.ReadCloser, storage.Info, error)
 }
 
-// WriteArchive writes a zip holding the latest minutes PDF (when rendered) and
+// WriteArchive writes a zip holding the minutes PDF (the last approved version,
+// else the latest; none when nothing was rendered) and
 // every document of the meeting, streamed one after the other. Names are made
 // unique and safe ("documents/<name>"); entries carry the time they were stored,
 // so the same meeting gives the same archive.
@@ -39,7 +40,7 @@ func (s *Service) WriteArchive(ctx context.Context, mid string, w io.Writer, doc
 		_, err = io.Copy(fw, src)
 		return err
 	}
-	rc, v, err := s.Open(ctx, mid, 0)
+	rc, v, err := s.Open(ctx, mid, s.archived(ctx, mid))
 	switch {
 	case err == nil:
 		err = add(fmt.Sprintf("bien-ban-v%d.pdf", v.Version), v.RenderedAt, rc)
@@ -82,6 +83,21 @@ func (s *Service) WriteArchive(ctx context.Context, mid string, w io.Writer, doc
 		}
 	}
 	return zw.Close()
+}
+
+// archived is the version the archive holds: the last the chair approved, else
+// the latest (0).
+func (s *Service) archived(ctx context.Context, mid string) int {
+	all, err := s.Versions(ctx, mid)
+	if err != nil {
+		return 0 // Open reports it
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].Final {
+			return all[i].Version
+		}
+	}
+	return 0
 }
 
 // safeName keeps a document's name as a single zip path segment.

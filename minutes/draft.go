@@ -101,10 +101,20 @@ type Draft struct {
 	UpdatedBy string     `json:"updatedBy,omitempty"`
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
 
+	// Approved is set on the draft a final version is rendered from: the
+	// minutes print without the draft mark ("DỰ THẢO").
+	Approved *Approval `json:"approved,omitempty"`
+
 	// OpenedAt and ClosedAt are when the chair opened ("khai mạc") and closed
 	// ("bế mạc") the meeting, from the journal; nil until they did.
 	OpenedAt *time.Time `json:"openedAt,omitempty"`
 	ClosedAt *time.Time `json:"closedAt,omitempty"`
+}
+
+// Approval is the chair's approval of a version of the minutes.
+type Approval struct {
+	By string    `json:"by"`
+	At time.Time `json:"at"`
 }
 
 // Edits is what the secretary wrote, kept at meetings/{mid}/minutes/draft.json.

@@ -141,7 +141,7 @@ func layout(d Draft) *form {
 	if d.Language == "en" {
 		w = en
 	}
-	f := &form{vi: d.Language != "en", kind: w.kind, subject: d.Title, draftMark: w.draft}
+	f := &form{vi: d.Language != "en", kind: w.kind, subject: d.Title, draftMark: w.draft, draft: d.Approved == nil}
 	f.meta = w.kind + " – " + d.Title
 	f.stamp = d.StartsAt
 	if d.UpdatedAt != nil {

@@ -3,6 +3,7 @@ package minutes
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"os/exec"
 	"reflect"
@@ -58,7 +59,33 @@ func tmDraft() Draft {
 	d.Location = "Hội trường UBND huyện"
 	d.DocumentNumber = "05/BB-UBND"
 	d.StartsAt = time.Date(2024, 1, 12, 8, 0, 0, 0, Zone)
+	d.Approved = &Approval{By: "u-chair", At: d.StartsAt.Add(3 * time.Hour)}
 	return d
+}
+
+// TestDraftMark: a version the chair has not approved says so in the top
+// margin of its first page; the approved one does not.
+func TestDraftMark(t *testing.T) {
+	d := tmDraft()
+	d.Approved = nil
+	pdf, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, _, _ := pageWords(t, pdf)
+	if w := pages[0]; len(w) < 2 || w[0].Text != "DỰ" || w[1].Text != "THẢO" || w[0].YMax > marginTop*mm || w[0].XMin < marginLeft*mm {
+		t.Fatalf("a draft's first page starts with %+v, want the mark DỰ THẢO in the top margin", pages[0][:2])
+	}
+	for _, p := range pages[1:] {
+		if strings.Contains(fmt.Sprint(p), "THẢO") {
+			t.Error("the mark is repeated on a later page")
+		}
+	}
+	d.Approved = &Approval{By: "u-chair", At: d.StartsAt}
+	pdf, _ = Render(d)
+	if f := pdfText(t, pdf); strings.Contains(f, "DỰ THẢO") {
+		t.Error("an approved version carries the draft mark")
+	}
 }
 
 // layoutLines is pdftotext -layout's text, by page and line.

@@ -54,12 +54,24 @@ type Version struct {
 	RenderedBy string    `json:"renderedBy"`
 	RenderedAt time.Time `json:"renderedAt"`
 	Signed     bool      `json:"signed,omitempty"`
+	// Final is set on a version the chair approved: rendered from the draft of
+	// version Approves, without the draft mark. Other versions are drafts.
+	Final      bool       `json:"final,omitempty"`
+	Approves   int        `json:"approves,omitempty"`
+	ApprovedBy string     `json:"approvedBy,omitempty"`
+	ApprovedAt *time.Time `json:"approvedAt,omitempty"`
 }
 
 func draftKey(mid string) string       { return "meetings/" + mid + "/minutes/draft.json" }
 func versionsPrefix(mid string) string { return "meetings/" + mid + "/minutes/versions/" }
 func pdfKey(mid string, n int) string  { return fmt.Sprintf("%s%06d.pdf", versionsPrefix(mid), n) }
 func metaKey(mid string, n int) string { return fmt.Sprintf("%s%06d.json", versionsPrefix(mid), n) }
+
+// snapshotKey keeps the draft a version was rendered from: what the chair
+// approves, and what the Word file of that version is written from.
+func snapshotKey(mid string, n int) string {
+	return fmt.Sprintf("meetings/%s/minutes/drafts/%06d.json", mid, n)
+}
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -117,30 +129,17 @@ func (s *Service) Update(ctx context.Context, mid string, by phonghop.User, d Dr
 	if !by.Admin && !m.HasRole(by.ID, phonghop.RoleChair, phonghop.RoleSecretary) {
 		return Draft{}, phonghop.Fail(phonghop.EForbidden, "minutes_forbidden")
 	}
-	if len(d.Summary) > MaxTextSize {
-		return Draft{}, phonghop.Fail(phonghop.EInvalid, "summary_too_long", "max", MaxTextSize)
-	}
-	if len(d.Guests) > MaxTextSize {
-		return Draft{}, phonghop.Fail(phonghop.EInvalid, "guests_too_long", "max", MaxTextSize)
-	}
-	items := map[string]ItemEdit{}
-	for _, it := range d.Items {
-		if len(it.Notes) > MaxTextSize || len(it.Conclusion) > MaxTextSize {
-			return Draft{}, phonghop.Fail(phonghop.EInvalid, "item_text_too_long", "max", MaxTextSize)
-		}
-		if _, ok := m.Item(it.AgendaItemID); !ok || it.AgendaItemID == "" {
-			continue
-		}
-		if it.Notes != "" || it.Conclusion != "" {
-			items[it.AgendaItemID] = ItemEdit{Notes: it.Notes, Conclusion: it.Conclusion}
-		}
+	next, err := editsFrom(m, d)
+	if err != nil {
+		return Draft{}, err
 	}
 	now := s.now().UTC()
 	e, err := storage.UpdateJSON(ctx, s.Store, draftKey(mid), true, func(cur *Edits) error {
 		if cur.Revision != d.Revision {
 			return phonghop.Fail(phonghop.EConflict, "minutes_conflict")
 		}
-		*cur = Edits{Revision: cur.Revision + 1, Summary: d.Summary, Guests: d.Guests, Items: items, UpdatedBy: by.ID, UpdatedAt: &now}
+		next.Revision, next.UpdatedBy, next.UpdatedAt = cur.Revision+1, by.ID, &now
+		*cur = next
 		return nil
 	})
 	if err != nil {
@@ -149,13 +148,109 @@ func (s *Service) Update(ctx context.Context, mid string, by phonghop.User, d Dr
 	return s.assemble(ctx, m, e)
 }
 
+// editsFrom checks the edited fields of d and returns them as Edits (items
+// matched by agendaItemId; unknown items are ignored).
+func editsFrom(m *phonghop.Meeting, d Draft) (Edits, error) {
+	if len(d.Summary) > MaxTextSize {
+		return Edits{}, phonghop.Fail(phonghop.EInvalid, "summary_too_long", "max", MaxTextSize)
+	}
+	if len(d.Guests) > MaxTextSize {
+		return Edits{}, phonghop.Fail(phonghop.EInvalid, "guests_too_long", "max", MaxTextSize)
+	}
+	items := map[string]ItemEdit{}
+	for _, it := range d.Items {
+		if len(it.Notes) > MaxTextSize || len(it.Conclusion) > MaxTextSize {
+			return Edits{}, phonghop.Fail(phonghop.EInvalid, "item_text_too_long", "max", MaxTextSize)
+		}
+		if _, ok := m.Item(it.AgendaItemID); !ok || it.AgendaItemID == "" {
+			continue
+		}
+		if it.Notes != "" || it.Conclusion != "" {
+			items[it.AgendaItemID] = ItemEdit{Notes: it.Notes, Conclusion: it.Conclusion}
+		}
+	}
+	return Edits{Summary: d.Summary, Guests: d.Guests, Items: items}, nil
+}
+
+// Preview renders the minutes with d's edits (not saved, nothing stored), as
+// a draft, for the chair or the secretary to read before saving or rendering.
+func (s *Service) Preview(ctx context.Context, mid string, by phonghop.User, d Draft) ([]byte, error) {
+	m, err := s.Meetings.Meeting(ctx, mid)
+	if err != nil {
+		return nil, err
+	}
+	if !by.Admin && !m.HasRole(by.ID, phonghop.RoleChair, phonghop.RoleSecretary) {
+		return nil, phonghop.Fail(phonghop.EForbidden, "minutes_forbidden")
+	}
+	e, err := editsFrom(m, d)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	e.UpdatedBy, e.UpdatedAt = by.ID, &now
+	full, err := s.assemble(ctx, m, e)
+	if err != nil {
+		return nil, err
+	}
+	return Render(full)
+}
+
 // RenderAndStore renders the current minutes and stores them as the next
-// version, write-once: two renderings at the same moment get two numbers.
+// version, a draft until the chair approves it (Approve), write-once: two
+// renderings at the same moment get two numbers.
 func (s *Service) RenderAndStore(ctx context.Context, mid string, by phonghop.User) (Version, error) {
 	d, err := s.Get(ctx, mid)
 	if err != nil {
 		return Version{}, err
 	}
+	return s.store(ctx, mid, d, Version{RenderedBy: by.ID})
+}
+
+// Approve makes version n final: the chair approves what they read, so the
+// final version is rendered from the very draft version n was rendered from
+// (kept beside it), without the draft mark, and stored as the next version
+// with who approved it and when. Only the meeting's chair approves.
+func (s *Service) Approve(ctx context.Context, mid string, by phonghop.User, n int) (Version, error) {
+	m, err := s.Meetings.Meeting(ctx, mid)
+	if err != nil {
+		return Version{}, err
+	}
+	if !m.HasRole(by.ID, phonghop.RoleChair) {
+		return Version{}, phonghop.Fail(phonghop.EForbidden, "minutes_approve_chair_only")
+	}
+	var v Version
+	if _, err := storage.GetJSON(ctx, s.Store, metaKey(mid, n), &v); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return Version{}, phonghop.Fail(phonghop.ENotFound, "minutes_version_missing", "version", n)
+		}
+		return Version{}, err
+	}
+	if v.Final {
+		return Version{}, phonghop.Fail(phonghop.EConflict, "minutes_version_final", "version", n)
+	}
+	d, err := s.snapshot(ctx, mid, n)
+	if err != nil {
+		return Version{}, err
+	}
+	at := s.now().UTC()
+	d.Approved = &Approval{By: by.ID, At: at}
+	return s.store(ctx, mid, d, Version{RenderedBy: by.ID, Final: true, Approves: n, ApprovedBy: by.ID, ApprovedAt: &at})
+}
+
+// snapshot is the draft version n was rendered from.
+func (s *Service) snapshot(ctx context.Context, mid string, n int) (Draft, error) {
+	var d Draft
+	if _, err := storage.GetJSON(ctx, s.Store, snapshotKey(mid, n), &d); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return Draft{}, phonghop.Fail(phonghop.EConflict, "minutes_version_no_draft", "version", n)
+		}
+		return Draft{}, err
+	}
+	return d, nil
+}
+
+// store renders d and keeps it as the next version, with v's who and why.
+func (s *Service) store(ctx context.Context, mid string, d Draft, v Version) (Version, error) {
 	data, err := Render(d)
 	if err != nil {
 		return Version{}, err
@@ -190,10 +285,13 @@ func (s *Service) RenderAndStore(ctx context.Context, mid string, by phonghop.Us
 		}
 		break
 	}
-	v := Version{Version: n, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data)),
-		RenderedBy: by.ID, RenderedAt: s.now().UTC(), Signed: signed}
-	// The PDF is written first: a crash in between leaves a PDF without metadata,
-	// which Versions skips and the next rendering numbers past.
+	v.Version, v.SHA256, v.Size, v.RenderedAt, v.Signed = n, hex.EncodeToString(sum[:]), int64(len(data)), s.now().UTC(), signed
+	// The PDF and the draft it shows are written first: a crash in between leaves
+	// them without metadata, which Versions skips and the next rendering numbers
+	// past (a draft left from such a crash is overwritten by it).
+	if _, err := storage.PutJSON(ctx, s.Store, snapshotKey(mid, n), d, storage.PutOptions{}); err != nil {
+		return Version{}, err
+	}
 	if _, err := storage.PutJSON(ctx, s.Store, metaKey(mid, n), v, storage.PutOptions{IfAbsent: true}); err != nil {
 		return Version{}, err
 	}

@@ -394,3 +394,92 @@ func TestSignedVersion(t *testing.T) {
 		t.Fatal("a tampered PDF verified")
 	}
 }
+
+// TestApprove: a rendered version is a draft until the chair approves it;
+// the final version is rendered from what the chair read (not from later
+// edits), without the draft mark, and is the one the archive holds.
+func TestApprove(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	d, _ := s.Get(ctx, "m1")
+	d.Summary = "Bản chủ tọa đã đọc."
+	if _, err := s.Update(ctx, "m1", secretary, d); err != nil {
+		t.Fatal(err)
+	}
+	v1, err := s.RenderAndStore(ctx, "m1", secretary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1.Final {
+		t.Fatal("a rendering is final before the chair approved it")
+	}
+	// The secretary goes on editing after the chair read version 1.
+	d, _ = s.Get(ctx, "m1")
+	d.Summary = "Sửa sau khi chủ tọa đã đọc."
+	if _, err := s.Update(ctx, "m1", secretary, d); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Approve(ctx, "m1", secretary, v1.Version); phonghop.ErrorCode(err) != phonghop.EForbidden {
+		t.Fatalf("the secretary approves: %v", err)
+	}
+	v2, err := s.Approve(ctx, "m1", chair, v1.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v2.Final || v2.Approves != 1 || v2.ApprovedBy != "u-chair" || v2.ApprovedAt == nil || v2.Version != 2 {
+		t.Fatalf("approved = %+v", v2)
+	}
+	pdfOf := func(n int) string {
+		rc, _, err := s.Open(ctx, "m1", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		return flat(pdfText(t, readAll(t, rc)))
+	}
+	if f := pdfOf(1); !strings.Contains(f, "DỰ THẢO") {
+		t.Error("the draft version has no draft mark")
+	}
+	f := pdfOf(2)
+	if strings.Contains(f, "DỰ THẢO") || !strings.Contains(f, "Bản chủ tọa đã đọc.") || strings.Contains(f, "Sửa sau khi") {
+		t.Errorf("the final version is not what the chair read:\n%s", f)
+	}
+	if _, err := s.Approve(ctx, "m1", chair, 2); phonghop.ErrorCode(err) != phonghop.EConflict {
+		t.Fatalf("approving a final version: %v", err)
+	}
+	if _, err := s.Approve(ctx, "m1", chair, 9); phonghop.ErrorCode(err) != phonghop.ENotFound {
+		t.Fatalf("approving a missing version: %v", err)
+	}
+	// A later draft does not replace the final version in the archive.
+	if _, err := s.RenderAndStore(ctx, "m1", secretary); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := s.WriteArchive(ctx, "m1", &buf, fakeDocs{"d1": nil, "d2": nil, "d3": nil}); err != nil {
+		t.Fatal(err)
+	}
+	zr, _ := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if zr.File[0].Name != "bien-ban-v2.pdf" {
+		t.Errorf("the archive holds %s, want the approved version 2", zr.File[0].Name)
+	}
+
+	// Preview: the edits sent, rendered as a draft, nothing stored.
+	d, _ = s.Get(ctx, "m1")
+	d.Summary = "Chỉ xem trước."
+	pdf, err := s.Preview(ctx, "m1", secretary, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := flat(pdfText(t, pdf)); !strings.Contains(f, "Chỉ xem trước.") || !strings.Contains(f, "DỰ THẢO") {
+		t.Errorf("preview:\n%s", f)
+	}
+	if got, _ := s.Get(ctx, "m1"); got.Summary == "Chỉ xem trước." {
+		t.Error("a preview saved the edits")
+	}
+	if vs, _ := s.Versions(ctx, "m1"); len(vs) != 3 {
+		t.Errorf("%d versions after a preview, want 3", len(vs))
+	}
+	if _, err := s.Preview(ctx, "m1", delegate, d); phonghop.ErrorCode(err) != phonghop.EForbidden {
+		t.Errorf("a delegate previews: %v", err)
+	}
+}

@@ -166,6 +166,30 @@ func testMeetingFlow(t *testing.T, st storage.Store) {
 	if r := h.do("GET", base+"/minutes.pdf?version=9", "daibieu01", nil); r.status != 404 {
 		t.Fatalf("missing version: %d", r.status)
 	}
+	// The chair approves version 1; the secretary cannot; a preview stores nothing.
+	if r := h.do("POST", base+"/minutes/versions/1/approve", "thuky", nil); r.status != 403 {
+		t.Fatalf("the secretary approves: %d", r.status)
+	}
+	var final struct {
+		Version    int
+		Final      bool
+		Approves   int
+		ApprovedBy string
+	}
+	h.mustDo("POST", base+"/minutes/versions/1/approve", "chutich", nil, 201, &final)
+	if final.Version != 3 || !final.Final || final.Approves != 1 || final.ApprovedBy == "" {
+		t.Fatalf("approved = %+v", final)
+	}
+	if r := h.do("POST", base+"/minutes/versions/x/approve", "chutich", nil); r.status != 400 {
+		t.Fatalf("bad version: %d", r.status)
+	}
+	pv := h.mustDo("POST", base+"/minutes/preview", "thuky", d, 200, nil)
+	if pv.header.Get("Content-Type") != "application/pdf" || !strings.Contains(pdfText(t, pv.body), "DỰ THẢO") {
+		t.Fatalf("preview: %v", pv.header)
+	}
+	if r := h.do("POST", base+"/minutes/preview", "daibieu01", d); r.status != 403 {
+		t.Fatalf("a delegate previews: %d", r.status)
+	}
 	if r := h.do("GET", base+"/minutes.pdf", "outsider", nil); r.status != 404 {
 		t.Fatalf("outsider reads minutes: %d", r.status)
 	}

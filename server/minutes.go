@@ -56,6 +56,46 @@ func (s *Server) renderMinutes(c *gin.Context) {
 	c.JSON(http.StatusCreated, v)
 }
 
+// previewMinutes renders the draft in the body (edits not saved) as a PDF the
+// app shows before anything is stored.
+func (s *Server) previewMinutes(c *gin.Context) {
+	m, ok := s.meetingFor(c, true, phonghop.RoleSecretary, phonghop.RoleChair)
+	if !ok {
+		return
+	}
+	var d minutes.Draft
+	if err := bindJSON(c, &d, 64<<20); err != nil {
+		writeError(c, err)
+		return
+	}
+	pdf, err := s.cfg.Minutes.Preview(c.Request.Context(), m.ID, userOf(c), d)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `inline; filename="bien-ban-xem-truoc.pdf"`)
+	c.Data(http.StatusOK, "application/pdf", pdf)
+}
+
+// approveMinutes: the chair approves a version, which makes a final one.
+func (s *Server) approveMinutes(c *gin.Context) {
+	m, ok := s.meetingFor(c, false, phonghop.RoleChair)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil || n < 1 {
+		writeError(c, phonghop.Fail(phonghop.EInvalid, "version_invalid"))
+		return
+	}
+	v, err := s.cfg.Minutes.Approve(c.Request.Context(), m.ID, userOf(c), n)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, v)
+}
+
 func (s *Server) minutesVersions(c *gin.Context) {
 	m, ok := s.meetingFor(c, true)
 	if !ok {

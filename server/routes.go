@@ -84,6 +84,8 @@ func (s *Server) routes() {
 	m.POST("/minutes/pdf", s.renderMinutes)
 	m.GET("/minutes/versions", s.minutesVersions)
 	m.GET("/minutes.pdf", s.minutesPDF)
+	m.POST("/minutes/preview", s.previewMinutes)
+	m.POST("/minutes/versions/:n/approve", s.approveMinutes)
 	m.GET("/archive.zip", s.archive)
 
 	m.GET("/documents/:did/original", s.documentOriginal)

@@ -75,6 +75,8 @@ type Minutes interface {
 	Versions(ctx context.Context, meetingID string) ([]minutes.Version, error)
 	Open(ctx context.Context, meetingID string, version int) (io.ReadCloser, minutes.Version, error)
 	WriteArchive(ctx context.Context, meetingID string, w io.Writer, docs minutes.DocumentSource) error
+	Preview(ctx context.Context, meetingID string, by phonghop.User, d minutes.Draft) ([]byte, error)
+	Approve(ctx context.Context, meetingID string, by phonghop.User, version int) (minutes.Version, error)
 }
 
 // Observer records what the server does, for metrics. metrics.Metrics

@@ -225,4 +225,9 @@ export interface MinutesVersion {
   size: number;
   renderedBy: string;
   renderedAt: string;
+  /** A version the chair approved: rendered from the draft of version `approves`. */
+  final?: boolean;
+  approves?: number;
+  approvedBy?: string;
+  approvedAt?: string;
 }
