@@ -33,7 +33,12 @@ type Service struct {
 	SessionTTL time.Duration
 	BcryptCost int
 	Now        func() time.Time
+	// AuthCacheTTL is how long Authenticate trusts a session and user it
+	// read (see authCache for what that means for revocation). 0:
+	// DefaultAuthCacheTTL; < 0: read the store on every request.
+	AuthCacheTTL time.Duration
 
+	auth      authCache
 	dummyOnce sync.Once
 	dummyHash []byte
 }
@@ -323,27 +328,44 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, phon
 	if token == "" || len(token) > 128 {
 		return Session{}, phonghop.User{}, errBadToken
 	}
-	var sess Session
-	_, err := storage.GetJSON(ctx, s.Store, sessionKey(tokenID(token)), &sess)
-	if errors.Is(err, storage.ErrNotFound) {
-		return Session{}, phonghop.User{}, errBadToken
+	now := s.now()
+	id := tokenID(token)
+	sess, ok := s.cachedSession(id, now)
+	if !ok {
+		_, err := storage.GetJSON(ctx, s.Store, sessionKey(id), &sess)
+		if errors.Is(err, storage.ErrNotFound) {
+			return Session{}, phonghop.User{}, errBadToken
+		}
+		if err != nil {
+			return Session{}, phonghop.User{}, err
+		}
 	}
-	if err != nil {
-		return Session{}, phonghop.User{}, err
-	}
-	if !s.now().Before(sess.ExpiresAt) {
+	if !now.Before(sess.ExpiresAt) {
+		s.Forget(sess.ID)
 		_ = s.Store.Delete(ctx, sessionKey(sess.ID))
 		return Session{}, phonghop.User{}, errBadToken
 	}
-	u, err := s.User(ctx, sess.UserID)
-	if phonghop.ErrorCode(err) == phonghop.ENotFound || (err == nil && u.Disabled) {
+	u, uok := s.cachedUser(sess.UserID, now)
+	if !uok || !ok {
+		var err error
+		u, err = s.User(ctx, sess.UserID)
+		if phonghop.ErrorCode(err) == phonghop.ENotFound {
+			return Session{}, phonghop.User{}, errBadToken
+		}
+		if err != nil {
+			return Session{}, phonghop.User{}, err
+		}
+		s.keep(sess, u, now)
+	}
+	if u.Disabled {
 		return Session{}, phonghop.User{}, errBadToken
 	}
-	return sess, u, err
+	return sess, u, nil
 }
 
 // Logout ends the session at once.
 func (s *Service) Logout(ctx context.Context, sessionID string) error {
+	s.Forget(sessionID)
 	return s.Store.Delete(ctx, sessionKey(sessionID))
 }
 

@@ -107,6 +107,7 @@ func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Ses
 			}
 			return nil
 		})
+		s.ForgetUser(rec.ID) // changed (or perhaps): cached copies go
 		if err != nil {
 			return "", Session{}, phonghop.User{}, err
 		}

@@ -68,6 +68,7 @@ func CheckProfile(u *phonghop.User) error {
 // admins editing different fields at once both keep theirs. It returns the
 // user before and after.
 func (s *Service) UpdateProfile(ctx context.Context, id string, ch ProfileChange) (before, after phonghop.User, err error) {
+	defer s.ForgetUser(id)
 	if _, err := s.record(ctx, id); err != nil {
 		return before, after, err
 	}
@@ -106,6 +107,7 @@ func (s *Service) UpdateProfile(ctx context.Context, id string, ch ProfileChange
 // longer authenticate). Whether the user may be deleted (they took part in
 // nothing) is the caller's to check.
 func (s *Service) Delete(ctx context.Context, id string) (phonghop.User, error) {
+	defer s.ForgetUser(id)
 	u, err := s.record(ctx, id)
 	if err != nil {
 		return phonghop.User{}, err

@@ -99,6 +99,8 @@ func (h *Hub) update(ctx context.Context, meetingID, subject, typ, by string, fn
 		if err != nil {
 			if errors.Is(err, ErrNotRecorded) {
 				h.notRecorded.Add(1)
+				h.log.Error("live: change refused: the journal could not take it", "meeting", meetingID, "err", err)
+				return 0, phonghop.Fail(phonghop.EUnavailable, "storage_unavailable")
 			}
 			return 0, h.brokerError(err)
 		}

@@ -56,6 +56,11 @@ type Service struct {
 	History History
 	Polls   Polls
 	Room    Room
+	// MeetingFreshness is how long a meeting read or checked in the store is
+	// served without checking again (0: one second; < 0: a Stat every time).
+	// Changes made through this Service are seen at once; another process's
+	// (a participant removed there) within this time.
+	MeetingFreshness time.Duration
 
 	cache meetingCache
 }
@@ -63,29 +68,50 @@ type Service struct {
 // meetingCache keeps decoded meetings by ETag. Every live connect and page turn
 // needs the meeting; with thousands of participants decoding it each time made
 // connecting a room quadratic. A Stat (a small read or a HEAD) tells whether the
-// cached copy is still the stored one, so writers in other processes are seen.
+// cached copy is still the stored one, so writers in other processes are seen;
+// within MeetingFreshness of the last check not even that is asked.
 type meetingCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedMeeting
 }
 
 type cachedMeeting struct {
-	etag string
-	m    *phonghop.Meeting
+	etag    string
+	m       *phonghop.Meeting
+	checked time.Time // when the store last said etag is current
 }
 
 const meetingCacheSize = 256
 
-func (c *meetingCache) get(id, etag string) *phonghop.Meeting {
+// get returns the cached meeting if its ETag is etag, and marks it checked.
+func (c *meetingCache) get(id, etag string, now time.Time) *phonghop.Meeting {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[id]; ok && e.etag == etag {
+		e.checked = now
+		c.entries[id] = e
 		return e.m
 	}
 	return nil
 }
 
-func (c *meetingCache) put(id, etag string, m *phonghop.Meeting) {
+// fresh returns the cached meeting if it was checked within d.
+func (c *meetingCache) fresh(id string, now time.Time, d time.Duration) *phonghop.Meeting {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[id]; ok && now.Sub(e.checked) < d {
+		return e.m
+	}
+	return nil
+}
+
+func (c *meetingCache) drop(id string) {
+	c.mu.Lock()
+	delete(c.entries, id)
+	c.mu.Unlock()
+}
+
+func (c *meetingCache) put(id, etag string, m *phonghop.Meeting, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
@@ -97,7 +123,7 @@ func (c *meetingCache) put(id, etag string, m *phonghop.Meeting) {
 			break
 		}
 	}
-	c.entries[id] = cachedMeeting{etag: etag, m: m}
+	c.entries[id] = cachedMeeting{etag: etag, m: m, checked: now}
 }
 
 func (s *Service) now() time.Time {
@@ -232,9 +258,15 @@ func (s *Service) Meeting(ctx context.Context, id string) (*phonghop.Meeting, er
 	if storage.CheckKey(id) != nil || strings.Contains(id, "/") {
 		return nil, errNoMeeting
 	}
+	now := time.Now()
+	if d := s.freshness(); d > 0 {
+		if m := s.cache.fresh(id, now, d); m != nil {
+			return m, nil
+		}
+	}
 	info, err := s.Store.Stat(ctx, meetingKey(id))
 	if err == nil {
-		if m := s.cache.get(id, info.ETag); m != nil {
+		if m := s.cache.get(id, info.ETag, now); m != nil {
 			return m, nil
 		}
 	}
@@ -246,8 +278,15 @@ func (s *Service) Meeting(ctx context.Context, id string) (*phonghop.Meeting, er
 		}
 		return nil, err
 	}
-	s.cache.put(id, etag, &m)
+	s.cache.put(id, etag, &m, now)
 	return &m, nil
+}
+
+func (s *Service) freshness() time.Duration {
+	if s.MeetingFreshness == 0 {
+		return time.Second
+	}
+	return s.MeetingFreshness
 }
 
 // Update changes a meeting's title, time, place, language or the minutes' heading.
@@ -290,6 +329,9 @@ func (s *Service) update(ctx context.Context, id string, fn func(*phonghop.Meeti
 		m.Revision++
 		return nil
 	})
+	// Seen at once here, whatever the outcome (a write reported failed may
+	// have landed).
+	s.cache.drop(id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errNoMeeting
 	}

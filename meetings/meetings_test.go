@@ -219,10 +219,13 @@ func TestNotes(t *testing.T) {
 	}
 }
 
-// A process that has the meeting cached sees another process's change at once.
+// A process that has the meeting cached sees another process's change at once
+// with MeetingFreshness < 0 (a Stat every time), and within MeetingFreshness
+// otherwise.
 func TestCachedMeetingSeesOtherWriters(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
+	f.mtg.MeetingFreshness = -1
 	m, _ := f.mtg.Create(ctx, meetings.NewMeeting{Title: "x"})
 	a, _ := f.mtg.Meeting(ctx, m.ID)
 	if again, _ := f.mtg.Meeting(ctx, m.ID); again != a {
@@ -235,6 +238,30 @@ func TestCachedMeetingSeesOtherWriters(t *testing.T) {
 	got, err := f.mtg.Meeting(ctx, m.ID)
 	if err != nil || len(got.Agenda) != 1 || len(a.Agenda) != 0 {
 		t.Fatalf("after another writer: %v, agenda %d (cached copy %d)", err, len(got.Agenda), len(a.Agenda))
+	}
+
+	f.mtg.MeetingFreshness = 200 * time.Millisecond
+	if _, err := f.mtg.Meeting(ctx, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.AddItem(ctx, m.ID, meetings.NewItem{Title: "Mục thứ hai"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.mtg.Meeting(ctx, m.ID); len(got.Agenda) != 1 {
+		t.Fatalf("within the freshness the cached copy is served: agenda %d", len(got.Agenda))
+	}
+	if _, err := f.mtg.AddItem(ctx, m.ID, meetings.NewItem{Title: "Mục thứ ba"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.mtg.Meeting(ctx, m.ID); len(got.Agenda) != 3 {
+		t.Fatalf("a change made here is not seen at once: agenda %d", len(got.Agenda))
+	}
+	if _, err := other.AddItem(ctx, m.ID, meetings.NewItem{Title: "Mục thứ tư"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(250 * time.Millisecond)
+	if got, _ := f.mtg.Meeting(ctx, m.ID); len(got.Agenda) != 4 {
+		t.Fatalf("another process's change after the freshness: agenda %d", len(got.Agenda))
 	}
 }
 

@@ -339,28 +339,56 @@ func (s *Service) Open(ctx context.Context, mid string, version int) (io.ReadClo
 	if version < 0 {
 		return nil, Version{}, phonghop.Fail(phonghop.EInvalid, "version_invalid")
 	}
-	var v Version
 	if version == 0 {
-		all, err := s.Versions(ctx, mid)
+		// The newest version with metadata, from one listing: only its
+		// metadata is read.
+		infos, err := s.Store.List(ctx, versionsPrefix(mid))
 		if err != nil {
 			return nil, Version{}, err
 		}
-		if len(all) == 0 {
+		for i := len(infos) - 1; i >= 0 && version == 0; i-- {
+			version = versionNumber(mid, infos[i].Key, ".json")
+		}
+		if version == 0 {
 			return nil, Version{}, phonghop.Fail(phonghop.ENotFound, "minutes_not_rendered")
 		}
-		v = all[len(all)-1]
-	} else if _, err := storage.GetJSON(ctx, s.Store, metaKey(mid, version), &v); err != nil {
+	}
+	var v Version
+	if _, err := storage.GetJSON(ctx, s.Store, metaKey(mid, version), &v); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, Version{}, phonghop.Fail(phonghop.ENotFound, "minutes_version_missing", "version", version)
 		}
 		return nil, Version{}, err
 	}
-	rc, _, err := s.Store.Get(ctx, pdfKey(mid, v.Version), nil)
-	if err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, Version{}, phonghop.Fail(phonghop.ENotFound, "minutes_version_missing", "version", v.Version)
-		}
-		return nil, Version{}, err
+	// The PDF is opened on the first read: a client whose copy is current
+	// (If-None-Match) costs no read of it. It is written before its
+	// metadata, so it is there.
+	return &lazyReader{open: func() (io.ReadCloser, error) {
+		rc, _, err := s.Store.Get(ctx, pdfKey(mid, v.Version), nil)
+		return rc, err
+	}}, v, nil
+}
+
+// lazyReader opens its source on the first Read.
+type lazyReader struct {
+	open func() (io.ReadCloser, error)
+	rc   io.ReadCloser
+	err  error
+}
+
+func (l *lazyReader) Read(p []byte) (int, error) {
+	if l.rc == nil && l.err == nil {
+		l.rc, l.err = l.open()
 	}
-	return rc, v, nil
+	if l.err != nil {
+		return 0, l.err
+	}
+	return l.rc.Read(p)
+}
+
+func (l *lazyReader) Close() error {
+	if l.rc != nil {
+		return l.rc.Close()
+	}
+	return nil
 }

@@ -37,9 +37,11 @@ type faultStore struct {
 	down atomic.Bool
 	// stall makes reads wait until their caller gives up.
 	stall atomic.Bool
+	ops   atomic.Int64 // operations asked (but Delete)
 }
 
 func (f *faultStore) check() error {
+	f.ops.Add(1)
 	if f.down.Load() {
 		return fmt.Errorf("dial tcp: connection refused: %w", storage.ErrUnavailable)
 	}

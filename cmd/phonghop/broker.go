@@ -47,7 +47,10 @@ type controller interface {
 // returned Live publishes it, and every process (this one too) closes its own
 // sockets when the message arrives. stop ends the subscription and any retries.
 // With the memory broker it returns hub itself.
-func withControl(hub *live.Hub, b live.Broker, log *slog.Logger) (l server.Live, stop func(), err error) {
+//
+// forget drops a logged-out session from this process's authentication cache
+// (accounts.Service.Forget), so a logout elsewhere takes effect here at once.
+func withControl(hub *live.Hub, b live.Broker, log *slog.Logger, forget func(sessionID string)) (l server.Live, stop func(), err error) {
 	ctl, ok := b.(controller)
 	if !ok {
 		return hub, func() {}, nil
@@ -55,6 +58,7 @@ func withControl(hub *live.Hub, b live.Broker, log *slog.Logger) (l server.Live,
 	cancel, err := ctl.SubscribeControl(func(kind, id string) {
 		switch kind {
 		case natsbroker.ControlSession:
+			forget(id)
 			hub.CloseSession(id)
 		case natsbroker.ControlUser:
 			if mid, uid, ok := natsbroker.SplitUserControlID(id); ok {
