@@ -47,6 +47,11 @@ type client struct {
 	lastSeq   uint64 // newest event written; only the running writer (or run before start) touches it
 	pingTimer *time.Timer
 
+	// readTimeout is the silence after which the client is dropped: the hub's
+	// PongTimeout until the client's heartbeat asks for less ({"type":"ping",
+	// "timeout"}). Reader goroutine only.
+	readTimeout time.Duration
+
 	// rate limit; reader only
 	tokens      float64
 	refilled    time.Time
@@ -152,9 +157,35 @@ func (c *client) initial(ctx context.Context, since uint64, hasSince bool) ([][]
 }
 
 func (c *client) refreshRead() {
-	if !c.closing.Load() {
-		c.conn.SetReadDeadline(time.Now().Add(c.hub.cfg.PongTimeout))
+	if c.closing.Load() {
+		return
 	}
+	d := c.hub.cfg.PongTimeout
+	if c.readTimeout > 0 && c.readTimeout < d {
+		d = c.readTimeout
+	}
+	c.conn.SetReadDeadline(time.Now().Add(d))
+}
+
+// Bounds of a heartbeat's timeout, in seconds: a tablet that pings every few
+// seconds asks the server to drop it after a few missed pings.
+const (
+	MinPingTimeoutSeconds = 3
+	MaxPingTimeoutSeconds = 600
+)
+
+// heartbeat applies a ping's timeout: from now on the client is dropped after
+// that much silence (never more than PongTimeout).
+func (c *client) heartbeat(seconds int) error {
+	if seconds == 0 {
+		return nil
+	}
+	if seconds < MinPingTimeoutSeconds || seconds > MaxPingTimeoutSeconds {
+		return phonghop.Fail(phonghop.EInvalid, "ping_timeout_invalid", "min", MinPingTimeoutSeconds, "max", MaxPingTimeoutSeconds)
+	}
+	c.readTimeout = time.Duration(seconds) * time.Second
+	c.refreshRead()
+	return nil
 }
 
 func (c *client) cleanup() {
@@ -357,6 +388,7 @@ type clientMessage struct {
 	Present      *bool  `json:"present"` // markAttendance
 	Reason       string `json:"reason"`  // markAttendance
 	Seconds      int    `json:"seconds"` // setSpeechLimit
+	Timeout      int    `json:"timeout"` // ping: drop me after this many seconds of silence
 }
 
 var pongFrame = []byte(`{"type":"pong"}`)
@@ -420,7 +452,9 @@ func (c *client) handle(mt int, data []byte) {
 		}
 		_, err = h.MarkAttendance(ctx, mid, user, m.UserID, *m.Present, m.Reason)
 	case "ping":
-		c.enqueue(outFrame{data: pongFrame})
+		if err = c.heartbeat(m.Timeout); err == nil {
+			c.enqueue(outFrame{data: pongFrame})
+		}
 	default:
 		err = phonghop.Fail(phonghop.EInvalid, "message_type_unknown")
 	}

@@ -81,7 +81,8 @@
 //     (WriteQueueBytes, 256 KiB); a client that falls that far behind is closed
 //     with 4008 "slow" and should reconnect with since. The room never waits for it.
 //   - The server pings every PingInterval (25 s); a client silent for PongTimeout
-//     (60 s) is dropped. Every write has WriteTimeout (10 s).
+//     (60 s) is dropped, or after the timeout its heartbeat names
+//     ({"type":"ping","timeout":s}, 3..600 s, never above PongTimeout). Every write has WriteTimeout (10 s).
 //   - 4001 "unauthenticated": the session was logged out (Hub.CloseSession).
 //   - 4003 "forbidden": the user was removed from the meeting (Hub.CloseUser).
 //   - 1001 "going away": the server shuts down (Hub.Shutdown).
