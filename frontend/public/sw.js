@@ -11,6 +11,13 @@
 //   read it (a HEAD with If-None-Match, shared by the requests of a few
 //   seconds); offline, only while that proved session has not expired. Any 401,
 //   a sign-out, or another person signing in empties the document cache.
+// - Offline, the same person keeps their signed-in state and their meetings:
+//   /me and the meeting's set-up, state and polls (GET /api/v1/meetings,
+//   /meetings/{mid}, .../state, .../polls) go to the network first and a 200
+//   is kept for whoever last proved a session; when the network fails (or
+//   does not answer within NET_WAIT_MS) that copy is served, marked
+//   X-Phonghop-Offline: 1, to that person only and only until their session
+//   would have expired. Emptied with the documents.
 // - Every other /api/ request: not touched (never cached); the worker only
 //   watches /me, sign-in and sign-out go by to learn who is signed in.
 // - The app shell (HTML, JS, CSS, pdf.js assets): network-first, cache fallback,
@@ -20,6 +27,11 @@
 const DOCS = 'phonghop-docs-v2'; // v2: entries carry whom they were cached for
 const SHELL = 'phonghop-shell-v1';
 const SESSION = 'phonghop-session-v1';
+const DATA = 'phonghop-data-v1'; // the offline copy of /me and the meetings' JSON
+const DATA_RE = /^\/api\/v1\/(me|meetings|meetings\/[^/]+|meetings\/[^/]+\/(state|polls))$/;
+// How long a request waits for the network before an offline copy answers: a
+// Wi-Fi link that died without an error would otherwise hang the app.
+const NET_WAIT_MS = 6000;
 const SESSION_KEY = '/__phonghop/session';
 const CACHED_FOR = 'X-Phonghop-Cached-For';
 const DOC_RE = /^\/api\/v1\/meetings\/[^/]+\/documents\/[^/]+\/content$/;
@@ -30,13 +42,28 @@ const MAX_DOCS = 60;
 // document (an address typed in, a download) is always confirmed afresh.
 const CONFIRMED_MS = 2000;
 
-self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('install', (event) => {
+  self.skipWaiting();
+  // The page that registered us was loaded before we ran: keep its shell now,
+  // so that the first reload without network already opens the app.
+  event.waitUntil(precacheShell().catch(() => {}));
+});
+
+async function precacheShell() {
+  const cache = await caches.open(SHELL);
+  const res = await fetch('/', { cache: 'no-store' });
+  if (!res.ok) return;
+  await cache.put('/', res.clone());
+  const html = await res.text();
+  const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+  await Promise.all(assets.map((a) => cache.add(a).catch(() => {})));
+}
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
       for (const k of await caches.keys()) {
-        if (k !== DOCS && k !== SHELL && k !== SESSION) await caches.delete(k);
+        if (k !== DOCS && k !== SHELL && k !== SESSION && k !== DATA) await caches.delete(k);
       }
       await self.clients.claim();
     })(),
@@ -57,7 +84,11 @@ self.addEventListener('fetch', (event) => {
   }
   if (req.method !== 'GET') return;
   if (url.pathname === '/api/v1/me') {
-    event.respondWith(watchSession(req));
+    event.respondWith(withOfflineCopy(req, url, watchSession));
+    return;
+  }
+  if (DATA_RE.test(url.pathname)) {
+    event.respondWith(withOfflineCopy(req, url, fetchData));
     return;
   }
   if (DOC_RE.test(url.pathname)) {
@@ -72,6 +103,13 @@ self.addEventListener('message', (event) => {
   const msg = event.data || {};
   if (msg.type === 'prefetch' && Array.isArray(msg.urls)) {
     event.waitUntil(prefetchAll(msg.urls));
+  } else if (msg.type === 'keep' && typeof msg.url === 'string' && DATA_RE.test(msg.url) && msg.body) {
+    // The page's newer copy (the room's state as its events came in), so a
+    // reload without network shows where the meeting was, not where it was
+    // when the page was loaded. Kept for the proved session only, as always.
+    event.waitUntil(
+      keepCopy(msg.url, new Response(JSON.stringify(msg.body), { headers: { 'Content-Type': 'application/json' } })).catch(() => {}),
+    );
   } else if (msg.type === 'clear') {
     // Sign-out (or a 401 the page saw): nothing of this person stays.
     event.waitUntil(endSession());
@@ -109,6 +147,7 @@ async function provedSession(user, expires) {
   const prev = await getSession();
   if (!prev || prev.user !== user) {
     await caches.delete(DOCS);
+    await caches.delete(DATA);
     confirmed.clear();
   }
   await saveSession({ user, expires });
@@ -118,6 +157,7 @@ async function provedSession(user, expires) {
 async function endSession() {
   confirmed.clear();
   await caches.delete(DOCS);
+  await caches.delete(DATA);
   await saveSession(null);
 }
 
@@ -132,12 +172,86 @@ async function watchSession(req) {
       const body = await res.clone().json();
       const user = (body && body.user && body.user.id) || (body && body.id);
       const expires = Date.parse(res.headers.get('X-Phonghop-Session-Expires') || '');
-      if (typeof user === 'string' && user) await provedSession(user, Number.isFinite(expires) ? expires : Date.now() + 3600e3);
+      if (typeof user === 'string' && user) {
+        await provedSession(user, Number.isFinite(expires) ? expires : Date.now() + 3600e3);
+        // Sign-in answers {token, user}: the user (never the token) is what /me
+        // answers, kept for a reload without network.
+        if (body && body.user && body.token !== undefined) {
+          await keepCopy('/api/v1/me', new Response(JSON.stringify(body.user), { headers: { 'Content-Type': 'application/json' } }));
+        }
+      }
     }
   } catch {
     /* not the JSON we know: learn nothing */
   }
   return res;
+}
+
+// ---- the offline copy of the signed-in state and the meetings ---------------
+
+/** fetchData passes a meeting's JSON through; a 401 ends the session here. */
+async function fetchData(req) {
+  const res = await fetch(req);
+  if (res.status === 401) await endSession();
+  return res;
+}
+
+/** withOfflineCopy runs the request through handle (the network); a 200 is
+ * kept for the person whose session is proved, a 403/404 drops the copy. When
+ * the network fails or is silent for NET_WAIT_MS, that person's copy answers. */
+async function withOfflineCopy(req, url, handle) {
+  const key = url.pathname + url.search;
+  const network = (async () => {
+    const res = await handle(req);
+    try {
+      if (res.status === 200) await keepCopy(key, res.clone());
+      else if (res.status === 403 || res.status === 404) await (await caches.open(DATA)).delete(key);
+    } catch {
+      /* the copy is a convenience */
+    }
+    return res;
+  })();
+  network.catch(() => {}); // answered from the copy: the late failure is no news
+  let timer;
+  const silent = new Promise((resolve) => (timer = setTimeout(resolve, NET_WAIT_MS)));
+  try {
+    const first = await Promise.race([network, silent]);
+    if (first) return first;
+    const copy = await offlineCopy(key);
+    return copy || (await network); // nothing kept: wait for the network after all
+  } catch (e) {
+    const copy = await offlineCopy(key);
+    if (copy) return copy;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function keepCopy(key, res) {
+  const s = await getSession();
+  if (!s) return; // nobody proved a session here: keep nothing
+  const headers = new Headers(res.headers);
+  headers.set(CACHED_FOR, s.user);
+  const cache = await caches.open(DATA);
+  await cache.put(key, new Response(await res.arrayBuffer(), { status: 200, headers }));
+  // Someone else signed in meanwhile: not theirs to keep.
+  const now = await getSession();
+  if (!now || now.user !== s.user) await cache.delete(key);
+}
+
+/** The copy kept for the person who last proved a session, while that session
+ * would still be good; undefined for anyone else. */
+async function offlineCopy(key) {
+  const s = await getSession();
+  if (!s || Date.now() >= s.expires) return undefined;
+  const hit = await (await caches.open(DATA)).match(key);
+  if (!hit || hit.headers.get(CACHED_FOR) !== s.user) return undefined;
+  const headers = new Headers(hit.headers);
+  headers.delete(CACHED_FOR);
+  headers.set('X-Phonghop-Offline', '1');
+  headers.set('Cache-Control', 'no-store');
+  return new Response(hit.body, { status: 200, headers });
 }
 
 // ---- documents -------------------------------------------------------------
@@ -304,13 +418,24 @@ async function answerFromCache(hit, rangeHeader) {
 
 async function networkFirst(req) {
   const cache = await caches.open(SHELL);
-  try {
-    const res = await fetch(req);
+  const cached = async () => (await cache.match(req)) || (req.mode === 'navigate' ? await cache.match('/') : undefined);
+  const network = fetch(req).then((res) => {
     if (res.ok && res.type === 'basic') cache.put(req, res.clone()).catch(() => {});
     return res;
+  });
+  network.catch(() => {});
+  let timer;
+  // A link that died silently: after NET_WAIT_MS the kept shell answers.
+  const silent = new Promise((resolve) => (timer = setTimeout(resolve, NET_WAIT_MS)));
+  try {
+    const first = await Promise.race([network, silent]);
+    if (first) return first;
+    return (await cached()) || (await network);
   } catch (e) {
-    const hit = (await cache.match(req)) || (req.mode === 'navigate' ? await cache.match('/') : undefined);
+    const hit = await cached();
     if (hit) return hit;
     throw e;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -340,3 +340,112 @@ describe('LiveConnection', () => {
     expect(h.conn.model.seq).toBe(21);
   });
 });
+
+describe('LiveConnection heartbeat', () => {
+  function beating() {
+    let now = 1000;
+    let tick: (() => void) | null = null;
+    const sockets: FakeSocket[] = [];
+    const statuses: string[] = [];
+    const timers: { fn: () => void; ms: number; cleared: boolean }[] = [];
+    const conn = new LiveConnection({
+      url: (since) => liveURL('http://x', 'm1', since),
+      open: (u) => {
+        const s = new FakeSocket(u);
+        sockets.push(s);
+        return s;
+      },
+      onModel: () => {},
+      onStatus: (s) => statuses.push(s),
+      random: () => 0.5,
+      setTimer: (fn, ms) => {
+        const t = { fn, ms, cleared: false };
+        timers.push(t);
+        return t;
+      },
+      clearTimer: (t) => ((t as { cleared: boolean }).cleared = true),
+      heartbeat: {
+        pingMs: 2000,
+        deadMs: 4000,
+        connectMs: 8000,
+        serverTimeoutS: 15,
+        tickMs: 500,
+        now: () => now,
+        every: (fn) => ((tick = fn), 'beat'),
+        cancel: () => (tick = null),
+      },
+    });
+    /** Lets ms pass, the check running every 500 ms. */
+    const pass = (ms: number) => {
+      for (let i = 0; i < ms / 500; i++) {
+        now += 500;
+        tick?.();
+      }
+    };
+    const pings = (s: FakeSocket) => s.sent.map((x) => JSON.parse(x)).filter((m) => m.type === 'ping');
+    return { conn, sockets, statuses, timers, pass, pings, hasBeat: () => tick !== null };
+  }
+
+  it('pings with the server timeout, and a link that answers stays up', () => {
+    const h = beating();
+    h.conn.start();
+    h.sockets[0].accept();
+    h.sockets[0].frame({ type: 'snapshot', seq: 1, state: state() });
+    expect(h.pings(h.sockets[0])[0]).toEqual({ type: 'ping', timeout: 15 });
+    for (let i = 0; i < 30; i++) {
+      h.pass(500);
+      if (h.sockets[0].sent.length > 0) h.sockets[0].frame({ type: 'pong' });
+      h.sockets[0].sent = [];
+    }
+    expect(h.conn.status).toBe('online');
+    expect(h.sockets).toHaveLength(1);
+  });
+
+  it('a silent link is given up within 5 s and resumed with since', () => {
+    const h = beating();
+    h.conn.start();
+    h.sockets[0].accept();
+    h.sockets[0].frame({ type: 'snapshot', seq: 6, state: state() });
+    h.pass(2000); // a ping goes out; nothing comes back from now on
+    expect(h.pings(h.sockets[0]).length).toBeGreaterThanOrEqual(2);
+    let waited = 0;
+    while (h.conn.status === 'online' && waited < 10000) {
+      h.pass(500);
+      waited += 500;
+    }
+    expect(h.conn.status).toBe('offline');
+    expect(waited).toBeLessThanOrEqual(4000 + 500 - 2000);
+    expect(h.sockets[0].closed).toBe(true);
+    h.timers.filter((t) => !t.cleared).pop()!.fn();
+    expect(h.sockets[1].url).toBe('ws://x/api/v1/meetings/m1/live?since=6');
+  });
+
+  it('gives up a socket that never opens, and kick replaces one still connecting', () => {
+    const h = beating();
+    h.conn.start();
+    h.pass(8500);
+    expect(h.sockets[0].closed).toBe(true);
+    expect(h.conn.status).toBe('offline');
+    h.timers.filter((t) => !t.cleared).pop()!.fn();
+    expect(h.sockets).toHaveLength(2);
+    h.conn.kick(); // the browser says the network is back
+    expect(h.sockets[1].closed).toBe(true);
+    expect(h.sockets).toHaveLength(3);
+  });
+
+  it('a check that runs late (tablet asleep) gives no verdict; stop ends the beat', () => {
+    const h = beating();
+    h.conn.start();
+    h.sockets[0].accept();
+    h.pass(500);
+    // Timers held back for a minute, then one check.
+    const c = h.conn as unknown as { tick: () => void; o: { heartbeat: { now: () => number } } };
+    const realNow = c.o.heartbeat.now;
+    const at = realNow() + 60000;
+    c.o.heartbeat.now = () => at;
+    c.tick();
+    expect(h.conn.status).toBe('online');
+    h.conn.stop();
+    expect(h.hasBeat()).toBe(false);
+  });
+});

@@ -83,6 +83,10 @@ function startWorker() {
       return json(200, { id: server.cookie }, { 'X-Phonghop-Session-Expires': EXPIRES() });
     }
     if (!server.cookie) return json(401, { error: { code: 'unauthenticated' } });
+    if (/^\/api\/v1\/meetings\/m1(\/state|\/polls)?$/.test(url.pathname)) {
+      if (!server.readers.d1.includes(server.cookie)) return json(404, { error: { code: 'not_found' } });
+      return json(200, { path: url.pathname, for: server.cookie });
+    }
     if (!server.readers.d1.includes(server.cookie)) return json(404, { error: { code: 'not_found' } });
     const tag = '"e1"';
     if (req.method === 'HEAD') {
@@ -205,7 +209,7 @@ describe('service worker', () => {
   });
 
   it('never intercepts other API calls', async () => {
-    for (const u of ['/api/v1/meetings/m1/state', '/api/v1/meetings/m1/minutes.pdf', '/api/v1/meetings/m1/documents/d1/notes']) {
+    for (const u of ['/api/v1/meetings/m1/minutes.pdf', '/api/v1/meetings/m1/documents/d1/notes', '/api/v1/meetings/m1/live', '/api/v1/users']) {
       expect(await request(ORIGIN + u)).toBeNull();
     }
   });
@@ -287,5 +291,80 @@ describe('service worker on a shared tablet', () => {
     server.cookie = 'alice'; // a cookie, but no session this worker saw proved
     await message({ type: 'prefetch', urls: [DOC] });
     expect(stores.get(DOCS)?.m.size ?? 0).toBe(0);
+  });
+});
+
+// Issue #12: reloading while offline sent the user to the sign-in screen. The
+// same person keeps /me and the meeting offline; nobody else does.
+describe('service worker: the offline copy of the signed-in state', () => {
+  beforeEach(load);
+  const ME = `${ORIGIN}/api/v1/me`;
+  const MEETING = `${ORIGIN}/api/v1/meetings/m1`;
+  const STATE = `${ORIGIN}/api/v1/meetings/m1/state`;
+
+  async function aliceOnline() {
+    await signIn('alice');
+    for (const u of [ME, MEETING, STATE]) expect((await request(u))!.status).toBe(200);
+  }
+
+  it('offline, the person who last proved a session gets her /me and meeting, marked as a copy', async () => {
+    await aliceOnline();
+    server.online = false;
+    const me = await request(ME);
+    expect(me!.status).toBe(200);
+    expect(me!.headers.get('X-Phonghop-Offline')).toBe('1');
+    expect(me!.headers.get('X-Phonghop-Cached-For')).toBeNull();
+    expect(await me!.json()).toEqual({ id: 'alice' });
+    const m = await request(MEETING);
+    expect(await m!.json()).toEqual({ path: '/api/v1/meetings/m1', for: 'alice' });
+    expect((await request(STATE))!.headers.get('X-Phonghop-Offline')).toBe('1');
+    // Online again: the network answers, not the copy.
+    server.online = true;
+    const fresh = await request(ME);
+    expect(fresh!.headers.get('X-Phonghop-Offline')).toBeNull();
+  });
+
+  it('what was never fetched online is not invented offline', async () => {
+    await aliceOnline();
+    server.online = false;
+    await expect(request(`${ORIGIN}/api/v1/meetings/m1/polls`)).rejects.toThrow();
+  });
+
+  it('after sign-out, a 401, another person signing in or her session expiring, nothing is served offline', async () => {
+    const offlineNothing = async () => {
+      server.online = false;
+      await expect(request(ME)).rejects.toThrow();
+      await expect(request(MEETING)).rejects.toThrow();
+      server.online = true;
+    };
+    await aliceOnline();
+    await request(`${ORIGIN}/api/v1/auth/logout`, {}, { method: 'POST' });
+    await offlineNothing();
+
+    await aliceOnline();
+    server.cookie = null; // revoked elsewhere
+    expect((await request(MEETING))!.status).toBe(401);
+    await offlineNothing();
+
+    await aliceOnline();
+    server.readers.d1.push('bob');
+    await signIn('bob'); // bob has not opened the meeting on this tablet
+    server.online = false;
+    expect(await (await request(ME))!.json()).toEqual({ id: 'bob' });
+    await expect(request(MEETING)).rejects.toThrow();
+    server.online = true;
+
+    await aliceOnline();
+    await stores.get('phonghop-session-v1')!.put('/__phonghop/session', new Response(JSON.stringify({ user: 'alice', expires: Date.now() - 60e3 })));
+    startWorker();
+    await offlineNothing();
+  });
+
+  it('a meeting she was removed from (404) is no longer kept', async () => {
+    await aliceOnline();
+    server.readers.d1 = [];
+    expect((await request(MEETING))!.status).toBe(404);
+    server.online = false;
+    await expect(request(MEETING)).rejects.toThrow();
   });
 });

@@ -20,6 +20,12 @@ export class ApiError extends Error {
 
 const network: ApiErrorBody = { code: 'unavailable', reason: 'network', message: 'network' };
 
+let onOfflineCopy: ((copy: boolean) => void) | null = null;
+/** Told, on every answer, whether it is the service worker's offline copy. */
+export function setOfflineCopyHandler(fn: (copy: boolean) => void) {
+  onOfflineCopy = fn;
+}
+
 let onUnauthenticated: (() => void) | null = null;
 export function setUnauthenticatedHandler(fn: () => void) {
   onUnauthenticated = fn;
@@ -53,6 +59,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
     if (res.status === 401 && path !== '/auth/login') onUnauthenticated?.();
     throw e;
   }
+  onOfflineCopy?.(res.headers.get('X-Phonghop-Offline') === '1');
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as T;

@@ -14,10 +14,12 @@ function initialLang(): Lang {
   return 'vi';
 }
 
-export const app = $state<{ lang: Lang; me: User | null; route: string }>({
+export const app = $state<{ lang: Lang; me: User | null; route: string; offlineCopy: boolean }>({
   lang: initialLang(),
   me: null,
   route: location.hash.slice(1) || '/',
+  /** The last answer was the service worker's copy: no network. */
+  offlineCopy: false,
 });
 
 document.documentElement.lang = app.lang;

@@ -250,6 +250,11 @@ const vi = {
   outcome_low_two_thirds: 'Từ 2/3 tín nhiệm thấp',
   tieNote: 'Có người bằng phiếu nhau ở số người cuối cùng được bầu: bầu lại trong số những người này.',
   countingRecord: 'Biên bản kiểm phiếu',
+  offlineSince: 'Mất kết nối với phòng họp từ {time}.',
+  offlineStale: 'Màn hình có thể chưa theo kịp người trình bày.',
+  followingPaused: 'Mất kết nối — chưa theo kịp',
+  offlineCopy: 'Không có mạng: đang hiển thị bản lưu trên máy, sẽ cập nhật khi có mạng trở lại.',
+  noNetwork: 'Không kết nối được máy chủ. Đang chờ mạng…',
 };
 
 export type Key = keyof typeof vi;
@@ -497,6 +502,11 @@ const en: Record<Key, string> = {
   outcome_low_two_thirds: 'Low confidence from two thirds',
   tieNote: 'Tied for the last seat: the council votes again among them.',
   countingRecord: 'Vote-counting record',
+  offlineSince: 'Lost the connection to the meeting room at {time}.',
+  offlineStale: 'The screen may be behind the presenter.',
+  followingPaused: 'Connection lost — not keeping up',
+  offlineCopy: 'No network: showing the copy kept on this tablet; it updates when the network is back.',
+  noNetwork: 'Cannot reach the server. Waiting for the network…',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };

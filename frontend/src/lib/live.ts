@@ -181,7 +181,42 @@ export interface ConnectionOptions {
   clearTimer?: (t: unknown) => void;
   baseDelay?: number;
   maxDelay?: number;
+  /** The application heartbeat (docs/live.md "Heartbeat"); none when left out. */
+  heartbeat?: Heartbeat;
 }
+
+/** A dead link (Wi-Fi gone without a close) is noticed by silence: the client
+ * pings every pingMs and counts the socket dead once nothing at all came for
+ * deadMs; a socket that does not open within connectMs is given up too. The
+ * server is asked to drop us after serverTimeoutS of silence. */
+export interface Heartbeat {
+  pingMs: number;
+  deadMs: number;
+  connectMs: number;
+  serverTimeoutS: number;
+  tickMs: number;
+  now: () => number;
+  every: (fn: () => void, ms: number) => unknown;
+  cancel: (t: unknown) => void;
+}
+
+/** The web app's heartbeat: a dead link is noticed within deadMs + tickMs (3.75 s),
+ * and a late pong may take 2 s (pingMs to deadMs) before the link is blamed. */
+export function browserHeartbeat(): Heartbeat {
+  return {
+    pingMs: 1500,
+    deadMs: 3500,
+    connectMs: 8000,
+    serverTimeoutS: 15,
+    tickMs: 250,
+    now: () => Date.now(),
+    every: (fn, ms) => setInterval(fn, ms),
+    cancel: (t) => clearInterval(t as ReturnType<typeof setInterval>),
+  };
+}
+
+/** The close code (application range) this client uses for a socket it gave up on. */
+export const CloseDead = 4000;
 
 /**
  * LiveConnection keeps one socket open, reconnecting with backoff and
@@ -194,8 +229,16 @@ export class LiveConnection {
   private sock: SocketLike | null = null;
   private timer: unknown = null;
   private stopped = true;
-  private o: Required<Omit<ConnectionOptions, 'onStatus' | 'onError' | 'onEvent'>> &
-    Pick<ConnectionOptions, 'onStatus' | 'onError' | 'onEvent'>;
+  private o: Required<Omit<ConnectionOptions, 'onStatus' | 'onError' | 'onEvent' | 'heartbeat'>> &
+    Pick<ConnectionOptions, 'onStatus' | 'onError' | 'onEvent' | 'heartbeat'>;
+  // Heartbeat: when the current socket was opened (or last heard), last pinged,
+  // and when the check last ran (a check that ran late means timers were held
+  // back, a sleeping tablet: no verdict from that one).
+  private openedAt = 0;
+  private heardAt = 0;
+  private pingedAt = 0;
+  private tickedAt = 0;
+  private beat: unknown = null;
 
   constructor(opts: ConnectionOptions) {
     this.o = {
@@ -216,6 +259,7 @@ export class LiveConnection {
 
   stop(): void {
     this.stopped = true;
+    this.stopBeat();
     if (this.timer !== null) this.o.clearTimer(this.timer);
     this.timer = null;
     const s = this.sock;
@@ -231,9 +275,16 @@ export class LiveConnection {
     this.setStatus('offline');
   }
 
-  /** Reconnect now (for example when the browser reports it is back online). */
+  /** Reconnect now (for example when the browser reports it is back online).
+   * A socket still trying to open (perhaps on the network that was lost) is
+   * given up for a fresh one. */
   kick(): void {
-    if (this.stopped || this.sock) return;
+    if (this.stopped) return;
+    if (this.sock && this.status === 'connecting') {
+      this.restart();
+      return;
+    }
+    if (this.sock) return;
     if (this.timer !== null) this.o.clearTimer(this.timer);
     this.timer = null;
     this.connect();
@@ -294,11 +345,16 @@ export class LiveConnection {
     }
     this.sock = sock;
     this.setStatus('connecting');
+    this.startBeat();
     sock.onopen = () => {
-      if (this.sock === sock) this.setStatus('online');
+      if (this.sock !== sock) return;
+      this.setStatus('online');
+      this.heardAt = this.o.heartbeat?.now() ?? 0;
+      this.ping();
     };
     sock.onmessage = (ev) => {
       if (this.sock !== sock) return;
+      if (this.o.heartbeat) this.heardAt = this.o.heartbeat.now();
       let frame: Frame;
       try {
         frame = JSON.parse(String(ev.data)) as Frame;
@@ -328,11 +384,74 @@ export class LiveConnection {
       if (ev?.code === CloseSignedOut || ev?.code === CloseRemoved) {
         // Signed out or removed: the server will refuse us again; stop.
         this.stopped = true;
+        this.stopBeat();
         this.setStatus('ended', ev.reason, ev.code);
         return;
       }
       this.scheduleReconnect(ev?.reason);
     };
+  }
+
+  private ping() {
+    const hb = this.o.heartbeat;
+    if (!hb || !this.sock) return;
+    this.pingedAt = hb.now();
+    try {
+      this.sock.send(JSON.stringify({ type: 'ping', timeout: hb.serverTimeoutS }));
+    } catch {
+      /* the check below notices */
+    }
+  }
+
+  private startBeat() {
+    const hb = this.o.heartbeat;
+    if (!hb) return;
+    this.openedAt = this.tickedAt = hb.now();
+    if (this.beat === null) this.beat = hb.every(() => this.tick(), hb.tickMs);
+  }
+
+  private stopBeat() {
+    if (this.beat !== null) this.o.heartbeat?.cancel(this.beat);
+    this.beat = null;
+  }
+
+  /** The heartbeat's check: ping when due, give up a socket that went silent
+   * or never opened. */
+  private tick() {
+    const hb = this.o.heartbeat!;
+    const now = hb.now();
+    const late = now - this.tickedAt > 4 * hb.tickMs;
+    this.tickedAt = now;
+    const s = this.sock;
+    if (!s) return;
+    if (late) {
+      // Timers were held back (the tablet slept, the page was hidden): start
+      // counting afresh rather than blame the link.
+      this.openedAt = this.heardAt = now;
+      if (this.status === 'online') this.ping();
+      return;
+    }
+    if (this.status === 'connecting') {
+      if (now - this.openedAt > hb.connectMs) this.giveUp(s, 'connect timeout');
+      return;
+    }
+    if (now - this.heardAt > hb.deadMs) {
+      this.giveUp(s, 'heartbeat');
+      return;
+    }
+    if (now - this.pingedAt >= hb.pingMs) this.ping();
+  }
+
+  /** Drops a socket that is dead without having closed, and reconnects. */
+  private giveUp(s: SocketLike, reason: string) {
+    this.sock = null;
+    s.onclose = s.onmessage = s.onerror = s.onopen = null;
+    try {
+      s.close(CloseDead, reason);
+    } catch {
+      /* already closed */
+    }
+    this.scheduleReconnect(reason);
   }
 
   private scheduleReconnect(reason?: string) {

@@ -1,7 +1,7 @@
 // The state of one meeting room screen: the meeting, the live model, and the
 // actions every panel shares (send over the socket, REST when offline).
 
-import { LiveConnection, CloseRemoved, emptyModel, liveURL, mergePolls, upsertPoll, type Model, type Status, type SocketLike } from './live';
+import { LiveConnection, CloseRemoved, browserHeartbeat, emptyModel, liveURL, mergePolls, upsertPoll, type Model, type Status, type SocketLike } from './live';
 import { api, documentURL, enc, get, post, put, ApiError } from './api';
 import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo } from './types';
 import { app, errorText } from './app.svelte';
@@ -14,6 +14,9 @@ export class RoomCtx {
   model = $state.raw<Model>(emptyModel);
   // 'connecting' until the socket says otherwise, so no offline banner flashes at load.
   status = $state<Status>('connecting');
+  /** When the room's connection was lost (ms), null while connected. */
+  offlineSince = $state<number | null>(null);
+  private wasOffline = false;
   attempt = $state(0);
   /** Last error answered by the server to one of our socket messages. */
   lastError = $state('');
@@ -48,10 +51,19 @@ export class RoomCtx {
     this.conn = new LiveConnection({
       url: (since) => liveURL(location.origin, mid, since),
       open: (u) => new WebSocket(u) as unknown as SocketLike,
+      heartbeat: browserHeartbeat(),
       onModel: (m) => this.setModel(m),
       onStatus: (s, info) => {
         this.status = s;
         this.attempt = info.attempt;
+        if (s === 'online') {
+          this.offlineSince = null;
+          if (this.wasOffline) this.revalidate();
+          this.wasOffline = false;
+        } else if (s === 'offline' || info.attempt > 0) {
+          this.offlineSince ??= Date.now();
+          this.wasOffline = true;
+        }
         // Repeated failures may mean the session ended: /me answers 401 then,
         // and the api module sends the user to sign-in.
         if (s === 'offline' && info.attempt >= 2) get('/me').catch(() => {});
@@ -133,11 +145,18 @@ export class RoomCtx {
     window.addEventListener('online', this.onOnline);
     document.addEventListener('visibilitychange', this.onVisible);
     this.loadBallots();
-    try {
-      this.meeting = await get<Meeting>(`/meetings/${enc(this.mid)}`);
-    } catch (e) {
-      this.loadError = e instanceof ApiError && e.status === 404 ? 'notFound' : errorText(e);
-      return;
+    for (;;) {
+      try {
+        this.meeting = await get<Meeting>(`/meetings/${enc(this.mid)}`);
+        this.loadError = '';
+        break;
+      } catch (e) {
+        this.loadError = e instanceof ApiError && e.status === 404 ? 'notFound' : errorText(e);
+        // No network and no offline copy yet: try again until it comes back.
+        if (!(e instanceof ApiError && e.status === 0) || this.stopped) return;
+        await new Promise((r) => setTimeout(r, 3000));
+        if (this.stopped) return;
+      }
     }
     this.conn.start();
     get<LiveState & { seq: number }>(`/meetings/${enc(this.mid)}/state`)
@@ -161,11 +180,25 @@ export class RoomCtx {
     this.prefetchDocuments();
   }
 
+  private stopped = false;
+
   stop() {
+    this.stopped = true;
     clearTimeout(this.prefetchTimer);
+    clearTimeout(this.keepTimer);
     window.removeEventListener('online', this.onOnline);
     document.removeEventListener('visibilitychange', this.onVisible);
     this.conn.stop();
+  }
+
+  /** Back online: what this tablet showed may come from its offline copy (a
+   * reload without network) or be stale, so check the session (a 401 sends the
+   * user to sign-in), and take the meeting and polls afresh. The room's events
+   * themselves resume with since. */
+  private revalidate() {
+    get('/me').catch(() => {});
+    this.reloadMeeting().catch(() => {});
+    void this.refreshPolls();
   }
 
   async refreshPolls() {
@@ -220,9 +253,25 @@ export class RoomCtx {
       .catch(() => {});
   }
 
+  private keepTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Hands the room's state to the service worker's offline copy (a second
+   * moment after the last change), so a reload without network shows the meeting
+   * where it was. */
+  private keepState() {
+    if (this.keepTimer || !('serviceWorker' in navigator)) return;
+    this.keepTimer = setTimeout(() => {
+      this.keepTimer = undefined;
+      const { seq, state } = this.model;
+      if (!state) return;
+      navigator.serviceWorker.controller?.postMessage({ type: 'keep', url: `/api/v1/meetings/${enc(this.mid)}/state`, body: { ...state, seq } });
+    }, 300);
+  }
+
   private setModel(m: Model) {
     const prev = this.model.state?.polls ?? [];
     this.model = m;
+    this.keepState();
     for (const p of m.state?.polls ?? []) {
       const before = prev.find((x) => x.id === p.id);
       if (p.state === 'closed' && before && before.state !== 'closed') this.justClosed = p;
