@@ -237,6 +237,22 @@ func (s *Service) Approve(ctx context.Context, mid string, by phonghop.User, n i
 	return s.store(ctx, mid, d, Version{RenderedBy: by.ID, Final: true, Approves: n, ApprovedBy: by.ID, ApprovedAt: &at})
 }
 
+// Docx writes version n (0: the latest) as a Word document, from the draft
+// that version was rendered from, so it says what the PDF of that version says.
+func (s *Service) Docx(ctx context.Context, mid string, n int) ([]byte, Version, error) {
+	rc, v, err := s.Open(ctx, mid, n)
+	if err != nil {
+		return nil, Version{}, err
+	}
+	rc.Close()
+	d, err := s.snapshot(ctx, mid, v.Version)
+	if err != nil {
+		return nil, Version{}, err
+	}
+	data, err := RenderDocx(d)
+	return data, v, err
+}
+
 // snapshot is the draft version n was rendered from.
 func (s *Service) snapshot(ctx context.Context, mid string, n int) (Draft, error) {
 	var d Draft

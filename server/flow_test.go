@@ -190,6 +190,14 @@ func testMeetingFlow(t *testing.T, st storage.Store) {
 	if r := h.do("POST", base+"/minutes/preview", "daibieu01", d); r.status != 403 {
 		t.Fatalf("a delegate previews: %d", r.status)
 	}
+	// The final version as Word, for any participant.
+	dx := h.mustDo("GET", base+"/minutes.docx?version=3", "daibieu01", nil, 200, nil)
+	if !strings.Contains(dx.header.Get("Content-Disposition"), "-v3.docx") || !bytes.HasPrefix(dx.body, []byte("PK")) {
+		t.Fatalf("docx: %v", dx.header)
+	}
+	if r := h.do("GET", base+"/minutes.docx?version=0", "daibieu01", nil); r.status != 400 {
+		t.Fatalf("docx version 0: %d", r.status)
+	}
 	if r := h.do("GET", base+"/minutes.pdf", "outsider", nil); r.status != 404 {
 		t.Fatalf("outsider reads minutes: %d", r.status)
 	}

@@ -109,19 +109,48 @@ func (s *Server) minutesVersions(c *gin.Context) {
 	c.JSON(http.StatusOK, vs)
 }
 
+// versionParam is ?version=n, 0 when absent.
+func versionParam(c *gin.Context) (int, bool) {
+	q := c.Query("version")
+	if q == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(q)
+	if err != nil || n < 1 {
+		writeError(c, phonghop.Fail(phonghop.EInvalid, "version_invalid"))
+		return 0, false
+	}
+	return n, true
+}
+
+// minutesDocx: a version of the minutes as a Word document.
+func (s *Server) minutesDocx(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	version, ok := versionParam(c)
+	if !ok {
+		return
+	}
+	data, v, err := s.cfg.Minutes.Docx(c.Request.Context(), m.ID, version)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	name := "bien-ban-" + m.ID + "-v" + strconv.Itoa(v.Version) + ".docx"
+	c.Header("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", data)
+}
+
 func (s *Server) minutesPDF(c *gin.Context) {
 	m, ok := s.meetingFor(c, true)
 	if !ok {
 		return
 	}
-	version := 0
-	if q := c.Query("version"); q != "" {
-		n, err := strconv.Atoi(q)
-		if err != nil || n < 1 {
-			writeError(c, phonghop.Fail(phonghop.EInvalid, "version_invalid"))
-			return
-		}
-		version = n
+	version, ok := versionParam(c)
+	if !ok {
+		return
 	}
 	rc, v, err := s.cfg.Minutes.Open(c.Request.Context(), m.ID, version)
 	if err != nil {

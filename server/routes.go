@@ -86,6 +86,7 @@ func (s *Server) routes() {
 	m.GET("/minutes.pdf", s.minutesPDF)
 	m.POST("/minutes/preview", s.previewMinutes)
 	m.POST("/minutes/versions/:n/approve", s.approveMinutes)
+	m.GET("/minutes.docx", s.minutesDocx)
 	m.GET("/archive.zip", s.archive)
 
 	m.GET("/documents/:did/original", s.documentOriginal)

@@ -77,6 +77,7 @@ type Minutes interface {
 	WriteArchive(ctx context.Context, meetingID string, w io.Writer, docs minutes.DocumentSource) error
 	Preview(ctx context.Context, meetingID string, by phonghop.User, d minutes.Draft) ([]byte, error)
 	Approve(ctx context.Context, meetingID string, by phonghop.User, version int) (minutes.Version, error)
+	Docx(ctx context.Context, meetingID string, version int) ([]byte, minutes.Version, error)
 }
 
 // Observer records what the server does, for metrics. metrics.Metrics
