@@ -114,6 +114,15 @@ describe('a tablet on bad Wi-Fi', () => {
     await page.waitForFunction(async () => (await (await caches.open('phonghop-docs-v2')).keys()).length > 0, null, { timeout: 30000, polling: 500 });
   });
 
+  it('the top bar says who is signed in and as what, in one row at 1024 px; the notes button says what it is', async () => {
+    const who = await page.textContent('[data-testid=whoami]');
+    assert.match(who, /Dương Văn Lợi/);
+    assert.match(who, /Đại biểu/);
+    const bar = await page.$eval('header.topbar', (el) => el.getBoundingClientRect().height);
+    assert.ok(bar <= 72, `top bar in one row (${bar} px high)`);
+    assert.equal(await page.getAttribute('[data-testid=notes-toggle]', 'title'), 'Ghi chú riêng của tôi (chỉ mình tôi thấy)');
+  });
+
   it(`notices ${OUTAGE_MS / 1000} s of a silent link within 5 s, says so, and catches up with since on return`, async () => {
     const cut = Date.now();
     setLink('silent');

@@ -256,6 +256,8 @@ const vi = {
   followingPaused: 'Mất kết nối — chưa theo kịp',
   offlineCopy: 'Không có mạng: đang hiển thị bản lưu trên máy, sẽ cập nhật khi có mạng trở lại.',
   noNetwork: 'Không kết nối được máy chủ. Đang chờ mạng…',
+  signedInAs: 'Đang đăng nhập',
+  myNotes: 'Ghi chú riêng của tôi (chỉ mình tôi thấy)',
 };
 
 export type Key = keyof typeof vi;
@@ -509,6 +511,8 @@ const en: Record<Key, string> = {
   followingPaused: 'Connection lost — not keeping up',
   offlineCopy: 'No network: showing the copy kept on this tablet; it updates when the network is back.',
   noNetwork: 'Cannot reach the server. Waiting for the network…',
+  signedInAs: 'Signed in',
+  myNotes: 'My private notes (only I see them)',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };
