@@ -147,3 +147,18 @@ type BallotRecord struct {
 	// Answers is the ballot of a poll with questions (see vote/doc.go).
 	Answers [][]int `json:"answers,omitempty"`
 }
+
+// Roles in the vote-counting committee (ban kiểm phiếu).
+const (
+	CountingHead      = "head"      // trưởng ban
+	CountingSecretary = "secretary" // thư ký
+	CountingMember    = "member"    // ủy viên
+)
+
+// Counter is a member of a poll's vote-counting committee (ban kiểm phiếu),
+// named in and signing its record (biên bản kiểm phiếu).
+type Counter struct {
+	Name     string `json:"name"`
+	Position string `json:"position,omitempty"`
+	Role     string `json:"role"` // CountingHead, CountingSecretary or CountingMember
+}

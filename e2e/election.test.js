@@ -167,6 +167,14 @@ describe('elections and confidence votes', () => {
     assert.ok(receipt.trim().length > 0, 'a receipt is shown');
     await delegate.click('[data-testid=vote-done] button');
 
+    // The chair names the vote-counting committee.
+    await card.locator('details.committee summary').click();
+    const member = card.locator('[data-testid=committee-member]').first();
+    await member.locator('input').nth(0).fill('Đặng Văn Khoa');
+    await member.locator('input').nth(1).fill('Trưởng Ban Kinh tế - Xã hội');
+    await card.locator('[data-testid=committee-save]').click();
+    await card.locator('details.committee', { hasText: 'Đã lưu' }).waitFor();
+
     // Three more ballots, one of them blank.
     const p = await pollByTitle(title);
     await othersVote(p.id, [[[0, 1]], [[0]], [[]]]);
@@ -189,6 +197,12 @@ describe('elections and confidence votes', () => {
     // The chair's screen shows the result too; the chair closes it.
     await chair.locator('[data-testid=result-modal] [data-testid=ballot-results]').waitFor({ timeout: 10000 });
     await chair.click('[data-testid=result-modal] .modal-actions button');
+    // The record of the count, as a PDF.
+    const [download] = await Promise.all([chair.waitForEvent('download'), card.locator('[data-testid=counting-record]').click()]);
+    const { readFile } = await import('node:fs/promises');
+    const pdf = await readFile(await download.path());
+    assert.equal(pdf.subarray(0, 5).toString(), '%PDF-', 'the counting record is a PDF');
+    assert.match(download.suggestedFilename(), /^kiem-phieu-.*\.pdf$/);
   });
 
   it('a confidence vote, filled in portrait, people taken from the participants', async () => {

@@ -59,6 +59,14 @@ type PollSummary struct {
 	Majority       string     `json:"majority"`
 	QuorumOverride bool       `json:"quorumOverride,omitempty"`
 	ClosedAt       *time.Time `json:"closedAt,omitempty"`
+	// An election, confidence vote or approval (see phonghop.Poll): its
+	// questions with the people, the ballots valid and blank, and each
+	// question's results. Absent for a motion.
+	Kind            string                    `json:"kind,omitempty"`
+	Questions       []phonghop.Question       `json:"questions,omitempty"`
+	Valid           int                       `json:"valid,omitempty"`
+	Blank           int                       `json:"blank,omitempty"`
+	QuestionResults []phonghop.QuestionResult `json:"questionResults,omitempty"`
 }
 
 // Item is one agenda item in the minutes. Notes and Conclusion are the
@@ -428,6 +436,10 @@ func summarize(p phonghop.Poll) PollSummary {
 	}
 	if s.Counts == nil {
 		s.Counts = []int{}
+	}
+	if !p.IsMotion() {
+		s.Kind, s.Questions = p.Kind, p.Questions
+		s.Valid, s.Blank, s.QuestionResults = p.Results.Valid, p.Results.Blank, p.Results.Questions
 	}
 	return s
 }

@@ -31,8 +31,8 @@ type form struct {
 
 	body []block
 
-	signers    [2]signer // the secretary (left) and the chair (right)
-	recipients []string  // "Nơi nhận:" and its lines
+	signers    []signer // two a row: the secretary (left) and the chair (right)
+	recipients []string // "Nơi nhận:" and its lines
 	draftMark  string
 
 	meta  string    // the document's title metadata
@@ -268,7 +268,7 @@ func layout(d Draft) *form {
 	}
 	add(block{text: closing, tail: true})
 
-	f.signers = [2]signer{{w.signSecretary, orBlank(d.Secretary.DisplayName, w.blank)}, {w.signChair, orBlank(d.Chair.DisplayName, w.blank)}}
+	f.signers = []signer{{w.signSecretary, orBlank(d.Secretary.DisplayName, w.blank)}, {w.signChair, orBlank(d.Chair.DisplayName, w.blank)}}
 	f.recipients = []string{w.recipients, w.archive}
 	return f
 }
@@ -282,6 +282,17 @@ func pollBlocks(p PollSummary, w words, vi bool) []block {
 	rule := w.majorities[p.Majority]
 	if rule == "" {
 		rule = p.Majority
+	}
+	if p.Kind != "" {
+		// An election, confidence vote or approval: the count as the
+		// counting record gives it.
+		bw := ballotWordsOf(vi)
+		out := []block{{label: w.poll, text: fmt.Sprintf("%s (%s; %s).", p.Title, bw.kinds[p.Kind], kind), heading: true}}
+		out = append(out, ballotBlocks(p, bw, vi, false)...)
+		if p.QuorumOverride {
+			out = append(out, block{text: w.override, style: "I"})
+		}
+		return out
 	}
 	tb := &table{widths: []float64{95.0 / 165, 35.0 / 165, 35.0 / 165}, align: []string{"L", "C", "C"},
 		head: []string{w.option, w.votes, w.ratio}}

@@ -361,9 +361,12 @@ func (w *pdfWriter) rowHeight(tb *table, row []string) float64 {
 
 // cells wraps each cell of a row; every cell gets as many lines as the
 // tallest (at most what fits on a page, the rest cut with "…").
-func (w *pdfWriter) cells(tb *table, row []string) [][]string {
+func (w *pdfWriter) cells(tb *table, row []string) [][]string { return w.cellsIn("", tb, row) }
+
+// cellsIn is cells in the style given ("B" for a header).
+func (w *pdfWriter) cellsIn(style string, tb *table, row []string) [][]string {
 	pdf := w.pdf
-	w.font("", tableSize)
+	w.font(style, tableSize)
 	most := int((w.bottom - marginTop - tableLine - 1) / tableLine)
 	out := make([][]string, len(tb.widths))
 	n := 1
@@ -394,17 +397,27 @@ func (w *pdfWriter) cells(tb *table, row []string) [][]string {
 // split across pages.
 func (w *pdfWriter) table(tb *table) {
 	pdf := w.pdf
+	// A header too long for its column wraps (a scale's levels, "Tỷ lệ so
+	// với tổng số đại biểu").
+	head := w.cellsIn("B", tb, tb.head)
+	headH := float64(len(head[0]))*tableLine + 1
 	header := func() {
 		w.font("B", tableSize)
 		pdf.SetFillColor(235, 235, 235)
-		pdf.SetX(marginLeft)
-		for i, h := range tb.head {
-			pdf.CellFormat(tb.widths[i]*w.width, tableLine+1, t(h), "1", 0, "C", true, 0, "")
+		x, y := marginLeft, pdf.GetY()
+		for i, c := range head {
+			cw := tb.widths[i] * w.width
+			pdf.Rect(x, y, cw, headH, "FD")
+			for j, l := range c {
+				pdf.SetXY(x, y+0.5+float64(j)*tableLine)
+				pdf.CellFormat(cw, tableLine, l, "", 0, "C", false, 0, "")
+			}
+			x += cw
 		}
-		pdf.Ln(tableLine + 1)
+		pdf.SetXY(marginLeft, y+headH)
 		w.top = false
 	}
-	if pdf.GetY()+tableLine+1+tableLine > w.bottom {
+	if pdf.GetY()+headH+tableLine > w.bottom {
 		w.newPage()
 	}
 	header()
@@ -433,11 +446,12 @@ func (w *pdfWriter) table(tb *table) {
 
 // signaturesHeight is what signatures draws.
 func (w *pdfWriter) signaturesHeight(f *form) float64 {
-	return 4 + lineHeight + signSpace + lineHeight + 6 + 5*float64(len(f.recipients))
+	rows := float64((len(f.signers) + 1) / 2)
+	return 4 + rows*(lineHeight+signSpace+lineHeight) + (rows-1)*4 + 6 + 5*float64(len(f.recipients))
 }
 
-// signatures draws the secretary (left) and the chair (right) side by side,
-// then the recipients ("Nơi nhận").
+// signatures draws the signers two a row (the minutes: the secretary left,
+// the chair right), then the recipients ("Nơi nhận").
 func (w *pdfWriter) signatures(f *form) {
 	pdf := w.pdf
 	if pdf.GetY()+w.signaturesHeight(f) > w.bottom {
@@ -447,7 +461,10 @@ func (w *pdfWriter) signatures(f *form) {
 	half := w.width / 2
 	end := y
 	for i, s := range f.signers {
-		x := marginLeft + float64(i)*half
+		if i > 0 && i%2 == 0 {
+			y = end + 4
+		}
+		x := marginLeft + float64(i%2)*half
 		w.font("B", bodySize)
 		w.centred(x, y, half, lineHeight, s.role)
 		end = max(end, w.centred(x, y+lineHeight+signSpace, half, lineHeight, s.name))

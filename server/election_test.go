@@ -93,7 +93,32 @@ func testElectionFlow(t *testing.T, st storage.Store) {
 	if r := h.do("POST", ballots, "daibieu01", `{"answers":[[2]]}`); r.status != 409 {
 		t.Fatalf("second ballot: %d", r.status)
 	}
+	// The vote-counting committee, and its record once the poll is closed.
+	committee := base + "/polls/" + p.ID + "/committee"
+	if r := h.do("PUT", committee, "daibieu01", map[string]any{"members": []map[string]string{{"name": "A"}}}); r.status != 403 {
+		t.Fatalf("a delegate names the committee: %d", r.status)
+	}
+	if r := h.do("PUT", committee, "thuky", map[string]any{"members": []map[string]string{{"name": "A", "role": "boss"}}}); r.status != 400 || !strings.Contains(string(r.body), "committee_role_invalid") {
+		t.Fatalf("a made-up role: %d %s", r.status, r.body)
+	}
+	h.mustDo("PUT", committee, "thuky", map[string]any{"members": []map[string]string{
+		{"name": "Đặng Văn Khoa", "position": "Trưởng Ban Kinh tế - Xã hội", "role": "head"}, {"name": "Bùi Thị Hoa"}}}, 200, nil)
+	var named struct{ Members []phonghop.Counter }
+	h.mustDo("GET", committee, "daibieu02", nil, 200, &named)
+	if len(named.Members) != 2 || named.Members[1].Role != "member" {
+		t.Fatalf("committee %+v", named.Members)
+	}
+	if r := h.do("GET", base+"/polls/"+p.ID+"/counting.pdf", "daibieu02", nil); r.status != 409 {
+		t.Fatalf("the record of an open poll: %d", r.status)
+	}
 	h.mustDo("POST", base+"/polls/"+p.ID+"/close", "chutich", nil, 200, &p)
+	rec := h.mustDo("GET", base+"/polls/"+p.ID+"/counting.pdf", "daibieu02", nil, 200, nil)
+	if !bytes.HasPrefix(rec.body, []byte("%PDF-")) || rec.header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("counting record: %q %v", rec.body[:min(len(rec.body), 16)], rec.header)
+	}
+	if r := h.do("GET", base+"/polls/"+p.ID+"/counting.pdf", "outsider", nil); r.status != 404 {
+		t.Fatalf("an outsider reads the record: %d", r.status)
+	}
 	res := p.Results
 	if res.Cast != 3 || res.Valid != 2 || res.Blank != 1 || len(res.Questions) != 1 {
 		t.Fatalf("results %+v", res)

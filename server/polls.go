@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/minutes"
 	"github.com/phonghop/phonghop/vote"
 )
 
@@ -241,4 +242,73 @@ func (s *Server) photo(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Cache-Control", "private, max-age=31536000, immutable")
 	c.DataFromReader(http.StatusOK, info.Size, ct, rc, nil)
+}
+
+// getCommittee lists the poll's vote-counting committee (participants).
+func (s *Server) getCommittee(c *gin.Context) {
+	p, ok := s.pollFor(c)
+	if !ok {
+		return
+	}
+	members, err := s.cfg.Votes.Committee(c.Request.Context(), p.MeetingID, p.ID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"members": members})
+}
+
+// putCommittee names the poll's vote-counting committee (chair, secretary):
+// {"members":[{"name","position","role"}]}, the whole list.
+func (s *Server) putCommittee(c *gin.Context) {
+	m, ok := s.meetingFor(c, false, phonghop.RoleChair, phonghop.RoleSecretary)
+	if !ok {
+		return
+	}
+	var req struct {
+		Members []phonghop.Counter `json:"members"`
+	}
+	if err := bindJSON(c, &req, 64<<10); err != nil {
+		writeError(c, err)
+		return
+	}
+	members, err := s.cfg.Votes.SetCommittee(c.Request.Context(), m.ID, c.Param("pid"), userOf(c), req.Members)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"members": members})
+}
+
+// countingRecord renders the record of a closed poll's count (biên bản kiểm
+// phiếu) as a PDF, for the meeting's participants. It is drawn from the
+// closed poll and the committee each time, so it follows the committee's
+// last edit.
+func (s *Server) countingRecord(c *gin.Context) {
+	m, ok := s.meetingFor(c, true)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	p, err := s.cfg.Votes.Get(ctx, m.ID, c.Param("pid"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if p.State != phonghop.PollClosed || p.Results == nil {
+		writeError(c, phonghop.Fail(phonghop.EConflict, "poll_not_closed"))
+		return
+	}
+	members, err := s.cfg.Votes.Committee(ctx, m.ID, p.ID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	pdf, err := minutes.CountingRecord(m, p, members)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="kiem-phieu-`+p.ID+`.pdf"`)
+	c.Data(http.StatusOK, "application/pdf", pdf)
 }

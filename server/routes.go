@@ -61,6 +61,9 @@ func (s *Server) routes() {
 	m.GET("/polls/:pid/results.csv", s.pollCSV)
 	m.GET("/polls/:pid/results.json", s.pollJSON)
 	m.GET("/polls/:pid/receipts/:sha256", s.receiptCounted)
+	m.GET("/polls/:pid/committee", s.getCommittee)
+	m.PUT("/polls/:pid/committee", s.putCommittee)
+	m.GET("/polls/:pid/counting.pdf", s.countingRecord)
 	m.POST("/photos", s.uploadPhoto)
 	m.GET("/photos/:phid", s.photo)
 

@@ -58,6 +58,8 @@ type Votes interface {
 	Close(ctx context.Context, meetingID, pollID string, by phonghop.User) (phonghop.Poll, error)
 	Cast(ctx context.Context, meetingID, pollID string, by phonghop.User, option int) (vote.Receipt, error)
 	CastAnswers(ctx context.Context, meetingID, pollID string, by phonghop.User, answers [][]int) (vote.Receipt, error)
+	SetCommittee(ctx context.Context, meetingID, pollID string, by phonghop.User, members []phonghop.Counter) ([]phonghop.Counter, error)
+	Committee(ctx context.Context, meetingID, pollID string) ([]phonghop.Counter, error)
 	SavePhoto(ctx context.Context, meetingID string, by phonghop.User, r io.Reader) (vote.Photo, error)
 	OpenPhoto(ctx context.Context, meetingID, photoID string) (io.ReadCloser, storage.Info, error)
 	Get(ctx context.Context, meetingID, pollID string) (phonghop.Poll, error)

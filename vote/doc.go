@@ -10,6 +10,8 @@
 //	meetings/{mid}/polls/{pid}/secret.json       HMAC key and voter roll; exists only while the poll is open
 //	meetings/{mid}/polls/{pid}/ballots/{k}.json  one create-only object per voter
 //	meetings/{mid}/polls/{pid}/turnout/{p}.json  ballots acknowledged by process p
+//	meetings/{mid}/polls/{pid}/committee.json    the vote-counting committee (any state; plain put)
+//	meetings/{mid}/photos/{id}                   a candidate's photo (create-only, fresh id)
 //	polls/closing/{mid}/{pid}.json               marker: a close began and is not seen through
 //
 // k is hex HMAC-SHA256(poll secret, userId) for every poll, so a second ballot

@@ -424,3 +424,48 @@ func TestPhotos(t *testing.T) {
 		}
 	})
 }
+
+// TestCommittee: the vote-counting committee is named by the chair or the
+// secretary, checked, kept beside the poll in any state.
+func TestCommittee(t *testing.T) {
+	f := newFixture(t, backends[0].new(t), 1)
+	ctx := ctxT(t)
+	p := f.openPoll(t, vote.CreateRequest{Kind: phonghop.PollElection, Questions: officeHolders(2)})
+	if got, err := f.svc.Committee(ctx, mid, p.ID); err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("before: %v %v", got, err)
+	}
+	many := make([]phonghop.Counter, vote.MaxCounters+1)
+	for i := range many {
+		many[i].Name = "x"
+	}
+	for _, c := range []struct {
+		name    string
+		by      phonghop.User
+		members []phonghop.Counter
+		reason  string
+	}{
+		{"a delegate", delegate(0), nil, "poll_chair_or_secretary_only"},
+		{"too many", secretary, many, "committee_too_many"},
+		{"no name", secretary, []phonghop.Counter{{Name: " "}}, "committee_member_invalid"},
+		{"a made-up role", secretary, []phonghop.Counter{{Name: "A", Role: "boss"}}, "committee_role_invalid"},
+	} {
+		_, err := f.svc.SetCommittee(ctx, mid, p.ID, c.by, c.members)
+		if e := phonghop.Public(err); e == nil || e.Reason != c.reason {
+			t.Errorf("%s: %v, want %s", c.name, err, c.reason)
+		}
+	}
+	if _, err := f.svc.SetCommittee(ctx, mid, "nope", chair, nil); code(err) != phonghop.ENotFound {
+		t.Errorf("unknown poll: %v", err)
+	}
+	if _, err := f.svc.Close(ctx, mid, p.ID, chair); err != nil {
+		t.Fatal(err)
+	}
+	set, err := f.svc.SetCommittee(ctx, mid, p.ID, chair, []phonghop.Counter{{Name: " Đặng Văn Khoa ", Role: "head"}, {Name: "Bùi Thị Hoa"}})
+	if err != nil || set[0].Name != "Đặng Văn Khoa" || set[1].Role != phonghop.CountingMember {
+		t.Fatalf("set after close: %+v %v", set, err)
+	}
+	got, err := f.svc.Committee(ctx, mid, p.ID)
+	if err != nil || !slices.Equal(got, set) {
+		t.Fatalf("read back %+v %v", got, err)
+	}
+}

@@ -258,6 +258,10 @@ const vi = {
   noNetwork: 'Không kết nối được máy chủ. Đang chờ mạng…',
   signedInAs: 'Đang đăng nhập',
   myNotes: 'Ghi chú riêng của tôi (chỉ mình tôi thấy)',
+  countingCommittee: 'Ban kiểm phiếu',
+  counter_head: 'Trưởng ban',
+  counter_secretary: 'Thư ký',
+  counter_member: 'Ủy viên',
 };
 
 export type Key = keyof typeof vi;
@@ -513,6 +517,10 @@ const en: Record<Key, string> = {
   noNetwork: 'Cannot reach the server. Waiting for the network…',
   signedInAs: 'Signed in',
   myNotes: 'My private notes (only I see them)',
+  countingCommittee: 'Vote-counting committee',
+  counter_head: 'Head',
+  counter_secretary: 'Secretary',
+  counter_member: 'Member',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };

@@ -152,6 +152,13 @@ export interface QuestionResult {
   candidates: CandidateResult[];
 }
 
+/** A member of a poll's vote-counting committee (ban kiểm phiếu). */
+export interface Counter {
+  name: string;
+  position?: string;
+  role: 'head' | 'secretary' | 'member' | string;
+}
+
 export interface Photo {
   id: string;
   contentType: string;
