@@ -28,6 +28,16 @@
 //     it with every ballot counted, a late ballot gets 409, and the live room's
 //     state shows the poll closed.
 //
+//   - TestConfidenceVoteOnCluster: a secret confidence vote (every answer of a
+//     delegate on one ballot). Each ballot is sent three times at once across
+//     both nodes (one 201, the rest 409); the last delegates vote while the
+//     chair closes on the other node; every acknowledged ballot is counted
+//     whole and no refused one. A second poll's close is cut by killing its
+//     node (SIGKILL) a few ms in; the chair's next close on the other node
+//     finishes it with every ballot, and the restarted node agrees. Then no
+//     file the S3 gateway keeps under either poll names a delegate, and
+//     neither the key nor the closing marker is left.
+//
 //   - TestNATSRestart: nats-server is killed (SIGKILL) while the chair turns
 //     pages on both nodes, and restarted on the same port and store. Page turns
 //     answer 200 with a seq or 503 unavailable; every acknowledged one is in the
