@@ -141,8 +141,14 @@ try {
   // The admin's screen with the demo meeting selected.
   const admin = await signedIn('admin', { width: 1280, height: 800 }, ADMIN_PASSWORD);
   await admin.goto(new URL('/#/admin', BASE).toString());
-  await admin.locator('select').first().selectOption(mid);
+  await admin.locator('[data-testid=meeting-row]', { hasText: TITLE }).first().click();
   await admin.waitForSelector(`h2:has-text("${TITLE}")`);
+  // The documents and the agenda: what a secretariat changes most.
+  await admin.evaluate(() => {
+    const docs = document.querySelector('[data-testid=admin-doc]')?.closest('section');
+    docs?.scrollIntoView();
+    scrollBy(0, (docs?.getBoundingClientRect().height ?? 0) - 430);
+  });
   await shot(admin, 'admin.png');
 
   const big = shots.filter(([, size]) => size > 300 * 1024);

@@ -2,7 +2,7 @@
 // duplicates, snapshots) and a small reconnecting WebSocket driver around it.
 // Both are free of the DOM and of Svelte so they can be unit-tested with fakes.
 
-import type { Attendance, LiveState, Poll, Presentation, Speakers, ApiErrorBody, DocumentInfo } from './types';
+import type { Attendance, LiveState, Poll, Presentation, Speakers, ApiErrorBody, SetupChange, DocumentInfo } from './types';
 
 /** A server frame: snapshot, presentation, attendance, speakers, poll or error
  * (see CONTRACT.md); loosely typed because it comes off the wire. */
@@ -15,6 +15,8 @@ export interface Frame {
   speakers?: Speakers;
   poll?: Poll;
   error?: ApiErrorBody;
+  /** A change to the meeting's set-up (type 'setup'). */
+  setup?: SetupChange;
   /** A document added or changed (its conversion moved on), or {id, gone}. */
   document?: DocumentInfo | { id: string; gone: true };
 }
@@ -50,6 +52,7 @@ function normalizeState(s: Partial<LiveState> | null | undefined): LiveState {
     attendance: s.attendance ?? e.attendance,
     speakers: { current: s.speakers?.current ?? null, queue: s.speakers?.queue ?? [] },
     polls: s.polls ?? [],
+    setup: s.setup ?? null,
   };
 }
 
@@ -122,6 +125,10 @@ export function apply(model: Model, frame: Frame): ApplyResult {
       next = { ...s, speakers: { current: sp?.current ?? null, queue: sp?.queue ?? [] } };
       break;
     }
+    case 'setup':
+      if (!frame.setup) return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };
+      next = { ...s, setup: frame.setup };
+      break;
     case 'poll':
       if (!frame.poll) return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };
       next = { ...s, polls: upsertPoll(s.polls, frame.poll) };

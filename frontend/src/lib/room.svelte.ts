@@ -5,6 +5,7 @@ import { LiveConnection, CloseRemoved, browserHeartbeat, emptyModel, liveURL, me
 import { api, documentURL, enc, get, post, put, ApiError } from './api';
 import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo } from './types';
 import { app, errorText } from './app.svelte';
+import { translate } from './i18n';
 import { ballotFor, ballotsKey, loadBallots, saveBallots, type Ballots } from './tablet';
 
 export class RoomCtx {
@@ -233,6 +234,11 @@ export class RoomCtx {
   }
 
   private setupReload: Promise<void> | null = null;
+  /** The set-up revision last reloaded for, so one change reloads once. */
+  private setupSeen = 0;
+  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A short note about a set-up change ("the document was updated"). */
+  notice = $state('');
 
   /** Reloads the meeting's set-up once, however many events ask for it meanwhile. */
   private refreshSetup() {
@@ -283,6 +289,21 @@ export class RoomCtx {
     const mt = this.meeting;
     if (pres && mt && (!mt.documents.some((d) => d.id === pres.documentId) || !mt.agenda.some((i) => i.id === pres.agendaItemId))) {
       this.refreshSetup();
+    }
+    // Staff changed the set-up (live 'setup', or a snapshot that says so):
+    // a newer revision than ours is reloaded; a replaced document then has a
+    // new hash, so the viewer loads its new bytes.
+    const su = m.state?.setup;
+    if (su && mt && su.revision > (mt.revision ?? 0) && su.revision !== this.setupSeen) {
+      this.setupSeen = su.revision;
+      this.refreshSetup();
+      const d = su.documentId ? mt.documents.find((x) => x.id === su.documentId) : undefined;
+      if (su.action === 'document.replaced' && d) this.notice = translate(app.lang, 'documentUpdated', { name: d.name });
+      else if (su.action.startsWith('agenda.')) this.notice = translate(app.lang, 'setupUpdated');
+      if (this.notice) {
+        clearTimeout(this.noticeTimer);
+        this.noticeTimer = setTimeout(() => (this.notice = ''), 8000);
+      }
     }
     if (o && pres && o.documentId === pres.documentId && o.page === pres.page && o.agendaItemId === pres.agendaItemId) {
       this.optimistic = null;

@@ -49,6 +49,9 @@ export interface DocumentInfo {
   readers?: string[];
   /** Tablets draw the viewer's name and the time on every page. */
   watermark?: boolean;
+  /** Replacements: the version (absent: 1) and the versions replaced. */
+  version?: number;
+  previous?: { version: number; name: string; size: number; sha256: string; pages: number; replacedAt: string }[];
 }
 
 export interface Conversion {
@@ -72,6 +75,10 @@ export interface Meeting {
   parentOrganization?: string;
   placeName?: string;
   documentNumber?: string;
+  /** Counts the set-up's changes; the live 'setup' event carries it. */
+  revision?: number;
+  cancelledAt?: string;
+  cancelReason?: string;
   participants: Participant[];
   agenda: AgendaItem[];
   documents: DocumentInfo[];
@@ -191,6 +198,40 @@ export interface LiveState {
   attendance: Attendance;
   speakers: Speakers;
   polls: Poll[];
+  /** The last change to the meeting's set-up (live 'setup'). */
+  setup?: SetupChange | null;
+}
+
+/** A change staff made to the meeting's set-up (live 'setup'). */
+export interface SetupChange {
+  revision: number;
+  action: string;
+  itemId?: string;
+  documentId?: string;
+  version?: number;
+}
+
+/** An import's plan or outcome, row by row. */
+export interface ImportRow {
+  row: number;
+  username: string;
+  displayName?: string;
+  position?: string;
+  unit?: string;
+  role?: string;
+  action: 'create' | 'update' | 'unchanged' | 'refused';
+  changes?: Record<string, { from: string; to: string }>;
+  error?: ApiErrorBody;
+  password?: string;
+}
+
+export interface ImportResult {
+  rows: ImportRow[];
+  created: number;
+  updated: number;
+  unchanged: number;
+  refused: number;
+  applied: boolean;
 }
 
 /** The contract's error object. `reason` names the entry of the error
