@@ -41,12 +41,17 @@ type Service struct {
 	auth      authCache
 	dummyOnce sync.Once
 	dummyHash []byte
+	devices   deviceKeys
 }
 
 type userRecord struct {
 	phonghop.User
 	PasswordHash string    `json:"passwordHash"`
 	CreatedAt    time.Time `json:"createdAt"`
+	// SessionEpoch ends every session made before it changed: a session
+	// counts only while its Epoch equals it. Raised when the password changes
+	// or is reset and when the account is disabled.
+	SessionEpoch int `json:"sessionEpoch,omitempty"`
 }
 
 type usernameRecord struct {
@@ -59,6 +64,8 @@ type Session struct {
 	UserID    string    `json:"userId"`
 	CreatedAt time.Time `json:"createdAt"`
 	ExpiresAt time.Time `json:"expiresAt"`
+	// Epoch is the user's SessionEpoch when the session was made.
+	Epoch int `json:"epoch,omitempty"`
 }
 
 // NewUser is a request to create a user.
@@ -74,11 +81,7 @@ type NewUser struct {
 	Email    string `json:"email"`
 }
 
-const (
-	maxDisplayName = 200
-	minPassword    = 6
-	maxPassword    = 72 // bcrypt's limit
-)
+const maxDisplayName = 200
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -141,8 +144,8 @@ func (s *Service) Create(ctx context.Context, req NewUser) (phonghop.User, error
 	if err != nil {
 		return phonghop.User{}, err
 	}
-	if len(req.Password) < minPassword || len(req.Password) > maxPassword {
-		return phonghop.User{}, phonghop.Fail(phonghop.EInvalid, "password_length", "min", minPassword, "max", maxPassword)
+	if err := CheckPassword(name, req.Password); err != nil {
+		return phonghop.User{}, err
 	}
 	if req.DisplayName == "" {
 		req.DisplayName = name
@@ -289,29 +292,39 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
 		return "", Session{}, phonghop.User{}, errBadLogin
 	}
-	return s.openSession(ctx, u.User)
+	return s.openSession(ctx, u)
 }
 
-// errDisabled refuses a disabled user, whichever way they sign in.
+// errDisabled refuses a disabled user, whichever way they sign in (by
+// password: only once the password proved right).
 var errDisabled = phonghop.Fail(phonghop.EForbidden, "account_disabled")
 
 // openSession starts a session for u (signed in by password or by the
 // identity provider) and returns its bearer token.
-func (s *Service) openSession(ctx context.Context, u phonghop.User) (string, Session, phonghop.User, error) {
+func (s *Service) openSession(ctx context.Context, u userRecord) (string, Session, phonghop.User, error) {
 	if u.Disabled {
 		return "", Session{}, phonghop.User{}, errDisabled
 	}
+	token, sess, err := s.newSession(ctx, u)
+	if err != nil {
+		return "", Session{}, phonghop.User{}, err
+	}
+	return token, sess, u.User, nil
+}
+
+// newSession stores a session for u and returns its bearer token.
+func (s *Service) newSession(ctx context.Context, u userRecord) (string, Session, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return "", Session{}, phonghop.User{}, err
+		return "", Session{}, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	now := s.now().UTC()
-	sess := Session{ID: tokenID(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.ttl())}
+	sess := Session{ID: tokenID(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.ttl()), Epoch: u.SessionEpoch}
 	if _, err := storage.PutJSON(ctx, s.Store, sessionKey(sess.ID), sess, storage.PutOptions{IfAbsent: true}); err != nil {
-		return "", Session{}, phonghop.User{}, err
+		return "", Session{}, err
 	}
-	return token, sess, u, nil
+	return token, sess, nil
 }
 
 func tokenID(token string) string {
@@ -345,17 +358,23 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, phon
 		_ = s.Store.Delete(ctx, sessionKey(sess.ID))
 		return Session{}, phonghop.User{}, errBadToken
 	}
-	u, uok := s.cachedUser(sess.UserID, now)
+	u, epoch, uok := s.cachedUser(sess.UserID, now)
 	if !uok || !ok {
-		var err error
-		u, err = s.User(ctx, sess.UserID)
+		rec, err := s.record(ctx, sess.UserID)
 		if phonghop.ErrorCode(err) == phonghop.ENotFound {
 			return Session{}, phonghop.User{}, errBadToken
 		}
 		if err != nil {
 			return Session{}, phonghop.User{}, err
 		}
-		s.keep(sess, u, now)
+		u, epoch = rec.User, rec.SessionEpoch
+		s.keep(sess, u, epoch, now)
+	}
+	if sess.Epoch != epoch {
+		// Ended by a password change or reset, or by disabling the account.
+		s.Forget(sess.ID)
+		_ = s.Store.Delete(ctx, sessionKey(sess.ID))
+		return Session{}, phonghop.User{}, errBadToken
 	}
 	if u.Disabled {
 		return Session{}, phonghop.User{}, errBadToken
@@ -372,12 +391,13 @@ func (s *Service) Logout(ctx context.Context, sessionID string) error {
 // EnsureAdmin creates the admin account when the store holds no users. It returns
 // the password used and whether the account was created now.
 func (s *Service) EnsureAdmin(ctx context.Context, password string) (string, bool, error) {
+	given := password != ""
 	empty, err := s.Empty(ctx)
 	if err != nil || !empty {
 		return "", false, err
 	}
-	if password == "" {
-		var raw [12]byte
+	for password == "" || CheckPassword("admin", password) != nil && !given {
+		var raw [15]byte
 		if _, err := rand.Read(raw[:]); err != nil {
 			return "", false, err
 		}

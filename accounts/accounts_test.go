@@ -14,6 +14,9 @@ import (
 	"github.com/phonghop/phonghop/storage/fsstore"
 )
 
+// pw passes the password policy.
+const pw = "mat-khau-thu-nghiem"
+
 func newService(t *testing.T) *accounts.Service {
 	t.Helper()
 	st, err := fsstore.New(t.TempDir())
@@ -26,7 +29,7 @@ func newService(t *testing.T) *accounts.Service {
 func TestCreateLoginLogout(t *testing.T) {
 	ctx := context.Background()
 	s := newService(t)
-	u, err := s.Create(ctx, accounts.NewUser{Username: "DaiBieu01", Password: "secret1", DisplayName: "Lê Minh Tuấn"})
+	u, err := s.Create(ctx, accounts.NewUser{Username: "DaiBieu01", Password: pw, DisplayName: "Lê Minh Tuấn"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +39,10 @@ func TestCreateLoginLogout(t *testing.T) {
 	if _, _, _, err := s.Login(ctx, "daibieu01", "wrong!!"); phonghop.ErrorCode(err) != phonghop.EUnauthenticated {
 		t.Fatalf("wrong password: %v", err)
 	}
-	if _, _, _, err := s.Login(ctx, "nobody", "secret1"); phonghop.ErrorCode(err) != phonghop.EUnauthenticated {
+	if _, _, _, err := s.Login(ctx, "nobody", pw); phonghop.ErrorCode(err) != phonghop.EUnauthenticated {
 		t.Fatalf("unknown user: %v", err)
 	}
-	token, sess, lu, err := s.Login(ctx, "DAIBIEU01", "secret1")
+	token, sess, lu, err := s.Login(ctx, "DAIBIEU01", pw)
 	if err != nil || lu.ID != u.ID {
 		t.Fatalf("login: %v %+v", err, lu)
 	}
@@ -60,10 +63,10 @@ func TestSessionExpires(t *testing.T) {
 	now := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { return now }
 	s.SessionTTL = time.Hour
-	if _, err := s.Create(ctx, accounts.NewUser{Username: "thuky", Password: "secret1"}); err != nil {
+	if _, err := s.Create(ctx, accounts.NewUser{Username: "thuky", Password: pw}); err != nil {
 		t.Fatal(err)
 	}
-	token, _, _, err := s.Login(ctx, "thuky", "secret1")
+	token, _, _, err := s.Login(ctx, "thuky", pw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +84,7 @@ func TestBadInput(t *testing.T) {
 	ctx := context.Background()
 	s := newService(t)
 	for _, name := range []string{"", "a", "../etc", "%2e%2e", `a\b`, "a\x00b", "Nguyễn", string(make([]byte, 10000))} {
-		if _, err := s.Create(ctx, accounts.NewUser{Username: name, Password: "secret1"}); phonghop.ErrorCode(err) != phonghop.EInvalid {
+		if _, err := s.Create(ctx, accounts.NewUser{Username: name, Password: pw}); phonghop.ErrorCode(err) != phonghop.EInvalid {
 			t.Errorf("username %q: %v", name, err)
 		}
 	}
@@ -104,7 +107,7 @@ func TestRacingCreateOneWins(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.Create(ctx, accounts.NewUser{Username: "chutich", Password: "secret1"})
+			_, err := s.Create(ctx, accounts.NewUser{Username: "chutich", Password: pw})
 			switch phonghop.ErrorCode(err) {
 			case "":
 				ok.Add(1)

@@ -33,8 +33,9 @@ type cachedSession struct {
 }
 
 type cachedUser struct {
-	u  phonghop.User
-	at time.Time
+	u     phonghop.User
+	epoch int // the user's SessionEpoch
+	at    time.Time
 }
 
 // maxAuthCached bounds each map; past it, it starts afresh.
@@ -59,19 +60,19 @@ func (s *Service) cachedSession(id string, now time.Time) (Session, bool) {
 	return e.s, ok && now.Sub(e.at) < ttl
 }
 
-func (s *Service) cachedUser(id string, now time.Time) (phonghop.User, bool) {
+func (s *Service) cachedUser(id string, now time.Time) (phonghop.User, int, bool) {
 	ttl := s.cacheTTL()
 	if ttl < 0 {
-		return phonghop.User{}, false
+		return phonghop.User{}, 0, false
 	}
 	c := &s.auth
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.users[id]
-	return e.u, ok && now.Sub(e.at) < ttl
+	return e.u, e.epoch, ok && now.Sub(e.at) < ttl
 }
 
-func (s *Service) keep(sess Session, u phonghop.User, now time.Time) {
+func (s *Service) keep(sess Session, u phonghop.User, epoch int, now time.Time) {
 	if s.cacheTTL() < 0 {
 		return
 	}
@@ -85,7 +86,7 @@ func (s *Service) keep(sess Session, u phonghop.User, now time.Time) {
 		c.users = make(map[string]cachedUser)
 	}
 	c.sessions[sess.ID] = cachedSession{sess, now}
-	c.users[u.ID] = cachedUser{u, now}
+	c.users[u.ID] = cachedUser{u, epoch, now}
 }
 
 // Forget drops a session from this process's cache: the next request with it

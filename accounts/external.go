@@ -94,7 +94,7 @@ func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Ses
 			want = rec.User
 		}
 	}
-	u := rec.User
+	u := rec
 	if want != rec.User {
 		r, err := storage.UpdateJSON(ctx, s.Store, "users/"+rec.ID+".json", false, func(r *userRecord) error {
 			if r.Disabled {
@@ -111,7 +111,7 @@ func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Ses
 		if err != nil {
 			return "", Session{}, phonghop.User{}, err
 		}
-		u = r.User
+		u = r
 	}
 	return s.openSession(ctx, u)
 }
