@@ -10,7 +10,7 @@ export PATH := $(PHONGHOP_TOOLS_BIN):$(PATH)
 # GOTOOLCHAIN=local, which would ignore that line.
 GOTOOLCHAIN ?= auto
 export GOTOOLCHAIN
-PHONGHOP_ADMIN_PASSWORD ?= admin123
+PHONGHOP_ADMIN_PASSWORD ?= quan-tri-he-thong
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 FUZZTIME ?= 10s
 

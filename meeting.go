@@ -16,8 +16,11 @@ type User struct {
 	Phone    string `json:"phone,omitempty"`
 	Email    string `json:"email,omitempty"`
 	// Disabled users cannot sign in, by password or through the identity
-	// provider, and their sessions stop working.
+	// provider; their sessions ended when they were disabled.
 	Disabled bool `json:"disabled,omitempty"`
+	// MustChangePassword is set by an admin's reset: until the user picks a
+	// password of their own, their session may do nothing else.
+	MustChangePassword bool `json:"mustChangePassword,omitempty"`
 }
 
 // Role is a participant's part in one meeting.

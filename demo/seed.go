@@ -17,7 +17,7 @@ import (
 )
 
 // Password is every demo account's password.
-const Password = "demo123"
+const Password = "hop-khong-giay"
 
 // Account is a demo sign-in.
 type Account struct {

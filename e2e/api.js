@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 
 export const BASE = process.env.PHONGHOP_E2E_URL;
-export const PASSWORD = process.env.PHONGHOP_E2E_PASSWORD || 'demo123';
+export const PASSWORD = process.env.PHONGHOP_E2E_PASSWORD || 'hop-khong-giay';
 export const ADMIN_PASSWORD = process.env.PHONGHOP_ADMIN_PASSWORD;
 export const CHROMIUM = process.env.PHONGHOP_E2E_CHROMIUM || '/usr/bin/chromium';
 if (!BASE) throw new Error('PHONGHOP_E2E_URL is not set (the server under test)');

@@ -2,7 +2,7 @@
 // running phonghop server with the demo seeded:
 //   PHONGHOP_E2E_URL=http://127.0.0.1:8080 npm test
 // Optional: PHONGHOP_E2E_CHROMIUM (default /usr/bin/chromium),
-// PHONGHOP_E2E_PASSWORD (demo accounts' password, default demo123).
+// PHONGHOP_E2E_PASSWORD (demo accounts' password, default hop-khong-giay).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';

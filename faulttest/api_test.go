@@ -16,7 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-const demoPassword = "demo123"
+const demoPassword = "hop-khong-giay"
 
 // delegates are the demo meeting's twelve voters.
 func delegates() []string {

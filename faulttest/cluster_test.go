@@ -248,7 +248,7 @@ type cluster struct {
 	meeting meeting
 }
 
-const adminPassword = "faulttest-admin"
+const adminPassword = "faulttest-quan-tri"
 
 // freePort returns a free loopback port below Linux's ephemeral range
 // (32768+), so that while a server is down no outgoing connection can take its

@@ -129,6 +129,9 @@ type Client struct {
 	MeetingID string
 	User      phonghop.User
 	SessionID string
+	// Epoch is the session's epoch (accounts.Session.Epoch): CloseAccount
+	// closes the sockets of sessions older than a given one.
+	Epoch int
 }
 
 // NewHub returns a hub with cfg's defaults filled in.
@@ -395,6 +398,28 @@ func (h *Hub) CloseSession(sessionID string) {
 		list = append(list, c)
 	}
 	sh.mu.Unlock()
+	for _, c := range list {
+		c.closeWith(CloseSessionEnded, "unauthenticated")
+	}
+}
+
+// CloseAccount closes, now, every connection of the user opened with a
+// session older than epoch (the account's sessions ended: its password was
+// changed or reset, or it was disabled), with close code 4001.
+func (h *Hub) CloseAccount(userID string, epoch int) {
+	var list []*client
+	for i := range h.sessions {
+		sh := &h.sessions[i]
+		sh.mu.Lock()
+		for _, set := range sh.sessions {
+			for c := range set {
+				if c.info.User.ID == userID && c.info.Epoch < epoch {
+					list = append(list, c)
+				}
+			}
+		}
+		sh.mu.Unlock()
+	}
 	for _, c := range list {
 		c.closeWith(CloseSessionEnded, "unauthenticated")
 	}

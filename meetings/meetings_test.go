@@ -41,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 	acc := &accounts.Service{Store: st, BcryptCost: bcrypt.MinCost}
 	f := &fixture{store: st, acc: acc, mtg: &meetings.Service{Store: st, Users: acc, DocumentLimit: 1 << 20, SpoolDir: t.TempDir()}, users: map[string]phonghop.User{}}
 	for _, n := range []string{"chutich", "thuky", "daibieu01", "daibieu02"} {
-		u, err := acc.Create(context.Background(), accounts.NewUser{Username: n, Password: "secret1"})
+		u, err := acc.Create(context.Background(), accounts.NewUser{Username: n, Password: "mat-khau-thu-nghiem"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,7 +15,7 @@
 #                           directory, removed at exit; a given one is kept)
 #   PHONGHOP_CLUSTER_S3_PORT   9390    PHONGHOP_CLUSTER_NATS_PORT  4392
 #   PHONGHOP_CLUSTER_PORT1     8091    PHONGHOP_CLUSTER_PORT2      8092
-#   PHONGHOP_ADMIN_PASSWORD    admin password (default: cluster-admin)
+#   PHONGHOP_ADMIN_PASSWORD    admin password (default: cluster-quan-tri)
 # Everything started is stopped on exit, Ctrl-C or failure.
 set -euo pipefail
 
@@ -28,7 +28,7 @@ s3_port=${PHONGHOP_CLUSTER_S3_PORT:-9390}
 nats_port=${PHONGHOP_CLUSTER_NATS_PORT:-4392}
 port1=${PHONGHOP_CLUSTER_PORT1:-8091}
 port2=${PHONGHOP_CLUSTER_PORT2:-8092}
-admin_pw=${PHONGHOP_ADMIN_PASSWORD:-cluster-admin}
+admin_pw=${PHONGHOP_ADMIN_PASSWORD:-cluster-quan-tri}
 for p in "$s3_port" "$nats_port" "$port1" "$port2"; do
   case $p in ''|*[!0-9]*) echo "cluster: ports must be numbers, got '$p'" >&2; exit 2 ;; esac
 done
@@ -148,7 +148,7 @@ for p in "$port1" "$port2"; do
   [ "$code" = 200 ] || { echo "check: /readyz on $p answered $code" >&2; exit 1; }
 done
 echo "check: /readyz 200 on both nodes" >&2
-token=$(curl -fsS -H 'Content-Type: application/json' --data '{"username":"chutich","password":"demo123"}' \
+token=$(curl -fsS -H 'Content-Type: application/json' --data '{"username":"chutich","password":"hop-khong-giay"}' \
   "http://127.0.0.1:$port1/api/v1/auth/login" | json 'd["token"]')
 meetings=$(api "$port2" GET /meetings)
 mid=$(printf '%s' "$meetings" | json 'd[0]["id"] if isinstance(d, list) else (d.get("meetings") or d.get("items"))[0]["id"]')

@@ -12,7 +12,7 @@ work=$(mktemp -d)
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(freeport)
 idp_port=$(freeport)
-export PHONGHOP_ADMIN_PASSWORD=e2e-admin-pass
+export PHONGHOP_ADMIN_PASSWORD=e2e-quan-tri-2026
 pid= idp_pid=
 cleanup() {
   for p in $pid $idp_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done

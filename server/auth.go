@@ -51,6 +51,11 @@ func (s *Server) authenticate(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if u.MustChangePassword && !passwordChangeAllowed[c.Request.Method+" "+c.FullPath()] {
+		// An admin's reset: the person picks their own password first.
+		writeError(c, phonghop.Fail(phonghop.EForbidden, "password_change_required"))
+		return
+	}
 	c.Set(ctxUser, u)
 	c.Set(ctxSession, sess)
 	// Services record who made a change from the request's context.
@@ -97,19 +102,25 @@ func (s *Server) login(c *gin.Context) {
 		writeError(c, phonghop.Fail(phonghop.EForbidden, "local_login_disabled"))
 		return
 	}
-	if !s.loginLimit.allow(clientIP(c), req.Username) {
-		writeError(c, phonghop.Fail(phonghop.ETooMany, "login_throttled"))
+	// Reserved before the password is checked, so simultaneous guesses cannot
+	// all pass (see signInThrottle).
+	done, ok := s.throttle(c, req.Username)
+	if !ok {
 		return
 	}
 	token, sess, u, err := s.cfg.Accounts.Login(c.Request.Context(), req.Username, req.Password)
+	done(err)
 	if err != nil {
-		if phonghop.ErrorCode(err) == phonghop.EUnauthenticated {
-			s.loginLimit.fail(clientIP(c), req.Username)
-		}
 		writeError(c, err)
 		return
 	}
-	s.loginLimit.succeed(clientIP(c), req.Username)
+	s.rememberDevice(c, u.Username)
+	s.startSession(c, token, sess, u)
+}
+
+// startSession answers a sign-in (or a password change): the token, the user,
+// the session cookie.
+func (s *Server) startSession(c *gin.Context, token string, sess accounts.Session, u phonghop.User) {
 	sessionExpires(c, sess)
 	s.setSessionCookie(c, token, sess)
 	c.JSON(http.StatusOK, loginResponse{Token: token, User: u})

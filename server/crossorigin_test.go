@@ -60,8 +60,8 @@ func TestForgedRequests(t *testing.T) {
 	var p struct{ ID string }
 	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls", "chutich", map[string]any{"agendaItemId": f.item, "title": "Khen thưởng 05 tập thể"}, 201, &p)
 	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/open", "chutich", nil, 200, nil)
-	admin := h.sessionCookie("admin", "admin-pass")
-	delegate := h.sessionCookie("daibieu01", "secret1")
+	admin := h.sessionCookie("admin", adminPassword)
+	delegate := h.sessionCookie("daibieu01", userPassword)
 	self := h.srv.URL
 	evil := "http://127.0.0.1:18999"
 	newAdmin := `{"username":"x","password":"pwned123","admin":true}`

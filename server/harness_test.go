@@ -108,6 +108,13 @@ type harness struct {
 	users  map[string]phonghop.User
 }
 
+// Passwords of the harness's accounts (the policy refuses short, common ones
+// and those containing the username).
+const (
+	adminPassword = "quan-tri-thu-nghiem"
+	userPassword  = "mat-khau-thu-nghiem"
+)
+
 // harnessOption changes how newHarness wires the server.
 type harnessOption func(*server.Config)
 
@@ -121,6 +128,11 @@ func withLog(w io.Writer) harnessOption {
 // withObserver records requests, errors and ballots in o.
 func withObserver(o server.Observer) harnessOption {
 	return func(c *server.Config) { c.Observer = o }
+}
+
+// withTrustedProxies believes X-Forwarded-For from these addresses.
+func withTrustedProxies(proxies ...string) harnessOption {
+	return func(c *server.Config) { c.TrustedProxies = proxies }
 }
 
 // withAllowedOrigins trusts these browser origins besides the server's own.
@@ -163,10 +175,10 @@ func newHarness(t testing.TB, base storage.Store, opts ...harnessOption) *harnes
 	})
 	hs := &harness{t: t, store: fs, acc: acc, mtg: mtg, hub: hub, srv: srv, tokens: map[string]string{}, users: map[string]phonghop.User{}}
 	ctx := context.Background()
-	if _, _, err := acc.EnsureAdmin(ctx, "admin-pass"); err != nil {
+	if _, _, err := acc.EnsureAdmin(ctx, adminPassword); err != nil {
 		t.Fatal(err)
 	}
-	hs.login("admin", "admin-pass")
+	hs.login("admin", adminPassword)
 	return hs
 }
 
@@ -185,8 +197,8 @@ func (h *harness) login(username, password string) string {
 // user creates a user through the API and signs them in.
 func (h *harness) user(username string) phonghop.User {
 	h.t.Helper()
-	h.mustDo("POST", "/api/v1/users", "admin", map[string]string{"username": username, "password": "secret1", "displayName": "Đại biểu " + username}, 201, nil)
-	h.login(username, "secret1")
+	h.mustDo("POST", "/api/v1/users", "admin", map[string]string{"username": username, "password": userPassword, "displayName": "Đại biểu " + username}, 201, nil)
+	h.login(username, userPassword)
 	return h.users[username]
 }
 

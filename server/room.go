@@ -24,7 +24,7 @@ func (s *Server) liveSocket(c *gin.Context) {
 		writeError(c, phonghop.Fail(phonghop.EForbidden, "live_participants_only"))
 		return
 	}
-	s.cfg.Live.ServeWS(c.Writer, c.Request, live.Client{MeetingID: m.ID, User: userOf(c), SessionID: sessionOf(c).ID})
+	s.cfg.Live.ServeWS(c.Writer, c.Request, live.Client{MeetingID: m.ID, User: userOf(c), SessionID: sessionOf(c).ID, Epoch: sessionOf(c).Epoch})
 }
 
 type stateResponse struct {

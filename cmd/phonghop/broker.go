@@ -64,6 +64,10 @@ func withControl(hub *live.Hub, b live.Broker, log *slog.Logger, forget func(ses
 			if mid, uid, ok := natsbroker.SplitUserControlID(id); ok {
 				hub.CloseUser(mid, uid)
 			}
+		case natsbroker.ControlAccount:
+			if uid, epoch, ok := natsbroker.SplitAccountControlID(id); ok {
+				hub.CloseAccount(uid, epoch)
+			}
 		}
 	})
 	if err != nil {
@@ -74,7 +78,8 @@ func withControl(hub *live.Hub, b live.Broker, log *slog.Logger, forget func(ses
 	return c, func() { end(); cancel() }, nil
 }
 
-// clusterLive is the hub with CloseSession and CloseUser sent to every process.
+// clusterLive is the hub with CloseSession, CloseUser and CloseAccount sent to
+// every process.
 type clusterLive struct {
 	*live.Hub
 	ctl                  controller
@@ -122,4 +127,8 @@ func (c clusterLive) CloseSession(sessionID string) {
 
 func (c clusterLive) CloseUser(meetingID, userID string) {
 	c.send(natsbroker.ControlUser, natsbroker.UserControlID(meetingID, userID), func() { c.Hub.CloseUser(meetingID, userID) })
+}
+
+func (c clusterLive) CloseAccount(userID string, epoch int) {
+	c.send(natsbroker.ControlAccount, natsbroker.AccountControlID(userID, epoch), func() { c.Hub.CloseAccount(userID, epoch) })
 }

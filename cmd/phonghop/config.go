@@ -10,6 +10,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/accounts"
 )
 
 // setting is one configuration value: its environment variable, the flag that
@@ -173,6 +176,13 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 	for _, p := range strings.Split(get("PHONGHOP_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	if c.AdminPassword != "" {
+		// Refused at start rather than creating an admin anyone can guess.
+		if err := accounts.CheckPassword("admin", c.AdminPassword); err != nil {
+			errs = append(errs, "PHONGHOP_ADMIN_PASSWORD is refused: "+phonghop.ErrorMessage(err)+
+				fmt.Sprintf(" (at least %d characters, not containing \"admin\", not a common password)", accounts.MinPassword))
 		}
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {

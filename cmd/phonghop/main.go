@@ -378,7 +378,7 @@ func printDemo(w io.Writer, url string, info demo.Info) {
 	fmt.Fprintf(w, "meeting: %s (%s)\n", info.MeetingTitle, url+"/#/m/"+info.MeetingID)
 	fmt.Fprintln(w, "accounts (username / password / role):")
 	for _, a := range info.Accounts {
-		fmt.Fprintf(w, "  %-12s %-10s %s\n", a.Username, a.Password, a.Role)
+		fmt.Fprintf(w, "  %-12s %-16s %s\n", a.Username, a.Password, a.Role)
 	}
 	fmt.Fprintln(w, "  admin        (PHONGHOP_ADMIN_PASSWORD, or the random one logged at first start)")
 	fmt.Fprintln(w)

@@ -24,10 +24,20 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{"-s3-secure", "maybe"},
 		{"-s3-endpoint", "127.0.0.1:9000"},
 		{"-sign-cert", "cert.pem"},
+		// A weak admin password is refused at start (before: admin123 was taken).
+		{"-admin-password", "admin123"},
+		{"-admin-password", "123456"},
+		{"-admin-password", "quantri-admin-2026"},
+		{"-allowed-origins", "https://a.example/path"},
 	} {
 		if _, err := loadConfig("t", args, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+	var out bytes.Buffer
+	_, err := loadConfig("t", []string{"-admin-password", "admin123"}, &out)
+	if err == nil || !strings.Contains(err.Error(), "PHONGHOP_ADMIN_PASSWORD is refused") || !strings.Contains(err.Error(), "at least 10 characters") {
+		t.Fatalf("weak admin password: %v", err)
 	}
 	t.Setenv("PHONGHOP_ADDR", "127.0.0.1:9999")
 	t.Setenv("PHONGHOP_ALLOWED_ORIGINS", "https://a.example/, https://b.example")
@@ -66,7 +76,7 @@ func TestDemoServeAndShutdown(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	t.Setenv("PHONGHOP_ADMIN_PASSWORD", "admin-pass")
+	t.Setenv("PHONGHOP_ADMIN_PASSWORD", "quan-tri-thu-nghiem")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, logs lockedBuffer
@@ -92,7 +102,7 @@ func TestDemoServeAndShutdown(t *testing.T) {
 	if err := run(context.Background(), []string{"ready"}, &probe, io.Discard); err != nil || !strings.Contains(probe.String(), `"ok"`) {
 		t.Fatalf("phonghop ready on a ready server: %v %q", err, probe.String())
 	}
-	resp, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"daibieu01","password":"demo123"}`))
+	resp, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"daibieu01","password":"hop-khong-giay"}`))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("login: %v %v", err, resp)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonghop/phonghop/demo"
 	"github.com/phonghop/phonghop/storage"
 	"github.com/phonghop/phonghop/storage/fsstore"
 	"github.com/phonghop/phonghop/storage/s3store"
@@ -43,7 +44,7 @@ func startNode(t *testing.T, cmd string, args ...string) *node {
 	n := &node{t: t, base: "http://" + addr, cancel: cancel, done: make(chan error, 1), logs: &lockedBuffer{}}
 	var out lockedBuffer
 	go func() {
-		n.done <- run(ctx, append([]string{cmd, "-addr", addr, "-log-level", "warn", "-bcrypt-cost", "4", "-admin-password", "admin-secret"}, args...), &out, n.logs)
+		n.done <- run(ctx, append([]string{cmd, "-addr", addr, "-log-level", "warn", "-bcrypt-cost", "4", "-admin-password", "quan-tri-bi-mat"}, args...), &out, n.logs)
 	}()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -123,8 +124,8 @@ func decode[T any](t *testing.T, b []byte) T {
 // participant's note, two rendered minutes versions; it returns the tokens
 // used.
 func meetingRecord(t *testing.T, n *node) (chair, mid string) {
-	chair = n.login("chutich", "demo123")
-	sec := n.login("thuky", "demo123")
+	chair = n.login("chutich", demo.Password)
+	sec := n.login("thuky", demo.Password)
 	ms := decode[[]struct{ ID string }](t, n.call(chair, "GET", "/meetings", nil))
 	mid = ms[0].ID
 	m := decode[struct {
@@ -142,7 +143,7 @@ func meetingRecord(t *testing.T, n *node) (chair, mid string) {
 	}
 	var delegates []string
 	for i := 1; i <= 9; i++ {
-		tok := n.login(fmt.Sprintf("daibieu%02d", i), "demo123")
+		tok := n.login(fmt.Sprintf("daibieu%02d", i), demo.Password)
 		n.call(tok, "POST", "/meetings/"+mid+"/attendance", nil)
 		delegates = append(delegates, tok)
 	}

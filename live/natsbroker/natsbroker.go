@@ -102,7 +102,21 @@ var _ live.Broker = (*Broker)(nil)
 const (
 	ControlSession = "session" // id: a session id that was logged out
 	ControlUser    = "user"    // id: UserControlID(meetingID, userID), removed from the meeting
+	// ControlAccount: id AccountControlID(userID, epoch): the account's
+	// sessions older than epoch ended (password changed or reset, disabled).
+	ControlAccount = "account"
 )
+
+// AccountControlID joins a user and a session epoch into the id of a
+// ControlAccount message.
+func AccountControlID(userID string, epoch int) string { return userID + "/" + strconv.Itoa(epoch) }
+
+// SplitAccountControlID undoes AccountControlID.
+func SplitAccountControlID(id string) (userID string, epoch int, ok bool) {
+	u, e, ok := strings.Cut(id, "/")
+	n, err := strconv.Atoi(e)
+	return u, n, ok && err == nil
+}
 
 // UserControlID joins a meeting and a user into the id of a ControlUser message.
 func UserControlID(meetingID, userID string) string { return meetingID + "/" + userID }

@@ -12,6 +12,10 @@ export interface User {
   unit?: string;
   phone?: string;
   email?: string;
+  /** The account cannot sign in (admin). */
+  disabled?: boolean;
+  /** An admin reset the password: the person must choose a new one first. */
+  mustChangePassword?: boolean;
 }
 
 export interface Participant {
