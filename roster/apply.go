@@ -88,7 +88,7 @@ func (s *Service) apply(ctx context.Context, res *Result, m *phonghop.Meeting) (
 		case rr.Action == Create:
 			pw := rr.Row.Password
 			if pw == "" {
-				pw = newPassword()
+				pw = newPassword(rr.Username)
 				rr.Password = pw
 			}
 			u, err := s.Accounts.Create(ctx, accounts.NewUser{Username: rr.Username, Password: pw, DisplayName: rr.DisplayName,

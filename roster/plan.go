@@ -174,9 +174,11 @@ func (s *Service) plan(ctx context.Context, rows []Row, m *phonghop.Meeting, adm
 			rr.DisplayName, rr.Position, rr.Unit, rr.Phone, rr.Email = next.DisplayName, next.Position, next.Unit, next.Phone, next.Email
 		}
 		if !exists {
-			if row.Password != "" && (len(row.Password) < 6 || len(row.Password) > 72) {
-				refuse(phonghop.Fail(phonghop.EInvalid, "password_length", "min", 6, "max", 72))
-				continue
+			if row.Password != "" {
+				if err := accounts.CheckPassword(row.Username, row.Password); err != nil {
+					refuse(err)
+					continue
+				}
 			}
 		}
 		if m != nil {
@@ -223,10 +225,15 @@ func (s *Service) plan(ctx context.Context, rows []Row, m *phonghop.Meeting, adm
 
 // newPassword makes a password for a user created without one: 12 random
 // characters, handed out once in the import's answer.
-func newPassword() string {
-	var b [9]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
+func newPassword(username string) string {
+	for {
+		var b [9]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			panic(err)
+		}
+		// Random, so it passes the password rules all but always.
+		if pw := base64.RawURLEncoding.EncodeToString(b[:]); accounts.CheckPassword(username, pw) == nil {
+			return pw
+		}
 	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }

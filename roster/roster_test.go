@@ -162,14 +162,14 @@ func TestImportUsers(t *testing.T) { forEachStore(t, testImportUsers) }
 func testImportUsers(t *testing.T, st storage.Store) {
 	ctx := context.Background()
 	f := newFixture(t, st)
-	old, err := f.acc.Create(ctx, accounts.NewUser{Username: "chutich", Password: "secret1", DisplayName: "Nguyễn Văn An", Unit: "UBND huyện"})
+	old, err := f.acc.Create(ctx, accounts.NewUser{Username: "chutich", Password: "mat-khau-thu-nghiem", DisplayName: "Nguyễn Văn An", Unit: "UBND huyện"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	file := xlsx(t, [][]any{
 		{"Tên đăng nhập", "Họ và tên", "Chức vụ", "Đơn vị", "Mật khẩu"},
 		{"chutich", "", "Chủ tịch UBND huyện", "", ""},
-		{"thuky", "Trần Thị Bình", "Chánh Văn phòng", "Văn phòng HĐND-UBND", "matkhau123"},
+		{"thuky", "Trần Thị Bình", "Chánh Văn phòng", "Văn phòng HĐND-UBND", "thu-ky-van-phong-2026"},
 		{"daibieu01", "Lê Văn Cường", "", "UBND xã Mỹ An", ""},
 	})
 
@@ -201,7 +201,7 @@ func testImportUsers(t *testing.T, st storage.Store) {
 	if _, _, _, err := f.acc.Login(ctx, "daibieu01", res.Rows[2].Password); err != nil {
 		t.Fatalf("the generated password does not sign in: %v", err)
 	}
-	if _, _, _, err := f.acc.Login(ctx, "thuky", "matkhau123"); err != nil {
+	if _, _, _, err := f.acc.Login(ctx, "thuky", "thu-ky-van-phong-2026"); err != nil {
 		t.Fatalf("the given password does not sign in: %v", err)
 	}
 	u, _ := f.acc.User(ctx, old.ID)
@@ -266,7 +266,7 @@ func TestImportAllOrNothing(t *testing.T) { forEachStore(t, testImportAllOrNothi
 func testImportAllOrNothing(t *testing.T, st storage.Store) {
 	ctx := context.Background()
 	f := newFixture(t, st)
-	old, err := f.acc.Create(ctx, accounts.NewUser{Username: "chutich", Password: "secret1", DisplayName: "Nguyễn Văn An", Position: "Phó Chủ tịch"})
+	old, err := f.acc.Create(ctx, accounts.NewUser{Username: "chutich", Password: "mat-khau-thu-nghiem", DisplayName: "Nguyễn Văn An", Position: "Phó Chủ tịch"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestImportParticipantsAndExport(t *testing.T) {
 	f := newFixture(t, st)
 	ids := map[string]string{}
 	for _, n := range []string{"chutich", "thuky", "daibieu01", "daibieu02", "khach"} {
-		u, err := f.acc.Create(ctx, accounts.NewUser{Username: n, Password: "secret1", DisplayName: "Ông " + n, Unit: "Xã " + n})
+		u, err := f.acc.Create(ctx, accounts.NewUser{Username: n, Password: "mat-khau-thu-nghiem", DisplayName: "Ông " + n, Unit: "Xã " + n})
 		if err != nil {
 			t.Fatal(err)
 		}
