@@ -391,17 +391,12 @@ func (s *Service) Logout(ctx context.Context, sessionID string) error {
 // EnsureAdmin creates the admin account when the store holds no users. It returns
 // the password used and whether the account was created now.
 func (s *Service) EnsureAdmin(ctx context.Context, password string) (string, bool, error) {
-	given := password != ""
 	empty, err := s.Empty(ctx)
 	if err != nil || !empty {
 		return "", false, err
 	}
-	for password == "" || CheckPassword("admin", password) != nil && !given {
-		var raw [15]byte
-		if _, err := rand.Read(raw[:]); err != nil {
-			return "", false, err
-		}
-		password = base64.RawURLEncoding.EncodeToString(raw[:])
+	if password == "" {
+		password = RandomPassword("admin")
 	}
 	_, err = s.Create(ctx, NewUser{Username: "admin", Password: password, DisplayName: "Quản trị hệ thống", Admin: true})
 	if phonghop.ErrorCode(err) == phonghop.EConflict {

@@ -2,8 +2,6 @@ package accounts
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"strings"
 
 	"github.com/phonghop/phonghop"
@@ -53,13 +51,11 @@ func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Ses
 	}
 	rec, err := s.byUsername(ctx, name)
 	if phonghop.ErrorCode(err) == phonghop.ENotFound {
-		var pw [32]byte
-		_, _ = rand.Read(pw[:])
 		display := strings.TrimSpace(ext.DisplayName)
 		if display == "" {
 			display = name
 		}
-		_, err = s.Create(ctx, NewUser{Username: name, Password: base64.RawURLEncoding.EncodeToString(pw[:]), DisplayName: display})
+		_, err = s.Create(ctx, NewUser{Username: name, Password: RandomPassword(name), DisplayName: display})
 		if phonghop.ErrorCode(err) == phonghop.EConflict {
 			err = nil // created by a sign-in racing this one
 		}

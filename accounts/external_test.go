@@ -41,7 +41,7 @@ func TestSignInExternal(t *testing.T) {
 	if err != nil || again.ID != u.ID || again.Admin || again.DisplayName != "Nguyễn Văn An" {
 		t.Fatalf("second sign-in: %+v %v", again, err)
 	}
-	local, err := s.Create(ctx, accounts.NewUser{Username: "chutich", Password: "matkhau123", DisplayName: "Chủ tịch"})
+	local, err := s.Create(ctx, accounts.NewUser{Username: "chutich", Password: "mat-khau-dia-phuong", DisplayName: "Chủ tịch"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestSignInExternal(t *testing.T) {
 	if _, _, err := s.UpdateProfile(ctx, local.ID, accounts.ProfileChange{Disabled: &disabled}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := s.Login(ctx, "chutich", "matkhau123"); phonghop.ErrorCode(err) != phonghop.EForbidden {
+	if _, _, _, err := s.Login(ctx, "chutich", "mat-khau-dia-phuong"); phonghop.ErrorCode(err) != phonghop.EForbidden {
 		t.Fatalf("disabled, by password: %v", err)
 	}
 	if _, _, _, err := s.Login(ctx, "chutich", "wrong-password"); phonghop.ErrorCode(err) != phonghop.EUnauthenticated {

@@ -11,8 +11,9 @@ import (
 	"github.com/phonghop/phonghop/storage"
 )
 
-// Changes to an account that end its sessions. Each raises the user's
-// SessionEpoch in the same compare-and-swap as the change, so every process
+// Changes to an account that end its sessions (password changed or reset
+// here, disabled in UpdateProfile). Each raises the user's SessionEpoch in the
+// same compare-and-swap as the change, so every process
 // refuses the old sessions from its next request on (Authenticate reads the
 // user with each session); the caller closes the live sockets (their sessions'
 // epoch is below the one returned).
@@ -82,26 +83,11 @@ func (s *Service) ResetPassword(ctx context.Context, userID, password string) (p
 	return rec.User, rec.SessionEpoch, err
 }
 
-// SetDisabled disables (its sessions end) or enables the account. It returns
-// the user and the epoch sessions need now.
-func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool) (phonghop.User, int, error) {
-	if _, err := s.record(ctx, userID); err != nil {
-		return phonghop.User{}, 0, err
-	}
-	rec, err := storage.UpdateJSON(ctx, s.Store, "users/"+userID+".json", false, func(r *userRecord) error {
-		if r.Disabled == disabled {
-			return storage.ErrStop
-		}
-		r.Disabled = disabled
-		if disabled {
-			r.SessionEpoch++
-		}
-		return nil
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return phonghop.User{}, 0, phonghop.Fail(phonghop.ENotFound, "user_not_found")
-	}
-	return rec.User, rec.SessionEpoch, err
+// SessionEpoch returns the epoch the user's sessions need now: after an
+// account is disabled (UpdateProfile), the sockets of older sessions close.
+func (s *Service) SessionEpoch(ctx context.Context, userID string) (int, error) {
+	u, err := s.record(ctx, userID)
+	return u.SessionEpoch, err
 }
 
 // change applies fn to the user record and ends the user's sessions, in one

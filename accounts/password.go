@@ -1,7 +1,9 @@
 package accounts
 
 import (
+	"crypto/rand"
 	_ "embed"
+	"encoding/base64"
 	"strings"
 	"sync"
 	"unicode"
@@ -76,4 +78,16 @@ func CheckPassword(username, password string) error {
 		return phonghop.Fail(phonghop.EInvalid, "password_common")
 	}
 	return nil
+}
+
+// RandomPassword returns a random password that passes CheckPassword for
+// username (for accounts nobody signs in to by password, or a first admin).
+func RandomPassword(username string) string {
+	for {
+		var raw [18]byte
+		_, _ = rand.Read(raw[:]) // never fails (crypto/rand panics instead)
+		if pw := base64.RawURLEncoding.EncodeToString(raw[:]); CheckPassword(username, pw) == nil {
+			return pw
+		}
+	}
 }

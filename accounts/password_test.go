@@ -102,7 +102,9 @@ func TestPasswordChangeResetDisable(t *testing.T) {
 		t.Fatalf("change after reset: %+v %v", cu, err)
 	}
 
-	du, epoch, err := s.SetDisabled(ctx, u.ID, true)
+	yes, no := true, false
+	_, du, err := s.UpdateProfile(ctx, u.ID, accounts.ProfileChange{Disabled: &yes})
+	epoch, _ = s.SessionEpoch(ctx, u.ID)
 	if err != nil || !du.Disabled || epoch != 4 || works(tok) {
 		t.Fatalf("disable: %+v %d %v, session works %v", du, epoch, err, works(tok))
 	}
@@ -112,7 +114,7 @@ func TestPasswordChangeResetDisable(t *testing.T) {
 	if _, _, _, err := s.Login(ctx, "chutich", "wrong-password-x"); phonghop.ErrorCode(err) != phonghop.EUnauthenticated {
 		t.Fatalf("a wrong password on a disabled account must not tell it is disabled: %v", err)
 	}
-	if _, _, err := s.SetDisabled(ctx, u.ID, false); err != nil {
+	if _, _, err := s.UpdateProfile(ctx, u.ID, accounts.ProfileChange{Disabled: &no}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, _, err := s.Login(ctx, "chutich", "cua-rieng-toi-2026"); err != nil {

@@ -92,6 +92,10 @@ func (s *Service) UpdateProfile(ctx context.Context, id string, ch ProfileChange
 		if u == r.User {
 			return storage.ErrStop
 		}
+		if u.Disabled && !r.Disabled {
+			// Disabled: every session of the user ends with this swap.
+			r.SessionEpoch++
+		}
 		r.User = u
 		return nil
 	})

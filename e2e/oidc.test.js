@@ -8,7 +8,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { ADMIN_PASSWORD, BASE, CHROMIUM, call, login, request } from './api.js';
+import { ADMIN_PASSWORD, BASE, CHROMIUM, PASSWORD, call, login, request } from './api.js';
 
 const IDP = process.env.PHONGHOP_E2E_IDP_URL;
 if (!IDP) throw new Error('PHONGHOP_E2E_IDP_URL is not set (the identity provider scripts/e2e.sh starts)');
@@ -104,12 +104,12 @@ it('a disabled user is refused through the provider and by password', async () =
   const quansat = users.find((u) => u.username === 'quansat');
   await call(admin, 'PATCH', `/users/${quansat.id}`, { disabled: true });
   try {
-    const r = await request('', 'POST', '/auth/login', { username: 'quansat', password: 'demo123' });
+    const r = await request('', 'POST', '/auth/login', { username: 'quansat', password: PASSWORD });
     assert.equal(r.status, 403);
     assert.equal(r.body.error.reason, 'account_disabled');
     await page.goto(new URL('/#/login', BASE).toString());
     await page.fill('input[name=username]', 'quansat');
-    await page.fill('input[name=password]', 'demo123');
+    await page.fill('input[name=password]', PASSWORD);
     await page.click('button[type=submit]');
     await page.waitForSelector('text=Tài khoản này đã bị khoá');
   } finally {

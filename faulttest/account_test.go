@@ -20,7 +20,7 @@ func TestDisabledAccountLosesEverySocket(t *testing.T) {
 	}
 	admin := c.loginAdmin(0)
 	start := time.Now()
-	if res := c.call(0, admin, "POST", "/users/"+uid+"/disable", nil); res.Status != http.StatusOK {
+	if res := c.call(0, admin, "PATCH", "/users/"+uid, map[string]bool{"disabled": true}); res.Status != http.StatusOK {
 		t.Fatalf("disable: %s", res)
 	}
 	deadline := time.After(5 * time.Second)

@@ -11,8 +11,8 @@ import (
 	"github.com/phonghop/phonghop"
 )
 
-// Passwords and the state of accounts: the sign-in throttle's glue, known
-// devices, changing one's password, an admin's reset, disabling and enabling.
+// Passwords: the sign-in throttle's glue, known devices, changing one's
+// password, an admin's reset. (Disabling is PATCH /users/{uid}, users.go.)
 
 // passwordChangeAllowed are the only calls a session may make while its user
 // must change a password an admin reset.
@@ -145,28 +145,5 @@ func (s *Server) resetPassword(c *gin.Context) {
 	}
 	s.cfg.Live.CloseAccount(u.ID, epoch)
 	logger(c).Info("password reset by an admin; the user's sessions ended", "user", u.ID)
-	c.JSON(http.StatusOK, u)
-}
-
-func (s *Server) disableUser(c *gin.Context) { s.setDisabled(c, true) }
-func (s *Server) enableUser(c *gin.Context)  { s.setDisabled(c, false) }
-
-// setDisabled (admin): a disabled account cannot sign in, and its sessions and
-// sockets end at once, on every process.
-func (s *Server) setDisabled(c *gin.Context, disabled bool) {
-	uid := c.Param("uid")
-	if disabled && uid == userOf(c).ID {
-		writeError(c, phonghop.Fail(phonghop.EConflict, "user_disable_self"))
-		return
-	}
-	u, epoch, err := s.cfg.Accounts.SetDisabled(c.Request.Context(), uid, disabled)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	if disabled {
-		s.cfg.Live.CloseAccount(u.ID, epoch)
-	}
-	logger(c).Info("account disabled or enabled", "user", u.ID, "disabled", disabled)
 	c.JSON(http.StatusOK, u)
 }

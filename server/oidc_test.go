@@ -34,12 +34,12 @@ func TestOIDCOnlyRefusesPasswords(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc := &accounts.Service{Store: st, BcryptCost: bcrypt.MinCost}
-	if _, _, err := acc.EnsureAdmin(context.Background(), "admin-pass"); err != nil {
+	if _, _, err := acc.EnsureAdmin(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(server.New(server.Config{Accounts: acc, OIDC: fakeIDP{}, LocalLoginDisabled: true}))
 	defer srv.Close()
-	resp, err := http.Post(srv.URL+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"admin","password":"admin-pass"}`))
+	resp, err := http.Post(srv.URL+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"admin","password":"`+adminPassword+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,14 +149,14 @@ func TestDisableEnable(t *testing.T) {
 	f := h.meeting(1)
 	uid := h.users["daibieu01"].ID
 	sock := h.socket(f.id, "daibieu01")
-	if r := h.do("POST", "/api/v1/users/"+h.users["admin"].ID+"/disable", "admin", nil); r.status != 409 {
+	if r := h.do("PATCH", "/api/v1/users/"+h.users["admin"].ID, "admin", map[string]bool{"disabled": true}); r.status != 409 {
 		t.Fatalf("admin disables self: %d", r.status)
 	}
-	if r := h.do("POST", "/api/v1/users/"+uid+"/disable", "chutich", nil); r.status != 403 {
+	if r := h.do("PATCH", "/api/v1/users/"+uid, "chutich", map[string]bool{"disabled": true}); r.status != 403 {
 		t.Fatalf("the chair disables: %d", r.status)
 	}
 	var u phonghop.User
-	h.mustDo("POST", "/api/v1/users/"+uid+"/disable", "admin", nil, 200, &u)
+	h.mustDo("PATCH", "/api/v1/users/"+uid, "admin", map[string]bool{"disabled": true}, 200, &u)
 	if !u.Disabled {
 		t.Fatalf("after disable: %+v", u)
 	}
@@ -173,7 +173,7 @@ func TestDisableEnable(t *testing.T) {
 		t.Fatalf("disabled signs in: %d %s", r.status, r.body)
 	}
 	var enabled phonghop.User
-	h.mustDo("POST", "/api/v1/users/"+uid+"/enable", "admin", nil, 200, &enabled)
+	h.mustDo("PATCH", "/api/v1/users/"+uid, "admin", map[string]bool{"disabled": false}, 200, &enabled)
 	if enabled.Disabled || enabled.ID != uid {
 		t.Fatal("still disabled")
 	}

@@ -30,8 +30,6 @@ func (s *Server) routes() {
 	a.POST("/users/import", s.requireAdmin, s.importUsers)
 	a.POST("/me/password", s.changePassword)
 	a.POST("/users/:uid/password", s.requireAdmin, s.resetPassword)
-	a.POST("/users/:uid/disable", s.requireAdmin, s.disableUser)
-	a.POST("/users/:uid/enable", s.requireAdmin, s.enableUser)
 
 	a.POST("/meetings", s.requireAdmin, s.createMeeting)
 	a.GET("/meetings", s.listMeetings)

@@ -26,6 +26,17 @@ func (s *Server) updateUser(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if after.Disabled && !before.Disabled {
+		// Their sessions ended with the change; their tablets' sockets close
+		// now, on every process.
+		epoch, err := s.cfg.Accounts.SessionEpoch(c.Request.Context(), after.ID)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		s.cfg.Live.CloseAccount(after.ID, epoch)
+		logger(c).Info("account disabled; the user's sessions ended", "user", after.ID)
+	}
 	if before != after {
 		if err := s.cfg.Meetings.UserChanged(c.Request.Context(), before, after); err != nil {
 			writeError(c, err)
