@@ -42,15 +42,23 @@ type controller interface {
 	SubscribeControl(fn func(kind, id string)) (cancel func(), err error)
 }
 
+// authCache is what the control messages clear of the accounts' cache.
+type authCache interface {
+	Forget(sessionID string)
+	ForgetUser(userID string)
+}
+
 // withControl returns the Live the server should use. With a broker shared by
 // processes, a logout or a removal closes the sockets on every process: the
 // returned Live publishes it, and every process (this one too) closes its own
 // sockets when the message arrives. stop ends the subscription and any retries.
 // With the memory broker it returns hub itself.
 //
-// forget drops a logged-out session from this process's authentication cache
-// (accounts.Service.Forget), so a logout elsewhere takes effect here at once.
-func withControl(hub *live.Hub, b live.Broker, log *slog.Logger, forget func(sessionID string)) (l server.Live, stop func(), err error) {
+// auth drops a logged-out session, or every session of an account whose
+// sessions ended (password changed or reset, disabled), from this process's
+// authentication cache (*accounts.Service), so a change made elsewhere takes
+// effect here at once.
+func withControl(hub *live.Hub, b live.Broker, log *slog.Logger, auth authCache) (l server.Live, stop func(), err error) {
 	ctl, ok := b.(controller)
 	if !ok {
 		return hub, func() {}, nil
@@ -58,7 +66,7 @@ func withControl(hub *live.Hub, b live.Broker, log *slog.Logger, forget func(ses
 	cancel, err := ctl.SubscribeControl(func(kind, id string) {
 		switch kind {
 		case natsbroker.ControlSession:
-			forget(id)
+			auth.Forget(id)
 			hub.CloseSession(id)
 		case natsbroker.ControlUser:
 			if mid, uid, ok := natsbroker.SplitUserControlID(id); ok {
@@ -66,6 +74,7 @@ func withControl(hub *live.Hub, b live.Broker, log *slog.Logger, forget func(ses
 			}
 		case natsbroker.ControlAccount:
 			if uid, epoch, ok := natsbroker.SplitAccountControlID(id); ok {
+				auth.ForgetUser(uid)
 				hub.CloseAccount(uid, epoch)
 			}
 		}

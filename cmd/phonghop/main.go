@@ -225,7 +225,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		AllowedOrigins: cfg.AllowedOrigins, ReturnAfterUpgrade: true})
 	mtg.Changes, mtg.Room, mtg.History = hub, hub, jr
 	obs.Live(hub.Stats)
-	liveAPI, stopControl, err := withControl(hub, broker, log, acc.Forget)
+	liveAPI, stopControl, err := withControl(hub, broker, log, acc)
 	if err != nil {
 		stopBeat()
 		return nil, fmt.Errorf("cluster control messages: %w", err)
