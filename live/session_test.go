@@ -343,3 +343,35 @@ func TestClosedMeetingSurvivesRestart(t *testing.T) {
 		t.Fatalf("check-in after restart: %v", err)
 	}
 }
+
+// The chair takes up an agenda item that has nothing to show (an opening, a
+// discussion): it becomes the current item for the wall and the minutes.
+func TestChairTakesUpItemWithoutDocument(t *testing.T) {
+	e := newEnv(t)
+	ch := e.dial(chairID, "")
+	pr := e.dial(presenterID, "")
+	readType(t, ch, "snapshot")
+	readType(t, pr, "snapshot")
+	send(t, ch, present("i2", "", 0))
+	f := readType(t, pr, "presentation")
+	if f.Presentation.AgendaItemID != "i2" || f.Presentation.DocumentID != "" || f.Presentation.Page != 1 {
+		t.Fatalf("got %s", f.raw)
+	}
+	readType(t, ch, "presentation")
+	send(t, ch, present("i2", "", 1)) // the same: nothing sent
+	quiet(t, ch)
+	send(t, ch, present("i1", "", 1))
+	readType(t, pr, "presentation")
+	// The item's presenter shows documents, not nothing.
+	send(t, pr, present("i1", "", 1))
+	errFrame(t, pr, "invalid_argument", "document_unknown")
+	var journaled int
+	for _, en := range e.rec.list() {
+		if en.Type == TypePresentation && strings.Contains(string(en.Data), `"documentId":""`) {
+			journaled++
+		}
+	}
+	if journaled != 2 {
+		t.Fatalf("%d item take-ups journaled, want 2", journaled)
+	}
+}

@@ -184,18 +184,12 @@ func (h *Hub) Present(ctx context.Context, meetingID string, by phonghop.User, p
 	if !itemOK {
 		return 0, phonghop.Fail(phonghop.EInvalid, "agenda_item_unknown")
 	}
-	doc, ok := m.Document(p.DocumentID)
-	if !ok {
-		return 0, phonghop.Fail(phonghop.EInvalid, "document_unknown")
-	}
-	if doc.Confidential {
-		return 0, phonghop.Fail(phonghop.EInvalid, "document_confidential_present")
-	}
-	if !doc.Ready() {
-		return 0, phonghop.Fail(phonghop.EInvalid, "document_not_ready")
-	}
-	if p.Page < 1 || (doc.Pages > 0 && p.Page > doc.Pages) {
-		return 0, phonghop.Fail(phonghop.EInvalid, "page_out_of_range")
+	if p.DocumentID == "" && chair {
+		// The chair takes up an item with nothing to show (an opening, a
+		// discussion): the item is under way for the wall and the minutes.
+		p.Page = 1
+	} else if err := presentable(m, p); err != nil {
+		return 0, err
 	}
 	return h.update(ctx, meetingID, SubjectPresentation, TypePresentation, by.ID, func(prev *Event) (change, error) {
 		cur, err := decode[*Presentation](prev)
@@ -211,6 +205,24 @@ func (h *Hub) Present(ctx context.Context, meetingID string, by phonghop.User, p
 		pageOnly := cur != nil && cur.AgendaItemID == p.AgendaItemID && cur.DocumentID == p.DocumentID
 		return change{payload: p, record: !pageOnly}, nil
 	})
+}
+
+// presentable checks the document and page of p can be shown to the room.
+func presentable(m *phonghop.Meeting, p Presentation) error {
+	doc, ok := m.Document(p.DocumentID)
+	if !ok {
+		return phonghop.Fail(phonghop.EInvalid, "document_unknown")
+	}
+	if doc.Confidential {
+		return phonghop.Fail(phonghop.EInvalid, "document_confidential_present")
+	}
+	if !doc.Ready() {
+		return phonghop.Fail(phonghop.EInvalid, "document_not_ready")
+	}
+	if p.Page < 1 || (doc.Pages > 0 && p.Page > doc.Pages) {
+		return phonghop.Fail(phonghop.EInvalid, "page_out_of_range")
+	}
+	return nil
 }
 
 // attendanceOf computes the attendance of the checked-in users, counting only
