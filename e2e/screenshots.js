@@ -65,9 +65,16 @@ try {
     ids[u] = (await call(tokens[u], 'GET', '/me')).id;
   }
 
-  // The room mid-meeting: 9 of 12 delegates checked in, the year's report on
-  // page 2, one delegate speaking and two waiting.
+  // The room mid-meeting: opened by the chair with five minutes per speech; 9 of
+  // 12 delegates checked in, one more checked in by the secretary (no tablet)
+  // and one excused; the year's report on page 2, one delegate speaking and two
+  // waiting.
+  const secretaryToken = await login('thuky');
+  await call(chair, 'POST', `/meetings/${mid}/session`, { action: 'open' });
+  await call(chair, 'POST', `/meetings/${mid}/session`, { action: 'speechLimit', speechLimitSeconds: 300 });
   for (let i = 1; i <= 9; i++) await call(tokens[`daibieu${String(i).padStart(2, '0')}`], 'POST', `/meetings/${mid}/attendance`);
+  await call(secretaryToken, 'PUT', `/meetings/${mid}/attendance/${ids.daibieu10}`, { present: true, reason: 'Không có máy tính bảng' });
+  await call(secretaryToken, 'PUT', `/meetings/${mid}/attendance/${ids.daibieu12}`, { present: false, reason: 'Đi công tác tỉnh' });
   const report = m.agenda.find((a) => a.title.startsWith('Báo cáo tổng kết'));
   assert.ok(report && report.documentIds.length, 'the report item with its document');
   await call(chair, 'PUT', `/meetings/${mid}/presentation`, { agendaItemId: report.id, documentId: report.documentIds[0], page: 2 });
@@ -120,8 +127,28 @@ try {
   await shot(wall, 'wall-display.png');
   await wall.context().close();
 
-  // Close the vote: the minutes draft now carries its result.
+  // Three more ballots, then the close: the named vote's result on the
+  // delegate's tablet (who chose what, who did not vote, the rule's threshold).
+  for (const [u, option] of [['daibieu01', 0], ['daibieu08', 0], ['daibieu09', 0]]) {
+    await call(tokens[u], 'POST', `/meetings/${mid}/polls/${poll.id}/ballots`, { option });
+  }
   await call(chair, 'POST', `/meetings/${mid}/polls/${poll.id}/close`, {});
+  await delegate.locator('[data-testid=result-modal]').waitFor({ timeout: 15000 });
+  await shot(delegate, 'vote-result.png');
+
+  // The wall while a delegate speaks in the discussion (an item with nothing
+  // to show): the organisation, the meeting, the item, the clock, attendance,
+  // the speaker and the countdown.
+  const discussion = m.agenda.find((a) => a.documentIds.length === 0 && /thảo luận/i.test(a.title)) ?? m.agenda.find((a) => a.documentIds.length === 0);
+  assert.ok(discussion, 'an item without documents');
+  await call(chair, 'PUT', `/meetings/${mid}/presentation`, { agendaItemId: discussion.id, documentId: '', page: 1 });
+  await call(chair, 'POST', `/meetings/${mid}/speakers`, { action: 'floor', userId: ids.daibieu05 });
+  const wall2 = await signedIn('thuky', { width: 1920, height: 1080 });
+  await wall2.goto(new URL(`${room}/display`, BASE).toString());
+  await wall2.locator('[data-testid=wall-speaker] [data-testid=speech-timer]').waitFor({ timeout: 15000 });
+  await wall2.waitForTimeout(1500);
+  await shot(wall2, 'wall-speaking.png');
+  await wall2.context().close();
   const secretary = await signedIn('thuky', { width: 1280, height: 1000 });
   await secretary.goto(new URL(room, BASE).toString());
   await secretary.click('text=Biên bản');

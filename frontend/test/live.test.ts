@@ -449,3 +449,24 @@ describe('LiveConnection heartbeat', () => {
     expect(h.hasBeat()).toBe(false);
   });
 });
+
+describe("the chair's flow in the model", () => {
+  it("keeps the speech's server start time, the session and the snapshot's server time", () => {
+    let m = applied(emptyModel, {
+      type: 'snapshot',
+      seq: 3,
+      time: '2026-11-30T01:20:00Z',
+      state: { ...state(), speakers: { current: 'u1', queue: [], since: '2026-11-30T01:19:00Z' }, session: { openedAt: '2026-11-30T01:00:00Z', speechLimitSeconds: 180 } },
+    });
+    expect(m.state!.time).toBe('2026-11-30T01:20:00Z');
+    expect(m.state!.speakers.since).toBe('2026-11-30T01:19:00Z');
+    expect(m.state!.session!.speechLimitSeconds).toBe(180);
+    m = applied(m, { type: 'session', seq: 4, session: { openedAt: '2026-11-30T01:00:00Z', closedAt: '2026-11-30T03:00:00Z', speechLimitSeconds: 180 } });
+    expect(m.state!.session!.closedAt).toBe('2026-11-30T03:00:00Z');
+    m = applied(m, { type: 'speakers', seq: 5, speakers: { current: null, queue: [], since: '2026-11-30T01:19:00Z' } });
+    expect(m.state!.speakers.since).toBeUndefined(); // nobody speaks: no start time
+    m = applied(m, { type: 'speakers', seq: 6, speakers: { current: 'u2', queue: [], since: '2026-11-30T03:01:00Z' } });
+    expect(m.state!.speakers).toEqual({ current: 'u2', queue: [], since: '2026-11-30T03:01:00Z' });
+    expect(apply(m, { type: 'session', seq: 7 }).kind).toBe('ignored');
+  });
+});

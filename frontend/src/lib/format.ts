@@ -61,3 +61,26 @@ export function toLocalInput(iso: string): string {
 export function shortReceipt(r: string): string {
   return (r ?? '').slice(0, 16).replace(/(.{4})(?=.)/g, '$1 ');
 }
+
+export type ClockState = 'none' | 'ok' | 'warn' | 'over';
+
+/** A speech's clock: counting down from the limit (seconds, 0 = no limit,
+ * then it counts up), amber in the last minute (in the last third for limits
+ * under three minutes), red past the limit, with the time over shown as
+ * "+m:ss". since and now are on the same (server) clock, in ms. */
+export function speechClock(since: number, now: number, limit: number): { text: string; state: ClockState; elapsed: number } {
+  const elapsed = Math.max(0, (now - since) / 1000);
+  if (!limit || limit <= 0) return { text: formatDuration(elapsed), state: 'none', elapsed };
+  const left = limit - elapsed;
+  if (left <= 0) return { text: '+' + formatDuration(-left), state: 'over', elapsed };
+  const warnAt = limit >= 180 ? 60 : limit / 3;
+  // Round up: a countdown shows 0:01 until the limit, never 0:00 early.
+  return { text: formatDuration(Math.ceil(left)), state: left <= warnAt ? 'warn' : 'ok', elapsed };
+}
+
+/** "14:05" in the tablet's time zone. Invalid input gives "". */
+export function formatTime(iso: string | undefined, lang: Lang, timeZone?: string): string {
+  const d = new Date(iso ?? '');
+  if (isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(locale(lang), { hour: '2-digit', minute: '2-digit', hour12: false, timeZone }).format(d);
+}

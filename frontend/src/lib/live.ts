@@ -2,7 +2,7 @@
 // duplicates, snapshots) and a small reconnecting WebSocket driver around it.
 // Both are free of the DOM and of Svelte so they can be unit-tested with fakes.
 
-import type { Attendance, LiveState, Poll, Presentation, Speakers, ApiErrorBody, SetupChange, DocumentInfo } from './types';
+import type { Attendance, LiveState, Poll, Presentation, Session, Speakers, ApiErrorBody, SetupChange, DocumentInfo } from './types';
 
 /** A server frame: snapshot, presentation, attendance, speakers, poll or error
  * (see CONTRACT.md); loosely typed because it comes off the wire. */
@@ -14,6 +14,9 @@ export interface Frame {
   attendance?: Attendance;
   speakers?: Speakers;
   poll?: Poll;
+  session?: Session;
+  /** A snapshot's server time. */
+  time?: string;
   error?: ApiErrorBody;
   /** A change to the meeting's set-up (type 'setup'). */
   setup?: SetupChange;
@@ -44,16 +47,25 @@ export type ApplyResult =
   | { kind: 'ignored'; model: Model; reason: 'old' | 'unknown' | 'no-state' }
   | { kind: 'error'; model: Model; error: ApiErrorBody };
 
-function normalizeState(s: Partial<LiveState> | null | undefined): LiveState {
+function speakersOf(sp: Partial<Speakers> | null | undefined): Speakers {
+  const out: Speakers = { current: sp?.current ?? null, queue: sp?.queue ?? [] };
+  if (out.current && sp?.since) out.since = sp.since;
+  return out;
+}
+
+function normalizeState(s: Partial<LiveState> | null | undefined, time?: string): LiveState {
   const e = emptyState();
   if (!s) return e;
-  return {
+  const out: LiveState = {
     presentation: s.presentation ?? null,
     attendance: s.attendance ?? e.attendance,
-    speakers: { current: s.speakers?.current ?? null, queue: s.speakers?.queue ?? [] },
+    speakers: speakersOf(s.speakers),
     polls: s.polls ?? [],
     setup: s.setup ?? null,
   };
+  if (s.session) out.session = s.session;
+  if (time ?? s.time) out.time = time ?? s.time;
+  return out;
 }
 
 export function upsertPoll(polls: Poll[], p: Poll): Poll[] {
@@ -105,7 +117,7 @@ export function apply(model: Model, frame: Frame): ApplyResult {
   }
   const seq = typeof frame.seq === 'number' ? frame.seq : NaN;
   if (frame.type === 'snapshot') {
-    return { kind: 'applied', model: { seq: Number.isFinite(seq) ? seq : 0, state: normalizeState(frame.state) } };
+    return { kind: 'applied', model: { seq: Number.isFinite(seq) ? seq : 0, state: normalizeState(frame.state, frame.time) } };
   }
   if (!Number.isFinite(seq)) return { kind: 'ignored', model, reason: 'unknown' };
   if (seq <= model.seq) return { kind: 'ignored', model, reason: 'old' };
@@ -120,11 +132,13 @@ export function apply(model: Model, frame: Frame): ApplyResult {
       if (!frame.attendance) return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };
       next = { ...s, attendance: frame.attendance };
       break;
-    case 'speakers': {
-      const sp = frame.speakers;
-      next = { ...s, speakers: { current: sp?.current ?? null, queue: sp?.queue ?? [] } };
+    case 'speakers':
+      next = { ...s, speakers: speakersOf(frame.speakers) };
       break;
-    }
+    case 'session':
+      if (!frame.session) return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };
+      next = { ...s, session: frame.session };
+      break;
     case 'setup':
       if (!frame.setup) return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };
       next = { ...s, setup: frame.setup };

@@ -3,7 +3,7 @@
 
 import { LiveConnection, CloseRemoved, browserHeartbeat, emptyModel, liveURL, mergePolls, upsertPoll, type Model, type Status, type SocketLike } from './live';
 import { api, documentURL, enc, get, post, put, ApiError } from './api';
-import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo } from './types';
+import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo, Session } from './types';
 import { app, errorText } from './app.svelte';
 import { translate } from './i18n';
 import { ballotFor, ballotsKey, loadBallots, saveBallots, type Ballots } from './tablet';
@@ -30,6 +30,10 @@ export class RoomCtx {
   ballots = $state<Ballots>({});
   /** Poll whose ballot dialog the delegate closed for now. */
   dismissedVote = $state<string | null>(null);
+  /** The server's clock minus this tablet's (ms), from the last snapshot or
+   * GET /state: speeches are timed from the server's start time. */
+  clockOffset = $state(0);
+  private clockFrom = '';
   private conn: LiveConnection;
   private optimisticTimer: ReturnType<typeof setTimeout> | null = null;
   private onOnline = () => this.conn.kick();
@@ -105,8 +109,18 @@ export class RoomCtx {
     return this.role === 'delegate';
   }
 
+  get session(): Session {
+    return this.state?.session ?? { speechLimitSeconds: 0 };
+  }
+
+  /** The chair closed the meeting: the room is read-only apart from the minutes. */
+  get closed(): boolean {
+    return !!this.session.closedAt;
+  }
+
   /** The chair, or the presenter of the item being presented, turns pages. */
   get canPresent(): boolean {
+    if (this.closed) return false;
     if (this.isChair) return true;
     const pres = this.state?.presentation;
     if (!pres || !this.meeting || !app.me) return false;
@@ -121,6 +135,11 @@ export class RoomCtx {
 
   get polls(): Poll[] {
     return mergePolls(this.restPolls, this.state?.polls ?? []);
+  }
+
+  /** The delegates (the voters), in the meeting's order. */
+  get delegateIds(): string[] {
+    return this.meeting?.participants.filter((p) => p.role === 'delegate').map((p) => p.userId) ?? [];
   }
 
   userName(id: string | null | undefined): string {
@@ -281,6 +300,14 @@ export class RoomCtx {
     for (const p of m.state?.polls ?? []) {
       const before = prev.find((x) => x.id === p.id);
       if (p.state === 'closed' && before && before.state !== 'closed') this.justClosed = p;
+      // A new ballot opens: the last result gives way, it must never hide it.
+      if (p.state === 'open' && before?.state !== 'open' && this.justClosed?.id !== p.id) this.justClosed = null;
+    }
+    const time = m.state?.time;
+    if (time && time !== this.clockFrom) {
+      this.clockFrom = time;
+      const t = Date.parse(time);
+      if (Number.isFinite(t)) this.clockOffset = t - Date.now();
     }
     const o = this.optimistic,
       pres = m.state?.presentation;
@@ -329,7 +356,7 @@ export class RoomCtx {
     void this.act({ type: 'present', ...p }, () => put(`/meetings/${enc(this.mid)}/presentation`, p));
   }
 
-  speakers(action: 'request' | 'withdraw' | 'next' | 'floor', userId?: string) {
+  speakers(action: 'request' | 'withdraw' | 'next' | 'floor' | 'end', userId?: string) {
     const msg =
       action === 'request'
         ? { type: 'requestToSpeak' }
@@ -337,8 +364,28 @@ export class RoomCtx {
           ? { type: 'withdraw' }
           : action === 'next'
             ? { type: 'nextSpeaker' }
-            : { type: 'giveFloor', userId };
+            : action === 'end'
+              ? { type: 'endSpeech' }
+              : { type: 'giveFloor', userId };
     void this.act(msg, () => post(`/meetings/${enc(this.mid)}/speakers`, { action, userId }));
+  }
+
+  /** The chair opens or closes the meeting, or sets the time per speech. */
+  sessionAction(action: 'open' | 'close' | 'speechLimit', speechLimitSeconds = 0) {
+    const msg =
+      action === 'open'
+        ? { type: 'openMeeting' }
+        : action === 'close'
+          ? { type: 'closeMeeting' }
+          : { type: 'setSpeechLimit', seconds: speechLimitSeconds };
+    void this.act(msg, () => post(`/meetings/${enc(this.mid)}/session`, { action, speechLimitSeconds }));
+  }
+
+  /** The chair or secretary checks someone in or out on their behalf. */
+  markAttendance(userId: string, present: boolean, reason: string) {
+    void this.act({ type: 'markAttendance', userId, present, reason }, () =>
+      put(`/meetings/${enc(this.mid)}/attendance/${enc(userId)}`, { present, reason }),
+    );
   }
 
   async checkIn(on: boolean) {

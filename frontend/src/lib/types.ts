@@ -107,11 +107,33 @@ export interface Attendance {
   present: string[];
   expected: number;
   quorum: boolean;
+  /** How many of `present` are delegates, and how many make a quorum. */
+  presentDelegates?: number;
+  quorumNeeded?: number;
+  /** Check-ins and check-outs the chair or secretary made on someone's behalf. */
+  marks?: Record<string, AttendanceMark>;
+}
+
+export interface AttendanceMark {
+  present: boolean;
+  reason: string;
+  by: string;
+  at: string;
 }
 
 export interface Speakers {
   current: string | null;
   queue: string[];
+  /** When `current` got the floor, on the server's clock. */
+  since?: string;
+}
+
+/** The meeting's course: opened ("khai mạc"), closed ("bế mạc", then
+ * read-only) and the time each speech is given (0: no limit). */
+export interface Session {
+  openedAt?: string;
+  closedAt?: string;
+  speechLimitSeconds: number;
 }
 
 export interface PollResults {
@@ -121,6 +143,8 @@ export interface PollResults {
   passed: boolean;
   ballots?: { userId: string; option: number; answers?: number[][] }[];
   receipts?: string[];
+  /** Ballots for option 0 the majority rule asked for ("cần ít nhất 7/12"). */
+  needed?: number;
   /** Ballots with questions: with a mark, without any, not cast. */
   valid?: number;
   blank?: number;
@@ -202,6 +226,9 @@ export interface LiveState {
   attendance: Attendance;
   speakers: Speakers;
   polls: Poll[];
+  session?: Session;
+  /** The server's clock when this state was sent (snapshot or GET /state). */
+  time?: string;
   /** The last change to the meeting's set-up (live 'setup'). */
   setup?: SetupChange | null;
 }
