@@ -4,9 +4,11 @@
 // # Events and seq
 //
 // Every change is an event of the meeting's single sequence: seq is strictly
-// increasing, gap-free, shared by all event types and the same on every process,
-// because a Broker assigns it (MemoryBroker in one process; a NATS JetStream
-// stream per meeting in a cluster). Each event belongs to a subject
+// increasing, never handed out twice, shared by all event types and the same on
+// every process, because a Broker assigns it (MemoryBroker in one process; a
+// NATS JetStream stream per meeting in a cluster). It is gap-free, except that
+// MemoryBroker jumps ahead by up to ReserveBlock after a restart or after it
+// forgot an idle meeting (it reserves seqs in the journal before using them). Each event belongs to a subject
 // ("presentation", "attendance", "speakers", "poll.<pollId>"); the room's state is
 // the newest event of every subject. Changes that depend on the state (check-in,
 // the speakers' queue, page turns by the presenter) are read-modify-write with
