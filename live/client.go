@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -192,6 +193,7 @@ func (c *client) cleanup() {
 	h := c.hub
 	h.leave(c)
 	h.removeSession(c)
+	h.giveSocket(c.info.User.ID)
 	c.mu.Lock()
 	c.closed = true
 	c.queue = nil
@@ -414,6 +416,12 @@ func (c *client) handle(mt int, data []byte) {
 	}
 	if mt != websocket.TextMessage {
 		c.sendError(phonghop.Fail(phonghop.EInvalid, "message_not_text"))
+		return
+	}
+	if !utf8.Valid(data) {
+		// RFC 6455 §8.1: a text frame that is not UTF-8 fails the connection
+		// with 1007 (JSON decoding would silently replace the bytes).
+		c.closeWith(websocket.CloseInvalidFramePayloadData, "invalid_utf8")
 		return
 	}
 	var m clientMessage

@@ -54,6 +54,12 @@ type Config struct {
 	MessagesPerSecond float64
 	Burst             int
 
+	// MaxSocketsPerUser bounds one user's live connections on this process
+	// (a few tablets and a wall display, and reconnects overlapping the
+	// sockets they replace); past it the upgrade is refused with 429
+	// too_many_sockets. 0: no bound (cmd/phonghop sets 16).
+	MaxSocketsPerUser int
+
 	// ReturnAfterUpgrade makes ServeWS return as soon as the WebSocket is up; the
 	// client then runs on a goroutine of its own (Shutdown still waits for it).
 	// net/http keeps its per-request buffers (about 10 KiB) and the handler's
@@ -88,6 +94,9 @@ type Hub struct {
 	mu     sync.Mutex // guards closed and wg.Add
 	closed bool
 	wg     sync.WaitGroup // one per running ServeWS
+
+	userMu    sync.Mutex
+	userConns map[string]int // live connections (and upgrades under way) per user
 
 	slowDrops   atomic.Int64
 	notRecorded atomic.Int64 // changes refused because the journal could not take them
@@ -163,7 +172,7 @@ func NewHub(cfg Config) *Hub {
 	if cfg.Burst <= 0 {
 		cfg.Burst = 20
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger, origins: make(map[string]bool)}
+	h := &Hub{cfg: cfg, log: cfg.Logger, origins: make(map[string]bool), userConns: make(map[string]int)}
 	for _, o := range cfg.AllowedOrigins {
 		h.origins[normOrigin(o)] = true
 	}
@@ -276,8 +285,13 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 		}
 		since, hasSince = n, true
 	}
+	if !h.takeSocket(c.User.ID) {
+		writeHTTPError(w, http.StatusTooManyRequests, phonghop.Fail(phonghop.ETooMany, "too_many_sockets", "max", h.cfg.MaxSocketsPerUser))
+		return
+	}
 	conn, err := h.up.Upgrade(w, r, nil)
 	if err != nil {
+		h.giveSocket(c.User.ID)
 		return // the upgrader has answered
 	}
 	cl := &client{hub: h, conn: conn, info: c}
@@ -290,6 +304,25 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 		return
 	}
 	cl.run(since, hasSince)
+}
+
+// takeSocket counts a connection of user, unless they have the most allowed.
+func (h *Hub) takeSocket(user string) bool {
+	h.userMu.Lock()
+	defer h.userMu.Unlock()
+	if h.cfg.MaxSocketsPerUser > 0 && h.userConns[user] >= h.cfg.MaxSocketsPerUser {
+		return false
+	}
+	h.userConns[user]++
+	return true
+}
+
+func (h *Hub) giveSocket(user string) {
+	h.userMu.Lock()
+	defer h.userMu.Unlock()
+	if h.userConns[user]--; h.userConns[user] <= 0 {
+		delete(h.userConns, user)
+	}
 }
 
 // join adds c to its meeting's room, creating and subscribing the room if it is

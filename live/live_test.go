@@ -809,3 +809,58 @@ func TestPollClosingShown(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidUTF8TextClosesWith1007: a text frame that is not UTF-8 fails the
+// connection with 1007 (RFC 6455 §8.1). Before the fix it was decoded as JSON
+// with the bad bytes replaced and acted on.
+func TestInvalidUTF8TextClosesWith1007(t *testing.T) {
+	e := newEnv(t)
+	c := e.dial(delegateID(0), "")
+	readType(t, c, "snapshot")
+	if err := c.WriteMessage(websocket.TextMessage, []byte("{\"type\":\"requestToSpeak\",\"x\":\"\xff\xfe\"}")); err != nil {
+		t.Fatal(err)
+	}
+	if code := closeCode(t, c); code != websocket.CloseInvalidFramePayloadData {
+		t.Fatalf("closed with %d, want 1007", code)
+	}
+	st, _, err := e.hub.State(context.Background(), "m1")
+	if err != nil || len(st.Speakers.Queue) != 0 {
+		t.Fatalf("the message was acted on: %+v %v", st.Speakers, err)
+	}
+}
+
+// TestSocketsPerUserCapped: one user may hold MaxSocketsPerUser live
+// connections on a process; the next upgrade is refused with 429, and a closed
+// one frees its place. Before the fix 400 sockets from one token were taken.
+func TestSocketsPerUserCapped(t *testing.T) {
+	e := newEnv(t, func(c *Config, _ *envOpts) { c.MaxSocketsPerUser = 8 })
+	var conns []*websocket.Conn
+	for i := 0; i < 8; i++ {
+		c := e.dial(delegateID(0), "")
+		readType(t, c, "snapshot")
+		conns = append(conns, c)
+	}
+	_, resp, err := websocket.DefaultDialer.Dial(e.url+"?user="+delegateID(0), nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("ninth socket: %v %v", err, resp)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), "too_many_sockets") {
+		t.Fatalf("ninth socket's answer: %s", body)
+	}
+	// Another user is not counted with them.
+	readType(t, e.dial(delegateID(1), ""), "snapshot")
+	conns[0].Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, _, err := websocket.DefaultDialer.Dial(e.url+"?user="+delegateID(0), nil)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a closed socket's place was not freed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -177,3 +177,20 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Errorf("session end %q: %v", r.header.Get("X-Phonghop-Session-Expires"), err)
 	}
 }
+
+// TestInvalidUTF8Refused: a display name with bytes that are not UTF-8 is a
+// 400, not stored with U+FFFD in their place (encoding/json replaces them
+// silently; before the fix the user was created, 201).
+func TestInvalidUTF8Refused(t *testing.T) {
+	h := newHarness(t, nil)
+	body := []byte("{\"username\":\"daibieu09\",\"password\":\"mat-khau-thu-nghiem\",\"displayName\":\"L\xea V\xe3n C\"}")
+	r := h.do("POST", "/api/v1/users", "admin", body)
+	var e struct{ Error struct{ Code, Reason string } }
+	_ = json.Unmarshal(r.body, &e)
+	if r.status != 400 || e.Error.Reason != "json_not_utf8" {
+		t.Fatalf("invalid UTF-8 display name: %d %s", r.status, r.body)
+	}
+	if strings.Contains(string(h.do("GET", "/api/v1/users", "admin", nil).body), "daibieu09") {
+		t.Fatal("the user was created anyway")
+	}
+}

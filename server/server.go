@@ -8,6 +8,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,6 +19,7 @@ import (
 	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -260,14 +262,21 @@ func bindJSON(c *gin.Context, v any, limit int64) error {
 	if c.ContentType() != "application/json" {
 		return phonghop.Fail(phonghop.EUnsupportedType, "json_content_type_required")
 	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	var mbe *http.MaxBytesError
+	switch {
+	case asMaxBytes(err, &mbe):
+		return phonghop.Fail(phonghop.ETooLarge, "body_too_large", "limit", limit)
+	case err != nil:
+		return phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
+	case !utf8.Valid(raw):
+		// encoding/json would replace the bytes with U+FFFD and go on: a name
+		// would be stored other than it was sent.
+		return phonghop.Fail(phonghop.EInvalid, "json_not_utf8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case asMaxBytes(err, &mbe):
-			return phonghop.Fail(phonghop.ETooLarge, "body_too_large", "limit", limit)
-		case err == io.EOF:
+		if err == io.EOF {
 			return phonghop.Fail(phonghop.EInvalid, "body_empty")
 		}
 		return phonghop.Fail(phonghop.EInvalid, "json_malformed", "problem", jsonProblem(err))

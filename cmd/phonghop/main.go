@@ -222,7 +222,9 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		ready["nats"] = p
 	}
 	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, Logger: log.With("component", "live"),
-		AllowedOrigins: cfg.AllowedOrigins, ReturnAfterUpgrade: true})
+		AllowedOrigins: cfg.AllowedOrigins, ReturnAfterUpgrade: true,
+		// A few tablets, a wall display and reconnects overlapping what they replace.
+		MaxSocketsPerUser: 16})
 	mtg.Changes, mtg.Room, mtg.History = hub, hub, jr
 	obs.Live(hub.Stats)
 	liveAPI, stopControl, err := withControl(hub, broker, log, acc)
