@@ -116,8 +116,9 @@ try {
   await console_.goto(new URL(room, BASE).toString());
   await console_.click('text=Điều hành');
   await console_.locator('[data-testid=turnout]', { hasText: /Đã bỏ phiếu 6/ }).first().waitFor({ timeout: 15000 });
-  // The whole page: the turnout sits below attendance, speakers and the new-poll form.
-  await shot(console_, 'chair-console.png', { fullPage: true });
+  // The console's upper part: the session, the presentation, attendance and the
+  // speakers (the vote forms and the polls' turnout follow below).
+  await shot(console_, 'chair-console.png', { fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1250 } });
 
   // The wall display shows the presented page with the live turnout.
   const wall = await signedIn('thuky', { width: 1280, height: 720 });
