@@ -179,6 +179,64 @@ try {
   });
   await shot(admin, 'admin.png');
 
+  // An election and a confidence vote (issue #14): the delegate's whole
+  // ballot on one screen, landscape and portrait, and the result as a table
+  // on the wall.
+  const people = [
+    ['Trần Văn An', 'Trưởng Ban Pháp chế HĐND huyện'],
+    ['Lê Thị Bình', 'Trưởng Ban Kinh tế - Xã hội HĐND huyện'],
+    ['Phạm Văn Cường', 'Chánh Văn phòng HĐND và UBND huyện'],
+    ['Hoàng Thị Dung', 'Chủ tịch Ủy ban MTTQ Việt Nam huyện'],
+    ['Vũ Văn Em', 'Phó Chủ tịch UBND huyện'],
+    ['Đỗ Thị Giang', 'Phó Chủ tịch UBND huyện'],
+    ['Ngô Văn Hải', 'Trưởng Công an huyện'],
+    ['Bùi Thị Hoa', 'Chánh án Tòa án nhân dân huyện'],
+  ].map(([name, position]) => ({ name, position }));
+  const resultShown = delegate.locator('[data-testid=result-modal] .modal-actions button');
+  if (await resultShown.count()) await resultShown.click();
+  const election = await call(chair, 'POST', `/meetings/${mid}/polls`, {
+    agendaItemId: awards.id,
+    title: 'Bầu Phó Chủ tịch Hội đồng nhân dân huyện nhiệm kỳ 2021–2026',
+    kind: 'election',
+    questions: [{ seats: 2, candidates: people.slice(0, 4) }],
+  });
+  await call(chair, 'POST', `/meetings/${mid}/polls/${election.id}/open`, { overrideQuorum: true });
+  const sheet = delegate.locator('[data-testid=ballot-sheet]');
+  await sheet.waitFor({ timeout: 15000 });
+  await sheet.locator('[data-testid=ballot-candidate]').nth(0).click();
+  await sheet.locator('[data-testid=ballot-candidate]').nth(2).click();
+  await shot(delegate, 'delegate-election.png');
+  await sheet.locator('[data-testid=ballot-review-button]').click();
+  await sheet.locator('[data-testid=ballot-cast]').click();
+  await delegate.locator('[data-testid=vote-done] button').click();
+  for (const [i, answer] of [[0, 1], [0, 2], [1, 3], [0, 1], [2], [0, 1], [1, 2], []].entries()) {
+    await call(tokens[`daibieu${String(i + 2).padStart(2, '0')}`], 'POST', `/meetings/${mid}/polls/${election.id}/ballots`, { answers: [answer] });
+  }
+  const wallResult = await signedIn('thuky', { width: 1280, height: 720 });
+  await wallResult.goto(new URL(`${room}/display`, BASE).toString());
+  await rendered(wallResult, 2);
+  await call(chair, 'POST', `/meetings/${mid}/polls/${election.id}/close`, {});
+  await wallResult.locator('[data-testid=ballot-results]').waitFor({ timeout: 15000 });
+  await shot(wallResult, 'wall-election-result.png');
+  await wallResult.context().close();
+
+  const confidence = await call(chair, 'POST', `/meetings/${mid}/polls`, {
+    agendaItemId: awards.id,
+    title: 'Lấy phiếu tín nhiệm đối với người giữ chức vụ do Hội đồng nhân dân huyện bầu',
+    kind: 'confidence',
+    questions: [{ candidates: people }],
+  });
+  await call(chair, 'POST', `/meetings/${mid}/polls/${confidence.id}/open`, { overrideQuorum: true });
+  const tall = await signedIn('daibieu10', { width: 800, height: 1280 });
+  await tall.goto(new URL(room, BASE).toString());
+  const tallSheet = tall.locator('[data-testid=ballot-sheet]');
+  await tallSheet.waitFor({ timeout: 15000 });
+  for (const [person, level] of [[0, 0], [1, 1], [2, 0], [3, 2]]) {
+    await tallSheet.locator('[data-testid=ballot-person]').nth(person).locator('[data-testid=ballot-level]').nth(level).click();
+  }
+  await shot(tall, 'delegate-confidence-portrait.png');
+  await tall.context().close();
+
   const big = shots.filter(([, size]) => size > 300 * 1024);
   assert.equal(big.length, 0, `screenshots over 300 KiB: ${big.map(([n]) => n).join(', ')}`);
 } finally {
