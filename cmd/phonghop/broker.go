@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
 	"github.com/phonghop/phonghop/live"
 	"github.com/phonghop/phonghop/live/natsbroker"
@@ -27,7 +28,10 @@ func newBroker(ctx context.Context, cfg config, jr *journal.Journal, log *slog.L
 		b.Journal = jr
 		return b, nil
 	}
-	b, err := natsbroker.New(ctx, natsbroker.Config{URL: cfg.NATSURL, Replicas: cfg.NATSReplicas, Logger: log.With("component", "nats")})
+	// A meeting's stream created again after it was removed (see
+	// retireStreams) comes back from the journal, above every seq handed out.
+	b, err := natsbroker.New(ctx, natsbroker.Config{URL: cfg.NATSURL, Replicas: cfg.NATSReplicas, Logger: log.With("component", "nats"),
+		Restore: live.RestoreFromJournal(jr), Reserve: jr.Reserve})
 	if err != nil {
 		return nil, err
 	}
@@ -140,4 +144,28 @@ func (c clusterLive) CloseUser(meetingID, userID string) {
 
 func (c clusterLive) CloseAccount(userID string, epoch int) {
 	c.send(natsbroker.ControlAccount, natsbroker.AccountControlID(userID, epoch), func() { c.Hub.CloseAccount(userID, epoch) })
+}
+
+// retireStreams removes, every few minutes, the NATS streams of meetings that
+// ended (live.Ended: closed by the chair, called off, or their day past) and
+// were idle for cfg.NATSRemoveIdle; the journal keeps their record and the
+// room comes back from it if anyone returns. Every process runs it; one at a
+// time removes a given meeting. It returns when ctx ends; without NATS, or
+// with removal off, at once.
+func retireStreams(ctx context.Context, cfg config, b live.Broker, mtg live.MeetingSource) {
+	nb, ok := b.(*natsbroker.Broker)
+	if !ok || cfg.NATSRemoveIdle <= 0 {
+		return
+	}
+	every := min(cfg.NATSRemoveIdle/4, 10*time.Minute)
+	nb.RunRetire(ctx, every, cfg.NATSRemoveIdle, func(ctx context.Context, meetingID string, room []live.Event) (bool, error) {
+		m, err := mtg.Meeting(ctx, meetingID)
+		if phonghop.ErrorCode(err) == phonghop.ENotFound {
+			return true, nil // deleted
+		}
+		if err != nil {
+			return false, err
+		}
+		return live.Ended(m, room, time.Now()), nil
+	})
 }

@@ -31,6 +31,7 @@ type config struct {
 	S3Secure                                       bool
 	NATSURL                                        string
 	NATSReplicas                                   int
+	NATSRemoveIdle                                 time.Duration // 0: never
 	AdminPassword                                  string
 	AllowedOrigins, TrustedProxies                 []string
 	DocumentLimit                                  int64
@@ -63,6 +64,7 @@ var settings = []setting{
 	{env: "PHONGHOP_S3_REGION", flag: "s3-region", def: "", usage: "S3 region (empty: the server's default)"},
 	{env: "PHONGHOP_NATS_URL", flag: "nats-url", def: "", usage: "NATS URL; when set live events are shared by every phonghop process"},
 	{env: "PHONGHOP_NATS_REPLICAS", flag: "nats-replicas", def: "1", usage: "JetStream replicas of each meeting's stream (3 on a three-server NATS cluster)"},
+	{env: "PHONGHOP_NATS_REMOVE_IDLE", flag: "nats-remove-idle", def: "1h", usage: "remove an ended meeting's stream (closed by the chair, called off, or its day past in UTC+7) after it was idle this long (no tablet connected, no change); it comes back from the journal if anyone returns (0: never)"},
 	{env: "PHONGHOP_ADMIN_PASSWORD", flag: "admin-password", def: "", usage: "password of the admin account created when the store has no users (empty: a random one is logged once)"},
 	{env: "PHONGHOP_ALLOWED_ORIGINS", flag: "allowed-origins", def: "", usage: "comma-separated browser origins (https://host[:port]) allowed to open live connections and send changes with the session cookie (the server's own origin always is)"},
 	{env: "PHONGHOP_TRUSTED_PROXIES", flag: "trusted-proxies", def: "", usage: "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (empty: none)"},
@@ -160,6 +162,13 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 		OIDCClientSecret: get("PHONGHOP_OIDC_CLIENT_SECRET"), OIDCUserClaim: get("PHONGHOP_OIDC_USER_CLAIM"),
 		OIDCGroupsClaim: get("PHONGHOP_OIDC_GROUPS_CLAIM"), OIDCAdminGroup: get("PHONGHOP_OIDC_ADMIN_GROUP"),
 		OIDCUnitPrefix: get("PHONGHOP_OIDC_UNIT_PREFIX"), LocalLogin: boolOf("PHONGHOP_LOCAL_LOGIN"),
+	}
+	if v := get("PHONGHOP_NATS_REMOVE_IDLE"); v != "0" {
+		if d, err := time.ParseDuration(v); err != nil || d < time.Minute {
+			errs = append(errs, "PHONGHOP_NATS_REMOVE_IDLE must be 0 or a duration of at least 1m like 1h")
+		} else {
+			c.NATSRemoveIdle = d
+		}
 	}
 	for _, o := range strings.Split(get("PHONGHOP_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -170,6 +170,8 @@ type app struct {
 	// conversions runs office conversions while the server serves; nil when
 	// LibreOffice is off or missing.
 	conversions *convert.Queue
+	// retire removes ended meetings' NATS streams while the server serves.
+	retire func(ctx context.Context)
 }
 
 // build wires the concrete implementations; only this package knows them all.
@@ -278,7 +280,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies, AllowedOrigins: cfg.AllowedOrigins,
 		OIDC: idp, LocalLoginDisabled: !cfg.LocalLogin})
 	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker,
-		stopControl: stopControl, stopBeat: stopBeat, handler: h, conversions: conversions}, nil
+		stopControl: stopControl, stopBeat: stopBeat, handler: h, conversions: conversions,
+		retire: func(ctx context.Context) { retireStreams(ctx, cfg, broker, mtg) }}, nil
 }
 
 // newConversions returns the queue of office conversions, or nil (office
@@ -323,10 +326,18 @@ func (a *app) serve(ctx context.Context, ln net.Listener, timeout time.Duration)
 			a.conversions.Run(convCtx)
 		}
 	}()
+	retireDone := make(chan struct{})
+	go func() {
+		defer close(retireDone)
+		if a.retire != nil {
+			a.retire(convCtx)
+		}
+	}()
 	defer func() {
 		// A conversion cut short is handed back uncounted, for the next start.
 		stopConv()
 		<-convDone
+		<-retireDone
 	}()
 	a.log.Info("listening", "addr", ln.Addr().String())
 	select {

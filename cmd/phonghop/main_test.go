@@ -29,6 +29,8 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{"-admin-password", "123456"},
 		{"-admin-password", "quantri-admin-2026"},
 		{"-allowed-origins", "https://a.example/path"},
+		{"-nats-remove-idle", "soon"},
+		{"-nats-remove-idle", "10s"},
 	} {
 		if _, err := loadConfig("t", args, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v accepted", args)
@@ -44,6 +46,12 @@ func TestConfigRejectsBadValues(t *testing.T) {
 	c, err := loadConfig("t", nil, &bytes.Buffer{})
 	if err != nil || c.Addr != "127.0.0.1:9999" || len(c.AllowedOrigins) != 2 || c.AllowedOrigins[0] != "https://a.example" {
 		t.Fatalf("env: %+v %v", c, err)
+	}
+	if c.NATSRemoveIdle != time.Hour {
+		t.Fatalf("stream removal after %v by default", c.NATSRemoveIdle)
+	}
+	if c, err := loadConfig("t", []string{"-nats-remove-idle", "0"}, &bytes.Buffer{}); err != nil || c.NATSRemoveIdle != 0 {
+		t.Fatalf("removal off: %v, %v", c.NATSRemoveIdle, err)
 	}
 	if c, _ := loadConfig("t", []string{"-addr", ":1"}, &bytes.Buffer{}); c.Addr != ":1" {
 		t.Fatalf("flag does not win over env: %q", c.Addr)

@@ -73,6 +73,17 @@ type Config struct {
 	Timeout           time.Duration // bound on each request to NATS; 5 s
 	ReconnectWait     time.Duration // pause between reconnect attempts; 500 ms
 	Logger            *slog.Logger  // slog.Default()
+	// Restore gives a meeting's newest event per subject and the highest seq
+	// ever handed out, from the journal in the store
+	// (live.RestoreFromJournal). With it, a meeting's stream created when the
+	// store already knows the meeting (it was removed by Retire) starts above
+	// every seq handed out before and holds that state as its first message.
+	// Retire needs it.
+	Restore func(ctx context.Context, meetingID string) (latest []live.Event, seq uint64, err error)
+	// Reserve records in the store that every seq up to through was handed out
+	// (journal.Journal.Reserve); Retire calls it before removing a stream, so
+	// Restore starts above it. Retire needs it.
+	Reserve func(ctx context.Context, meetingID string, through uint64) error
 }
 
 // Broker is a live.Broker on NATS JetStream. It is safe for concurrent use.
@@ -83,8 +94,9 @@ type Broker struct {
 	js  jetstream.JetStream
 
 	mu      sync.Mutex
-	streams map[string]bool // meetings whose stream is known to exist
-	floors  sync.Map        // meeting id → *atomic.Uint64: highest seq this process knows exists
+	streams map[string]bool    // meetings whose stream is known to exist
+	lockKV  jetstream.KeyValue // keys held while retiring a meeting's stream (see Retire)
+	floors  sync.Map           // meeting id → *atomic.Uint64: highest seq this process knows exists
 
 	controlReady atomic.Bool // the control stream exists
 
@@ -105,6 +117,9 @@ const (
 	// ControlAccount: id AccountControlID(userID, epoch): the account's
 	// sessions older than epoch ended (password changed or reset, disabled).
 	ControlAccount = "account"
+	// controlRetired: id a meeting whose stream Retire removed; every process
+	// forgets it knew the stream (handled by the broker, not passed on).
+	controlRetired = "retired"
 )
 
 // AccountControlID joins a user and a session epoch into the id of a
@@ -268,9 +283,11 @@ func (b *Broker) subjectOf(meetingID, subject string) string {
 	return b.cfg.SubjectPrefix + "." + meetingID + "." + subject
 }
 
-// ensure creates the meeting's stream unless this process knows it exists.
-// Creating is idempotent; a stream made by another process with other limits is
-// kept as it is.
+// ensure makes sure the meeting's stream exists, unless this process knows it
+// does. A missing stream is created: empty for a new meeting, or, when the
+// store knows the meeting (its stream was retired), starting above every seq
+// handed out before with the restored state as its first message (see
+// create). A stream made by another process with other limits is kept as it is.
 func (b *Broker) ensure(ctx context.Context, meetingID string) (string, error) {
 	if !validID(meetingID) {
 		return "", phonghop.Fail(phonghop.EInvalid, "meeting_id_invalid")
@@ -282,10 +299,30 @@ func (b *Broker) ensure(ctx context.Context, meetingID string) (string, error) {
 	if known {
 		return name, nil
 	}
-	ctx, cancel := b.withTimeout(ctx)
-	defer cancel()
-	_, err := b.js.CreateStream(ctx, jetstream.StreamConfig{
-		Name:        name,
+	ictx, cancel := b.withTimeout(ctx)
+	s, err := b.js.Stream(ictx, name)
+	cancel()
+	switch {
+	case err == nil:
+		err = b.finish(ctx, meetingID, s.CachedInfo())
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		err = b.create(ctx, meetingID)
+	default:
+		err = unavailable("stream info "+name, err)
+	}
+	if err != nil {
+		return "", err
+	}
+	b.mu.Lock()
+	b.streams[meetingID] = true
+	b.mu.Unlock()
+	return name, nil
+}
+
+// streamConfig is the configuration of a meeting's stream.
+func (b *Broker) streamConfig(meetingID string) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        b.streamName(meetingID),
 		Description: "phonghop live events of meeting " + meetingID,
 		Subjects:    []string{b.subjects(meetingID)},
 		Retention:   jetstream.LimitsPolicy,
@@ -295,14 +332,102 @@ func (b *Broker) ensure(ctx context.Context, meetingID string) (string, error) {
 		Storage:     jetstream.FileStorage,
 		Replicas:    b.cfg.Replicas,
 		AllowDirect: true, // Last and Since are direct gets
-	})
-	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		return "", unavailable("create stream "+name, err)
 	}
-	b.mu.Lock()
-	b.streams[meetingID] = true
-	b.mu.Unlock()
-	return name, nil
+}
+
+// create creates the meeting's stream. With Config.Restore, what the store
+// knows of the meeting decides how: nothing (a new meeting) gives an empty
+// stream from seq 1; otherwise the stream starts at the restored seq + 2 (so
+// that any seq a tablet holds is below the new stream's first seq - 1 and its
+// since gets a snapshot) and its first message, on the base subject, holds the
+// restored state. Until that message is in, the stream takes only the base
+// subject: an append meanwhile finds no stream and is retried (see Append), so
+// nothing is built on a room without its state.
+func (b *Broker) create(ctx context.Context, meetingID string) error {
+	cfg := b.streamConfig(meetingID)
+	var base []live.Event
+	if b.cfg.Restore != nil {
+		rctx, cancel := context.WithTimeout(ctx, restoreTimeout)
+		evs, seq, err := b.cfg.Restore(rctx, meetingID)
+		cancel()
+		if err != nil {
+			return unavailable("restore "+meetingID+" from the journal", err)
+		}
+		if seq > 0 || len(evs) > 0 {
+			for _, ev := range evs {
+				seq = max(seq, ev.Seq)
+			}
+			cfg.FirstSeq = seq + 2
+		}
+		if len(evs) > 0 {
+			base = evs
+			cfg.Subjects = []string{b.subjectOf(meetingID, baseSubject)}
+		}
+	}
+	cctx, cancel := b.withTimeout(ctx)
+	defer cancel()
+	_, err := b.js.CreateStream(cctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // another process made it meanwhile
+		s, err := b.js.Stream(cctx, cfg.Name)
+		if err != nil {
+			return unavailable("stream info "+cfg.Name, err)
+		}
+		return b.finish(ctx, meetingID, s.CachedInfo())
+	}
+	if err != nil {
+		return unavailable("create stream "+cfg.Name, err)
+	}
+	if base == nil {
+		return nil
+	}
+	return b.seed(ctx, meetingID, cfg, base)
+}
+
+// finish completes the creation of a stream found taking only its base
+// subject: its creator died before the base message was in, or is at it.
+// Either may finish it; the base message goes in once (expected empty subject).
+func (b *Broker) finish(ctx context.Context, meetingID string, info *jetstream.StreamInfo) error {
+	if !opening(info, b.subjectOf(meetingID, baseSubject)) {
+		return nil
+	}
+	if b.cfg.Restore == nil {
+		return unavailable("stream "+info.Config.Name, errors.New("being restored, and this process has no journal to finish it"))
+	}
+	rctx, cancel := context.WithTimeout(ctx, restoreTimeout)
+	evs, _, err := b.cfg.Restore(rctx, meetingID)
+	cancel()
+	if err != nil {
+		return unavailable("restore "+meetingID+" from the journal", err)
+	}
+	return b.seed(ctx, meetingID, info.Config, evs)
+}
+
+// seed publishes the base message (unless one is there) and opens the stream
+// to the meeting's subjects.
+func (b *Broker) seed(ctx context.Context, meetingID string, cfg jetstream.StreamConfig, base []live.Event) error {
+	ctx, cancel := b.withTimeout(ctx)
+	defer cancel()
+	data, err := json.Marshal(base)
+	if err != nil {
+		return err
+	}
+	_, err = b.js.Publish(ctx, b.subjectOf(meetingID, baseSubject), data,
+		jetstream.WithExpectStream(cfg.Name), jetstream.WithExpectLastSequencePerSubject(0))
+	if err != nil && !wrongLast(err) {
+		return unavailable("restore "+cfg.Name, err)
+	}
+	cfg.Subjects = []string{b.subjects(meetingID)}
+	if _, err := b.js.UpdateStream(ctx, cfg); err != nil {
+		return unavailable("open stream "+cfg.Name, err)
+	}
+	return nil
+}
+
+// wrongLast reports whether err is a refused per-subject expectation.
+func wrongLast(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 // forget drops the belief that the meeting's stream exists (it was deleted).
@@ -314,12 +439,13 @@ func (b *Broker) forget(meetingID string) {
 }
 
 // forgetIfGone makes the next call create the meeting's stream again when err
-// says nothing serves it and the stream is indeed gone (deleted behind this
-// process's back). Nothing serves a stream either while its replicas elect a
-// leader: then it is kept, as creating it would wait for the cluster's meta
-// leader, which may be electing too.
+// says nothing serves it and the stream is indeed gone (retired, or deleted
+// behind this process's back). Nothing serves a stream either while its
+// replicas elect a leader: then it is kept, as creating it would wait for the
+// cluster's meta leader, which may be electing too.
 func (b *Broker) forgetIfGone(ctx context.Context, meetingID string, err error) bool {
-	if !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, jetstream.ErrNoStreamResponse) || !b.nc.IsConnected() {
+	if !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, jetstream.ErrNoStreamResponse) &&
+		!errors.Is(err, jetstream.ErrStreamNotFound) || !b.nc.IsConnected() {
 		return false
 	}
 	ctx, cancel := b.withTimeout(ctx)
@@ -331,12 +457,71 @@ func (b *Broker) forgetIfGone(ctx context.Context, meetingID string, err error) 
 	return false
 }
 
+type recovery int
+
+const (
+	giveUp   recovery = iota // the failure stands
+	retryNow                 // the stream is usable again: publish again
+	reread                   // the stream was created again with restored state: read it again first
+)
+
+// recover looks at the meeting's stream after a publish failed with err: gone
+// (retired) is created again at the next attempt; sealed (being retired) is
+// waited for until it is gone; still opening (its creator is putting in the
+// restored state) is finished here.
+func (b *Broker) recover(ctx context.Context, meetingID string, err error) recovery {
+	if !b.nc.IsConnected() {
+		return giveUp
+	}
+	var apiErr *jetstream.APIError
+	if !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, jetstream.ErrNoStreamResponse) && !errors.As(err, &apiErr) {
+		return giveUp
+	}
+	name := b.streamName(meetingID)
+	deadline := time.Now().Add(b.cfg.Timeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		ictx, cancel := b.withTimeout(ctx)
+		s, err := b.js.Stream(ictx, name)
+		cancel()
+		switch {
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			b.forget(meetingID)
+			return retryNow
+		case err != nil:
+			return giveUp
+		}
+		info := s.CachedInfo()
+		if opening(info, b.subjectOf(meetingID, baseSubject)) {
+			if b.finish(ctx, meetingID, info) != nil {
+				return giveUp
+			}
+			return reread
+		}
+		if !info.Config.Sealed || time.Now().After(deadline) {
+			return giveUp
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return giveUp
+		}
+	}
+}
+
+// opening reports whether the stream takes only its base subject: created
+// again, its restored state not yet in.
+func opening(info *jetstream.StreamInfo, base string) bool {
+	return len(info.Config.Subjects) == 1 && info.Config.Subjects[0] == base
+}
+
 // Append implements live.Broker.
 func (b *Broker) Append(ctx context.Context, meetingID string, ev live.Event, expectSubjectSeq int64) (uint64, error) {
 	if err := b.ready("append"); err != nil {
 		return 0, err
 	}
-	if !validSubject(ev.Subject) {
+	if !validSubject(ev.Subject) || strings.HasPrefix(ev.Subject, "_") {
 		return 0, phonghop.Fail(phonghop.EInvalid, "event_subject_invalid")
 	}
 	ev.Seq = 0 // the stream assigns it; readers take it from the metadata
@@ -344,14 +529,15 @@ func (b *Broker) Append(ctx context.Context, meetingID string, ev live.Event, ex
 	if err != nil {
 		return 0, err
 	}
-	for attempt := 0; ; attempt++ {
+	expect, fromBase := expectSubjectSeq, false
+	for recovered := 0; ; {
 		stream, err := b.ensure(ctx, meetingID)
 		if err != nil {
 			return 0, err
 		}
 		opts := []jetstream.PublishOpt{jetstream.WithExpectStream(stream)}
-		if expectSubjectSeq >= 0 {
-			opts = append(opts, jetstream.WithExpectLastSequencePerSubject(uint64(expectSubjectSeq)))
+		if expect >= 0 {
+			opts = append(opts, jetstream.WithExpectLastSequencePerSubject(uint64(expect)))
 		}
 		pctx, cancel := b.withTimeout(ctx)
 		ack, err := b.js.Publish(pctx, b.subjectOf(meetingID, ev.Subject), data, opts...)
@@ -360,14 +546,35 @@ func (b *Broker) Append(ctx context.Context, meetingID string, ev live.Event, ex
 			b.raise(meetingID, ack.Sequence)
 			return ack.Sequence, nil
 		}
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		if wrongLast(err) {
+			// The event the caller saw may be in the base message of a stream
+			// created again (its seq is from before): then the subject has no
+			// message of its own yet.
+			if expect > 0 && !fromBase {
+				ok, err := b.inBase(ctx, meetingID, stream, ev.Subject, uint64(expect))
+				if err != nil {
+					return 0, err
+				}
+				if ok {
+					expect, fromBase = 0, true
+					continue
+				}
+			}
 			return 0, live.ErrConflict
 		}
-		// No stream listens on the subject: it may have been deleted.
-		if attempt == 0 && b.forgetIfGone(ctx, meetingID, err) {
-			continue
+		if recovered < 3 {
+			switch b.recover(ctx, meetingID, err) {
+			case retryNow:
+				recovered++
+				continue
+			case reread:
+				if expectSubjectSeq >= 0 {
+					// The caller's view may lack the restored state: it reads again.
+					return 0, live.ErrConflict
+				}
+				recovered++
+				continue
+			}
 		}
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
@@ -462,15 +669,27 @@ func headerUint(m *nats.Msg, key string) (uint64, error) {
 	return v, nil
 }
 
-// lastSeq asks the stream's leader for its last seq.
-func (b *Broker) lastSeq(ctx context.Context, stream string) (uint64, error) {
+// lastSeq asks the stream's leader for its last seq. A stream still opening
+// (see create) is finished first, so that what is read after it holds the
+// restored state.
+func (b *Broker) lastSeq(ctx context.Context, meetingID, stream string) (uint64, error) {
 	ctx, cancel := b.withTimeout(ctx)
 	defer cancel()
 	s, err := b.js.Stream(ctx, stream)
 	if err != nil {
 		return 0, unavailable("stream info", err)
 	}
-	return s.CachedInfo().State.LastSeq, nil
+	info := s.CachedInfo()
+	if opening(info, b.subjectOf(meetingID, baseSubject)) {
+		if err := b.finish(ctx, meetingID, info); err != nil {
+			return 0, err
+		}
+		if s, err = b.js.Stream(ctx, stream); err != nil {
+			return 0, unavailable("stream info", err)
+		}
+		info = s.CachedInfo()
+	}
+	return info.State.LastSeq, nil
 }
 
 // raise records that the meeting's stream has reached seq.
@@ -509,7 +728,7 @@ func (b *Broker) behind(ctx context.Context, meetingID, stream string, got uint6
 	if attempt == 5 {
 		// Unless the stream itself went back (deleted and created again), the
 		// replica is behind: wait for it.
-		last, err := b.lastSeq(ctx, stream)
+		last, err := b.lastSeq(ctx, meetingID, stream)
 		if err != nil {
 			return false, err
 		}
@@ -561,10 +780,15 @@ func (b *Broker) lastOnce(ctx context.Context, meetingID string) ([]live.Event, 
 	if err != nil {
 		return nil, 0, err
 	}
-	for attempt := 0; ; attempt++ {
+	for attempt, again := 0, true; ; attempt++ {
 		evs, last, err := b.last(ctx, meetingID, stream)
 		if err != nil {
-			b.forgetIfGone(ctx, meetingID, err)
+			if b.forgetIfGone(ctx, meetingID, err) && again { // retired: made again from the journal
+				again = false
+				if stream, err = b.ensure(ctx, meetingID); err == nil {
+					continue
+				}
+			}
 			return nil, 0, err
 		}
 		if retry, err := b.behind(ctx, meetingID, stream, last, attempt); err != nil {
@@ -581,18 +805,32 @@ func (b *Broker) last(ctx context.Context, meetingID, stream string) ([]live.Eve
 		return nil, 0, err
 	}
 	if !found { // no event held: a new meeting, or every event aged out
-		last, err := b.lastSeq(ctx, stream)
-		return nil, last, err
+		last, err := b.lastSeq(ctx, meetingID, stream)
+		if err != nil || last == 0 {
+			return nil, last, err
+		}
+		// A stream still opening when read was finished by lastSeq: read
+		// again, for its restored state.
+		if msgs, eob, found, err = b.directGet(ctx, stream, directRequest{MultiLast: []string{b.subjects(meetingID)}}); err != nil || !found {
+			return nil, last, err
+		}
 	}
 	last, err := headerUint(eob, "Nats-UpTo-Sequence")
 	if err != nil {
 		return nil, 0, err
 	}
 	out := make([]live.Event, 0, len(msgs))
+	var base []live.Event
 	for _, m := range msgs {
 		seq, err := headerUint(m, "Nats-Sequence")
 		if err != nil {
 			return nil, 0, err
+		}
+		if m.Header.Get("Nats-Subject") == b.subjectOf(meetingID, baseSubject) {
+			if err := json.Unmarshal(m.Data, &base); err != nil {
+				return nil, 0, fmt.Errorf("natsbroker: base message %d: %w", seq, err)
+			}
+			continue
 		}
 		ev, err := decode(m.Data, seq)
 		if err != nil {
@@ -600,7 +838,28 @@ func (b *Broker) last(ctx context.Context, meetingID, stream string) ([]live.Eve
 		}
 		out = append(out, ev)
 	}
+	// The restored state stands for every subject with no event of its own
+	// since the stream was created again.
+	for _, ev := range base {
+		if !slices.ContainsFunc(out, func(o live.Event) bool { return o.Subject == ev.Subject }) {
+			out = append(out, ev)
+		}
+	}
 	return out, last, nil
+}
+
+// inBase reports whether the stream's base message holds subject's event at
+// seq (see create).
+func (b *Broker) inBase(ctx context.Context, meetingID, stream, subject string, seq uint64) (bool, error) {
+	msgs, _, found, err := b.directGet(ctx, stream, directRequest{MultiLast: []string{b.subjectOf(meetingID, baseSubject)}})
+	if err != nil || !found || len(msgs) == 0 {
+		return false, err
+	}
+	var base []live.Event
+	if err := json.Unmarshal(msgs[0].Data, &base); err != nil {
+		return false, fmt.Errorf("natsbroker: base message: %w", err)
+	}
+	return slices.ContainsFunc(base, func(ev live.Event) bool { return ev.Subject == subject && ev.Seq == seq }), nil
 }
 
 // sincePage is how many events one direct get returns.
@@ -636,10 +895,15 @@ func (b *Broker) sinceOnce(ctx context.Context, meetingID string, after uint64) 
 	if err != nil {
 		return nil, false, err
 	}
-	for attempt := 0; ; attempt++ {
-		evs, complete, err := b.since(ctx, stream, after)
+	for attempt, again := 0, true; ; attempt++ {
+		evs, complete, err := b.since(ctx, meetingID, stream, after)
 		if err != nil || !complete {
-			b.forgetIfGone(ctx, meetingID, err)
+			if b.forgetIfGone(ctx, meetingID, err) && again { // retired: made again from the journal
+				again = false
+				if stream, err = b.ensure(ctx, meetingID); err == nil {
+					continue
+				}
+			}
 			return evs, complete, err
 		}
 		end := after
@@ -654,7 +918,7 @@ func (b *Broker) sinceOnce(ctx context.Context, meetingID string, after uint64) 
 	}
 }
 
-func (b *Broker) since(ctx context.Context, stream string, after uint64) ([]live.Event, bool, error) {
+func (b *Broker) since(ctx context.Context, meetingID, stream string, after uint64) ([]live.Event, bool, error) {
 	var out []live.Event
 	next := after + 1
 	for {
@@ -668,7 +932,7 @@ func (b *Broker) since(ctx context.Context, stream string, after uint64) ([]live
 			}
 			// Nothing at or after next: fine unless the stream went further and
 			// those events were discarded (aged out).
-			last, err := b.lastSeq(ctx, stream)
+			last, err := b.lastSeq(ctx, meetingID, stream)
 			if err != nil {
 				return nil, false, err
 			}
@@ -682,12 +946,15 @@ func (b *Broker) since(ctx context.Context, stream string, after uint64) ([]live
 			if seq != next { // the stream no longer holds next: trimmed by its limits
 				return nil, false, nil
 			}
+			next++
+			if m.Header.Get("Nats-Subject") == b.subjectOf(meetingID, baseSubject) {
+				continue // restored state, not an event (a since from before the stream gets a snapshot)
+			}
 			ev, err := decode(m.Data, seq)
 			if err != nil {
 				return nil, false, err
 			}
 			out = append(out, ev)
-			next++
 		}
 		pending, err := headerUint(eob, "Nats-Num-Pending")
 		if err != nil {
@@ -710,7 +977,12 @@ func (b *Broker) Subscribe(ctx context.Context, meetingID string, fn func(live.E
 	if err != nil {
 		return nil, err
 	}
-	last, err := b.lastSeq(ctx, stream)
+	last, err := b.lastSeq(ctx, meetingID, stream)
+	if err != nil && b.forgetIfGone(ctx, meetingID, err) { // retired: made again from the journal
+		if stream, err = b.ensure(ctx, meetingID); err == nil {
+			last, err = b.lastSeq(ctx, meetingID, stream)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -728,18 +1000,22 @@ func (b *Broker) Subscribe(ctx context.Context, meetingID string, fn func(live.E
 	}
 	var mu sync.Mutex
 	stopped := false
+	base := b.subjectOf(meetingID, baseSubject)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		md, err := m.Metadata()
 		if err != nil {
 			b.log.Error("natsbroker: message metadata", "meeting", meetingID, "err", err)
 			return
 		}
+		b.raise(meetingID, md.Sequence.Stream)
+		if m.Subject() == base {
+			return // restored state, which the room read with Last
+		}
 		ev, err := decode(m.Data(), md.Sequence.Stream)
 		if err != nil {
 			b.log.Error("natsbroker: decode", "meeting", meetingID, "err", err)
 			return
 		}
-		b.raise(meetingID, ev.Seq)
 		mu.Lock()
 		defer mu.Unlock()
 		if !stopped {
@@ -760,6 +1036,15 @@ func (b *Broker) Subscribe(ctx context.Context, meetingID string, fn func(live.E
 			stopped = true
 			mu.Unlock()
 			cc.Stop()
+			// The consumer goes now rather than after its inactive threshold:
+			// a stream nobody reads can be retired (see Retire).
+			if info := cons.CachedInfo(); info != nil && !b.closed.Load() {
+				go func() {
+					ctx, cancel := b.withTimeout(context.Background())
+					defer cancel()
+					_ = b.js.DeleteConsumer(ctx, stream, info.Name)
+				}()
+			}
 		})
 	}, nil
 }
@@ -871,6 +1156,10 @@ func (b *Broker) SubscribeControl(fn func(kind, id string)) (cancel func(), err 
 		var c controlMsg
 		if err := json.Unmarshal(m.Data(), &c); err != nil {
 			b.log.Warn("natsbroker: bad control message", "err", err)
+			return
+		}
+		if c.Kind == controlRetired {
+			b.forget(c.ID)
 			return
 		}
 		fn(c.Kind, c.ID)
