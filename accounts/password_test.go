@@ -93,7 +93,7 @@ func TestPasswordChangeResetDisable(t *testing.T) {
 	if works(tok) {
 		t.Fatal("the reset left a session")
 	}
-	tok, _, lu, err := s.Login(ctx, "chutich", "tam-thoi-2026-x")
+	_, _, lu, err := s.Login(ctx, "chutich", "tam-thoi-2026-x")
 	if err != nil || !lu.MustChangePassword {
 		t.Fatalf("sign-in after reset: %+v %v", lu, err)
 	}
