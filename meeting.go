@@ -179,10 +179,63 @@ type Meeting struct {
 	// CancelReason why; a cancelled meeting stays readable.
 	CancelledAt  *time.Time `json:"cancelledAt,omitempty"`
 	CancelReason string     `json:"cancelReason,omitempty"`
+
+	// index makes the participant lookups constant-time (see Index).
+	index *meetingIndex
+}
+
+// meetingIndex is a meeting's participants by userId and its voters. It
+// holds the Participants slice it was built from and is used only while the
+// meeting still has that slice, so a copy whose participants were replaced
+// falls back to searching.
+type meetingIndex struct {
+	parts  []Participant
+	byUser map[string]int // userId → its first entry in parts
+	voters []string
+	voter  map[string]bool
+}
+
+// Index builds the lookups Participant, HasRole, IsVoter and VoterCount use,
+// so that they take constant time instead of a search of the participants:
+// with thousands of them, building the room's attendance searched once per
+// person present. Call it once the meeting is decoded and before it is
+// shared (it is not safe alongside readers); a meeting whose Participants
+// are changed in place afterwards must be indexed again. Unindexed meetings
+// answer the same, by searching.
+func (m *Meeting) Index() {
+	ix := &meetingIndex{parts: m.Participants, byUser: make(map[string]int, len(m.Participants)), voter: map[string]bool{}}
+	for i, p := range m.Participants {
+		if _, ok := ix.byUser[p.UserID]; !ok {
+			ix.byUser[p.UserID] = i
+		}
+		if p.Role == RoleDelegate {
+			ix.voters = append(ix.voters, p.UserID)
+			ix.voter[p.UserID] = true
+		}
+	}
+	m.index = ix
+}
+
+// indexed returns the meeting's index if it still describes its participants.
+func (m *Meeting) indexed() *meetingIndex {
+	ix := m.index
+	if ix == nil || len(ix.parts) != len(m.Participants) {
+		return nil
+	}
+	if len(ix.parts) > 0 && &ix.parts[0] != &m.Participants[0] {
+		return nil
+	}
+	return ix
 }
 
 // Participant returns the user's entry in the meeting, if any.
 func (m *Meeting) Participant(userID string) (Participant, bool) {
+	if ix := m.indexed(); ix != nil {
+		if i, ok := ix.byUser[userID]; ok {
+			return m.Participants[i], true
+		}
+		return Participant{}, false
+	}
 	for _, p := range m.Participants {
 		if p.UserID == userID {
 			return p, true
@@ -302,6 +355,9 @@ func (m *Meeting) HasRole(userID string, roles ...Role) bool {
 // Voters returns the userIds of the delegates: the contract lets only delegates
 // vote, and quorum counts them.
 func (m *Meeting) Voters() []string {
+	if ix := m.indexed(); ix != nil {
+		return append([]string(nil), ix.voters...)
+	}
 	var out []string
 	for _, p := range m.Participants {
 		if p.Role == RoleDelegate {
@@ -309,4 +365,32 @@ func (m *Meeting) Voters() []string {
 		}
 	}
 	return out
+}
+
+// IsVoter reports whether the user is one of the meeting's voters (a
+// delegate).
+func (m *Meeting) IsVoter(userID string) bool {
+	if ix := m.indexed(); ix != nil {
+		return ix.voter[userID]
+	}
+	for _, p := range m.Participants {
+		if p.UserID == userID && p.Role == RoleDelegate {
+			return true
+		}
+	}
+	return false
+}
+
+// VoterCount is len(m.Voters()) without building the list.
+func (m *Meeting) VoterCount() int {
+	if ix := m.indexed(); ix != nil {
+		return len(ix.voters)
+	}
+	n := 0
+	for _, p := range m.Participants {
+		if p.Role == RoleDelegate {
+			n++
+		}
+	}
+	return n
 }

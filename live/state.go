@@ -229,16 +229,15 @@ func presentable(m *phonghop.Meeting, p Presentation) error {
 // current participants and the meeting's voters; marks made on behalf of
 // someone no longer taking part are dropped.
 func attendanceOf(m *phonghop.Meeting, present []string, marks map[string]AttendanceMark) Attendance {
-	a := Attendance{Present: []string{}}
-	voters := m.Voters()
-	a.Expected = len(voters)
+	a := Attendance{Present: make([]string, 0, len(present))}
+	a.Expected = m.VoterCount()
 	n := 0
 	for _, id := range present {
 		if _, ok := m.Participant(id); !ok {
 			continue
 		}
 		a.Present = append(a.Present, id)
-		if slices.Contains(voters, id) {
+		if m.IsVoter(id) {
 			n++
 		}
 	}

@@ -278,6 +278,7 @@ func (s *Service) Meeting(ctx context.Context, id string) (*phonghop.Meeting, er
 		}
 		return nil, err
 	}
+	m.Index() // shared from now on: index it once, not per lookup
 	s.cache.put(id, etag, &m, now)
 	return &m, nil
 }
