@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -171,4 +172,83 @@ func benchBare(b *testing.B, n int) {
 		c.Close()
 	}
 	wg.Wait()
+}
+
+// bigRoom is a meeting of n delegates, all checked in, with a speaker, a queue
+// and a poll: the state a tablet connecting to a large council gets.
+func bigRoom(b *testing.B, n int, indexed bool) (*phonghop.Meeting, []Event, uint64) {
+	b.Helper()
+	m := testMeeting(n)
+	if indexed {
+		m.Index()
+	}
+	present := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		present = append(present, delegateID(i))
+	}
+	att, _ := json.Marshal(attendanceOf(m, present, nil))
+	cur := delegateID(1)
+	sp, _ := json.Marshal(Speakers{Current: &cur, Queue: present[2:12]})
+	evs := []Event{
+		{Seq: 1, Subject: SubjectPresentation, Type: TypePresentation, Payload: []byte(`{"agendaItemId":"i1","documentId":"doc1","page":3}`)},
+		{Seq: 2, Subject: SubjectPollPrefix + "p1", Type: TypePoll, Payload: []byte(`{"id":"p1","title":"Thông qua báo cáo","state":"open","cast":10}`)},
+		{Seq: 3, Subject: SubjectSpeakers, Type: TypeSpeakers, Payload: sp},
+		{Seq: uint64(n + 3), Subject: SubjectAttendance, Type: TypeAttendance, Payload: att},
+	}
+	return m, evs, uint64(n + 3)
+}
+
+// BenchmarkRoomState builds the room's state with 2,000 present: "search" is
+// the meeting as it was (each person present looked up by a search of the
+// participants, and of the voters), "indexed" the meeting as the meeting
+// service hands it out now (indexed once when decoded).
+func BenchmarkRoomState(b *testing.B) {
+	for _, indexed := range []bool{false, true} {
+		name := map[bool]string{false: "search", true: "indexed"}[indexed]
+		b.Run(name+"/present=2000", func(b *testing.B) {
+			m, evs, _ := bigRoom(b, 2000, indexed)
+			b.ReportAllocs()
+			for b.Loop() {
+				st := stateOf(m, evs)
+				if st.Attendance.PresentDelegates != 2000 {
+					b.Fatal(st.Attendance.PresentDelegates)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSnapshotNth is the snapshot the n-th socket connecting at one seq
+// gets, with 2,000 present: "each" builds and encodes it for every socket
+// from an unindexed meeting (as before), "shared" takes it from the room's
+// snapshot cache (built once by the first socket; the clock is still read per
+// socket).
+func BenchmarkSnapshotNth(b *testing.B) {
+	b.Run("each/present=2000", func(b *testing.B) {
+		m, evs, last := bigRoom(b, 2000, false)
+		b.ReportAllocs()
+		for b.Loop() {
+			st, err := encodeState(m, evs, delegateID(7))
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = snapshotFrame(last, st)
+		}
+	})
+	b.Run("shared/present=2000", func(b *testing.B) {
+		m, evs, last := bigRoom(b, 2000, true)
+		var c snapshotCache
+		ctx := context.Background()
+		if _, err := c.state(ctx, m, evs, last, delegateID(0)); err != nil { // the first socket
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			st, err := c.state(ctx, m, evs, last, delegateID(7))
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = snapshotFrame(last, st)
+		}
+	})
 }

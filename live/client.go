@@ -114,47 +114,60 @@ func (c *client) run(since uint64, hasSince bool) {
 }
 
 // initial returns the frames a new client gets first: the events after since
-// when they are all held, else a snapshot. The room is subscribed already, so
-// nothing appended from now on is missed; the writer skips what these cover.
+// when they are all held and within the replay bounds, else a snapshot. The
+// room is subscribed already, so nothing appended from now on is missed; the
+// writer skips what these cover.
 func (c *client) initial(ctx context.Context, since uint64, hasSince bool) ([][]byte, uint64, error) {
 	h := c.hub
 	evs, last, err := h.cfg.Broker.Last(ctx, c.info.MeetingID)
 	if err != nil {
 		return nil, 0, err
 	}
-	if hasSince && since <= last {
-		replay, complete, err := h.cfg.Broker.Since(ctx, c.info.MeetingID, since)
-		if err != nil {
-			return nil, 0, err
-		}
-		if complete {
-			out := make([][]byte, 0, len(replay))
-			seq := since
-			for _, ev := range replay {
-				if ev.For(c.info.User.ID) {
-					out = append(out, eventFrame(ev))
-				}
-				seq = ev.Seq
-			}
-			return out, seq, nil
+	if hasSince && since <= last && last-since <= uint64(h.cfg.ReplayEvents) {
+		out, seq, ok, err := c.replay(ctx, since)
+		if err != nil || ok {
+			return out, seq, err
 		}
 	}
 	m, err := h.cfg.Meetings.Meeting(ctx, c.info.MeetingID)
 	if err != nil {
 		return nil, 0, err
 	}
-	// A snapshot holds only what the client may see.
-	visible := evs[:0:0]
-	for _, ev := range evs {
-		if ev.For(c.info.User.ID) {
-			visible = append(visible, ev)
-		}
+	if m == nil {
+		return nil, 0, phonghop.Fail(phonghop.ENotFound, "meeting_not_found")
 	}
-	b, err := snapshotFrame(last, stateOf(m, visible))
+	// A snapshot holds only what the client may see.
+	st, err := c.room.snapshots.state(ctx, m, evs, last, c.info.User.ID)
 	if err != nil {
 		return nil, 0, err
 	}
-	return [][]byte{b}, last, nil
+	return [][]byte{snapshotFrame(last, st)}, last, nil
+}
+
+// replay returns the frames of the events after since, unless some are no
+// longer held or they would take more than the client's write queue
+// (WriteQueueBytes): a tablet that slept for hours gets a snapshot instead of
+// thousands of frames built at once outside the queue's bound.
+func (c *client) replay(ctx context.Context, since uint64) (out [][]byte, seq uint64, ok bool, err error) {
+	h := c.hub
+	evs, complete, err := h.cfg.Broker.Since(ctx, c.info.MeetingID, since)
+	if err != nil || !complete || len(evs) > h.cfg.ReplayEvents {
+		return nil, 0, false, err
+	}
+	out = make([][]byte, 0, len(evs))
+	seq = since
+	size := 0
+	for _, ev := range evs {
+		if ev.For(c.info.User.ID) {
+			f := eventFrame(ev)
+			if size += len(f); size > h.cfg.WriteQueueBytes {
+				return nil, 0, false, nil
+			}
+			out = append(out, f)
+		}
+		seq = ev.Seq
+	}
+	return out, seq, true, nil
 }
 
 func (c *client) refreshRead() {

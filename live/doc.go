@@ -25,7 +25,10 @@
 // unavailable. A request without Origin (not a browser) is allowed.
 //
 // The first messages are either the events after N, in order, when since=N is
-// given and the server still holds all of them, or else one snapshot:
+// given, the server still holds all of them and they are within
+// Config.ReplayEvents (1,024) and WriteQueueBytes, or else one snapshot (its
+// state encoded once per seq and audience, shared by the sockets connecting at
+// that seq: see snapshot.go):
 //
 //	{"type":"snapshot","seq":N,"time":serverTime,"state":{"presentation":{...}|null,
 //	  "attendance":{"present":[...],"expected":n,"quorum":bool,...},

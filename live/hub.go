@@ -47,6 +47,11 @@ type Config struct {
 	PongTimeout     time.Duration // silence after which a client is dropped; 0: 60 s
 	WriteTimeout    time.Duration // 0: 10 s
 
+	// ReplayEvents bounds the events replayed to a client connecting with
+	// since (0: 1024); further behind, or with more than WriteQueueBytes of
+	// frames to replay, it gets a snapshot instead.
+	ReplayEvents int
+
 	// MessagesPerSecond and Burst bound each client's messages (token bucket);
 	// 0: 10 per second, burst 20. Over it a message is answered with an error
 	// too_many_requests; more than 2×Burst refusals within a second close the
@@ -153,6 +158,9 @@ func NewHub(cfg Config) *Hub {
 	}
 	if cfg.WriteQueueBytes <= 0 {
 		cfg.WriteQueueBytes = 256 << 10
+	}
+	if cfg.ReplayEvents <= 0 {
+		cfg.ReplayEvents = DefaultBuffer
 	}
 	if cfg.ReadLimit <= 0 {
 		cfg.ReadLimit = 64 << 10
@@ -529,6 +537,8 @@ type room struct {
 	ready  chan struct{} // closed once the subscription is made (or failed)
 	cancel func()
 	err    error
+
+	snapshots snapshotCache // the newest seq's state, shared by connecting sockets
 }
 
 // deliver marshals the event's frame once and queues the same bytes on every
@@ -573,15 +583,4 @@ func errorFrame(e *phonghop.Error) []byte {
 		Error *phonghop.Error `json:"error"`
 	}{"error", e})
 	return b
-}
-
-// snapshotFrame carries the server's clock too: a tablet times the current
-// speech from the server's start time, not from its own clock.
-func snapshotFrame(seq uint64, st State) ([]byte, error) {
-	return json.Marshal(struct {
-		Type  string    `json:"type"`
-		Seq   uint64    `json:"seq"`
-		Time  time.Time `json:"time"`
-		State State     `json:"state"`
-	}{"snapshot", seq, time.Now().UTC(), st})
 }
