@@ -336,7 +336,9 @@ func startClusterGated(t *testing.T, gate **writeGate) *cluster {
 				fmt.Sprintf("PHONGHOP_NATS_URL=nats://127.0.0.1:%d", natsPort),
 				"PHONGHOP_ADMIN_PASSWORD="+adminPassword, "PHONGHOP_BCRYPT_COST=4",
 				"PHONGHOP_LOG_LEVEL=info", "PHONGHOP_LOG_FORMAT=text",
-				"PHONGHOP_SHUTDOWN_TIMEOUT=5s")}
+				"PHONGHOP_SHUTDOWN_TIMEOUT=5s",
+				// A burst signs in thousands of tablets as a dozen accounts.
+				"PHONGHOP_LIVE_SOCKETS_PER_USER=0")}
 		c.startNode(i)
 	}
 	c.meeting = c.demoMeeting()

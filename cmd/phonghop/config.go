@@ -40,7 +40,7 @@ type config struct {
 	SecureCookies                                  bool
 	LogLevel, LogFormat                            string
 	SignCert, SignKey                              string
-	LiveBuffer, BcryptCost                         int
+	LiveBuffer, BcryptCost, LiveSocketsPerUser     int
 	PublicURL                                      string
 	Soffice                                        string
 	ConvertWorkers                                 int
@@ -76,6 +76,7 @@ var settings = []setting{
 	{env: "PHONGHOP_LOG_FORMAT", flag: "log-format", def: "json", usage: "json or text"},
 	{env: "PHONGHOP_SIGN_CERT", flag: "sign-cert", def: "", usage: "PEM certificate for signing the minutes PDF (with PHONGHOP_SIGN_KEY)"},
 	{env: "PHONGHOP_SIGN_KEY", flag: "sign-key", def: "", usage: "PEM private key for signing the minutes PDF"},
+	{env: "PHONGHOP_LIVE_SOCKETS_PER_USER", flag: "live-sockets-per-user", def: "16", usage: "live connections one account may hold on one process (a few tablets, a wall display and reconnects overlapping what they replace; 0: no limit, for load tests signing in many tablets as one account)"},
 	{env: "PHONGHOP_LIVE_BUFFER", flag: "live-buffer", def: "4096", usage: "events kept per meeting (in memory) to replay to reconnecting tablets"},
 	{env: "PHONGHOP_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "15s", usage: "how long shutdown waits for requests to finish"},
 	{env: "PHONGHOP_BCRYPT_COST", flag: "bcrypt-cost", def: "10", usage: "bcrypt cost of password hashes (4 to 31; each step doubles the work of a sign-in)"},
@@ -162,6 +163,11 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 		OIDCClientSecret: get("PHONGHOP_OIDC_CLIENT_SECRET"), OIDCUserClaim: get("PHONGHOP_OIDC_USER_CLAIM"),
 		OIDCGroupsClaim: get("PHONGHOP_OIDC_GROUPS_CLAIM"), OIDCAdminGroup: get("PHONGHOP_OIDC_ADMIN_GROUP"),
 		OIDCUnitPrefix: get("PHONGHOP_OIDC_UNIT_PREFIX"), LocalLogin: boolOf("PHONGHOP_LOCAL_LOGIN"),
+	}
+	if n, err := strconv.Atoi(get("PHONGHOP_LIVE_SOCKETS_PER_USER")); err != nil || n < 0 {
+		errs = append(errs, "PHONGHOP_LIVE_SOCKETS_PER_USER must be 0 (no limit) or a positive whole number")
+	} else {
+		c.LiveSocketsPerUser = n
 	}
 	if v := get("PHONGHOP_NATS_REMOVE_IDLE"); v != "0" {
 		if d, err := time.ParseDuration(v); err != nil || d < time.Minute {

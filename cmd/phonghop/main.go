@@ -225,8 +225,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	}
 	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, Logger: log.With("component", "live"),
 		AllowedOrigins: cfg.AllowedOrigins, ReturnAfterUpgrade: true,
-		// A few tablets, a wall display and reconnects overlapping what they replace.
-		MaxSocketsPerUser: 16})
+		MaxSocketsPerUser: cfg.LiveSocketsPerUser})
 	mtg.Changes, mtg.Room, mtg.History = hub, hub, jr
 	obs.Live(hub.Stats)
 	liveAPI, stopControl, err := withControl(hub, broker, log, acc)

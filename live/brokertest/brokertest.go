@@ -189,7 +189,8 @@ func testSubscribe(t *testing.T, open Open) {
 	}
 	wg.Wait()
 	n := func() int { mu.Lock(); defer mu.Unlock(); return len(seqs) }
-	deadline := time.Now().Add(5 * time.Second)
+	// Generous: a replicated stream on a loaded two-core machine.
+	deadline := time.Now().Add(30 * time.Second)
 	for n() < writers*each && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}

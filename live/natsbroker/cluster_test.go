@@ -46,7 +46,7 @@ func cluster(t *testing.T) ([]*natstest.Server, func(t testing.TB, url string) *
 		var b *Broker
 		waitFor(t, 30*time.Second, "JetStream cluster on "+url, func() bool {
 			var err error
-			b, err = New(context.Background(), Config{URL: url, Replicas: 3, Timeout: 2 * time.Second, ReconnectWait: 100 * time.Millisecond})
+			b, err = New(context.Background(), Config{URL: url, Replicas: 3, Timeout: 10 * time.Second, ReconnectWait: 100 * time.Millisecond})
 			return err == nil
 		})
 		t.Cleanup(func() { b.Close() })
