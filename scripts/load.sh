@@ -5,6 +5,10 @@
 #   scripts/load.sh phonghop 5000      # build and start phonghop on loopback, measure
 #   scripts/load.sh centrifugo 5000    # install and start Centrifugo on loopback, measure
 #   scripts/load.sh compare 5000       # both, one after the other, then a table
+#   scripts/load.sh checkin 2000       # a check-in wave: N delegates check in within
+#                                      # 10 s while N sockets listen (no page turns);
+#                                      # with PHONGHOP_BIN_BEFORE=<binary> that build
+#                                      # runs first, then this one, then a table
 #
 # Memory: the tool reads the server's RSS after -settle (default 5s) of idling. Both
 # servers are garbage-collected and give back what connecting cost them only after
@@ -26,11 +30,11 @@
 # what is measured.
 set -euo pipefail
 
-usage() { echo "usage: $0 phonghop|centrifugo|compare [N] [phonghop-load flags...]" >&2; exit 2; }
+usage() { echo "usage: $0 phonghop|centrifugo|compare|checkin [N] [phonghop-load flags...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 mode=$1; shift
 n=${1:-1000}; [ $# -ge 1 ] && shift
-case $mode in phonghop|centrifugo|compare) ;; *) usage ;; esac
+case $mode in phonghop|centrifugo|compare|checkin) ;; *) usage ;; esac
 [[ $n =~ ^[0-9]+$ ]] || usage
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -101,7 +105,8 @@ JSON
 }
 
 run_phonghop() {
-  local bin=${PHONGHOP_BIN:-}
+  local bin=${PHONGHOP_BIN:-} name=phonghop-$n
+  if [ "${1:-}" = -name ]; then name=$2; shift 2; fi
   if [ -z "$bin" ]; then
     echo "load: building phonghop" >&2
     (cd "$root" && go build -o "$work/phonghop" ./cmd/phonghop)
@@ -117,7 +122,7 @@ run_phonghop() {
   wait_up "http://127.0.0.1:$ph_port/healthz" "$pid" "$work/phonghop.log"
   echo "load: phonghop pid $pid on 127.0.0.1:$ph_port, data in $work/data" >&2
   "$work/phonghop-load" -target phonghop -url "http://127.0.0.1:$ph_port" -admin-password "$pass" \
-    -server-pid "$pid" -delegates "$n" -json-out "$out/phonghop-$n.json" "$@"
+    -server-pid "$pid" -delegates "$n" -json-out "$out/$name.json" "$@"
   stop "$pid"
 }
 
@@ -130,6 +135,18 @@ case $mode in
     run_phonghop -q "$@"
     echo
     "$work/phonghop-load" -table "$out/centrifugo-$n.json" "$out/phonghop-$n.json"
+    ;;
+  checkin)
+    wave=(-turns 0 -settle 1s -checkin-wave 10s -wait 60s)
+    if [ -n "${PHONGHOP_BIN_BEFORE:-}" ]; then
+      PHONGHOP_BIN=$PHONGHOP_BIN_BEFORE run_phonghop -name "checkin-before-$n" -q "${wave[@]}" "$@"
+      echo >&2
+      run_phonghop -name "checkin-$n" -q "${wave[@]}" "$@"
+      echo
+      "$work/phonghop-load" -table "$out/checkin-before-$n.json" "$out/checkin-$n.json"
+    else
+      run_phonghop -name "checkin-$n" "${wave[@]}" "$@"
+    fi
     ;;
 esac
 [ -z "${LOAD_OUT:-}" ] || echo "load: results in $out" >&2

@@ -49,6 +49,7 @@ type config struct {
 	runID       string
 	quiet       bool
 	cpuProfile  string
+	checkinWave time.Duration
 
 	// phonghop
 	meeting          string
@@ -85,6 +86,7 @@ func main() {
 	flag.BoolVar(&c.jsonStdout, "json", false, "print the result as JSON instead of text")
 	flag.StringVar(&c.runID, "run", "", "run id used in names of what setup creates (default: time-based)")
 	flag.BoolVar(&c.quiet, "q", false, "no progress messages on stderr")
+	flag.DurationVar(&c.checkinWave, "checkin-wave", 0, "phonghop: after the turns, every delegate checks in, spread evenly over this time, while all sockets listen (0: no wave; -turns 0 for the wave alone)")
 	flag.StringVar(&c.meeting, "meeting", "", "phonghop: existing meeting id (without -admin-password)")
 	flag.StringVar(&c.chair, "chair", "chutoa:hop-khong-giay", "phonghop: chair's user:password")
 	flag.StringVar(&c.userPrefix, "user-prefix", "daibieu", "phonghop: delegate usernames are <prefix>00001...")
@@ -186,6 +188,13 @@ type target interface {
 	turn(ctx context.Context, k int) (int64, error)
 }
 
+// checkInner is a target whose delegates can check in (phonghop), for the
+// check-in wave.
+type checkInner interface {
+	// checkIn checks delegate i in and returns its attendance event's seq.
+	checkIn(ctx context.Context, i int) (int64, error)
+}
+
 // sock is what one delegate's reader learns; only its own goroutine writes it
 // until the run closes every socket and waits for the readers to end.
 type sock struct {
@@ -193,6 +202,9 @@ type sock struct {
 	dialDur  time.Duration
 	track    seqTrack
 	pres     []rec
+	att      []rec        // attendance events received
+	bytes    atomic.Int64 // bytes of every frame received
+	closed   atomic.Bool  // the server closed it (s.err set)
 	frames   int
 	badFrame int
 	err      error
@@ -240,6 +252,22 @@ type Result struct {
 	NoFile             uint64  `json:"noFileLimit"`
 	LoadAvg            string  `json:"loadAvg"` // /proc/loadavg before the turns: others share the CPU
 	CPUs               int     `json:"cpus"`
+
+	// The check-in wave (-checkin-wave): every delegate checks in over
+	// REST within the wave's time while every socket listens.
+	CheckIns         int     `json:"checkIns,omitempty"`
+	CheckInErrors    int     `json:"checkInErrors,omitempty"`
+	CheckInWaveMs    float64 `json:"checkInWaveMs,omitempty"` // the time the check-ins were spread over
+	CheckInWallMs    float64 `json:"checkInWallMs,omitempty"` // until the last check-in was answered
+	CheckInExpected  int     `json:"checkInExpectedDeliveries,omitempty"`
+	CheckInDelivered int     `json:"checkInDelivered,omitempty"`
+	CheckInMissed    int     `json:"checkInMissed,omitempty"`
+	CheckInLatency   Dist    `json:"checkInLatency"`           // from a check-in's request to each socket's receipt of its event
+	CheckInCall      Dist    `json:"checkInCall"`              // the check-in request's own time
+	CheckInBytes     int64   `json:"checkInBytes,omitempty"`   // received by all sockets from the wave's start until all delivered or -wait
+	CheckInDropped   int     `json:"checkInDropped,omitempty"` // sockets closed by the server during the wave
+	CheckInServerCPU float64 `json:"checkInServerCpuSec,omitempty"`
+	CheckInLoadAvg   string  `json:"checkInLoadAvg,omitempty"`
 }
 
 func run(ctx context.Context, c *config, t target) (*Result, error) {
@@ -289,15 +317,16 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 	}
 	socks := make([]sock, c.delegates)
 	var (
-		closing   atomic.Bool
-		delivered atomic.Int64
-		readers   sync.WaitGroup
-		connectWG sync.WaitGroup
-		errMu     sync.Mutex
-		connErrs  int
-		firstErr  error
-		sem       = make(chan struct{}, c.concurrency)
-		connected atomic.Int64
+		closing      atomic.Bool
+		delivered    atomic.Int64
+		attDelivered atomic.Int64
+		readers      sync.WaitGroup
+		connectWG    sync.WaitGroup
+		errMu        sync.Mutex
+		connErrs     int
+		firstErr     error
+		sem          = make(chan struct{}, c.concurrency)
+		connected    atomic.Int64
 	)
 	progress("connecting %d sockets, %d at a time", c.delegates, c.concurrency)
 	for i := range socks {
@@ -330,7 +359,7 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 			}
 			readers.Add(1)
 			connectWG.Done()
-			readLoop(s, t, since, &delivered, &closing, &readers)
+			readLoop(s, t, since, &delivered, &attDelivered, &closing, &readers)
 		}(&socks[i], i)
 	}
 	connectWG.Wait()
@@ -421,6 +450,10 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 	if v, err := readRSS(os.Getpid()); err == nil {
 		res.ToolRSSKiB = v
 	}
+	var wave []turn
+	if ci, ok := t.(checkInner); ok && c.checkinWave > 0 && ctx.Err() == nil {
+		wave = checkInWave(ctx, c, ci, res, socks, since, &attDelivered, progress)
+	}
 
 	closing.Store(true)
 	for i := range socks {
@@ -458,6 +491,19 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 		res.FirstTurn = summarize(first.latencies)
 	}
 	res.AllReached = summarize(m.turnMax)
+	if len(wave) > 0 {
+		att := make([][]rec, 0, res.Connected)
+		for i := range socks {
+			if socks[i].conn != nil {
+				att = append(att, socks[i].att)
+			}
+		}
+		w := matchTurns(wave, att)
+		res.CheckInExpected = len(wave) * res.Connected
+		res.CheckInDelivered = len(w.latencies)
+		res.CheckInMissed = w.missed
+		res.CheckInLatency = summarize(w.latencies)
+	}
 	runtime.KeepAlive(socks)
 	return res, nil
 }
@@ -465,13 +511,17 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 // readLoop reads one socket until it is closed. It keeps no timer and no buffer
 // between frames: a blocked ReadMessage holds only the connection's small
 // bufio.Reader.
-func readLoop(s *sock, t target, since func() time.Duration, delivered *atomic.Int64, closing *atomic.Bool, wg *sync.WaitGroup) {
+func readLoop(s *sock, t target, since func() time.Duration, delivered, attDelivered *atomic.Int64, closing *atomic.Bool, wg *sync.WaitGroup) {
 	defer wg.Done()
 	emit := func(typ string, seq int64) {
 		s.track.observe(seq)
-		if typ == "presentation" {
+		switch typ {
+		case "presentation":
 			s.pres = append(s.pres, rec{seq: seq, at: since()})
 			delivered.Add(1)
+		case "attendance":
+			s.att = append(s.att, rec{seq: seq, at: since()})
+			attDelivered.Add(1)
 		}
 	}
 	for {
@@ -479,10 +529,12 @@ func readLoop(s *sock, t target, since func() time.Duration, delivered *atomic.I
 		if err != nil {
 			if !closing.Load() {
 				s.err = err
+				s.closed.Store(true)
 			}
 			return
 		}
 		s.frames++
+		s.bytes.Add(int64(len(b)))
 		if err := t.frame(s.conn, b, emit); err != nil {
 			s.badFrame++
 		}
@@ -513,6 +565,14 @@ func printResult(w io.Writer, r *Result) {
 	}
 	fmt.Fprintf(w, "machine           %d CPUs, load average %s before the turns\n", r.CPUs, r.LoadAvg)
 	fmt.Fprintf(w, "tool              %d KiB RSS, %.2f s CPU during the turns\n", r.ToolRSSKiB, r.ToolCPUSec)
+	if r.CheckIns > 0 {
+		fmt.Fprintf(w, "check-in wave     %d delegates over %.1f s (%d failed), last answered after %.1f s; call p50 %.1f ms p99 %.1f ms\n",
+			r.CheckIns, r.CheckInWaveMs/1000, r.CheckInErrors, r.CheckInWallMs/1000, r.CheckInCall.P50, r.CheckInCall.P99)
+		fmt.Fprintf(w, "  deliveries      %d of %d; missed %d; sockets dropped %d\n", r.CheckInDelivered, r.CheckInExpected, r.CheckInMissed, r.CheckInDropped)
+		fmt.Fprintf(w, "  latency         p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.CheckInLatency.P50, r.CheckInLatency.P99, r.CheckInLatency.Max)
+		fmt.Fprintf(w, "  bytes sent      %.1f MiB to all sockets, %.1f KiB per socket\n", float64(r.CheckInBytes)/(1<<20), float64(r.CheckInBytes)/1024/float64(max(r.Connected, 1)))
+		fmt.Fprintf(w, "  server CPU      %.2f s; load average %s\n", r.CheckInServerCPU, r.CheckInLoadAvg)
+	}
 	if r.FirstError != "" {
 		fmt.Fprintf(w, "first error       %s\n", r.FirstError)
 	}
@@ -567,6 +627,17 @@ func printTable(w io.Writer, files []string) error {
 	row("server CPU (turns)", func(r Result) string { return fmt.Sprintf("%.2f s", r.CPUTurnsSec) })
 	row("load tool CPU (turns)", func(r Result) string { return fmt.Sprintf("%.2f s", r.ToolCPUSec) })
 	row("load average (turns)", func(r Result) string { return r.LoadAvg })
+	if rs[0].CheckIns > 0 {
+		row("check-ins (failed)", func(r Result) string { return fmt.Sprintf("%d (%d)", r.CheckIns, r.CheckInErrors) })
+		row("check-in delivered", func(r Result) string { return fmt.Sprintf("%d/%d", r.CheckInDelivered, r.CheckInExpected) })
+		row("check-in dropped sockets", func(r Result) string { return strconv.Itoa(r.CheckInDropped) })
+		row("check-in latency p50", func(r Result) string { return ms(r.CheckInLatency.P50) })
+		row("check-in latency p99", func(r Result) string { return ms(r.CheckInLatency.P99) })
+		row("check-in call p99", func(r Result) string { return ms(r.CheckInCall.P99) })
+		row("check-in bytes sent", func(r Result) string { return fmt.Sprintf("%.1f MiB", float64(r.CheckInBytes)/(1<<20)) })
+		row("check-in server CPU", func(r Result) string { return fmt.Sprintf("%.2f s", r.CheckInServerCPU) })
+		row("check-in load average", func(r Result) string { return r.CheckInLoadAvg })
+	}
 	if len(rs) > 1 {
 		base := rs[0]
 		ratio := func(a, b float64) string {
@@ -589,4 +660,105 @@ func printTable(w io.Writer, files []string) error {
 var httpClient = &http.Client{
 	Timeout:   60 * time.Second,
 	Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64},
+}
+
+// checkInWave has every delegate check in, spread evenly over -checkin-wave,
+// while every socket listens, and waits until every socket has every check-in
+// (or -wait after the last answer). It returns the check-ins made (seq and
+// send time) for matching against what the sockets received.
+func checkInWave(ctx context.Context, c *config, t checkInner, res *Result, socks []sock, since func() time.Duration, attDelivered *atomic.Int64, progress func(string, ...any)) []turn {
+	n := len(socks)
+	res.CheckInLoadAvg = loadAvg()
+	res.CheckInWaveMs = float64(c.checkinWave.Microseconds()) / 1000
+	var cpu0 int64
+	if c.serverPID != 0 {
+		cpu0, _ = readCPU(c.serverPID)
+	}
+	bytes0 := int64(0)
+	for i := range socks {
+		bytes0 += socks[i].bytes.Load()
+	}
+	connected := 0
+	for i := range socks {
+		if socks[i].conn != nil {
+			connected++
+		}
+	}
+	dropped0 := droppedNow(socks)
+	progress("check-in wave: %d delegates over %s", n, c.checkinWave)
+	var (
+		mu    sync.Mutex
+		wave  = make([]turn, 0, n)
+		calls = make([]time.Duration, 0, n)
+		wg    sync.WaitGroup
+	)
+	start := time.Now()
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		if d := time.Until(start.Add(c.checkinWave * time.Duration(i) / time.Duration(n))); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			sent := since()
+			t0 := time.Now()
+			seq, err := t.checkIn(ctx, i)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.CheckInErrors++
+				if res.FirstError == "" {
+					res.FirstError = err.Error()
+				}
+				return
+			}
+			calls = append(calls, time.Since(t0))
+			wave = append(wave, turn{seq: seq, sent: sent})
+		}(i)
+	}
+	wg.Wait()
+	res.CheckIns = n
+	res.CheckInWallMs = float64(time.Since(start).Microseconds()) / 1000
+	res.CheckInCall = summarize(calls)
+	want := int64(len(wave) * connected)
+	deadline := time.Now().Add(c.wait)
+	for attDelivered.Load() < want && time.Now().Before(deadline) && ctx.Err() == nil && droppedNow(socks) == dropped0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if droppedNow(socks) != dropped0 { // sockets closed as slow: give the rest the full wait
+		for attDelivered.Load() < want && time.Now().Before(deadline) && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	for i := range socks {
+		res.CheckInBytes += socks[i].bytes.Load()
+	}
+	res.CheckInBytes -= bytes0
+	res.CheckInDropped = droppedNow(socks) - dropped0
+	if c.serverPID != 0 {
+		if cpu1, err := readCPU(c.serverPID); err == nil {
+			res.CheckInServerCPU = float64(cpu1-cpu0) / 100
+		}
+	}
+	return wave
+}
+
+// droppedNow counts the sockets the server has closed so far.
+func droppedNow(socks []sock) int {
+	n := 0
+	for i := range socks {
+		if socks[i].closed.Load() {
+			n++
+		}
+	}
+	return n
+}
+
+func loadAvg() string {
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			return strings.Join(f[:3], " ")
+		}
+	}
+	return ""
 }

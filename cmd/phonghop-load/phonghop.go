@@ -535,3 +535,15 @@ func (t *phonghop) turn(ctx context.Context, k int) (int64, error) {
 	}
 	return out.Seq, nil
 }
+
+// checkIn checks delegate i in over REST, as its tablet does, and returns the
+// attendance event's seq.
+func (t *phonghop) checkIn(ctx context.Context, i int) (int64, error) {
+	var out struct {
+		Seq int64 `json:"seq"`
+	}
+	if err := t.call(ctx, http.MethodPost, "/api/v1/meetings/"+t.meeting+"/attendance", t.tokens[i], nil, &out); err != nil {
+		return 0, fmt.Errorf("check-in %d: %w", i, err)
+	}
+	return out.Seq, nil
+}

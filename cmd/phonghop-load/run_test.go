@@ -137,3 +137,46 @@ func TestRunReportsMissedAndReordered(t *testing.T) {
 			res.Missed, res.Gaps, res.OutOfOrder, res.Duplicates, res.Delivered)
 	}
 }
+
+// checkingIn is the fake Centrifugo with check-ins: each one publishes an
+// attendance event carrying everyone checked in so far, as phonghop does.
+type checkingIn struct {
+	*centrifugo
+	mu  sync.Mutex
+	seq int64
+	in  []int
+}
+
+func (c *checkingIn) checkIn(ctx context.Context, i int) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock() // published in seq order
+	c.seq++
+	c.in = append(c.in, i)
+	err := c.publish(ctx, map[string]any{"type": "attendance", "seq": c.seq, "attendance": map[string]any{"present": c.in}})
+	return c.seq, err
+}
+
+func TestRunCheckInWave(t *testing.T) {
+	f := &fakeCentrifugo{}
+	f.fault = func(i int, seq int64, push []byte) [][]byte {
+		if i == 2 && seq == 3 { // socket 2 never hears check-in 3
+			return [][]byte{}
+		}
+		return nil
+	}
+	srv := httptest.NewServer(f.handler())
+	defer srv.Close()
+	c := &config{target: "centrifugo", url: srv.URL, delegates: 10, concurrency: 8, turns: 0,
+		wait: time.Second, quiet: true, apiKey: "k", channel: "ch", checkinWave: 200 * time.Millisecond}
+	res, err := run(context.Background(), c, &checkingIn{centrifugo: newCentrifugo(c)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CheckIns != 10 || res.CheckInErrors != 0 || res.CheckInExpected != 100 || res.CheckInDelivered != 99 || res.CheckInMissed != 1 {
+		t.Fatalf("wave: %+v", res)
+	}
+	// Each event lists everyone so far: the bytes grow with the square.
+	if res.CheckInBytes < 10*10*20 || res.CheckInLatency.N != 99 || res.CheckInWallMs < 150 {
+		t.Fatalf("bytes %d, latency %+v, wall %.0f ms", res.CheckInBytes, res.CheckInLatency, res.CheckInWallMs)
+	}
+}
