@@ -20,7 +20,8 @@
 //   - Errors: NoSuchKey → storage.ErrNotFound; PreconditionFailed (412) and
 //     ConditionalRequestConflict (409, a concurrent conditional write won) →
 //     storage.ErrPrecondition; InvalidRange (416) → storage.ErrInvalidRange;
-//     5xx, SlowDown, timeouts and network failures → storage.ErrUnavailable. The
+//     5xx, SlowDown, timeouts and network failures (also while a Get's body is
+//     read: a server dying mid-body is no internal error) → storage.ErrUnavailable. The
 //     original error stays wrapped too, so errors.Is/As see both.
 //   - A key that is a path prefix of a stored one ("a" and "a/b") is refused by
 //     filesystem-backed servers (MinIO, versitygw); the refusal maps to
@@ -320,6 +321,10 @@ func (s *Store) Get(ctx context.Context, key string, rng *storage.Range) (io.Rea
 		return nil, storage.Info{}, s.mapErr(ctx, "get", key, err)
 	}
 	info := toInfo(key, oi)
+	// A server that dies while the body is read cuts it short (unexpected
+	// EOF, a reset): that is the store being unavailable, as when it dies
+	// before answering, not an internal error.
+	body = &bodyReader{ReadCloser: body, s: s, ctx: ctx, key: key}
 	if cr := h.Get("Content-Range"); cr != "" {
 		// "bytes 0-4/10": the whole size follows the slash.
 		if i := strings.LastIndexByte(cr, '/'); i >= 0 {
@@ -329,6 +334,22 @@ func (s *Store) Get(ctx context.Context, key string, rng *storage.Range) (io.Rea
 		}
 	}
 	return body, info, nil
+}
+
+// bodyReader maps an object's read errors as Get's own.
+type bodyReader struct {
+	io.ReadCloser
+	s   *Store
+	ctx context.Context
+	key string
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = b.s.mapErr(b.ctx, "read", b.key, err)
+	}
+	return n, err
 }
 
 func toInfo(key string, oi minio.ObjectInfo) storage.Info {

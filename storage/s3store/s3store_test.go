@@ -129,3 +129,72 @@ func TestServerGone(t *testing.T) {
 		t.Errorf("7 operations on a stopped server took %v", d)
 	}
 }
+
+// A server that dies while an object's body is on the way (faulttest saw
+// "unexpected EOF" answered as an internal error when S3 was killed) is
+// ErrUnavailable, on the body's Read and through GetJSON. A proxy in front of
+// the real gateway cuts each connection after 16 KiB of answer: the fault only.
+func TestBodyCutIsUnavailable(t *testing.T) {
+	srv, err := s3test.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st := s3test.NewStore(t)
+	big := strings.Repeat(`"abcdefghij",`, 20_000)
+	doc := `[` + big + `"z"]`
+	if _, err := st.Put(ctx, "big.json", strings.NewReader(doc), int64(len(doc)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				up, err := net.Dial("tcp", srv.Endpoint)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go io.Copy(up, c)
+				io.CopyN(c, up, 16<<10) // then both connections close: the server "died"
+			}()
+		}
+	}()
+	cfg := srv.Config(st.Bucket())
+	cfg.Endpoint = l.Addr().String()
+	cut, err := s3store.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err := cut.Get(ctx, "big.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(rc)
+	rc.Close()
+	if !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("reading a body cut short: %v, want ErrUnavailable", err)
+	}
+	var v []string
+	if _, err := storage.GetJSON(ctx, cut, "big.json", &v); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("GetJSON of a body cut short: %v, want ErrUnavailable", err)
+	}
+	// A whole body still ends with a plain EOF.
+	rc, _, err = st.Get(ctx, "big.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if b, err := io.ReadAll(rc); err != nil || len(b) != len(doc) {
+		t.Errorf("whole body: %d bytes, %v", len(b), err)
+	}
+}
