@@ -310,3 +310,125 @@ export interface MinutesVersion {
   approvedBy?: string;
   approvedAt?: string;
 }
+
+// Consultations: opinions on drafts (góp ý dự thảo); api.md "Consultations",
+// live.md "Consultations and opinions".
+
+export type ConsultationState = 'open' | 'closed';
+
+export interface Consultation {
+  id: string;
+  meetingId: string;
+  title: string;
+  note?: string;
+  documentIds: string[];
+  /** RFC 3339; opinions are taken while the server's clock is before it. */
+  deadline: string;
+  /** Minutes before the deadline the reminder is sent (0: none). */
+  remindMinutes: number;
+  /** true: every addressed participant sees every opinion. */
+  open: boolean;
+  state: ConsultationState;
+  createdAt: string;
+  createdBy: string;
+  updatedAt?: string;
+  closedAt?: string;
+  closedBy?: string;
+  revision: number;
+  /** Delegates asked (those who may read every document). */
+  addressed: number;
+  /** Delegates who answered; only for the chair, secretary and admins. */
+  answered?: number;
+  /** The server's clock, in GET .../consultations/{cid} answers. */
+  time?: string;
+}
+
+export interface ConsultationList {
+  /** The server's clock when the list was read. */
+  time: string;
+  consultations: Consultation[];
+}
+
+/** POST body; PATCH takes any of these plus `revision`. */
+export interface ConsultationInput {
+  title: string;
+  note?: string;
+  documentIds: string[];
+  deadline: string;
+  remindMinutes?: number;
+  open?: boolean;
+  revision?: number;
+}
+
+/** A marked passage: fractions of the page's width and height from its top-left corner. */
+export interface OpinionRect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface Opinion {
+  id: string;
+  consultationId: string;
+  documentId: string;
+  /** 1-based page; 0 = the document as a whole. */
+  page: number;
+  rects?: OpinionRect[];
+  quote?: string;
+  text: string;
+  /** "Agree with the draft, no comment" on the document. */
+  agree: boolean;
+  authorId: string;
+  authorName: string;
+  authorTitle?: string;
+  createdAt: string;
+  updatedAt?: string;
+}
+
+/** POST .../opinions: a comment, or { documentId, agree: true }. PUT takes page, rects, quote, text. */
+export interface OpinionInput {
+  documentId?: string;
+  page?: number;
+  rects?: OpinionRect[];
+  quote?: string;
+  text?: string;
+  agree?: boolean;
+}
+
+export interface ConsultationResponder {
+  userId: string;
+  displayName: string;
+  title: string;
+  /** Comments written (agreements not counted). */
+  opinions?: number;
+  /** Documents the delegate agreed with. */
+  agreed?: string[];
+  lastAt?: string;
+}
+
+export interface ConsultationResponses {
+  time: string;
+  addressed: number;
+  answered: ConsultationResponder[];
+  notAnswered: ConsultationResponder[];
+}
+
+/** Live frame {"type":"consultation","seq":N,"consultation":ConsultationEvent}. */
+export interface ConsultationEvent {
+  action: 'opened' | 'changed' | 'closed' | 'reminder';
+  /** The server's clock when the event was made. */
+  time: string;
+  /** With `reminder`: minutes left before the deadline. */
+  minutesLeft?: number;
+  consultation: Consultation;
+}
+
+/** Live frame {"type":"opinion","seq":N,"opinion":OpinionEvent}. */
+export interface OpinionEvent {
+  action: 'added' | 'changed' | 'withdrawn';
+  consultationId: string;
+  /** Addressed delegates who have answered after this change. */
+  answered: number;
+  opinion: Opinion;
+}
