@@ -9,6 +9,11 @@
 #                                      # 10 s while N sockets listen (no page turns);
 #                                      # with PHONGHOP_BIN_BEFORE=<binary> that build
 #                                      # runs first, then this one, then a table
+#   scripts/load.sh storm 2000         # a reconnect storm: N sockets drop at once and
+#                                      # all come back with since; when is the last back
+#   scripts/load.sh soak 2000          # 30 minutes of churn at N sockets, then RSS,
+#                                      # goroutines and open files must return to the
+#                                      # baseline (-soak 2m for a short one)
 #
 # Memory: the tool reads the server's RSS after -settle (default 5s) of idling. Both
 # servers are garbage-collected and give back what connecting cost them only after
@@ -30,11 +35,11 @@
 # what is measured.
 set -euo pipefail
 
-usage() { echo "usage: $0 phonghop|centrifugo|compare|checkin [N] [phonghop-load flags...]" >&2; exit 2; }
+usage() { echo "usage: $0 phonghop|centrifugo|compare|checkin|storm|soak [N] [phonghop-load flags...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 mode=$1; shift
 n=${1:-1000}; [ $# -ge 1 ] && shift
-case $mode in phonghop|centrifugo|compare|checkin) ;; *) usage ;; esac
+case $mode in phonghop|centrifugo|compare|checkin|storm|soak) ;; *) usage ;; esac
 [[ $n =~ ^[0-9]+$ ]] || usage
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -148,5 +153,7 @@ case $mode in
       run_phonghop -name "checkin-$n" "${wave[@]}" "$@"
     fi
     ;;
+  storm) run_phonghop -name "storm-$n" -storm -settle 1s -wait 60s "$@" ;;
+  soak) run_phonghop -name "soak-$n" -soak 30m -settle 10s -wait 60s "$@" ;;
 esac
 [ -z "${LOAD_OUT:-}" ] || echo "load: results in $out" >&2

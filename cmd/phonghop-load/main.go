@@ -50,6 +50,10 @@ type config struct {
 	quiet       bool
 	cpuProfile  string
 	checkinWave time.Duration
+	storm       bool
+	soak        time.Duration
+	soakChurn   int
+	soakDrain   time.Duration
 
 	// phonghop
 	meeting          string
@@ -87,6 +91,10 @@ func main() {
 	flag.StringVar(&c.runID, "run", "", "run id used in names of what setup creates (default: time-based)")
 	flag.BoolVar(&c.quiet, "q", false, "no progress messages on stderr")
 	flag.DurationVar(&c.checkinWave, "checkin-wave", 0, "phonghop: after the turns, every delegate checks in, spread evenly over this time, while all sockets listen (0: no wave; -turns 0 for the wave alone)")
+	flag.BoolVar(&c.storm, "storm", false, "phonghop: a reconnect storm instead of page turns: every socket drops at once and all come back at the same moment with since; reports when the last is back")
+	flag.DurationVar(&c.soak, "soak", 0, "phonghop: a soak instead of page turns: this long of churn (tablets leaving and joining, a page turn, a check-in and a check-out every second, a poll opened or closed every 10 s), then RSS, goroutines and open files must return to the baseline")
+	flag.IntVar(&c.soakChurn, "soak-churn", 0, "phonghop: tablets leaving and joining every second in the soak (default 1% of -delegates)")
+	flag.DurationVar(&c.soakDrain, "soak-drain", 3*time.Minute, "phonghop: how long the soak waits after the churn for the baseline")
 	flag.StringVar(&c.meeting, "meeting", "", "phonghop: existing meeting id (without -admin-password)")
 	flag.StringVar(&c.chair, "chair", "chutoa:hop-khong-giay", "phonghop: chair's user:password")
 	flag.StringVar(&c.userPrefix, "user-prefix", "daibieu", "phonghop: delegate usernames are <prefix>00001...")
@@ -155,6 +163,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	c.cpuProfile = *cpuProfile
+	if ran, err := roomMain(ctx, &c, t); ran {
+		if err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	res, err := run(ctx, &c, t)
 	if err != nil {
 		log.Fatal(err)

@@ -547,3 +547,57 @@ func (t *phonghop) checkIn(ctx context.Context, i int) (int64, error) {
 	}
 	return out.Seq, nil
 }
+
+// checkOut checks delegate i out over REST and returns the event's seq.
+func (t *phonghop) checkOut(ctx context.Context, i int) (int64, error) {
+	var out struct {
+		Seq int64 `json:"seq"`
+	}
+	if err := t.call(ctx, http.MethodDelete, "/api/v1/meetings/"+t.meeting+"/attendance", t.tokens[i], nil, &out); err != nil {
+		return 0, fmt.Errorf("check-out %d: %w", i, err)
+	}
+	return out.Seq, nil
+}
+
+// dialSince opens delegate i's live socket with ?since=since (since < 0:
+// without); what arrives first (a snapshot or the replay, or nothing when
+// nothing was missed) is the reader's.
+func (t *phonghop) dialSince(ctx context.Context, d *websocket.Dialer, i int, since int64) (*websocket.Conn, error) {
+	u := t.wsURL()
+	if since >= 0 {
+		u += fmt.Sprintf("?since=%d", since)
+	}
+	conn, resp, err := d.DialContext(ctx, u, http.Header{"Authorization": {"Bearer " + t.tokens[i]}})
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("live: %w (HTTP %d)", err, resp.StatusCode)
+		}
+		return nil, fmt.Errorf("live: %w", err)
+	}
+	return conn, nil
+}
+
+// openPoll creates a motion on the presented agenda item and opens it.
+func (t *phonghop) openPoll(ctx context.Context, k int) (string, error) {
+	var p struct {
+		ID string `json:"id"`
+	}
+	base := "/api/v1/meetings/" + t.meeting + "/polls"
+	if err := t.call(ctx, http.MethodPost, base, t.chairToken, map[string]any{
+		"agendaItemId": t.agendaItem, "title": fmt.Sprintf("Biểu quyết %d", k+1),
+		"options": []string{"Đồng ý", "Không đồng ý", "Không ý kiến"}, "secret": false, "majority": "simple",
+	}, &p); err != nil {
+		return "", fmt.Errorf("create poll: %w", err)
+	}
+	if err := t.call(ctx, http.MethodPost, base+"/"+p.ID+"/open", t.chairToken, nil, nil); err != nil {
+		return "", fmt.Errorf("open poll: %w", err)
+	}
+	return p.ID, nil
+}
+
+func (t *phonghop) closePoll(ctx context.Context, id string) error {
+	if err := t.call(ctx, http.MethodPost, "/api/v1/meetings/"+t.meeting+"/polls/"+id+"/close", t.chairToken, nil, nil); err != nil {
+		return fmt.Errorf("close poll: %w", err)
+	}
+	return nil
+}
