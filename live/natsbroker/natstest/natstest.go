@@ -269,3 +269,14 @@ func findServer() (string, error) {
 func freePort() (int, error) { return testtool.FreePort() }
 
 type lockedBuffer = testtool.Tail
+
+// Pid returns the server process's id (0 when not started here), for a
+// benchmark's memory and CPU readings.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
