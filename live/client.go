@@ -403,6 +403,7 @@ type clientMessage struct {
 	Present      *bool  `json:"present"` // markAttendance
 	Reason       string `json:"reason"`  // markAttendance
 	Seconds      int    `json:"seconds"` // setSpeechLimit
+	Text         string `json:"text"`    // sendNotice
 	Timeout      int    `json:"timeout"` // ping: drop me after this many seconds of silence
 }
 
@@ -472,6 +473,10 @@ func (c *client) handle(mt int, data []byte) {
 			break
 		}
 		_, err = h.MarkAttendance(ctx, mid, user, m.UserID, *m.Present, m.Reason)
+	case "sendNotice":
+		_, err = h.SendNotice(ctx, mid, user, m.Text)
+	case "withdrawNotice":
+		_, err = h.WithdrawNotice(ctx, mid, user)
 	case "ping":
 		if err = c.heartbeat(m.Timeout); err == nil {
 			c.enqueue(outFrame{data: pongFrame})

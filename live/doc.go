@@ -48,6 +48,7 @@
 //	{"type":"speakers","seq":N,"speakers":{"current":userId|null,"queue":[...],"since":time?}}
 //	{"type":"poll","seq":N,"poll":Poll}
 //	{"type":"session","seq":N,"session":{"openedAt"?,"closedAt"?,"speechLimitSeconds"}}
+//	{"type":"notice","seq":N,"notice":{"id","text","by","at"}|null}   (see notice.go)
 //	{"type":"error","error":{"code","message"}}   (answers one client; no seq)
 //	{"type":"pong"}                               (answers ping; no seq)
 //
@@ -68,9 +69,10 @@
 //	{"type":"openMeeting"}, {"type":"closeMeeting"}        chair (see session.go)
 //	{"type":"setSpeechLimit","seconds"}                    chair; 0 = no limit
 //	{"type":"markAttendance","userId","present","reason"}  chair or secretary
+//	{"type":"sendNotice","text"}, {"type":"withdrawNotice"} chair or secretary
 //	{"type":"ping"}                                        → {"type":"pong"}
 //
-// Once the chair has closed the meeting, every change but a poll's is refused
+// Once the chair has closed the meeting, every change but a poll's or a notice's is refused
 // with conflict "meeting_closed".
 //
 // A frame that is not JSON, is binary, or has an unknown type gets an error

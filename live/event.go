@@ -53,6 +53,8 @@ const (
 	// SubjectDocumentPrefix + a document id: the document was added or
 	// changed, or is gone for some.
 	SubjectDocumentPrefix = "document."
+	// SubjectNotice holds the notice shown on every tablet (null: none).
+	SubjectNotice = "notice"
 
 	TypePresentation = "presentation"
 	TypeAttendance   = "attendance"
@@ -60,6 +62,7 @@ const (
 	TypePoll         = "poll"
 	TypeSession      = "session"
 	TypeDocument     = "document"
+	TypeNotice       = "notice"
 )
 
 // ErrConflict is returned by Broker.Append when the subject's last event is not
@@ -150,4 +153,8 @@ type State struct {
 
 	// Session is the meeting's course (opened, closed, the speech limit).
 	Session Session `json:"session"`
+
+	// Notice is the notice the chair or the secretary put on every tablet,
+	// until withdrawn; null when there is none.
+	Notice *Notice `json:"notice"`
 }

@@ -22,10 +22,11 @@ const (
 
 // refuseAfterClose is the one place that makes a closed meeting read-only:
 // every change of the room is refused once the session is closed, except a
-// poll's (a vote still open finishes and publishes its result) and the
-// session's own, which decides for itself.
+// poll's (a vote still open finishes and publishes its result), a notice's
+// (the chair may still tell the room where to go, and take a notice down) and
+// the session's own, which decides for itself.
 func refuseAfterClose(subject string, evs []Event) error {
-	if subject == SubjectSession || strings.HasPrefix(subject, SubjectPollPrefix) {
+	if subject == SubjectSession || subject == SubjectNotice || strings.HasPrefix(subject, SubjectPollPrefix) {
 		return nil
 	}
 	if sessionOf(evs).ClosedAt != nil {

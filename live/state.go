@@ -512,6 +512,10 @@ func stateOf(m *phonghop.Meeting, evs []Event) State {
 			polls = append(polls, *ev)
 		case ev.Subject == SubjectSetup:
 			st.Setup = ev.Payload
+		case ev.Subject == SubjectNotice:
+			if n, err := decode[*Notice](ev); err == nil {
+				st.Notice = n
+			}
 		}
 	}
 	st.Attendance = attendanceOf(m, present, marks)

@@ -97,6 +97,9 @@ func (s *Server) routes() {
 	m.GET("/documents/:did/original", s.documentOriginal)
 	m.PUT("/documents/:did/access", s.setDocumentAccess)
 
+	m.POST("/notice", s.sendNotice)
+	m.DELETE("/notice", s.withdrawNotice)
+
 	s.engine.NoRoute(s.noRoute)
 }
 

@@ -48,6 +48,8 @@ type Live interface {
 	CloseMeeting(ctx context.Context, meetingID string, by phonghop.User) (uint64, error)
 	SetSpeechLimit(ctx context.Context, meetingID string, by phonghop.User, seconds int) (uint64, error)
 	MarkAttendance(ctx context.Context, meetingID string, by phonghop.User, userID string, present bool, reason string) (uint64, error)
+	SendNotice(ctx context.Context, meetingID string, by phonghop.User, text string) (uint64, error)
+	WithdrawNotice(ctx context.Context, meetingID string, by phonghop.User) (uint64, error)
 	State(ctx context.Context, meetingID string) (live.State, uint64, error)
 	CloseSession(sessionID string)
 	CloseUser(meetingID, userID string)
