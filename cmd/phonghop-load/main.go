@@ -76,7 +76,7 @@ func main() {
 	log.SetPrefix("phonghop-load: ")
 	var c config
 	var table bool
-	flag.StringVar(&c.target, "target", "phonghop", "server under test: phonghop or centrifugo")
+	flag.StringVar(&c.target, "target", "phonghop", "server under test: phonghop, centrifugo, or bare (the bare write loop of -bare-serve)")
 	flag.StringVar(&c.url, "url", "", "server base URL (default http://127.0.0.1:8080 for phonghop, http://127.0.0.1:18000 for centrifugo)")
 	flag.IntVar(&c.delegates, "delegates", 1000, "number of delegate WebSockets")
 	flag.IntVar(&c.concurrency, "concurrency", 100, "connections opened at the same time")
@@ -92,7 +92,7 @@ func main() {
 	flag.BoolVar(&c.quiet, "q", false, "no progress messages on stderr")
 	flag.DurationVar(&c.checkinWave, "checkin-wave", 0, "phonghop: after the turns, every delegate checks in, spread evenly over this time, while all sockets listen (0: no wave; -turns 0 for the wave alone)")
 	flag.BoolVar(&c.storm, "storm", false, "phonghop: a reconnect storm instead of page turns: every socket drops at once and all come back at the same moment with since; reports when the last is back")
-	flag.DurationVar(&c.soak, "soak", 0, "phonghop: a soak instead of page turns: this long of churn (tablets leaving and joining, a page turn, a check-in and a check-out every second, a poll opened or closed every 10 s), then RSS, goroutines and open files must return to the baseline")
+	flag.DurationVar(&c.soak, "soak", 0, "phonghop: a soak instead of page turns: this long of churn (tablets leaving and joining and a page turn every second; every 10 s a check-in and a check-out, a poll opened or closed), then RSS, goroutines and open files must return to the baseline")
 	flag.IntVar(&c.soakChurn, "soak-churn", 0, "phonghop: tablets leaving and joining every second in the soak (default 1% of -delegates)")
 	flag.DurationVar(&c.soakDrain, "soak-drain", 3*time.Minute, "phonghop: how long the soak waits after the churn for the baseline")
 	flag.StringVar(&c.meeting, "meeting", "", "phonghop: existing meeting id (without -admin-password)")
@@ -107,10 +107,14 @@ func main() {
 	flag.StringVar(&c.apiKey, "api-key", "", "centrifugo: HTTP API key")
 	flag.StringVar(&c.channel, "channel", "", "centrifugo: channel (default phonghop-load-<run>)")
 	cpuProfile := flag.String("cpuprofile", "", "write the tool's CPU profile of the page turns to this file")
+	bareServe := flag.String("bare-serve", "", "serve the bare write loop on this address (for -target bare) and do nothing else")
 	seedDir := flag.String("seed-data-dir", "", "phonghop: write the accounts into this embedded store directory (server stopped) and exit")
 	flag.BoolVar(&table, "table", false, "print the JSON results given as arguments side by side and exit")
 	flag.Parse()
 
+	if *bareServe != "" {
+		log.Fatal(serveBare(*bareServe))
+	}
 	if table {
 		if err := printTable(os.Stdout, flag.Args()); err != nil {
 			log.Fatal(err)
@@ -148,6 +152,11 @@ func main() {
 			c.channel = "phonghop-load-" + c.runID
 		}
 		t = newCentrifugo(&c)
+	case "bare":
+		if c.url == "" {
+			c.url = "http://127.0.0.1:18100"
+		}
+		t = &bare{c: &c}
 	default:
 		log.Fatalf("unknown -target %q", c.target)
 	}

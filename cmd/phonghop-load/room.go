@@ -273,6 +273,14 @@ func waitAll(ctx context.Context, tabs []*tablet, seq int64, d time.Duration) in
 	}
 }
 
+func tabsOf(c *config) []*tablet {
+	tabs := make([]*tablet, c.delegates)
+	for i := range tabs {
+		tabs[i] = &tablet{i: i}
+	}
+	return tabs
+}
+
 func sleepCtx(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
@@ -383,9 +391,9 @@ func within(g, base gauges) bool {
 
 // soak connects every tablet, reads the baseline, then for c.soak churns every
 // second: c.soakChurn tablets leave (half with a close frame, half dropped)
-// and as many join (half resuming with since, half fresh), the chair turns a
-// page, one delegate checks in and another out, and every 10 s a poll opens or
-// closes. After the churn it waits up to c.soakDrain for RSS, goroutines and
+// and as many join (half resuming with since, half fresh) and the chair turns
+// a page; every 10 s a delegate checks in and later out, and a poll opens or
+// closes (more than half the delegates checked in first, for the quorum). After the churn it waits up to c.soakDrain for RSS, goroutines and
 // open files to come back to the baseline.
 func soak(ctx context.Context, c *config, t roomTarget, progress func(string, ...any)) (*SoakResult, error) {
 	res := &SoakResult{Target: c.target, Time: time.Now().UTC(), Tablets: c.delegates, ChurnSec: c.soak.Seconds(), CPUs: runtime.NumCPU()}
@@ -398,11 +406,23 @@ func soak(ctx context.Context, c *config, t roomTarget, progress func(string, ..
 	if err := t.setup(ctx); err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
-	begin := time.Now()
-	tabs := make([]*tablet, c.delegates)
-	for i := range tabs {
-		tabs[i] = &tablet{i: i}
+	// A poll opens only with a quorum present: more than half the delegates
+	// check in before any socket listens, and the churn's check-ins and
+	// check-outs are among the others.
+	q := min(len(tabsOf(c))/2+2, c.delegates)
+	progress("checking in %d delegates for the quorum", q)
+	var qmu sync.Mutex
+	if err := parallel(ctx, q, 4, func(i int) error {
+		_, err := t.checkIn(ctx, i)
+		qmu.Lock()
+		res.CheckIns++
+		qmu.Unlock()
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("quorum: %w", err)
 	}
+	begin := time.Now()
+	tabs := tabsOf(c)
 	defer func() {
 		for _, tb := range tabs {
 			tb.stop()
@@ -479,16 +499,20 @@ func soak(ctx context.Context, c *config, t roomTarget, progress func(string, ..
 			res.Turns++
 			lastTurn = seq
 		}
-		if _, err := t.checkIn(ctx, s%len(tabs)); err != nil {
-			fail(err)
-		} else {
-			res.CheckIns++
-		}
-		if s >= 10 {
-			if _, err := t.checkOut(ctx, (s-10)%len(tabs)); err != nil {
-				fail(err)
-			} else {
-				res.CheckOuts++
+		if j := q + (s/10)%max(len(tabs)-q, 1); j < len(tabs) {
+			switch s % 10 {
+			case 2:
+				if _, err := t.checkIn(ctx, j); err != nil {
+					fail(err)
+				} else {
+					res.CheckIns++
+				}
+			case 7:
+				if _, err := t.checkOut(ctx, j); err != nil {
+					fail(err)
+				} else {
+					res.CheckOuts++
+				}
 			}
 		}
 		if s%10 == 5 {

@@ -131,13 +131,13 @@ func TestStormAllComeBackWithSince(t *testing.T) {
 
 func TestSoakReturnsToBaseline(t *testing.T) {
 	c := &config{delegates: 30, concurrency: 8, settle: 200 * time.Millisecond, wait: 10 * time.Second,
-		soak: 3 * time.Second, soakChurn: 6, soakDrain: 10 * time.Second}
+		soak: 7 * time.Second, soakChurn: 6, soakDrain: 10 * time.Second}
 	_, tg := startFakeRoom(t, 0, c)
 	res, err := soak(context.Background(), c, tg, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Returned || res.Errors != 0 || res.Joins < 12 || res.Turns < 3 || res.CheckIns < 3 || res.LastTurnReach != 30 || res.Dropped != 0 {
+	if !res.Returned || res.Errors != 0 || res.Joins < 12 || res.Turns < 3 || res.CheckIns < 17 || res.Polls < 1 || res.LastTurnReach != 30 || res.Dropped != 0 {
 		t.Fatalf("soak: %+v", res)
 	}
 	if res.Baseline.Goroutines == 0 || res.Baseline.OpenFiles == 0 || res.Baseline.RSSKiB == 0 {
@@ -156,5 +156,19 @@ func TestSoakReportsALeak(t *testing.T) {
 	}
 	if res.Returned || res.End.Goroutines < res.Baseline.Goroutines+5*res.Joins {
 		t.Fatalf("a leak of 5 goroutines per join went unnoticed: %+v", res)
+	}
+}
+
+func TestBareWriteLoopDeliversEveryTurn(t *testing.T) {
+	srv := httptest.NewServer((&bareServer{conns: map[*websocket.Conn]struct{}{}}).handler())
+	defer srv.Close()
+	c := &config{target: "bare", url: srv.URL, delegates: 20, concurrency: 8, turns: 3,
+		interval: 5 * time.Millisecond, wait: 5 * time.Second, quiet: true}
+	res, err := run(context.Background(), c, &bare{c: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Connected != 20 || res.Delivered != 60 || res.Missed != 0 || res.Gaps != 0 {
+		t.Fatalf("bare: %+v", res)
 	}
 }
