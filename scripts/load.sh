@@ -4,7 +4,10 @@
 #
 #   scripts/load.sh phonghop 5000      # build and start phonghop on loopback, measure
 #   scripts/load.sh centrifugo 5000    # install and start Centrifugo on loopback, measure
-#   scripts/load.sh compare 5000       # both, one after the other, then a table
+#   scripts/load.sh compare 5000       # both and the bare write loop, one after the
+#                                      # other (-settle 1s), then a table
+#   scripts/load.sh bare 5000          # the bare write loop alone: one prepared frame
+#                                      # written to N plain gorilla sockets in turn
 #   scripts/load.sh checkin 2000       # a check-in wave: N delegates check in within
 #                                      # 10 s while N sockets listen (no page turns);
 #                                      # with PHONGHOP_BIN_BEFORE=<binary> that build
@@ -35,11 +38,11 @@
 # what is measured.
 set -euo pipefail
 
-usage() { echo "usage: $0 phonghop|centrifugo|compare|checkin|storm|soak [N] [phonghop-load flags...]" >&2; exit 2; }
+usage() { echo "usage: $0 phonghop|centrifugo|bare|compare|checkin|storm|soak [N] [phonghop-load flags...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 mode=$1; shift
 n=${1:-1000}; [ $# -ge 1 ] && shift
-case $mode in phonghop|centrifugo|compare|checkin|storm|soak) ;; *) usage ;; esac
+case $mode in phonghop|centrifugo|bare|compare|checkin|storm|soak) ;; *) usage ;; esac
 [[ $n =~ ^[0-9]+$ ]] || usage
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +50,7 @@ tools=${PHONGHOP_TOOLS_BIN:-$HOME/.cache/phonghop/bin}
 CENTRIFUGO_VERSION=v6.9.1
 ph_port=${PHONGHOP_LOAD_PORT:-18080}
 cf_port=${CENTRIFUGO_LOAD_PORT:-18000}
+bare_port=${BARE_LOAD_PORT:-18100}
 work=$(mktemp -d "${TMPDIR:-/tmp}/phonghop-load.XXXXXX")
 out=${LOAD_OUT:-$work}
 mkdir -p "$out"
@@ -109,6 +113,17 @@ JSON
   stop "$pid"
 }
 
+run_bare() {
+  port_free "$bare_port" || { echo "load: port $bare_port is taken (set BARE_LOAD_PORT)" >&2; exit 1; }
+  "$work/phonghop-load" -bare-serve "127.0.0.1:$bare_port" >"$work/bare.log" 2>&1 &
+  local pid=$!; pids+=("$pid")
+  wait_up "http://127.0.0.1:$bare_port/healthz" "$pid" "$work/bare.log"
+  echo "load: bare write loop pid $pid on 127.0.0.1:$bare_port" >&2
+  "$work/phonghop-load" -target bare -url "http://127.0.0.1:$bare_port" \
+    -server-pid "$pid" -delegates "$n" -json-out "$out/bare-$n.json" "$@"
+  stop "$pid"
+}
+
 run_phonghop() {
   local bin=${PHONGHOP_BIN:-} name=phonghop-$n
   if [ "${1:-}" = -name ]; then name=$2; shift 2; fi
@@ -134,12 +149,15 @@ run_phonghop() {
 case $mode in
   centrifugo) run_centrifugo "$@" ;;
   phonghop) run_phonghop "$@" ;;
+  bare) run_bare "$@" ;;
   compare)
-    run_centrifugo -q "$@"
+    run_centrifugo -q -settle 1s "$@"
     echo >&2
-    run_phonghop -q "$@"
+    run_phonghop -q -settle 1s "$@"
+    echo >&2
+    run_bare -q -settle 1s "$@"
     echo
-    "$work/phonghop-load" -table "$out/centrifugo-$n.json" "$out/phonghop-$n.json"
+    "$work/phonghop-load" -table "$out/centrifugo-$n.json" "$out/phonghop-$n.json" "$out/bare-$n.json"
     ;;
   checkin)
     wave=(-turns 0 -settle 1s -checkin-wave 10s -wait 60s)

@@ -49,6 +49,7 @@ type config struct {
 	OIDCUserClaim, OIDCGroupsClaim                 string
 	OIDCAdminGroup, OIDCUnitPrefix                 string
 	LocalLogin                                     bool
+	PprofAddr                                      string
 	// args are what follows the flags (backup and restore: the archive).
 	args []string
 }
@@ -92,6 +93,7 @@ var settings = []setting{
 	{env: "PHONGHOP_OIDC_ADMIN_GROUP", flag: "oidc-admin-group", def: "", usage: "group whose members are administrators, re-read at every sign-in (empty: admin rights are set in phonghop)"},
 	{env: "PHONGHOP_OIDC_UNIT_PREFIX", flag: "oidc-unit-prefix", def: "", usage: "prefix of the group naming the user's unit, e.g. unit: for unit:UBND huyện Tháp Mười (empty: units are set in phonghop)"},
 	{env: "PHONGHOP_LOCAL_LOGIN", flag: "local-login", def: "true", usage: "allow sign-in with a phonghop password (false: only through the identity provider)"},
+	{env: "PHONGHOP_PPROF_ADDR", flag: "pprof-addr", def: "", usage: "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060, for measuring (empty: off; any other host is refused)"},
 }
 
 // loadConfig reads flags, falling back to the environment, then the defaults.
@@ -163,6 +165,13 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 		OIDCClientSecret: get("PHONGHOP_OIDC_CLIENT_SECRET"), OIDCUserClaim: get("PHONGHOP_OIDC_USER_CLAIM"),
 		OIDCGroupsClaim: get("PHONGHOP_OIDC_GROUPS_CLAIM"), OIDCAdminGroup: get("PHONGHOP_OIDC_ADMIN_GROUP"),
 		OIDCUnitPrefix: get("PHONGHOP_OIDC_UNIT_PREFIX"), LocalLogin: boolOf("PHONGHOP_LOCAL_LOGIN"),
+	}
+	if a := get("PHONGHOP_PPROF_ADDR"); a != "" {
+		if !loopbackAddr(a) {
+			errs = append(errs, "PHONGHOP_PPROF_ADDR must be a loopback address like 127.0.0.1:6060 (the profiler shows the command line and memory)")
+		} else {
+			c.PprofAddr = a
+		}
 	}
 	if n, err := strconv.Atoi(get("PHONGHOP_LIVE_SOCKETS_PER_USER")); err != nil || n < 0 {
 		errs = append(errs, "PHONGHOP_LIVE_SOCKETS_PER_USER must be 0 (no limit) or a positive whole number")

@@ -85,6 +85,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.PprofAddr != "" {
+		pln, err := net.Listen("tcp", cfg.PprofAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("PHONGHOP_PPROF_ADDR: %w", err)
+		}
+		go servePprof(ctx, pln, log)
+	}
 	if cmd == "demo" {
 		info, err := demo.Seed(ctx, app.accounts, app.meetings)
 		if err != nil {

@@ -31,6 +31,11 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{"-allowed-origins", "https://a.example/path"},
 		{"-nats-remove-idle", "soon"},
 		{"-nats-remove-idle", "10s"},
+		// The profiler is the operator's: never on an address others reach.
+		{"-pprof-addr", ":6060"},
+		{"-pprof-addr", "0.0.0.0:6060"},
+		{"-pprof-addr", "10.0.0.5:6060"},
+		{"-pprof-addr", "6060"},
 	} {
 		if _, err := loadConfig("t", args, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v accepted", args)
@@ -52,6 +57,11 @@ func TestConfigRejectsBadValues(t *testing.T) {
 	}
 	if c, err := loadConfig("t", []string{"-nats-remove-idle", "0"}, &bytes.Buffer{}); err != nil || c.NATSRemoveIdle != 0 {
 		t.Fatalf("removal off: %v, %v", c.NATSRemoveIdle, err)
+	}
+	for _, a := range []string{"127.0.0.1:6060", "[::1]:6060", "localhost:6060"} {
+		if c, err := loadConfig("t", []string{"-pprof-addr", a}, &bytes.Buffer{}); err != nil || c.PprofAddr != a {
+			t.Errorf("-pprof-addr %s: %q, %v", a, c.PprofAddr, err)
+		}
 	}
 	if c, _ := loadConfig("t", []string{"-addr", ":1"}, &bytes.Buffer{}); c.Addr != ":1" {
 		t.Fatalf("flag does not win over env: %q", c.Addr)
@@ -189,5 +199,20 @@ func TestReadyProbeFails(t *testing.T) {
 	srv.Close()
 	if err := run(context.Background(), []string{"ready", srv.URL + "/readyz"}, io.Discard, io.Discard); err == nil {
 		t.Fatal("a closed port passed")
+	}
+}
+
+func TestPprofServesProfiles(t *testing.T) {
+	srv := httptest.NewServer(pprofHandler())
+	defer srv.Close()
+	for _, p := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/pprof/heap"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
 	}
 }
