@@ -216,6 +216,10 @@ describe('elections and confidence votes', () => {
     assert.equal(people.length, 2, `participants to pick from: ${options}`);
     for (const name of people) await picker.selectOption({ label: name });
     assert.equal(await form.locator('[data-testid=candidate-row]').count(), 2);
+    // Secret by default; this one is named.
+    const secret = form.locator('input[type=checkbox]');
+    assert.equal(await secret.isChecked(), true, 'secret by default');
+    await secret.uncheck();
     await form.locator('[data-testid=ballot-create]').click();
     const card = chair.locator('[data-testid=poll]', { hasText: title });
     await card.waitFor({ timeout: 10000 });
@@ -257,5 +261,10 @@ describe('elections and confidence votes', () => {
     // Nothing overflows the wall (it shrinks the table to fit).
     const fits = await wall.$eval('.overlay.result', (el) => el.scrollHeight <= el.clientHeight + 1);
     assert.ok(fits, 'the result fits the wall');
+    // A named vote: the chair's result lists each delegate's marks.
+    const named = chair.locator('[data-testid=result-modal] [data-testid=named-ballots]');
+    await named.locator('summary').click();
+    assert.equal(await named.locator('tr').count(), 4);
+    assert.match(await named.textContent(), /Tín nhiệm cao.*Không đánh dấu/s);
   });
 });

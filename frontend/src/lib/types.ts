@@ -281,7 +281,23 @@ export interface MinutesItem {
   startedAt?: string | null;
   documents?: string[] | null;
   speakers?: { userId: string; displayName: string; at: string }[] | null;
-  polls?: { id: string; title: string; options: string[]; counts: number[]; cast: number; eligible: number; passed: boolean }[] | null;
+  polls?:
+    | {
+        id: string;
+        title: string;
+        options: string[];
+        counts: number[];
+        cast: number;
+        eligible: number;
+        passed: boolean;
+        /** Elections, confidence votes, approvals (see Poll). */
+        kind?: PollKind;
+        questions?: Question[];
+        valid?: number;
+        blank?: number;
+        questionResults?: QuestionResult[];
+      }[]
+    | null;
   notes: string;
   conclusion: string;
   [k: string]: unknown;
