@@ -470,3 +470,21 @@ describe("the chair's flow in the model", () => {
     expect(apply(m, { type: 'session', seq: 7 }).kind).toBe('ignored');
   });
 });
+
+describe('notices in the model', () => {
+  const notice = { id: '9f2c61d0a4b8e37c', text: 'Giải lao 15 phút', by: 'u-chair', at: '2026-11-30T02:45:00Z' };
+  it('takes the notice from a snapshot, replaces it and clears it on withdrawal', () => {
+    let m = applied(emptyModel, { type: 'snapshot', seq: 5, state: { ...state(), notice } });
+    expect(m.state!.notice).toEqual(notice);
+    // A server without notices sends none: the state still has null.
+    expect(applied(emptyModel, { type: 'snapshot', seq: 1, state: state() }).state!.notice).toBeNull();
+    const next = { ...notice, id: '0a1b2c3d4e5f6a7b', text: 'Mời các đại biểu về phòng họp' };
+    m = applied(m, { type: 'notice', seq: 6, notice: next });
+    expect(m.state!.notice).toEqual(next);
+    m = applied(m, { type: 'notice', seq: 7, notice: null });
+    expect(m.state!.notice).toBeNull();
+    expect(m.state!.presentation!.page).toBe(1); // the rest of the room untouched
+    // A replayed notice older than what was applied does not bring it back.
+    expect(apply(m, { type: 'notice', seq: 6, notice: next }).kind).toBe('ignored');
+  });
+});

@@ -387,6 +387,20 @@ const vi = {
   wallPresent: 'Đại biểu có mặt',
   wallNow: 'Nội dung đang thảo luận',
   wallWaiting: 'Chờ phát biểu: {n}',
+  notices: 'Thông báo đến các máy',
+  noticeFrom: 'Thông báo của {name} lúc {time}',
+  noticeDismiss: 'Đóng thông báo trên máy này',
+  noticeWithdraw: 'Thu hồi thông báo',
+  noticeShown: 'Đang hiển thị trên mọi máy từ {time}',
+  noticeNone: 'Chưa có thông báo nào đang hiển thị.',
+  noticePhrases: 'Thông báo soạn sẵn',
+  noticeText: 'Nội dung thông báo',
+  noticeLength: '{n}/{max} ký tự',
+  noticeSend: 'Gửi đến mọi máy',
+  noticeBreak: 'Giải lao 15 phút',
+  noticeReturn: 'Mời các đại biểu về phòng họp',
+  noticeResume: 'Cuộc họp tiếp tục sau 5 phút',
+  noticeSilence: 'Đề nghị các đại biểu để điện thoại ở chế độ im lặng',
 };
 
 export type Key = keyof typeof vi;
@@ -771,6 +785,20 @@ const en: Record<Key, string> = {
   wallPresent: 'Delegates present',
   wallNow: 'Now discussing',
   wallWaiting: 'Waiting to speak: {n}',
+  notices: 'Notices to every tablet',
+  noticeFrom: 'Notice from {name} at {time}',
+  noticeDismiss: 'Close the notice on this tablet',
+  noticeWithdraw: 'Withdraw the notice',
+  noticeShown: 'Shown on every tablet since {time}',
+  noticeNone: 'No notice is shown.',
+  noticePhrases: 'Ready notices',
+  noticeText: "The notice's text",
+  noticeLength: '{n}/{max} characters',
+  noticeSend: 'Send to every tablet',
+  noticeBreak: '15-minute break',
+  noticeReturn: 'Delegates are asked to return to the meeting room',
+  noticeResume: 'The meeting resumes in 5 minutes',
+  noticeSilence: 'Delegates are asked to silence their phones',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };

@@ -2,7 +2,7 @@
 // duplicates, snapshots) and a small reconnecting WebSocket driver around it.
 // Both are free of the DOM and of Svelte so they can be unit-tested with fakes.
 
-import type { Attendance, LiveState, Poll, Presentation, Session, Speakers, ApiErrorBody, SetupChange, DocumentInfo } from './types';
+import type { Attendance, LiveState, Poll, Presentation, Session, Speakers, ApiErrorBody, SetupChange, DocumentInfo, Notice } from './types';
 
 /** A server frame: snapshot, presentation, attendance, speakers, poll or error
  * (see CONTRACT.md); loosely typed because it comes off the wire. */
@@ -22,6 +22,8 @@ export interface Frame {
   setup?: SetupChange;
   /** A document added or changed (its conversion moved on), or {id, gone}. */
   document?: DocumentInfo | { id: string; gone: true };
+  /** The notice shown on every tablet, null once withdrawn (type 'notice'). */
+  notice?: Notice | null;
 }
 
 export interface Model {
@@ -62,6 +64,7 @@ function normalizeState(s: Partial<LiveState> | null | undefined, time?: string)
     speakers: speakersOf(s.speakers),
     polls: s.polls ?? [],
     setup: s.setup ?? null,
+    notice: s.notice ?? null,
   };
   if (s.session) out.session = s.session;
   if (time ?? s.time) out.time = time ?? s.time;
@@ -142,6 +145,9 @@ export function apply(model: Model, frame: Frame): ApplyResult {
     case 'setup':
       if (!frame.setup) return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };
       next = { ...s, setup: frame.setup };
+      break;
+    case 'notice':
+      next = { ...s, notice: frame.notice ?? null };
       break;
     case 'poll':
       if (!frame.poll) return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };

@@ -3,7 +3,7 @@
 
 import { LiveConnection, CloseRemoved, browserHeartbeat, emptyModel, liveURL, mergePolls, upsertPoll, type Model, type Status, type SocketLike } from './live';
 import { api, documentURL, enc, get, post, put, ApiError } from './api';
-import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo, Session } from './types';
+import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo, Session, Notice } from './types';
 import { app, errorText } from './app.svelte';
 import { translate } from './i18n';
 import { ballotFor, ballotsKey, loadBallots, saveBallots, type Ballots } from './tablet';
@@ -33,6 +33,8 @@ export class RoomCtx {
   /** The server's clock minus this tablet's (ms), from the last snapshot or
    * GET /state: speeches are timed from the server's start time. */
   clockOffset = $state(0);
+  /** The id of the notice dismissed on this tablet. */
+  dismissedNotice = $state<string | null>(null);
   private clockFrom = '';
   private conn: LiveConnection;
   private optimisticTimer: ReturnType<typeof setTimeout> | null = null;
@@ -165,6 +167,11 @@ export class RoomCtx {
     window.addEventListener('online', this.onOnline);
     document.addEventListener('visibilitychange', this.onVisible);
     this.loadBallots();
+    try {
+      this.dismissedNotice = localStorage.getItem(this.noticeKey());
+    } catch {
+      /* storage blocked */
+    }
     for (;;) {
       try {
         this.meeting = await get<Meeting>(`/meetings/${enc(this.mid)}`);
@@ -379,6 +386,38 @@ export class RoomCtx {
           ? { type: 'closeMeeting' }
           : { type: 'setSpeechLimit', seconds: speechLimitSeconds };
     void this.act(msg, () => post(`/meetings/${enc(this.mid)}/session`, { action, speechLimitSeconds }));
+  }
+
+  /** The chair or secretary puts a notice on every tablet and the wall. */
+  sendNotice(text: string) {
+    void this.act({ type: 'sendNotice', text }, () => post(`/meetings/${enc(this.mid)}/notice`, { text }));
+  }
+
+  /** The chair or secretary takes the notice off every tablet. */
+  withdrawNotice() {
+    void this.act({ type: 'withdrawNotice' }, () => api('DELETE', `/meetings/${enc(this.mid)}/notice`));
+  }
+
+  /** The notice this tablet shows: the room's, unless dismissed here. */
+  get shownNotice(): Notice | null {
+    const n = this.state?.notice;
+    return n && n.id !== this.dismissedNotice ? n : null;
+  }
+
+  /** Hides the current notice on this tablet only (remembered across reloads). */
+  dismissNotice() {
+    const n = this.state?.notice;
+    if (!n) return;
+    this.dismissedNotice = n.id;
+    try {
+      localStorage.setItem(this.noticeKey(), n.id);
+    } catch {
+      /* storage blocked: hidden until the next reload */
+    }
+  }
+
+  private noticeKey() {
+    return `phonghop.notice.${this.mid}`;
   }
 
   /** The chair or secretary checks someone in or out on their behalf. */

@@ -231,6 +231,17 @@ export interface LiveState {
   time?: string;
   /** The last change to the meeting's set-up (live 'setup'). */
   setup?: SetupChange | null;
+  /** The notice on every tablet until the chair or secretary withdraws it (live 'notice'). */
+  notice?: Notice | null;
+}
+
+/** A short notice from the chair or the secretary to every tablet and the wall. */
+export interface Notice {
+  /** New for every notice: a tablet remembers the one it dismissed. */
+  id: string;
+  text: string;
+  by: string;
+  at: string;
 }
 
 /** A change staff made to the meeting's set-up (live 'setup'). */
