@@ -267,6 +267,16 @@ func (s *Service) finish(ctx context.Context, mid, pid string) (record, error) {
 	// the poll is closing (casters that hold the key in memory are ordered by
 	// the listing below), and a close that dies after writing "closed" must
 	// not leave the key that joins every delegate to their ballot.
+	var key []byte
+	if s.Voters != nil {
+		// Kept in memory only, to name who voted once the result is fixed.
+		var sec secretRecord
+		if _, err := storage.GetJSON(ctx, s.Store, secretKey(mid, pid), &sec); err == nil {
+			key = sec.Key
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return r, err
+		}
+	}
 	if err := s.Store.Delete(ctx, secretKey(mid, pid)); err != nil {
 		return r, err
 	}
@@ -298,11 +308,40 @@ func (s *Service) finish(ctx context.Context, mid, pid string) (record, error) {
 	if won {
 		s.log().Info("vote: poll closed", "meeting", mid, "poll", pid, "cast", res.Cast, "eligible", res.Eligible, "passed", res.Passed)
 		s.publish(mid, r.Poll)
+		if s.Voters != nil {
+			voters, known := s.voters(ctx, mid, pid, key, infos)
+			s.Voters.Voted(ctx, mid, r.Poll, voters, known)
+		}
 	}
 	if r.State == phonghop.PollClosed {
 		s.unmarkClosing(ctx, mid, pid)
 	}
 	return r, nil
+}
+
+// voters names, sorted, the meeting's delegates whose ballot key is in the
+// close's listing; without the poll's key nobody can be named.
+func (s *Service) voters(ctx context.Context, mid, pid string, key []byte, listed []storage.Info) ([]string, bool) {
+	if key == nil {
+		return nil, false
+	}
+	m, err := s.meeting(ctx, mid)
+	if err != nil {
+		s.log().Warn("vote: voters not named", "meeting", mid, "poll", pid, "err", err)
+		return nil, false
+	}
+	keys := make(map[string]bool, len(listed))
+	for _, in := range listed {
+		keys[in.Key] = true
+	}
+	var out []string
+	for _, v := range m.Voters() {
+		if keys[ballotKey(mid, pid, voterKey(key, v))] {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), true
 }
 
 // readBallots fetches the listed ballots, a few at a time. A ballot deleted in

@@ -86,6 +86,10 @@
 // memory while it takes ballots and drops it when it sees the poll close, or at
 // the latest a minute after loading it (then it reloads it only if the poll is
 // still open).
+// Who voted: the close that fixes the result tells the Voters hook (the audit
+// trail's one entry per poll) which delegates' ballot keys its listing holds,
+// computed in memory with the key read just before it is deleted; nothing
+// records when anyone voted.
 // Results of secret polls carry no ballots; nothing is logged with a userId and an
 // option together. Known remaining links, outside this package's reach: object
 // modification times (and S3/proxy access logs) can join a ballot object to the

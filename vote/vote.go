@@ -64,6 +64,13 @@ type Publisher interface {
 	PublishPoll(ctx context.Context, meetingID string, p phonghop.Poll) (uint64, error)
 }
 
+// VoterRecorder is told who cast a ballot in a poll just closed: user ids,
+// sorted; known is false when the close was finished after a crash had taken
+// the poll's secret, without which nothing names the voters.
+type VoterRecorder interface {
+	Voted(ctx context.Context, meetingID string, p phonghop.Poll, voters []string, known bool)
+}
+
 // Service runs polls. Set the fields, then use it from any number of goroutines;
 // any number of Services (processes) may share one store. Do not copy it after use.
 type Service struct {
@@ -74,6 +81,9 @@ type Service struct {
 	Publisher Publisher
 	// Changes journals edits and deletions of drafts; nil records nothing.
 	Changes Recorder
+	// Voters, when set, is told by the close that fixes a poll's result who
+	// cast a ballot (the audit trail's one entry of who voted; never when).
+	Voters VoterRecorder
 	// Room may be nil: meetings are never closed. Once closed, no poll is
 	// created or opened; one still open may take ballots and close.
 	Room Room
