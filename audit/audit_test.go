@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -41,10 +42,12 @@ func newKey(t *testing.T) ed25519.PrivateKey {
 
 const log = "meetings/m1"
 
+var quiet = slog.New(slog.DiscardHandler)
+
 // fill appends n entries and signs the head.
 func fill(t *testing.T, st storage.Store, key ed25519.PrivateKey, n int) *audit.Service {
 	t.Helper()
-	s := &audit.Service{Store: st, Key: key}
+	s := &audit.Service{Store: st, Key: key, Logger: quiet}
 	ctx := context.Background()
 	for i := range n {
 		if _, err := s.Append(ctx, log, audit.Entry{Action: "document.opened", Actor: fmt.Sprintf("u%d", i)}); err != nil {
@@ -158,8 +161,8 @@ func TestConcurrentAppendersLoseNothing(t *testing.T) {
 	stores(t, func(t *testing.T, st storage.Store) {
 		ctx := context.Background()
 		key := newKey(t)
-		a := &audit.Service{Store: st, Key: key}
-		b := &audit.Service{Store: st, Key: key}
+		a := &audit.Service{Store: st, Key: key, Logger: quiet}
+		b := &audit.Service{Store: st, Key: key, Logger: quiet}
 		const per = 20
 		var wg sync.WaitGroup
 		for si, s := range []*audit.Service{a, b} {
@@ -210,7 +213,7 @@ func TestRetryOfALandedEntry(t *testing.T) {
 	}
 	ctx := context.Background()
 	fail := &failingStore{Store: st}
-	s := &audit.Service{Store: fail, Key: newKey(t)}
+	s := &audit.Service{Store: fail, Key: newKey(t), Logger: quiet}
 	if _, err := s.Append(ctx, log, audit.Entry{Action: "first"}); err != nil {
 		t.Fatal(err)
 	}

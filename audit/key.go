@@ -73,6 +73,19 @@ func StoredKey(ctx context.Context, st storage.Store) (ed25519.PrivateKey, error
 	return ed25519.NewKeyFromSeed(rec.Seed), nil
 }
 
+// ReadStoredKey returns the key kept in the store, making none (verify reads
+// only).
+func ReadStoredKey(ctx context.Context, st storage.Store) (ed25519.PrivateKey, error) {
+	var rec keyRecord
+	if _, err := storage.GetJSON(ctx, st, StoredKeyName, &rec); err != nil {
+		return nil, err
+	}
+	if len(rec.Seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("%s holds no Ed25519 seed", StoredKeyName)
+	}
+	return ed25519.NewKeyFromSeed(rec.Seed), nil
+}
+
 // PublicKeyString is how a public key is shown (logs, heads, -public-key).
 func PublicKeyString(k ed25519.PublicKey) string { return encodeKey(k) }
 

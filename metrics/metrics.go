@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/phonghop/phonghop/audit"
 	"github.com/phonghop/phonghop/live"
 	"github.com/phonghop/phonghop/storage"
 )
@@ -86,6 +87,19 @@ func (m *Metrics) Live(stats func() live.Stats) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "phonghop_live_not_recorded_total",
 			Help: "Room changes refused (503) because the journal could not take them."},
 			func() float64 { return float64(stats().NotRecorded) }),
+	)
+}
+
+// Audit registers the audit trail's counters.
+func (m *Metrics) Audit(stats func() audit.Stats) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "phonghop_audit_entries_total", Help: "Audit entries written."},
+			func() float64 { return float64(stats().Written) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "phonghop_audit_failures_total",
+			Help: "Audit writes (entries or signed heads) the store refused; entries are retried until they land."},
+			func() float64 { return float64(stats().Failures) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "phonghop_audit_pending", Help: "Audit entries waiting to be retried."},
+			func() float64 { return float64(stats().Pending) }),
 	)
 }
 

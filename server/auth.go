@@ -102,6 +102,7 @@ func (s *Server) login(c *gin.Context) {
 		writeError(c, phonghop.Fail(phonghop.EForbidden, "local_login_disabled"))
 		return
 	}
+	c.Set(ctxAuditUsername, req.Username)
 	// Reserved before the password is checked, so simultaneous guesses cannot
 	// all pass (see signInThrottle).
 	done, ok := s.throttle(c, req.Username)
@@ -114,6 +115,7 @@ func (s *Server) login(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	c.Set(ctxUser, u) // for the audit trail: who signed in
 	s.rememberDevice(c, u.Username)
 	s.startSession(c, token, sess, u)
 }

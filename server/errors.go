@@ -47,6 +47,7 @@ func writeError(c *gin.Context, err error) {
 		logger(c).Debug("request refused", "err", err, "code", ce.Code)
 	}
 	c.Set(ctxErrorCode, ce.Code)
+	c.Set(ctxErrorReason, ce.Reason)
 	c.AbortWithStatusJSON(status, errorBody{Error: ce})
 }
 

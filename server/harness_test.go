@@ -18,6 +18,7 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/audit"
 	"github.com/phonghop/phonghop/internal/pdftest"
 	"github.com/phonghop/phonghop/journal"
 	"github.com/phonghop/phonghop/live"
@@ -164,6 +165,14 @@ func newHarness(t testing.TB, base storage.Store, opts ...harnessOption) *harnes
 		Votes: votes, Minutes: mins, Roster: &roster.Service{Accounts: acc, Meetings: mtg, History: jr, Logger: nil}, Ready: map[string]server.Pinger{"store": fs}, Logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if au, ok := cfg.Audit.(*audit.Service); ok {
+		// Wired as cmd/phonghop wires it: set-up changes and voters too.
+		if au.Store == nil {
+			au.Store = fs
+		}
+		ch := audit.ChangeRecorder{Next: hub, Audit: au}
+		mtg.Changes, votes.Changes, votes.Voters = ch, ch, au
 	}
 	h := server.New(cfg)
 	srv := httptest.NewServer(h)

@@ -48,6 +48,7 @@ func (s *Server) createMeeting(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	c.Set(ctxAuditMeeting, m.ID) // the new meeting's trail starts with its creation
 	c.JSON(http.StatusCreated, m)
 }
 

@@ -70,6 +70,7 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		if errors.As(err, &pe) {
 			reason = pe.Reason
 		}
+		c.Set(ctxErrorReason, reason)
 		logger(c).Warn("sign-in through the identity provider failed", "reason", reason, "err", err)
 		c.Redirect(http.StatusFound, "/#/login?error="+url.QueryEscape(reason))
 	}
@@ -106,6 +107,7 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		return
 	}
 	c.Set(ctxLogger, logger(c).With("userId", u.ID))
+	c.Set(ctxUser, u) // for the audit trail: who signed in
 	logger(c).Info("signed in through the identity provider", "issuer", id.Issuer)
 	s.setSessionCookie(c, token, sess)
 	c.Redirect(http.StatusFound, "/")

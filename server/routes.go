@@ -14,7 +14,7 @@ func (s *Server) routes() {
 		e.GET("/metrics", gin.WrapH(s.cfg.Metrics))
 	}
 
-	api := e.Group("/api/v1", s.securityHeaders)
+	api := e.Group("/api/v1", s.securityHeaders, s.auditTrail)
 	api.POST("/auth/login", s.login)
 	api.GET("/auth/methods", s.authMethods)
 	api.GET("/auth/oidc/login", s.oidcLogin)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/audit"
 	"github.com/phonghop/phonghop/live"
 	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/minutes"
@@ -140,6 +141,9 @@ type Config struct {
 	// LocalLoginDisabled refuses password sign-ins (everyone signs in through
 	// OIDC).
 	LocalLoginDisabled bool
+	// Audit, when set, keeps the audit trail of what requests did (see
+	// auditTrail).
+	Audit Auditor
 }
 
 // Server is the HTTP handler.
@@ -149,6 +153,8 @@ type Server struct {
 	log    *slog.Logger
 	signIn *signInThrottle
 	gz     sync.Map // asset name → gzipped bytes
+	// openings tells a document's opening from the range requests after it.
+	openings audit.Openings
 	// crossOrigin refuses unsafe requests a browser sends from another origin
 	// (another site, subdomain or port: a page there could otherwise act with
 	// the session cookie).

@@ -50,6 +50,9 @@ type config struct {
 	OIDCAdminGroup, OIDCUnitPrefix                 string
 	LocalLogin                                     bool
 	PprofAddr                                      string
+	AuditKey                                       string
+	AuditSignInterval                              time.Duration
+	AuditLog                                       bool
 	// args are what follows the flags (backup and restore: the archive).
 	args []string
 }
@@ -94,6 +97,9 @@ var settings = []setting{
 	{env: "PHONGHOP_OIDC_UNIT_PREFIX", flag: "oidc-unit-prefix", def: "", usage: "prefix of the group naming the user's unit, e.g. unit: for unit:UBND huyện Tháp Mười (empty: units are set in phonghop)"},
 	{env: "PHONGHOP_LOCAL_LOGIN", flag: "local-login", def: "true", usage: "allow sign-in with a phonghop password (false: only through the identity provider)"},
 	{env: "PHONGHOP_PPROF_ADDR", flag: "pprof-addr", def: "", usage: "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060, for measuring (empty: off; any other host is refused)"},
+	{env: "PHONGHOP_AUDIT_KEY", flag: "audit-key", def: "", usage: "PEM file of the Ed25519 key that signs the audit trail's heads (openssl genpkey -algorithm ed25519); empty: one is made and kept in the store (secrets/audit-key.json), so whoever can write the store could re-sign a rewritten trail"},
+	{env: "PHONGHOP_AUDIT_SIGN_INTERVAL", flag: "audit-sign-interval", def: "1m", usage: "how often the head of each audit log this process appended to is signed, stored and logged (\"audit head\")"},
+	{env: "PHONGHOP_AUDIT_LOG", flag: "audit-log", def: "false", usage: "also write every audit entry to the process's log (an \"audit\" line; JSON lines with PHONGHOP_LOG_FORMAT=json)"},
 }
 
 // loadConfig reads flags, falling back to the environment, then the defaults.
@@ -165,6 +171,8 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 		OIDCClientSecret: get("PHONGHOP_OIDC_CLIENT_SECRET"), OIDCUserClaim: get("PHONGHOP_OIDC_USER_CLAIM"),
 		OIDCGroupsClaim: get("PHONGHOP_OIDC_GROUPS_CLAIM"), OIDCAdminGroup: get("PHONGHOP_OIDC_ADMIN_GROUP"),
 		OIDCUnitPrefix: get("PHONGHOP_OIDC_UNIT_PREFIX"), LocalLogin: boolOf("PHONGHOP_LOCAL_LOGIN"),
+		AuditKey: get("PHONGHOP_AUDIT_KEY"), AuditSignInterval: durOf("PHONGHOP_AUDIT_SIGN_INTERVAL"),
+		AuditLog: boolOf("PHONGHOP_AUDIT_LOG"),
 	}
 	if a := get("PHONGHOP_PPROF_ADDR"); a != "" {
 		if !loopbackAddr(a) {

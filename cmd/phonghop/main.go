@@ -3,12 +3,14 @@
 //	phonghop serve   run the server
 //	phonghop demo    seed the demo meeting (idempotent), print the accounts, then serve
 //	phonghop ready   probe a running server's /readyz (a container's health check)
+//	phonghop audit verify   check the audit trail
 //	phonghop help    list the settings
 package main
 
 import (
 	"context"
 	"crypto"
+	"crypto/ed25519"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -24,6 +26,7 @@ import (
 	"time"
 
 	"github.com/phonghop/phonghop/accounts"
+	"github.com/phonghop/phonghop/audit"
 	"github.com/phonghop/phonghop/convert"
 	"github.com/phonghop/phonghop/demo"
 	"github.com/phonghop/phonghop/frontend"
@@ -58,11 +61,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return probeReady(ctx, args, stdout)
 	case "migrate", "backup", "restore":
 		return storeCommand(ctx, cmd, args, stdout, stderr)
+	case "audit":
+		return auditCommand(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage+"\n\nSettings (flags mirror the environment):")
 		printSettings(stdout)
 		fmt.Fprintln(stdout, "\nThe target of phonghop migrate (flags mirror the environment):")
 		printTable(stdout, targetSettings)
+		fmt.Fprintln(stdout, "\nphonghop audit verify's own (flags mirror the environment):")
+		printTable(stdout, auditSettings)
 		return nil
 	default:
 		return fmt.Errorf("unknown command %q (%s)", cmd, commands)
@@ -105,12 +112,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 const (
-	commands = "serve, demo, ready, migrate, backup, restore or help"
+	commands = "serve, demo, ready, migrate, backup, restore, audit or help"
 	usage    = `usage: phonghop [serve|demo|help] [flags]
        phonghop ready [URL]   exit 0 when URL (default: http://127.0.0.1:<port of PHONGHOP_ADDR>/readyz) answers 200
        phonghop migrate [flags] -to-data-dir DIR | -to-s3-endpoint HOST:PORT ...   copy the store (as the settings name it) to another
        phonghop backup [flags] FILE.tar[.gz]    write the store into one archive
        phonghop restore [flags] FILE.tar[.gz]   write an archive into the (empty) store
+       phonghop audit verify [flags]            check the audit trail's chains and signed heads (exit 1 when broken)
 The store commands refuse a store a server is using: stop the servers first.`
 )
 
@@ -169,6 +177,7 @@ type app struct {
 	meetings *meetings.Service
 	hub      *live.Hub
 	votes    *vote.Service
+	audit    *audit.Service
 	broker   live.Broker
 	// stopControl ends the cluster control subscription.
 	stopControl func()
@@ -192,16 +201,34 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 			return nil, fmt.Errorf("minutes signing: %w", err)
 		}
 	}
+	var auditKey ed25519.PrivateKey
+	if cfg.AuditKey != "" {
+		if auditKey, err = audit.LoadKey(cfg.AuditKey); err != nil {
+			return nil, fmt.Errorf("audit key: %w", err)
+		}
+	}
 	store, name, err := openStore(ctx, cfg.storeConfig())
 	if err != nil {
 		return nil, err
 	}
 	log.Info("store", "at", name)
+	keyFrom := "PHONGHOP_AUDIT_KEY"
+	if auditKey == nil {
+		keyFrom = "store"
+		if auditKey, err = audit.StoredKey(ctx, store); err != nil {
+			return nil, fmt.Errorf("audit key in the store: %w", err)
+		}
+	}
 	ready := map[string]server.Pinger{"store": store}
 	// Tells migrate, backup and restore that this store is in use.
 	stopBeat := storecopy.Beat(ctx, store, storecopy.HeartbeatInterval, log)
 	obs := metrics.New()
 	store = obs.Store(store)
+	au := &audit.Service{Store: store, Key: auditKey, SignInterval: cfg.AuditSignInterval, Ship: cfg.AuditLog,
+		Logger: log.With("component", "audit")}
+	obs.Audit(au.Stats)
+	// The public key verifies the heads: keep it apart from the store.
+	log.Info("audit trail", "publicKey", audit.PublicKeyString(auditKey.Public().(ed25519.PublicKey)), "keyFrom", keyFrom)
 
 	acc := &accounts.Service{Store: store, SessionTTL: cfg.SessionTTL, BcryptCost: cfg.BcryptCost}
 	if pw, created, err := acc.EnsureAdmin(ctx, cfg.AdminPassword); err != nil {
@@ -234,7 +261,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, Logger: log.With("component", "live"),
 		AllowedOrigins: cfg.AllowedOrigins, ReturnAfterUpgrade: true,
 		MaxSocketsPerUser: cfg.LiveSocketsPerUser})
-	mtg.Changes, mtg.Room, mtg.History = hub, hub, jr
+	changes := audit.ChangeRecorder{Next: hub, Audit: au}
+	mtg.Changes, mtg.Room, mtg.History = changes, hub, jr
 	obs.Live(hub.Stats)
 	liveAPI, stopControl, err := withControl(hub, broker, log, acc)
 	if err != nil {
@@ -256,7 +284,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		log.Info("finished poll closes left by a crash", "polls", n)
 	}
 	cancel()
-	mtg.Polls, votes.Changes = votes, hub
+	mtg.Polls, votes.Changes, votes.Voters = votes, changes, au
 	mins := &minutes.Service{Store: store, Journal: jr, Meetings: mtg, Polls: votes}
 	if signer != nil {
 		mins.Signer, mins.Certificate = signer, cert
@@ -285,8 +313,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: store}, Live: liveAPI,
 		Votes: votes, Minutes: mins, Roster: &roster.Service{Accounts: acc, Meetings: mtg, History: jr, Logger: log.With("component", "roster")}, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web,
 		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies, AllowedOrigins: cfg.AllowedOrigins,
-		OIDC: idp, LocalLoginDisabled: !cfg.LocalLogin})
-	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker,
+		OIDC: idp, LocalLoginDisabled: !cfg.LocalLogin, Audit: au})
+	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker, audit: au,
 		stopControl: stopControl, stopBeat: stopBeat, handler: h, conversions: conversions,
 		retire: func(ctx context.Context) { retireStreams(ctx, cfg, broker, mtg) }}, nil
 }
@@ -345,6 +373,17 @@ func (a *app) serve(ctx context.Context, ln net.Listener, timeout time.Duration)
 		stopConv()
 		<-convDone
 		<-retireDone
+	}()
+	// The audit trail retries what the store refused and signs its heads.
+	auditCtx, stopAudit := context.WithCancel(context.Background())
+	auditDone := make(chan struct{})
+	go func() { defer close(auditDone); a.audit.Run(auditCtx) }()
+	defer func() {
+		stopAudit()
+		<-auditDone
+		fctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		a.audit.Flush(fctx)
 	}()
 	a.log.Info("listening", "addr", ln.Addr().String())
 	select {
