@@ -157,6 +157,7 @@ type Service struct {
 
 	failures atomic.Int64
 	written  atomic.Int64
+	cache    entryCache
 }
 
 // logState is a log's head as this Service last saw it. Its mutex orders this

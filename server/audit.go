@@ -17,6 +17,10 @@ import (
 // Auditor keeps the audit trail; *audit.Service satisfies it.
 type Auditor interface {
 	Record(ctx context.Context, log string, e audit.Entry)
+	// Search and VerifyLog serve the admin's audit screen and exports.
+	Search(ctx context.Context, log string, f audit.Filter, before uint64, limit int) (audit.Page, error)
+	Entries(ctx context.Context, log string) ([]audit.Entry, error)
+	VerifyLog(ctx context.Context, log string) (audit.Report, error)
 }
 
 const (
@@ -84,6 +88,8 @@ var auditAction = map[string]string{
 	"GET /meetings/:mid/minutes.pdf":                  "minutes.downloaded",
 	"GET /meetings/:mid/minutes.docx":                 "minutes.docx.downloaded",
 	"GET /meetings/:mid/archive.zip":                  "archive.downloaded",
+	"GET /audit.csv":                                  "audit.exported",
+	"GET /audit.xlsx":                                 "audit.exported",
 }
 
 // notAudited are unsafe requests the trail leaves out: ballots (nothing may

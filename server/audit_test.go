@@ -1,20 +1,27 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phonghop/phonghop/audit"
 	"github.com/phonghop/phonghop/server"
 	"github.com/phonghop/phonghop/storage"
+	"github.com/phonghop/phonghop/storage/fsstore"
+	"github.com/xuri/excelize/v2"
 )
 
 // withAudit keeps the audit trail in the harness's store.
@@ -176,5 +183,149 @@ func testAuditTrail(t *testing.T, st storage.Store) {
 		if strings.Contains(raws[i], `"option"`) {
 			t.Errorf("entry carries an option: %s", raws[i])
 		}
+	}
+}
+
+// The admin's audit screen and exports: admins only (a chair is refused),
+// filtered by who, action and time, paged newest first, and the CSV and
+// .xlsx carry the same entries (a hostile username defused in the CSV, a
+// string cell in the workbook); a tampered entry shows in the verify answer.
+func TestAuditSearchAndExport(t *testing.T) {
+	st, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	au := &audit.Service{Key: key, Logger: slog.New(slog.DiscardHandler)}
+	h := newHarness(t, st, withAudit(au))
+	f := h.meeting(2)
+	content := "/api/v1/meetings/" + f.id + "/documents/" + f.doc + "/content"
+	h.mustDo("GET", content, "daibieu01", nil, 200, nil)
+	h.mustDo("GET", content, "daibieu02", nil, 200, nil)
+	h.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "=HYPERLINK(\"http://x\")", "password": "khong-dung-dau"})
+
+	for _, who := range []string{"chutich", "daibieu01"} {
+		if r := h.do("GET", "/api/v1/audit?meeting="+f.id, who, nil); r.status != 403 || r.errorCode() != "forbidden" {
+			t.Fatalf("audit as %s: %d %s", who, r.status, r.body)
+		}
+		if r := h.do("GET", "/api/v1/audit.csv?meeting="+f.id, who, nil); r.status != 403 {
+			t.Fatalf("audit.csv as %s: %d", who, r.status)
+		}
+	}
+	if r := h.do("GET", "/api/v1/audit.xlsx", "", nil); r.status != 401 {
+		t.Fatalf("audit.xlsx signed out: %d", r.status)
+	}
+	for _, q := range []string{"log=meetings/../x", "log=other", "from=yesterday", "limit=0", "limit=501", "before=-1"} {
+		if r := h.do("GET", "/api/v1/audit?"+q, "admin", nil); r.status != 400 {
+			t.Fatalf("audit?%s: %d %s", q, r.status, r.body)
+		}
+	}
+
+	var page audit.Page
+	h.mustDo("GET", "/api/v1/audit?meeting="+f.id+"&action=document.opened", "admin", nil, 200, &page)
+	if page.Matched != 2 || len(page.Items) != 2 || page.Items[0].Actor != h.users["daibieu02"].ID ||
+		page.Items[1].Actor != h.users["daibieu01"].ID || page.Entries < 4 || page.Log != audit.MeetingLog(f.id) {
+		t.Fatalf("openings: %+v", page)
+	}
+	h.mustDo("GET", "/api/v1/audit?log=meetings/"+f.id+"&action=document&who=BIEU01", "admin", nil, 200, &page)
+	if page.Matched != 1 || page.Items[0].Username != "daibieu01" {
+		t.Fatalf("who=BIEU01: %+v", page)
+	}
+	// Pages of one, newest first, until there is no next page.
+	var seqs []uint64
+	before := ""
+	for range 20 {
+		page = audit.Page{}
+		h.mustDo("GET", "/api/v1/audit?meeting="+f.id+"&limit=1"+before, "admin", nil, 200, &page)
+		if len(page.Items) != 1 {
+			t.Fatalf("page: %+v", page)
+		}
+		seqs = append(seqs, page.Items[0].Seq)
+		if page.Before == 0 {
+			break
+		}
+		before = fmt.Sprintf("&before=%d", page.Before)
+	}
+	if uint64(len(seqs)) != page.Entries || seqs[0] != page.Entries || seqs[len(seqs)-1] != 1 {
+		t.Fatalf("paged seqs %v of %d", seqs, page.Entries)
+	}
+	// A time range: everything is now, nothing an hour ago.
+	from := url.QueryEscape(time.Now().Add(-time.Hour).Format(time.RFC3339))
+	to := url.QueryEscape(time.Now().Add(-time.Minute).Format(time.RFC3339))
+	h.mustDo("GET", "/api/v1/audit?meeting="+f.id+"&from="+from+"&to="+to, "admin", nil, 200, &page)
+	if page.Matched != 0 {
+		t.Fatalf("an hour ago: %+v", page)
+	}
+	h.mustDo("GET", "/api/v1/audit?meeting="+f.id+"&from="+from, "admin", nil, 200, &page)
+	if uint64(page.Matched) != page.Entries {
+		t.Fatalf("since an hour ago: %+v", page)
+	}
+
+	// CSV: the header, then the same openings, oldest first.
+	r := h.mustDo("GET", "/api/v1/audit.csv?meeting="+f.id+"&action=document.opened&lang=en", "admin", nil, 200, nil)
+	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") || !strings.Contains(r.header.Get("Content-Disposition"), ".csv") {
+		t.Fatalf("csv headers: %v", r.header)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.body, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0][0] != "Seq" || rows[0][2] != "Action" || rows[1][2] != "document.opened" ||
+		rows[1][3] != "daibieu01" || rows[2][3] != "daibieu02" || !strings.Contains(rows[1][6], "documentId="+f.doc) {
+		t.Fatalf("csv rows: %q", rows)
+	}
+	if _, err := time.Parse(time.RFC3339, rows[1][1]); err != nil || !strings.HasSuffix(rows[1][1], "+07:00") {
+		t.Fatalf("csv time %q: %v", rows[1][1], err)
+	}
+	r = h.mustDo("GET", "/api/v1/audit.csv?action=signin.failed", "admin", nil, 200, nil)
+	rows, _ = csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.body, []byte("\ufeff")))).ReadAll()
+	if len(rows) != 2 || rows[0][0] != "STT" || rows[1][3] != `'=HYPERLINK("http://x")` {
+		t.Fatalf("failed sign-in csv: %q", rows)
+	}
+
+	// .xlsx: the same rows in a workbook.
+	r = h.mustDo("GET", "/api/v1/audit.xlsx?meeting="+f.id+"&action=document.opened", "admin", nil, 200, nil)
+	wb, err := excelize.OpenReader(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xrows, err := wb.GetRows(wb.GetSheetName(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xrows) != 3 || xrows[0][0] != "STT" || xrows[1][2] != "document.opened" || xrows[2][3] != "daibieu02" {
+		t.Fatalf("xlsx rows: %q", xrows)
+	}
+	r = h.mustDo("GET", "/api/v1/audit.xlsx?action=signin.failed", "admin", nil, 200, nil)
+	wb, _ = excelize.OpenReader(bytes.NewReader(r.body))
+	sheet := wb.GetSheetName(0)
+	if v, _ := wb.GetCellValue(sheet, "D2"); v != `=HYPERLINK("http://x")` {
+		t.Fatalf("xlsx username %q", v)
+	}
+	if fm, _ := wb.GetCellFormula(sheet, "D2"); fm != "" {
+		t.Fatalf("xlsx username became a formula: %q", fm)
+	}
+	// The exports themselves are recorded.
+	h.mustDo("GET", "/api/v1/audit?action=audit.exported", "admin", nil, 200, &page)
+	if page.Matched != 4 || page.Items[0].Username != "admin" {
+		t.Fatalf("exports recorded: %+v", page)
+	}
+
+	// Verify: whole and signed, then an entry changed.
+	au.SignHeads(context.Background())
+	var rep audit.Report
+	h.mustDo("GET", "/api/v1/audit/verify?meeting="+f.id, "admin", nil, 200, &rep)
+	if !rep.OK() || rep.Entries == 0 || rep.Signed != rep.Entries {
+		t.Fatalf("verify: %+v", rep)
+	}
+	k := audit.EntryKey(audit.MeetingLog(f.id), 2)
+	_, raws := auditEntries(t, st, audit.MeetingLog(f.id))
+	b := []byte(strings.Replace(raws[1], `"seq":2`, `"seq":2,"x":1`, 1))
+	if _, err := st.Put(context.Background(), k, bytes.NewReader(b), int64(len(b)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h.mustDo("GET", "/api/v1/audit/verify?meeting="+f.id, "admin", nil, 200, &rep)
+	if rep.OK() {
+		t.Fatalf("verify after a change: %+v", rep)
 	}
 }

@@ -100,6 +100,11 @@ func (s *Server) routes() {
 	m.POST("/notice", s.sendNotice)
 	m.DELETE("/notice", s.withdrawNotice)
 
+	a.GET("/audit", s.requireAdmin, s.auditSearch)
+	a.GET("/audit/verify", s.requireAdmin, s.auditVerify)
+	a.GET("/audit.csv", s.requireAdmin, s.auditExport)
+	a.GET("/audit.xlsx", s.requireAdmin, s.auditExport)
+
 	s.engine.NoRoute(s.noRoute)
 }
 
