@@ -2,8 +2,9 @@
 // in Chromium against the demo: the chair drafts each on the chair's screen
 // (people typed or taken from the participants, a photo uploaded), opens it;
 // a delegate fills the whole ballot on one screen (landscape, then portrait),
-// cannot choose more than the seats, reviews it and gets a receipt; other
-// delegates vote through the API; the chair sees the turnout and closes; the
+// cannot choose more than the seats, reviews it and gets a receipt (a ballot
+// tampered on its way to more marks than seats is refused, the error shown in
+// Vietnamese, nothing counted); other delegates vote through the API; the chair sees the turnout and closes; the
 // wall shows the result table.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -162,6 +163,24 @@ describe('elections and confidence votes', () => {
     assert.equal(chosen.length, 2);
     assert.match(chosen.join('|'), /Phạm Văn Cường.*Đã chọn\|.*Vũ Văn Em.*Đã chọn/);
     assert.match(await review.locator('tr:not(.on)').textContent(), /Hoàng Thị Dung/);
+    // A ballot with more marks than seats (a tampered tablet: the request is
+    // rewritten on its way) is refused whole, and the tablet says why in
+    // Vietnamese; nothing of it is counted, so the real ballot still goes in.
+    const ballots = `**/polls/*/ballots`;
+    await delegate.route(ballots, (route) => {
+      const body = JSON.parse(route.request().postData());
+      assert.deepEqual(body.answers, [[0, 2]], 'the tablet sends the two chosen');
+      return route.continue({ postData: JSON.stringify({ ...body, answers: [[0, 1, 2]] }) });
+    });
+    const refused = delegate.waitForResponse((r) => r.url().endsWith('/ballots') && r.request().method() === 'POST');
+    await sheet.locator('[data-testid=ballot-cast]').click();
+    const refusal = await refused;
+    assert.equal(refusal.status(), 400);
+    const { error } = await refusal.json();
+    assert.equal(error.reason, 'ballot_too_many_choices');
+    assert.deepEqual(error.params, { n: '1', max: '2' });
+    assert.equal((await sheet.locator('p.error[role=alert]').textContent()).trim(), 'Mục 1: chỉ được chọn tối đa 2 người');
+    await delegate.unroute(ballots);
     await sheet.locator('[data-testid=ballot-cast]').click();
     const receipt = await delegate.locator('[data-testid=receipt]').textContent({ timeout: 10000 });
     assert.ok(receipt.trim().length > 0, 'a receipt is shown');
