@@ -12,9 +12,11 @@ import { ADMIN_PASSWORD, BASE, CHROMIUM, PASSWORD, login, request, upload } from
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
 
 const PAGES = 200;
-// Generous bound: the goal is 1.5 s; only a real breakage (e.g. waiting for
-// the whole file) should fail on this shared machine.
-const BOUND_MS = 10000;
+// Generous bound: the goal is 1.5 s (docs/performance.md has the figures). What
+// each test asserts is the bytes pdf.js needed before page 1; the time only
+// catches a hang, since on a two-core machine shared by other work (load 60 was
+// seen) a first page took 12 s while asking for 500 KiB.
+const BOUND_MS = 30000;
 
 
 
