@@ -43,7 +43,8 @@ type tablet struct {
 	want    atomic.Int64 // 0: nothing awaited
 	backAt  atomic.Int64 // ns since the run's start when last >= want first held
 	closing atomic.Bool
-	dropped atomic.Bool // the server closed it
+	dropped atomic.Bool  // the server closed it
+	why     atomic.Value // string: the close code or error that ended it
 	frames  atomic.Int64
 	done    chan struct{}
 }
@@ -54,6 +55,11 @@ func (tb *tablet) read(conn *websocket.Conn, done chan struct{}, start time.Time
 		_, b, err := conn.ReadMessage()
 		if err != nil {
 			if !tb.closing.Load() {
+				why := err.Error()
+				if ce, ok := err.(*websocket.CloseError); ok {
+					why = fmt.Sprintf("close %d %s", ce.Code, ce.Text)
+				}
+				tb.why.Store(why)
 				tb.dropped.Store(true)
 			}
 			return
@@ -356,30 +362,31 @@ func readGauges(ctx context.Context, c *config) gauges {
 
 // SoakResult is what the soak measured.
 type SoakResult struct {
-	Target        string    `json:"target"`
-	Time          time.Time `json:"time"`
-	Tablets       int       `json:"tablets"`
-	ChurnSec      float64   `json:"churnSec"`
-	ChurnPerSec   int       `json:"churnPerSec"` // tablets leaving (and as many joining) every second
-	Joins         int       `json:"joins"`
-	Turns         int       `json:"turns"`
-	CheckIns      int       `json:"checkIns"`
-	CheckOuts     int       `json:"checkOuts"`
-	Polls         int       `json:"pollsOpened"`
-	Errors        int       `json:"errors"`
-	FirstError    string    `json:"firstError,omitempty"`
-	Dropped       int       `json:"dropped"` // sockets the server closed during the churn
-	Join          Dist      `json:"join"`    // a joining tablet's dial (with its snapshot or replay request)
-	LastTurnReach int       `json:"lastTurnReached"`
-	Baseline      gauges    `json:"baseline"`
-	Peak          gauges    `json:"peak"`
-	End           gauges    `json:"end"` // the last sample after the churn stopped
-	Returned      bool      `json:"returned"`
-	ReturnedAfter float64   `json:"returnedAfterSec"` // from the end of the churn
-	Samples       []gauges  `json:"samples"`
-	LoadAvgStart  string    `json:"loadAvgStart"`
-	LoadAvgEnd    string    `json:"loadAvgEnd"`
-	CPUs          int       `json:"cpus"`
+	Target        string         `json:"target"`
+	Time          time.Time      `json:"time"`
+	Tablets       int            `json:"tablets"`
+	ChurnSec      float64        `json:"churnSec"`
+	ChurnPerSec   int            `json:"churnPerSec"` // tablets leaving (and as many joining) every second
+	Joins         int            `json:"joins"`
+	Turns         int            `json:"turns"`
+	CheckIns      int            `json:"checkIns"`
+	CheckOuts     int            `json:"checkOuts"`
+	Polls         int            `json:"pollsOpened"`
+	Errors        int            `json:"errors"`
+	FirstError    string         `json:"firstError,omitempty"`
+	Dropped       int            `json:"dropped"` // sockets the server closed during the churn
+	DroppedWhy    map[string]int `json:"droppedWhy,omitempty"`
+	Join          Dist           `json:"join"` // a joining tablet's dial (with its snapshot or replay request)
+	LastTurnReach int            `json:"lastTurnReached"`
+	Baseline      gauges         `json:"baseline"`
+	Peak          gauges         `json:"peak"`
+	End           gauges         `json:"end"` // the last sample after the churn stopped
+	Returned      bool           `json:"returned"`
+	ReturnedAfter float64        `json:"returnedAfterSec"` // from the end of the churn
+	Samples       []gauges       `json:"samples"`
+	LoadAvgStart  string         `json:"loadAvgStart"`
+	LoadAvgEnd    string         `json:"loadAvgEnd"`
+	CPUs          int            `json:"cpus"`
 }
 
 // within says whether g is back at base: goroutines and descriptors within 20
@@ -467,7 +474,7 @@ func soak(ctx context.Context, c *config, t roomTarget, progress func(string, ..
 		for j, i := range idx {
 			tb := tabs[i]
 			if tb.conn != nil && tb.dropped.Load() {
-				res.Dropped++
+				res.dropped(tb)
 			}
 			if j%2 == 0 {
 				tb.leave()
@@ -556,7 +563,7 @@ func soak(ctx context.Context, c *config, t roomTarget, progress func(string, ..
 	}
 	for _, tb := range tabs {
 		if tb.conn != nil && tb.dropped.Load() {
-			res.Dropped++
+			res.dropped(tb)
 		}
 	}
 	res.Join = summarize(joins)
@@ -581,6 +588,15 @@ func soak(ctx context.Context, c *config, t roomTarget, progress func(string, ..
 	return res, nil
 }
 
+func (r *SoakResult) dropped(tb *tablet) {
+	r.Dropped++
+	if r.DroppedWhy == nil {
+		r.DroppedWhy = map[string]int{}
+	}
+	why, _ := tb.why.Load().(string)
+	r.DroppedWhy[why]++
+}
+
 func printSoak(w *os.File, r *SoakResult) {
 	g := func(x gauges) string {
 		return fmt.Sprintf("RSS %d KiB, heap %d KiB, %d goroutines, %d open files", x.RSSKiB, x.HeapKiB, x.Goroutines, x.OpenFiles)
@@ -589,6 +605,9 @@ func printSoak(w *os.File, r *SoakResult) {
 	fmt.Fprintf(w, "  done            %d joins (dial p50 %.0f ms, p99 %.0f ms), %d page turns, %d check-ins, %d check-outs, %d polls\n",
 		r.Joins, r.Join.P50, r.Join.P99, r.Turns, r.CheckIns, r.CheckOuts, r.Polls)
 	fmt.Fprintf(w, "  errors          %d; sockets dropped by the server %d; last turn reached %d of %d\n", r.Errors, r.Dropped, r.LastTurnReach, r.Tablets)
+	for why, n := range r.DroppedWhy {
+		fmt.Fprintf(w, "  dropped         %d: %s\n", n, why)
+	}
 	fmt.Fprintf(w, "  baseline        %s\n", g(r.Baseline))
 	fmt.Fprintf(w, "  peak            %s\n", g(r.Peak))
 	fmt.Fprintf(w, "  after churn     %s\n", g(r.End))
