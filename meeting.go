@@ -89,6 +89,11 @@ type Document struct {
 	// Conversion is set while the PDF is being made from Original, or when
 	// it could not be; nil once the document is ready.
 	Conversion *Conversion `json:"conversion,omitempty"`
+	// Replacing is a new version being made from an office file: the
+	// document stays as it is (and ready) until its PDF is made, then
+	// becomes that version; a failed one stays here, saying why, until the
+	// next replacement.
+	Replacing *Replacement `json:"replacing,omitempty"`
 	// A confidential document is seen only by its Readers and by those who
 	// manage the meeting's documents (its chair and secretary, admins).
 	Confidential bool     `json:"confidential,omitempty"`
@@ -117,6 +122,19 @@ type DocumentVersion struct {
 	UploadedAt time.Time `json:"uploadedAt"`
 	ReplacedBy string    `json:"replacedBy,omitempty"`
 	ReplacedAt time.Time `json:"replacedAt"`
+	// Original is the office file the version was made from, if any.
+	Original *Original `json:"original,omitempty"`
+}
+
+// Replacement is a new version of a document whose PDF is being made from
+// an office file.
+type Replacement struct {
+	// Blob names the stored objects the version will have (its original
+	// is kept under it already).
+	Blob       string      `json:"blob"`
+	Original   *Original   `json:"original"`
+	Conversion *Conversion `json:"conversion"`
+	By         string      `json:"by,omitempty"`
 }
 
 // Original describes an uploaded office file.

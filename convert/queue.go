@@ -26,6 +26,10 @@ type Job struct {
 	Source     string    `json:"source"` // store key of the original
 	Size       int64     `json:"size"`   // of the original
 	QueuedAt   time.Time `json:"queuedAt"`
+	// Blob, when set, makes the PDF a new version of the document stored
+	// under that name (a replacement), asked for by By; "" for an upload.
+	Blob string `json:"blob,omitempty"`
+	By   string `json:"by,omitempty"`
 	// Attempts counts the workers that took the job. One that never reports
 	// back (its process died) leaves its lease to run out; the next worker
 	// counts again, and after MaxAttempts the job fails as interrupted.
@@ -37,6 +41,10 @@ type Job struct {
 func jobKey(meetingID, docID string) string {
 	return jobPrefix + meetingID + "/" + docID + ".json"
 }
+
+// JobKey is where a document's conversion job is kept: deleting the
+// document deletes it, and a worker on it stops at its next renewal.
+func JobKey(meetingID, docID string) string { return jobKey(meetingID, docID) }
 
 const jobPrefix = "conversions/"
 
@@ -300,7 +308,8 @@ func (q *Queue) process(ctx context.Context, job Job, etag string) {
 			}
 			return nil
 		})
-		if uerr != nil && !errors.Is(uerr, errNotOwner) {
+		// Not found: the document was deleted, and its job with it.
+		if uerr != nil && !errors.Is(uerr, errNotOwner) && !errors.Is(uerr, storage.ErrNotFound) {
 			log.Warn("convert: handing a job back", "err", uerr)
 		}
 	}

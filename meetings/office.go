@@ -30,9 +30,62 @@ type DocumentEvents interface {
 	PublishDocumentGone(ctx context.Context, meetingID, docID string, audience []string) error
 }
 
-// originalKey is where the office file a PDF is made from is kept.
-func originalKey(meetingID, docID string) string {
-	return "meetings/" + meetingID + "/originals/" + docID
+// originalKey is where the office file a version is made from is kept,
+// by the version's blob (the document's id for its first version).
+func originalKey(meetingID, blob string) string {
+	return "meetings/" + meetingID + "/originals/" + blob
+}
+
+// spoolOffice copies an office file to a temporary file while hashing it and
+// checks that it is what its name says; done removes the file.
+func (s *Service) spoolOffice(ctx context.Context, body io.Reader, f convert.Format) (spool *os.File, size int64, sum string, done func(), err error) {
+	spool, err = os.CreateTemp(s.SpoolDir, spoolPattern)
+	if err != nil {
+		return nil, 0, "", nil, fmt.Errorf("spool upload: %w", err)
+	}
+	done = func() {
+		spool.Close()
+		os.Remove(spool.Name())
+	}
+	hash := sha256.New()
+	lim := &limitReader{r: body, n: s.limit()}
+	size, err = io.CopyBuffer(io.MultiWriter(spool, hash), lim, make([]byte, 256<<10))
+	switch {
+	case lim.over:
+		err = ErrTooLarge(s.limit())
+	case ctx.Err() != nil || lim.err != nil:
+		err = phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
+	case err != nil:
+		err = fmt.Errorf("spool upload: %w", err)
+	default:
+		err = convert.Check(spool, size, f)
+	}
+	if err != nil {
+		done()
+		return nil, 0, "", nil, err
+	}
+	return spool, size, hex.EncodeToString(hash.Sum(nil)), done, nil
+}
+
+// queueOffice keeps the spooled office file as the original of the version
+// stored under blob and queues its conversion. The job first: a worker
+// that finds no document (or replacement) yet waits a minute for it, while
+// one without its job would say "converting" forever. On failure nothing
+// is left.
+func (s *Service) queueOffice(ctx context.Context, spool *os.File, size int64, f convert.Format, job convert.Job, blob string) error {
+	job.Source = originalKey(job.MeetingID, blob)
+	if _, err := s.Store.Put(ctx, job.Source, io.NewSectionReader(spool, 0, size), size, storage.PutOptions{ContentType: f.ContentType}); err != nil {
+		_ = s.Store.Delete(context.WithoutCancel(ctx), job.Source)
+		return err
+	}
+	if err := s.Conversions.Enqueue(ctx, job); err != nil {
+		_ = s.Store.Delete(context.WithoutCancel(ctx), job.Source)
+		if errors.Is(err, storage.ErrPrecondition) { // a job for the document runs already
+			return phonghop.Fail(phonghop.EConflict, "document_version_converting")
+		}
+		return err
+	}
+	return nil
 }
 
 // addOffice keeps an office file as the document's original and queues its
@@ -43,47 +96,21 @@ func (s *Service) addOffice(ctx context.Context, meetingID string, up Upload, f 
 	if s.Conversions == nil {
 		return phonghop.Document{}, phonghop.Fail(phonghop.EUnsupportedType, "office_conversion_off")
 	}
-	spool, err := os.CreateTemp(s.SpoolDir, spoolPattern)
+	spool, size, sum, done, err := s.spoolOffice(ctx, body, f)
 	if err != nil {
-		return phonghop.Document{}, fmt.Errorf("spool upload: %w", err)
-	}
-	defer func() {
-		spool.Close()
-		os.Remove(spool.Name())
-	}()
-	hash := sha256.New()
-	lim := &limitReader{r: body, n: s.limit()}
-	size, err := io.CopyBuffer(io.MultiWriter(spool, hash), lim, make([]byte, 256<<10))
-	switch {
-	case lim.over:
-		return phonghop.Document{}, ErrTooLarge(s.limit())
-	case ctx.Err() != nil || lim.err != nil:
-		return phonghop.Document{}, phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
-	case err != nil:
-		return phonghop.Document{}, fmt.Errorf("spool upload: %w", err)
-	}
-	if err := convert.Check(spool, size, f); err != nil {
 		return phonghop.Document{}, err
 	}
+	defer done()
 	now := s.now().UTC()
 	name := CleanName(up.Name)
 	doc := phonghop.Document{ID: accounts.NewID(), Name: name, ContentType: "application/pdf",
 		UploadedBy: up.By.ID, UploadedAt: now,
-		Original: &phonghop.Original{Name: name, Size: size, SHA256: hex.EncodeToString(hash.Sum(nil)), ContentType: f.ContentType},
+		Original: &phonghop.Original{Name: name, Size: size, SHA256: sum, ContentType: f.ContentType},
 		Conversion: &phonghop.Conversion{State: phonghop.ConversionQueued, QueuedAt: now,
 			EstimateSeconds: int(convert.Estimate(size).Seconds())}}
 	up.Access.apply(&doc)
-
-	src := originalKey(meetingID, doc.ID)
-	if _, err := s.Store.Put(ctx, src, io.NewSectionReader(spool, 0, size), size, storage.PutOptions{ContentType: f.ContentType}); err != nil {
-		_ = s.Store.Delete(context.WithoutCancel(ctx), src)
-		return phonghop.Document{}, err
-	}
-	// The job first: a worker that finds no document yet waits a minute for
-	// it, while a document without its job would say "converting" forever.
-	job := convert.Job{MeetingID: meetingID, DocumentID: doc.ID, Ext: f.Ext, Source: src, Size: size, QueuedAt: now}
-	if err := s.Conversions.Enqueue(ctx, job); err != nil {
-		_ = s.Store.Delete(context.WithoutCancel(ctx), src)
+	job := convert.Job{MeetingID: meetingID, DocumentID: doc.ID, Ext: f.Ext, Size: size, QueuedAt: now}
+	if err := s.queueOffice(ctx, spool, size, f, job, doc.ID); err != nil {
 		return phonghop.Document{}, err
 	}
 	// On failure the job finds no document and drops itself with the original.
@@ -91,6 +118,76 @@ func (s *Service) addOffice(ctx context.Context, meetingID string, up Upload, f 
 		return phonghop.Document{}, err
 	}
 	return doc, nil
+}
+
+// replaceOffice queues a new version of the document made from an office
+// file: the document stays as it is, ready, with the new version under
+// Replacing ("queued", then "converting"); when the PDF is made it becomes
+// the document's new version (versionDone), as a PDF replacement does.
+func (s *Service) replaceOffice(ctx context.Context, meetingID, docID, fileName string, f convert.Format, body io.Reader) (phonghop.Document, error) {
+	if s.Conversions == nil {
+		return phonghop.Document{}, phonghop.Fail(phonghop.EUnsupportedType, "office_conversion_off")
+	}
+	spool, size, sum, done, err := s.spoolOffice(ctx, body, f)
+	if err != nil {
+		return phonghop.Document{}, err
+	}
+	defer done()
+	by := phonghop.Actor(ctx)
+	now := s.now().UTC()
+	blob := accounts.NewID()
+	job := convert.Job{MeetingID: meetingID, DocumentID: docID, Ext: f.Ext, Size: size, QueuedAt: now, Blob: blob, By: by.ID}
+	if err := s.queueOffice(ctx, spool, size, f, job, blob); err != nil {
+		return phonghop.Document{}, err
+	}
+	rep := &phonghop.Replacement{Blob: blob, By: by.ID,
+		Original: &phonghop.Original{Name: CleanName(fileName), Size: size, SHA256: sum, ContentType: f.ContentType},
+		Conversion: &phonghop.Conversion{State: phonghop.ConversionQueued, QueuedAt: now,
+			EstimateSeconds: int(convert.Estimate(size).Seconds())}}
+	var dropped string
+	doc, m, err := s.editDocument(ctx, meetingID, docID, func(d *phonghop.Document) error {
+		var err error
+		if dropped, err = replaceable(d, blob); err != nil {
+			return err
+		}
+		d.Replacing = rep
+		return nil
+	})
+	if err != nil {
+		// The job finds no replacement and drops itself with the original.
+		return phonghop.Document{}, err
+	}
+	s.dropOriginal(ctx, meetingID, dropped)
+	s.publish(ctx, m, doc)
+	return doc, nil
+}
+
+// replaceable checks that a new version (stored under blob) may replace d:
+// it is ready, and no other new version is being made from an office file.
+// It returns the blob of a failed one, which the new version supersedes.
+func replaceable(d *phonghop.Document, blob string) (dropped string, err error) {
+	if !d.Ready() {
+		return "", phonghop.Fail(phonghop.EConflict, "document_converting")
+	}
+	r := d.Replacing
+	if r == nil || r.Blob == blob {
+		return "", nil
+	}
+	if r.Conversion == nil || r.Conversion.State != phonghop.ConversionFailed {
+		return "", phonghop.Fail(phonghop.EConflict, "document_version_converting")
+	}
+	return r.Blob, nil
+}
+
+// dropOriginal removes the original of a failed replacement that a newer
+// version superseded.
+func (s *Service) dropOriginal(ctx context.Context, meetingID, blob string) {
+	if blob == "" {
+		return
+	}
+	if err := s.Store.Delete(context.WithoutCancel(ctx), originalKey(meetingID, blob)); err != nil {
+		s.log().Warn("a superseded version's original was not removed", "meeting", meetingID, "blob", blob, "err", err)
+	}
 }
 
 // publish tells the room about doc; a failure is logged, not returned: the
@@ -130,14 +227,32 @@ func (s *Service) changeDocument(ctx context.Context, meetingID, docID string, f
 	return out, m, nil
 }
 
-// ConversionStarted marks the document "converting" (convert.Handler).
+// jobConversion returns the conversion the job drives in d: the
+// document's own (an upload) or its new version's (a replacement); nil when
+// d is no longer the job's (done already, or superseded).
+func jobConversion(d *phonghop.Document, job convert.Job) **phonghop.Conversion {
+	if job.Blob == "" {
+		if d.Conversion == nil || d.Original == nil {
+			return nil
+		}
+		return &d.Conversion
+	}
+	if d.Replacing == nil || d.Replacing.Blob != job.Blob || d.Replacing.Conversion == nil {
+		return nil
+	}
+	return &d.Replacing.Conversion
+}
+
+// ConversionStarted marks the document, or its new version, "converting"
+// (convert.Handler).
 func (s *Service) ConversionStarted(ctx context.Context, job convert.Job) error {
 	_, _, err := s.changeDocument(ctx, job.MeetingID, job.DocumentID, func(d *phonghop.Document) error {
-		if d.Conversion == nil || d.Original == nil {
+		c := jobConversion(d, job)
+		if c == nil {
 			return convert.ErrGone // done already: a finished job seen again
 		}
 		now := s.now().UTC()
-		d.Conversion = &phonghop.Conversion{State: phonghop.ConversionConverting, QueuedAt: d.Conversion.QueuedAt,
+		*c = &phonghop.Conversion{State: phonghop.ConversionConverting, QueuedAt: (*c).QueuedAt,
 			StartedAt: &now, Attempt: job.Attempts, EstimateSeconds: int(convert.Estimate(job.Size).Seconds())}
 		return nil
 	})
@@ -145,9 +260,12 @@ func (s *Service) ConversionStarted(ctx context.Context, job convert.Job) error 
 }
 
 // ConversionDone takes the PDF through storePDF, the path of every uploaded
-// PDF (content check, page index, hash), then makes the document ready
-// (convert.Handler).
+// PDF (content check, page index, hash), then makes the document ready, or
+// makes it the document's new version (convert.Handler).
 func (s *Service) ConversionDone(ctx context.Context, job convert.Job, pdf *os.File, size int64) error {
+	if job.Blob != "" {
+		return s.versionDone(ctx, job, pdf, size)
+	}
 	m, err := s.Meeting(ctx, job.MeetingID)
 	if phonghop.ErrorCode(err) == phonghop.ENotFound {
 		return convert.ErrGone
@@ -175,16 +293,37 @@ func (s *Service) ConversionDone(ctx context.Context, job convert.Job, pdf *os.F
 	return err
 }
 
+// versionDone stores a replacement's PDF under its blob and makes it the
+// document's new version, as the one who uploaded the office file.
+func (s *Service) versionDone(ctx context.Context, job convert.Job, pdf *os.File, size int64) error {
+	next := phonghop.Document{ID: job.DocumentID, Blob: job.Blob, ContentType: "application/pdf",
+		UploadedBy: job.By, UploadedAt: s.now().UTC()}
+	undo, err := s.storePDF(ctx, job.MeetingID, &next, io.NewSectionReader(pdf, 0, size))
+	if err != nil {
+		return err
+	}
+	ctx = phonghop.WithActor(ctx, phonghop.User{ID: job.By})
+	_, err = s.newVersion(ctx, job.MeetingID, job.DocumentID, next, true)
+	if err != nil && !s.holds(ctx, job.MeetingID, job.DocumentID, next.Blob) {
+		undo()
+	}
+	if errors.Is(err, convert.ErrGone) || phonghop.ErrorCode(err) == phonghop.ENotFound {
+		return convert.ErrGone
+	}
+	return err
+}
+
 // ConversionFailed records why the PDF could not be made (convert.Handler).
 // The original stays, for download and to try again in another program.
 func (s *Service) ConversionFailed(ctx context.Context, job convert.Job, reason *phonghop.Error) error {
 	_, _, err := s.changeDocument(ctx, job.MeetingID, job.DocumentID, func(d *phonghop.Document) error {
-		if d.Conversion == nil {
+		c := jobConversion(d, job)
+		if c == nil {
 			return convert.ErrGone
 		}
-		c := *d.Conversion
-		c.State, c.Error = phonghop.ConversionFailed, reason
-		d.Conversion = &c
+		failed := **c
+		failed.State, failed.Error = phonghop.ConversionFailed, reason
+		*c = &failed
 		return nil
 	})
 	return err
@@ -195,7 +334,7 @@ func (s *Service) OpenOriginal(ctx context.Context, meetingID string, doc phongh
 	if doc.Original == nil {
 		return nil, phonghop.Fail(phonghop.ENotFound, "document_no_original")
 	}
-	rc, _, err := s.Store.Get(ctx, originalKey(meetingID, doc.ID), nil)
+	rc, _, err := s.Store.Get(ctx, originalKey(meetingID, doc.BlobID()), nil)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, phonghop.Fail(phonghop.ENotFound, "document_not_found")
 	}

@@ -64,8 +64,8 @@ func (s *Service) ReplaceDocument(ctx context.Context, meetingID, docID, fileNam
 		return phonghop.Document{}, phonghop.Fail(phonghop.EInvalid, "upload_interrupted")
 	}
 	if !looksLikePDF(head) {
-		if _, office := convert.ByName(fileName); office {
-			return phonghop.Document{}, phonghop.Fail(phonghop.EUnsupportedType, "replace_pdf_only")
+		if f, office := convert.ByName(fileName); office {
+			return s.replaceOffice(ctx, meetingID, docID, fileName, f, br)
 		}
 		return phonghop.Document{}, errNotPDF
 	}
@@ -75,27 +75,50 @@ func (s *Service) ReplaceDocument(ctx context.Context, meetingID, docID, fileNam
 	if err != nil {
 		return phonghop.Document{}, err
 	}
+	doc, err := s.newVersion(ctx, meetingID, docID, next, false)
+	if err != nil && !s.holds(ctx, meetingID, docID, next.Blob) {
+		undo()
+	}
+	return doc, err
+}
+
+// newVersion makes next, stored already, the document's current version:
+// the version it replaces goes to Previous (its bytes and original kept).
+// fromOffice: next is the PDF of the new version under Replacing, whose
+// original it takes (convert.ErrGone when that is no longer there); else
+// a failed replacement is superseded. Journaled, and the room is told.
+func (s *Service) newVersion(ctx context.Context, meetingID, docID string, next phonghop.Document, fromOffice bool) (phonghop.Document, error) {
+	by := phonghop.Actor(ctx)
 	var before phonghop.Document
+	var dropped string
 	doc, m, err := s.editDocument(ctx, meetingID, docID, func(d *phonghop.Document) error {
-		if !d.Ready() {
-			return phonghop.Fail(phonghop.EConflict, "document_converting")
+		var original *phonghop.Original
+		if fromOffice {
+			if r := d.Replacing; r == nil || r.Blob != next.Blob {
+				return convert.ErrGone
+			}
+			original, dropped = d.Replacing.Original, ""
+		} else {
+			var err error
+			if dropped, err = replaceable(d, next.Blob); err != nil {
+				return err
+			}
 		}
 		before = *d
 		v := max(d.Version, 1)
 		d.Previous = append(slices.Clone(d.Previous), phonghop.DocumentVersion{Version: v, Blob: d.BlobID(), Name: d.Name,
 			Size: d.Size, SHA256: d.SHA256, Pages: d.Pages, UploadedBy: d.UploadedBy, UploadedAt: d.UploadedAt,
-			ReplacedBy: by.ID, ReplacedAt: next.UploadedAt})
+			ReplacedBy: by.ID, ReplacedAt: next.UploadedAt, Original: d.Original})
 		d.Version, d.Blob = v+1, next.Blob
 		d.Size, d.SHA256, d.Pages, d.ViewSize, d.ViewSHA256 = next.Size, next.SHA256, next.Pages, next.ViewSize, next.ViewSHA256
-		d.ContentType, d.UploadedBy, d.UploadedAt, d.Original = next.ContentType, next.UploadedBy, next.UploadedAt, nil
+		d.ContentType, d.UploadedBy, d.UploadedAt, d.Original = next.ContentType, next.UploadedBy, next.UploadedAt, original
+		d.Replacing = nil
 		return nil
 	})
 	if err != nil {
-		if !s.holds(ctx, meetingID, docID, next.Blob) {
-			undo()
-		}
 		return phonghop.Document{}, err
 	}
+	s.dropOriginal(ctx, meetingID, dropped)
 	d := diff{}
 	d.add("sha256", before.SHA256, doc.SHA256)
 	d.add("size", before.Size, doc.Size)
@@ -202,9 +225,10 @@ func (s *Service) DeleteDocument(ctx context.Context, meetingID, docID string) e
 	}
 	// The record names it no more: its bytes can go. A failure leaves
 	// unreachable objects, logged, never a document without bytes.
-	keys := []string{originalKey(meetingID, docID)}
-	for _, blob := range append([]string{gone.BlobID()}, blobs(gone.Previous)...) {
-		keys = append(keys, DocumentKey(meetingID, blob), pageIndexKey(meetingID, blob))
+	// Its conversion job goes first, so no worker takes it up meanwhile.
+	keys := []string{convert.JobKey(meetingID, docID)}
+	for _, blob := range documentBlobs(gone) {
+		keys = append(keys, DocumentKey(meetingID, blob), pageIndexKey(meetingID, blob), originalKey(meetingID, blob))
 	}
 	var writes []func(context.Context) error
 	for _, k := range keys {
@@ -213,13 +237,21 @@ func (s *Service) DeleteDocument(ctx context.Context, meetingID, docID string) e
 	if failed := runDetached(ctx, writes); failed > 0 {
 		s.log().Error("document deleted, but some of its stored objects were not", "meeting", meetingID, "document", docID, "failed", failed)
 	}
-	d := diff{}
-	if !gone.Confidential { // the journal is read by all who read the minutes
-		d.add("name", gone.Name, "")
-	}
-	s.recordChange(ctx, m, phonghop.Change{Action: "document.deleted", DocumentID: docID, Changes: d,
-		Details: map[string]string{"versions": fmt.Sprint(len(gone.Previous) + 1)}})
+	// A confidential one's deletion reaches its audience only, naming nothing
+	// (the meeting no longer lists it for recordChange to see).
+	s.recordChange(ctx, m, phonghop.Change{Action: "document.deleted", DocumentID: docID, Changes: diff{"name": {From: gone.Name}},
+		Details: map[string]string{"versions": fmt.Sprint(len(gone.Previous) + 1)}, Audience: m.DocumentAudience(gone)})
 	return nil
+}
+
+// documentBlobs names every stored object of a document: its current
+// version, the versions it replaced, and a new version being converted.
+func documentBlobs(d phonghop.Document) []string {
+	out := append([]string{d.BlobID()}, blobs(d.Previous)...)
+	if d.Replacing != nil {
+		out = append(out, d.Replacing.Blob)
+	}
+	return out
 }
 
 func blobs(vs []phonghop.DocumentVersion) []string {

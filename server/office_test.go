@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/phonghop/phonghop/convert"
 	"github.com/phonghop/phonghop/internal/officetest"
 	"github.com/phonghop/phonghop/internal/testtool"
+	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/storage"
 )
 
@@ -380,5 +382,138 @@ func TestConfidentialDocument(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// TestOfficeVersion: a new version uploaded as a Word file is converted by
+// the job while the document stays as it was (ready, its bytes served);
+// another new version meanwhile is refused; when the PDF is made it becomes
+// version 2 (same id, version 1 kept with its bytes), tablets are told, and
+// its original downloads. Deleting the document then removes every version's
+// bytes and originals. On both stores: versions and originals are objects.
+func TestOfficeVersion(t *testing.T) { forEachStore(t, testOfficeVersion) }
+
+func testOfficeVersion(t *testing.T, st storage.Store) {
+	h := newHarness(t, st)
+	h.mtg.DocumentLimit = 20 << 20
+	f := h.meeting(1)
+	q, run := h.withConversions(t)
+	ctx := context.Background()
+	mid, did := f.id, f.doc
+	base := "/api/v1/meetings/" + mid + "/documents/" + did
+	v1 := h.getMeeting(mid)
+	old, _ := v1.Document(did)
+	tablet := h.live(t, mid, "daibieu01")
+
+	docx := officetest.Docx(officetest.Vietnamese())
+	r := h.replace(mid, did, "thuky", "Báo cáo (sửa).docx", docx)
+	var doc phonghop.Document
+	if r.status != 201 || json.Unmarshal(r.body, &doc) != nil {
+		t.Fatalf("replace with Word: %d %s", r.status, r.body)
+	}
+	if !doc.Ready() || doc.Version > 1 || doc.SHA256 != old.SHA256 || doc.Replacing == nil || doc.Replacing.Conversion.State != "queued" ||
+		doc.Replacing.Original.Size != int64(len(docx)) || doc.Replacing.By != h.users["thuky"].ID {
+		t.Fatalf("queued version: %s", r.body)
+	}
+	// Meanwhile the document is version 1, served; another version waits.
+	if r := h.mustDo("GET", base+"/content", "daibieu01", nil, 200, nil); r.header.Get("ETag") != `"`+old.SHA256+`"` {
+		t.Fatalf("content while the new version converts: %v", r.header)
+	}
+	if r := h.replace(mid, did, "thuky", "v3.pdf", testPDF(2)); r.status != 409 || reasonOf(r) != "document_version_converting" {
+		t.Fatalf("a PDF version while one converts: %d %s", r.status, r.body)
+	}
+	if r := h.replace(mid, did, "thuky", "v3.docx", docx); r.status != 409 || reasonOf(r) != "document_version_converting" {
+		t.Fatalf("a Word version while one converts: %d %s", r.status, r.body)
+	}
+
+	run()
+	var converting bool
+	var setup phonghop.Change
+	deadline := time.Now().Add(120 * time.Second)
+	for setup.Action != "document.replaced" && time.Now().Before(deadline) {
+		tablet.conn.SetReadDeadline(deadline)
+		var fr struct {
+			Type     string            `json:"type"`
+			Document phonghop.Document `json:"document"`
+			Setup    phonghop.Change   `json:"setup"`
+		}
+		if err := tablet.conn.ReadJSON(&fr); err != nil {
+			t.Fatalf("waiting for the new version: %v", err)
+		}
+		if fr.Type == "document" && fr.Document.Replacing != nil && fr.Document.Replacing.Conversion.State == "converting" {
+			converting = fr.Document.Ready() && fr.Document.SHA256 == old.SHA256
+		}
+		if fr.Type == "setup" {
+			setup = fr.Setup
+		}
+	}
+	if !converting || setup.DocumentID != did || setup.Version != 2 {
+		t.Fatalf("the tablet saw converting=%v, then %+v", converting, setup)
+	}
+	if _, by := h.lastChange(mid, "document.replaced"); by != h.users["thuky"].ID {
+		t.Errorf("journaled as made by %q", by)
+	}
+	cur := h.getMeeting(mid)
+	doc, _ = cur.Document(did)
+	if doc.Version != 2 || doc.Replacing != nil || doc.Original == nil || doc.Original.Name != "Báo cáo (sửa).docx" ||
+		doc.Name != old.Name || doc.SHA256 == old.SHA256 || len(doc.Previous) != 1 || doc.Previous[0].SHA256 != old.SHA256 ||
+		doc.Previous[0].ReplacedBy != h.users["thuky"].ID || doc.UploadedBy != h.users["thuky"].ID {
+		t.Fatalf("version 2: %+v", doc)
+	}
+	r = h.mustDo("GET", base+"/content", "daibieu01", nil, 200, nil)
+	pdf := filepath.Join(t.TempDir(), "v2.pdf")
+	os.WriteFile(pdf, r.body, 0o600)
+	text, err := exec.Command("pdftotext", pdf, "-").CombinedOutput()
+	if err != nil || !strings.Contains(strings.Join(strings.Fields(string(text)), " "), "Ủy ban nhân dân huyện Tháp Mười") {
+		t.Fatalf("version 2's text: %v %s", err, text)
+	}
+	if r := h.mustDo("GET", base+"/original", "daibieu01", nil, 200, nil); !bytes.Equal(r.body, docx) {
+		t.Errorf("version 2's original: %d bytes", len(r.body))
+	}
+	for _, key := range []string{meetings.DocumentKey(mid, old.BlobID()), meetings.DocumentKey(mid, doc.Blob), "meetings/" + mid + "/originals/" + doc.Blob} {
+		if _, err := h.store.Stat(ctx, key); err != nil {
+			t.Errorf("%s: %v", key, err)
+		}
+	}
+	if jobs, _ := q.Pending(ctx); len(jobs) != 0 {
+		t.Errorf("jobs left: %+v", jobs)
+	}
+
+	// Deleted: every version's bytes and originals go.
+	h.mustDo("DELETE", base, "thuky", nil, 204, nil)
+	for _, key := range []string{meetings.DocumentKey(mid, old.BlobID()), meetings.DocumentKey(mid, doc.Blob), "meetings/" + mid + "/originals/" + doc.Blob} {
+		if _, err := h.store.Stat(ctx, key); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("after delete, %s: %v", key, err)
+		}
+	}
+}
+
+// TestDeleteOfficeDocument: deleting a document still waiting for its
+// conversion removes its original and its job (no worker converts it after).
+func TestDeleteOfficeDocument(t *testing.T) { forEachStore(t, testDeleteOfficeDocument) }
+
+func testDeleteOfficeDocument(t *testing.T, st storage.Store) {
+	h := newHarness(t, st)
+	f := h.meeting(0)
+	q, _ := h.withConversions(t) // not run: the job waits
+	ctx := context.Background()
+	r := h.upload(f.id, "thuky", "Tờ trình.docx", officetest.Docx(officetest.Vietnamese()))
+	var doc phonghop.Document
+	if r.status != 201 || json.Unmarshal(r.body, &doc) != nil {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	original := "meetings/" + f.id + "/originals/" + doc.ID
+	if _, err := h.store.Stat(ctx, original); err != nil {
+		t.Fatalf("original: %v", err)
+	}
+	if jobs, _ := q.Pending(ctx); len(jobs) != 1 {
+		t.Fatalf("jobs: %+v", jobs)
+	}
+	h.mustDo("DELETE", "/api/v1/meetings/"+f.id+"/documents/"+doc.ID, "thuky", nil, 204, nil)
+	if _, err := h.store.Stat(ctx, original); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("original after delete: %v", err)
+	}
+	if jobs, _ := q.Pending(ctx); len(jobs) != 0 {
+		t.Errorf("jobs after delete: %+v", jobs)
 	}
 }

@@ -713,8 +713,8 @@ func testDocumentChanges(t *testing.T, st storage.Store) {
 	if r := h.replace(mid, did, "thuky", "notes.txt", []byte("not a pdf")); r.status != 415 {
 		t.Fatalf("replace with text: %d %s", r.status, r.body)
 	}
-	if r := h.replace(mid, did, "thuky", "bao-cao.docx", []byte("PK\x03\x04 a word file")); r.status != 415 || reasonOf(r) != "replace_pdf_only" {
-		t.Fatalf("replace with Word: %d %s", r.status, r.body)
+	if r := h.replace(mid, did, "thuky", "bao-cao.docx", []byte("PK\x03\x04 a word file")); r.status != 415 || reasonOf(r) != "office_conversion_off" {
+		t.Fatalf("replace with Word on a server without LibreOffice: %d %s", r.status, r.body)
 	}
 
 	// The archive holds the current version and the replaced one.
