@@ -31,6 +31,12 @@ func RestoreFromJournal(j *journal.Journal) func(ctx context.Context, meetingID 
 				// part of the room's state, so it is not restored.
 				continue
 			}
+			if e.Type == TypeSetup && restricted(e.Data) {
+				// A change to a confidential document went to its audience
+				// only; the room's last change after a restart is one
+				// everyone may see.
+				continue
+			}
 			if e.Type == TypePoll {
 				var p struct {
 					ID string `json:"id"`
@@ -49,4 +55,14 @@ func RestoreFromJournal(j *journal.Journal) func(ctx context.Context, meetingID 
 		}
 		return out, seq, nil
 	}
+}
+
+// restricted reports whether a journaled set-up change was about a
+// confidential document (meetings records those naming nothing but the
+// document's id, with details {"confidential":"true"}).
+func restricted(data json.RawMessage) bool {
+	var c struct {
+		Details map[string]string `json:"details"`
+	}
+	return json.Unmarshal(data, &c) == nil && c.Details["confidential"] == "true"
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
 	"github.com/phonghop/phonghop/storage/fsstore"
 )
@@ -208,4 +209,44 @@ func TestIdleMeetingIsEvictedAndRestored(t *testing.T) {
 	if err != nil || next <= seq {
 		t.Fatalf("next seq %d after %d: %v", next, seq, err)
 	}
+}
+
+// A set-up change with an audience (a confidential document's) never
+// becomes the room's last change, which every snapshot and the REST state
+// carry: not while the room runs, nor once it is rebuilt from the journal,
+// which keeps no audience.
+func TestRestrictedSetupStaysOutOfTheState(t *testing.T) {
+	ctx := context.Background()
+	st, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &journal.Journal{Store: st}
+	meeting := testMeeting(2)
+	before := NewHub(Config{Broker: NewMemoryBroker(8), Meetings: meetings{"m1": meeting}, Journal: j})
+	if err := before.RecordChange(ctx, "m1", "u", phonghop.Change{Revision: 1, Action: "agenda.updated", ItemID: "i1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := before.RecordChange(ctx, "m1", "u", phonghop.Change{Revision: 2, Action: "document.renamed", DocumentID: "secret",
+		Details: map[string]string{"confidential": "true"}, Audience: []string{delegateID(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(h *Hub, when string) {
+		s, _, err := h.State(ctx, "m1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c phonghop.Change
+		json.Unmarshal(s.Setup, &c)
+		if c.Action != "agenda.updated" || c.Revision != 1 {
+			t.Errorf("%s: the room's last change is %s", when, s.Setup)
+		}
+	}
+	check(before, "running")
+	_ = before.Shutdown(ctx)
+	b := NewMemoryBroker(8)
+	b.Restore = RestoreFromJournal(j)
+	after := NewHub(Config{Broker: b, Meetings: meetings{"m1": meeting}, Journal: j})
+	defer after.Shutdown(ctx)
+	check(after, "restored")
 }

@@ -14,6 +14,10 @@ import (
 const (
 	SubjectSetup = "setup"
 	TypeSetup    = "setup"
+	// SubjectSetupRestricted holds changes that only an audience may hear
+	// of (a confidential document's): kept apart, so the last change of
+	// SubjectSetup, which every snapshot carries, is always one all may see.
+	SubjectSetupRestricted = "setup.restricted"
 )
 
 // RecordChange sends a set-up change to the meeting's tablets and records it
@@ -30,6 +34,9 @@ func (h *Hub) RecordChange(ctx context.Context, meetingID, by string, c phonghop
 	}
 	ev := Event{Subject: SubjectSetup, Type: TypeSetup, Payload: data, Time: time.Now().UTC(), By: by, Record: true,
 		Audience: c.Audience, Restricted: c.Audience != nil}
+	if ev.Restricted {
+		ev.Subject = SubjectSetupRestricted
+	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*recordTimeout)
 	defer cancel()
 	seq, err := h.cfg.Broker.Append(wctx, meetingID, ev, -1)

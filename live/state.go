@@ -467,7 +467,8 @@ func (h *Hub) PublishPoll(ctx context.Context, meetingID string, p phonghop.Poll
 	})
 }
 
-// State returns the room as it is at the returned seq.
+// State returns the room as it is at the returned seq, as everyone may see
+// it (without the events that have an audience).
 func (h *Hub) State(ctx context.Context, meetingID string) (State, uint64, error) {
 	evs, last, err := h.cfg.Broker.Last(ctx, meetingID)
 	if err != nil {
@@ -477,6 +478,7 @@ func (h *Hub) State(ctx context.Context, meetingID string) (State, uint64, error
 	if err != nil {
 		return State{}, 0, err
 	}
+	evs = slices.DeleteFunc(evs, func(ev Event) bool { return ev.Restricted })
 	return stateOf(m, evs), last, nil
 }
 
@@ -486,6 +488,7 @@ func stateOf(m *phonghop.Meeting, evs []Event) State {
 	var present []string
 	var marks map[string]AttendanceMark
 	var polls []Event
+	var setupSeq uint64
 	for i := range evs {
 		ev := &evs[i]
 		switch {
@@ -510,8 +513,12 @@ func stateOf(m *phonghop.Meeting, evs []Event) State {
 			}
 		case strings.HasPrefix(ev.Subject, SubjectPollPrefix):
 			polls = append(polls, *ev)
-		case ev.Subject == SubjectSetup:
-			st.Setup = ev.Payload
+		case ev.Subject == SubjectSetup || ev.Subject == SubjectSetupRestricted:
+			// The newest of the two the client may see: its revision is
+			// the meeting's newest the client need reload for.
+			if ev.Seq > setupSeq {
+				st.Setup, setupSeq = ev.Payload, ev.Seq
+			}
 		case ev.Subject == SubjectNotice:
 			if n, err := decode[*Notice](ev); err == nil {
 				st.Notice = n

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -30,17 +31,15 @@ func (s *Service) recordChange(ctx context.Context, m *phonghop.Meeting, c phong
 	}
 	c.Revision = m.Revision
 	if d, ok := m.Document(c.DocumentID); ok && d.Confidential {
-		// Only its audience hears of it, and what is kept names nothing
-		// (the journal and the room's last change are read without an
-		// audience after a restart): the document's id says which it was.
 		c.Audience = m.DocumentAudience(d)
-		c.Changes = nil
-		c.Details = map[string]string{"confidential": "true"}
 	}
 	by := phonghop.Actor(ctx).ID
-	if err := s.Changes.RecordChange(context.WithoutCancel(ctx), m.ID, by, c); err != nil {
-		s.log().Error("set-up change not recorded", "meeting", m.ID, "action", c.Action, "by", by, "err", err)
+	// An agenda item's change names no confidential document: each one
+	// attached or detached is a change of its own, for its audience.
+	for _, r := range confidentialItemChanges(m, &c) {
+		s.sendChange(ctx, m.ID, by, r)
 	}
+	s.sendChange(ctx, m.ID, by, c)
 	// Whoever changes a meeting took part in it (an admin need not be a
 	// participant): deleting that user is then refused.
 	if by != "" && storage.CheckKey(by) == nil {
@@ -48,6 +47,66 @@ func (s *Service) recordChange(ctx context.Context, m *phonghop.Meeting, c phong
 			s.log().Error("set-up change: the editor's marker failed", "meeting", m.ID, "by", by)
 		}
 	}
+}
+
+// sendChange hands one change to the Recorder. A change with an audience
+// (a confidential document's) is kept naming nothing but the document's id:
+// the journal, and the room rebuilt from it after a restart, are read
+// without an audience.
+func (s *Service) sendChange(ctx context.Context, meetingID, by string, c phonghop.Change) {
+	if c.Audience != nil {
+		c.Changes = nil
+		c.Details = map[string]string{"confidential": "true"}
+	}
+	if err := s.Changes.RecordChange(context.WithoutCancel(ctx), meetingID, by, c); err != nil {
+		s.log().Error("set-up change not recorded", "meeting", meetingID, "action", c.Action, "by", by, "err", err)
+	}
+}
+
+// confidentialItemChanges takes the confidential documents out of the
+// documentIds an agenda item's change c lists, and returns, for each one
+// the change attached to or detached from the item, a "document.attached"
+// change for that document's audience.
+func confidentialItemChanges(m *phonghop.Meeting, c *phonghop.Change) []phonghop.Change {
+	ids, ok := c.Changes["documentIds"]
+	if c.ItemID == "" || !ok {
+		return nil
+	}
+	var from, to []string
+	json.Unmarshal([]byte(ids.From), &from)
+	json.Unmarshal([]byte(ids.To), &to)
+	var out []phonghop.Change
+	public := func(list []string, other []string) []string {
+		kept := make([]string, 0, len(list))
+		for _, id := range list {
+			d, ok := m.Document(id)
+			switch {
+			case !ok || !d.Confidential:
+				kept = append(kept, id)
+			case !slices.Contains(other, id):
+				out = append(out, phonghop.Change{Revision: c.Revision, Action: "document.attached", ItemID: c.ItemID,
+					DocumentID: id, Audience: m.DocumentAudience(d)})
+			}
+		}
+		return kept
+	}
+	pf, pt := public(from, to), public(to, from)
+	if len(out) == 0 && len(pf) == len(from) && len(pt) == len(to) {
+		return nil // no confidential document in it
+	}
+	changes := maps.Clone(c.Changes)
+	delete(changes, "documentIds")
+	diff(changes).add("documentIds", listText(pf), listText(pt))
+	c.Changes = changes
+	return out
+}
+
+// listText writes a list of ids as fieldsDiff does ("" for none).
+func listText(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return string(mustJSON(ids))
 }
 
 // diff collects the fields whose text differs, for the journal.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -288,8 +289,10 @@ func TestConfidentialDocument(t *testing.T) {
 	if got := reader.documents(3*time.Second, func(d phonghop.Document) bool { return d.ID == doc.ID }); len(got) != 1 {
 		t.Errorf("the reader was not told of the document: %+v", got)
 	}
-	// Up to the check-in, the other delegate hears nothing of the document
-	// (the agenda's change, yes: it reloads and sees the agenda without it).
+	// Up to the check-in, the other delegate hears nothing of the document,
+	// not even its id: the agenda's change, yes (it reloads and sees the
+	// agenda without it), without the id in the item's documentIds.
+	agendaChange := false
 	for {
 		l := other
 		l.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
@@ -297,12 +300,83 @@ func TestConfidentialDocument(t *testing.T) {
 		if err != nil {
 			t.Fatalf("no check-in: %v", err)
 		}
-		if strings.Contains(string(data), `"type":"document"`) || strings.Contains(string(data), "Tài liệu mật") || strings.Contains(string(data), `"confidential"`) {
+		if strings.Contains(string(data), `"type":"document"`) || strings.Contains(string(data), "Tài liệu mật") ||
+			strings.Contains(string(data), `"confidential"`) || strings.Contains(string(data), doc.ID) {
 			t.Errorf("the other delegate got %s", data)
 		}
+		agendaChange = agendaChange || strings.Contains(string(data), `"action":"agenda.updated"`)
 		if strings.Contains(string(data), `"type":"attendance"`) {
 			break
 		}
+	}
+	if !agendaChange {
+		t.Error("the other delegate was not told of the agenda's change")
+	}
+	// The journal keeps the change whole for its audience's record: the
+	// agenda item's change without the id, and that the document was
+	// attached, naming nothing else.
+	if c, _ := h.lastChange(f.id, "agenda.updated"); strings.Contains(string(mustJSON(c)), doc.ID) {
+		t.Errorf("the public change names the document: %+v", c)
+	}
+	if c, _ := h.lastChange(f.id, "document.attached"); c.DocumentID != doc.ID || c.ItemID != f.item || c.Details["confidential"] != "true" {
+		t.Errorf("the document's own change: %+v", c)
+	}
+
+	// Snapshots, replays and the room's state over REST hold the same. A
+	// rename of the document is then the newest change: the reader's
+	// snapshot carries it, the other delegate's the agenda's change.
+	var renamed phonghop.Meeting
+	h.mustDo("PATCH", "/api/v1/meetings/"+f.id+"/documents/"+doc.ID, "thuky", map[string]any{"name": "Mật (sửa).pdf"}, 200, nil)
+	h.mustDo("GET", "/api/v1/meetings/"+f.id, "daibieu01", nil, 200, &renamed)
+	snapshot := func(as string) (setup phonghop.Change, raw string) {
+		conn, _, err := websocket.DefaultDialer.Dial(wsURL(h, f.id), http.Header{"Authorization": {"Bearer " + h.tokens[as]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fr struct {
+			State struct {
+				Setup phonghop.Change `json:"setup"`
+			} `json:"state"`
+		}
+		json.Unmarshal(data, &fr)
+		return fr.State.Setup, string(data)
+	}
+	if setup, raw := snapshot("daibieu02"); strings.Contains(raw, doc.ID) || setup.Action != "agenda.updated" {
+		t.Errorf("the other delegate's snapshot: %s", raw)
+	}
+	if setup, raw := snapshot("daibieu01"); setup.Action != "document.renamed" || setup.DocumentID != doc.ID || setup.Revision != renamed.Revision {
+		t.Errorf("the reader's snapshot: %s", raw)
+	}
+	if r := h.mustDo("GET", "/api/v1/meetings/"+f.id+"/state", "daibieu02", nil, 200, nil); strings.Contains(string(r.body), doc.ID) {
+		t.Errorf("the room's state over REST: %s", r.body)
+	}
+	replayOf := func(as string) string {
+		conn, _, err := websocket.DefaultDialer.Dial(wsURL(h, f.id)+"?since=0", http.Header{"Authorization": {"Bearer " + h.tokens[as]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var all strings.Builder
+		for {
+			conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+			_, data, err := conn.ReadMessage()
+			if err != nil {
+				return all.String()
+			}
+			all.Write(data)
+		}
+	}
+	if got := replayOf("daibieu02"); strings.Contains(got, doc.ID) || !strings.Contains(got, `"agenda.updated"`) {
+		t.Errorf("the other delegate's replay: %s", got)
+	}
+	if got := replayOf("daibieu01"); !strings.Contains(got, `"document.attached"`) || !strings.Contains(got, `"document.renamed"`) {
+		t.Errorf("the reader's replay: %s", got)
 	}
 
 	seesIt := func(as string) bool {
@@ -382,6 +456,42 @@ func TestConfidentialDocument(t *testing.T) {
 			}
 			break
 		}
+	}
+
+	// An item added with it, then deleted, then the document deleted: the
+	// reader hears of each; the other delegate of the item, never the id.
+	var added phonghop.AgendaItem
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/agenda", "thuky", map[string]any{"title": "Nhân sự", "documentIds": []string{doc.ID}}, 201, &added)
+	h.mustDo("DELETE", "/api/v1/meetings/"+f.id+"/agenda/"+added.ID, "thuky", nil, 204, nil)
+	h.mustDo("DELETE", base, "thuky", nil, 204, nil)
+	actions := func(l *liveConn, until string) (seen []string) {
+		for {
+			l.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+			_, data, err := l.conn.ReadMessage()
+			if err != nil {
+				return seen
+			}
+			var fr struct {
+				Type  string          `json:"type"`
+				Setup phonghop.Change `json:"setup"`
+			}
+			json.Unmarshal(data, &fr)
+			if fr.Type == "setup" {
+				seen = append(seen, fr.Setup.Action)
+				if l == other && strings.Contains(string(data), doc.ID) {
+					t.Errorf("the other delegate got %s", data)
+				}
+			}
+			if fr.Setup.Action == until {
+				return seen
+			}
+		}
+	}
+	if got := actions(reader, "document.deleted"); !slices.Contains(got, "document.deleted") || !slices.Contains(got, "agenda.added") {
+		t.Errorf("the reader heard %v", got)
+	}
+	if got := actions(other, "-"); !slices.Contains(got, "agenda.added") || !slices.Contains(got, "agenda.deleted") || slices.Contains(got, "document.deleted") {
+		t.Errorf("the other delegate heard %v", got)
 	}
 }
 
