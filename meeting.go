@@ -2,6 +2,11 @@ package phonghop
 
 import "time"
 
+// Zone is Vietnam's time (UTC+7, no daylight saving), fixed so nothing
+// needs tzdata: the minutes print times in it, the meeting list counts days
+// in it, exports write times in it.
+var Zone = time.FixedZone("UTC+7", 7*60*60)
+
 // User is an account. The password hash never leaves the accounts package.
 type User struct {
 	ID          string `json:"id"`

@@ -111,9 +111,9 @@ func (s *Service) Copy(ctx context.Context, sourceID string, req NewMeeting) (*p
 	return m, nil
 }
 
-// Zone is the time zone days are counted in for the meeting list (Vietnam,
-// UTC+7, no daylight saving), as the minutes' times are.
-var Zone = time.FixedZone("UTC+7", 7*60*60)
+// Zone is the time zone days are counted in for the meeting list:
+// phonghop.Zone, named here for the packages that count days as the list does.
+var Zone = phonghop.Zone
 
 // Filter is a search of the meeting list.
 type Filter struct {

@@ -21,7 +21,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-var t0 = time.Date(2024, 1, 15, 8, 0, 0, 0, Zone)
+var t0 = time.Date(2024, 1, 15, 8, 0, 0, 0, phonghop.Zone)
 
 func at(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute).UTC() }
 

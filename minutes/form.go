@@ -413,12 +413,12 @@ func peopleLine(ps []Person, w words) string {
 }
 
 func sameDay(a, b time.Time) bool {
-	a, b = a.In(Zone), b.In(Zone)
+	a, b = a.In(phonghop.Zone), b.In(phonghop.Zone)
 	return a.Year() == b.Year() && a.YearDay() == b.YearDay()
 }
 
 func clock(tm time.Time, vi bool) string {
-	tm = tm.In(Zone)
+	tm = tm.In(phonghop.Zone)
 	if vi {
 		return fmt.Sprintf("%02d giờ %02d", tm.Hour(), tm.Minute())
 	}
@@ -429,7 +429,7 @@ func clock(tm time.Time, vi bool) string {
 // năm 2024" (a day below 10 and the months 1 and 2 take a leading zero, so the
 // date cannot be altered by adding a digit).
 func date(tm time.Time, vi bool) string {
-	tm = tm.In(Zone)
+	tm = tm.In(phonghop.Zone)
 	if vi {
 		month := fmt.Sprint(int(tm.Month()))
 		if tm.Month() <= time.February {

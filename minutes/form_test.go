@@ -40,10 +40,10 @@ func TestDecreeDates(t *testing.T) {
 		at   time.Time
 		want string
 	}{
-		{time.Date(2024, 1, 5, 9, 0, 0, 0, Zone), "ngày 05 tháng 01 năm 2024"},
-		{time.Date(2024, 2, 15, 9, 0, 0, 0, Zone), "ngày 15 tháng 02 năm 2024"},
-		{time.Date(2024, 3, 9, 9, 0, 0, 0, Zone), "ngày 09 tháng 3 năm 2024"},
-		{time.Date(2024, 12, 31, 23, 0, 0, 0, Zone), "ngày 31 tháng 12 năm 2024"},
+		{time.Date(2024, 1, 5, 9, 0, 0, 0, phonghop.Zone), "ngày 05 tháng 01 năm 2024"},
+		{time.Date(2024, 2, 15, 9, 0, 0, 0, phonghop.Zone), "ngày 15 tháng 02 năm 2024"},
+		{time.Date(2024, 3, 9, 9, 0, 0, 0, phonghop.Zone), "ngày 09 tháng 3 năm 2024"},
+		{time.Date(2024, 12, 31, 23, 0, 0, 0, phonghop.Zone), "ngày 31 tháng 12 năm 2024"},
 	} {
 		if got := date(c.at, true); got != c.want {
 			t.Errorf("date(%v) = %q, want %q", c.at, got, c.want)
@@ -58,7 +58,7 @@ func tmDraft() Draft {
 	d.PlaceName = "Tháp Mười"
 	d.Location = "Hội trường UBND huyện"
 	d.DocumentNumber = "05/BB-UBND"
-	d.StartsAt = time.Date(2024, 1, 12, 8, 0, 0, 0, Zone)
+	d.StartsAt = time.Date(2024, 1, 12, 8, 0, 0, 0, phonghop.Zone)
 	d.Approved = &Approval{By: "u-chair", At: d.StartsAt.Add(3 * time.Hour)}
 	return d
 }

@@ -5,16 +5,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"codeberg.org/go-pdf/fpdf"
 
 	"github.com/phonghop/phonghop/fonts"
 )
-
-// Zone is the time zone the minutes print times in: Vietnam (UTC+7, no daylight
-// saving), fixed so rendering needs no tzdata.
-var Zone = time.FixedZone("UTC+7", 7*60*60)
 
 // Page geometry in mm, type sizes in points: A4 with the margins, sizes and
 // spacing of Decree 30/2020/NĐ-CP (Appendix I).
