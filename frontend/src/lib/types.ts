@@ -53,6 +53,8 @@ export interface DocumentInfo {
   readers?: string[];
   /** Tablets draw the viewer's name and the time on every page. */
   watermark?: boolean;
+  /** A new version being made from an office file; the document stays as it is until it is ready. */
+  replacing?: { blob: string; original: { name: string; size: number; sha256: string; contentType: string }; conversion: Conversion; by?: string };
   /** Replacements: the version (absent: 1) and the versions replaced. */
   version?: number;
   previous?: { version: number; name: string; size: number; sha256: string; pages: number; replacedAt: string }[];
