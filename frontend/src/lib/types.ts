@@ -461,3 +461,35 @@ export interface OpinionEvent {
   answered: number;
   opinion: Opinion;
 }
+
+/** One entry of the audit trail (GET /audit). */
+export interface AuditEntry {
+  seq: number;
+  time: string;
+  action: string;
+  actor?: string;
+  username?: string;
+  meeting?: string;
+  target?: Record<string, string>;
+  address?: string;
+  device?: string;
+  status?: number;
+  details?: Record<string, string>;
+  changes?: unknown[];
+}
+
+export interface AuditPage {
+  log: string;
+  entries: number;
+  matched: number;
+  items: AuditEntry[];
+  before?: number;
+}
+
+export interface AuditReport {
+  log: string;
+  entries: number;
+  hash: string;
+  signed: number;
+  problems?: string[];
+}
