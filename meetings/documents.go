@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -264,29 +263,6 @@ func checkPDF(f *os.File, size int64) error {
 
 // spoolPattern names spool files (os.CreateTemp puts a random part for "*").
 const spoolPattern = "phonghop-upload-*.pdf"
-
-// CleanSpool removes spool files older than age: left by a process that died
-// during an upload. Younger ones may belong to a running upload (of this or
-// another process sharing the directory) and are kept.
-func (s *Service) CleanSpool(age time.Duration) (removed int, err error) {
-	dir := s.SpoolDir
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	paths, err := filepath.Glob(filepath.Join(dir, spoolPattern))
-	if err != nil {
-		return 0, err
-	}
-	cutoff := s.now().Add(-age)
-	for _, p := range paths {
-		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(cutoff) {
-			if os.Remove(p) == nil {
-				removed++
-			}
-		}
-	}
-	return removed, nil
-}
 
 // OpenView returns the bytes tablets view (a range of them when rng is set):
 // the document with its page index appended, or the document itself when it

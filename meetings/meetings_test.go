@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -335,36 +334,6 @@ func TestUploadKeepsAPageIndex(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(f.mtg.SpoolDir); len(left) != 0 {
 		t.Errorf("spool files left behind: %v", left)
-	}
-}
-
-// A spool file older than the age is left from a crash and removed; a young one
-// may be an upload in progress and stays; other files are never touched.
-func TestCleanSpool(t *testing.T) {
-	dir := t.TempDir()
-	svc := &meetings.Service{SpoolDir: dir}
-	old := filepath.Join(dir, "phonghop-upload-123.pdf")
-	young := filepath.Join(dir, "phonghop-upload-456.pdf")
-	other := filepath.Join(dir, "keep-me.pdf")
-	for _, p := range []string{old, young, other} {
-		if err := os.WriteFile(p, []byte("%PDF-"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	past := time.Now().Add(-48 * time.Hour)
-	for _, p := range []string{old, other} {
-		if err := os.Chtimes(p, past, past); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n, err := svc.CleanSpool(24 * time.Hour)
-	if err != nil || n != 1 {
-		t.Fatalf("removed %d, %v", n, err)
-	}
-	for p, want := range map[string]bool{old: false, young: true, other: true} {
-		if _, err := os.Stat(p); (err == nil) != want {
-			t.Errorf("%s exists: %v, want %v", filepath.Base(p), err == nil, want)
-		}
 	}
 }
 

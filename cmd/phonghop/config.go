@@ -73,7 +73,7 @@ var settings = []setting{
 	{env: "PHONGHOP_ALLOWED_ORIGINS", flag: "allowed-origins", def: "", usage: "comma-separated browser origins (https://host[:port]) allowed to open live connections and send changes with the session cookie (the server's own origin always is)"},
 	{env: "PHONGHOP_TRUSTED_PROXIES", flag: "trusted-proxies", def: "", usage: "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (empty: none)"},
 	{env: "PHONGHOP_DOCUMENT_LIMIT", flag: "document-limit", def: "209715200", usage: "largest document upload in bytes (200 MiB)"},
-	{env: "PHONGHOP_SPOOL_DIR", flag: "spool-dir", def: "", usage: "directory where each upload is held while it is checked and indexed (needs room for the concurrent uploads; empty: the system's temporary directory, $TMPDIR)"},
+	{env: "PHONGHOP_SPOOL_DIR", flag: "spool-dir", def: "", usage: "base directory where uploads and conversions are held while they are checked, indexed and converted, in phonghop-spool/ (needs room for the concurrent uploads; what a killed process left is removed at start; empty: the system's temporary directory, $TMPDIR)"},
 	{env: "PHONGHOP_SESSION_TTL", flag: "session-ttl", def: "12h", usage: "how long a sign-in lasts"},
 	{env: "PHONGHOP_SECURE_COOKIES", flag: "secure-cookies", def: "false", usage: "mark the session cookie Secure (set it when served over HTTPS)"},
 	{env: "PHONGHOP_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},

@@ -38,6 +38,7 @@ import (
 	"github.com/phonghop/phonghop/oidcauth"
 	"github.com/phonghop/phonghop/roster"
 	"github.com/phonghop/phonghop/server"
+	"github.com/phonghop/phonghop/spool"
 	"github.com/phonghop/phonghop/storage"
 	"github.com/phonghop/phonghop/storecopy"
 	"github.com/phonghop/phonghop/vote"
@@ -189,6 +190,8 @@ type app struct {
 	conversions *convert.Queue
 	// retire removes ended meetings' NATS streams while the server serves.
 	retire func(ctx context.Context)
+	// spool holds uploads and conversions; removed at close.
+	spool *spool.Dir
 }
 
 // build wires the concrete implementations; only this package knows them all.
@@ -238,11 +241,23 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	} else if created {
 		log.Info("created the admin account", "username", "admin")
 	}
-	mtg := &meetings.Service{Store: store, Users: acc, DocumentLimit: cfg.DocumentLimit, SpoolDir: cfg.SpoolDir,
-		Logger: log.With("component", "meetings")}
-	if n, err := mtg.CleanSpool(24 * time.Hour); err != nil || n > 0 {
-		log.Info("spool directory cleaned of old uploads", "removed", n, "err", err)
+	// Uploads and conversions are held in a directory of this process's own;
+	// what a process killed mid-upload left is removed now.
+	spoolDir, removed, err := spool.Open(cfg.SpoolDir)
+	if err != nil {
+		stopBeat()
+		return nil, err
 	}
+	if removed > 0 {
+		log.Info("spool: removed what dead processes left", "directories", removed)
+	}
+	defer func() {
+		if err != nil {
+			spoolDir.Close()
+		}
+	}()
+	mtg := &meetings.Service{Store: store, Users: acc, DocumentLimit: cfg.DocumentLimit, SpoolDir: spoolDir.Path,
+		Logger: log.With("component", "meetings")}
 	jr := &journal.Journal{Store: store}
 
 	broker, err := newBrokerFn(ctx, cfg, jr, log)
@@ -270,7 +285,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		return nil, fmt.Errorf("cluster control messages: %w", err)
 	}
 	mtg.Events = hub
-	conversions := newConversions(cfg, store, mtg, log)
+	conversions := newConversions(cfg, store, mtg, spoolDir.Path, log)
 	if conversions != nil {
 		mtg.Conversions = conversions
 	}
@@ -315,19 +330,19 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies, AllowedOrigins: cfg.AllowedOrigins,
 		OIDC: idp, LocalLoginDisabled: !cfg.LocalLogin, Audit: au})
 	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker, audit: au,
-		stopControl: stopControl, stopBeat: stopBeat, handler: h, conversions: conversions,
+		stopControl: stopControl, stopBeat: stopBeat, handler: h, conversions: conversions, spool: spoolDir,
 		retire: func(ctx context.Context) { retireStreams(ctx, cfg, broker, mtg) }}, nil
 }
 
 // newConversions returns the queue of office conversions, or nil (office
 // files refused) when LibreOffice is off or cannot be found.
-func newConversions(cfg config, store storage.Store, mtg *meetings.Service, log *slog.Logger) *convert.Queue {
+func newConversions(cfg config, store storage.Store, mtg *meetings.Service, spoolDir string, log *slog.Logger) *convert.Queue {
 	if cfg.Soffice == "off" || cfg.Soffice == "" {
 		log.Info("office conversion is off: only PDF documents are accepted")
 		return nil
 	}
 	conv := &convert.Converter{Soffice: cfg.Soffice, Timeout: cfg.ConvertTimeout, MaxOutput: cfg.DocumentLimit,
-		TempDir: cfg.SpoolDir, Logger: log.With("component", "convert")}
+		TempDir: spoolDir, Logger: log.With("component", "convert")}
 	prog, err := conv.Program()
 	if err != nil {
 		log.Warn("LibreOffice not found: office documents are refused until it is installed (see docs/operations.md)", "soffice", cfg.Soffice, "err", err)
@@ -418,6 +433,9 @@ func (a *app) close() {
 	}
 	if a.stopBeat != nil {
 		a.stopBeat()
+	}
+	if a.spool != nil {
+		_ = a.spool.Close()
 	}
 }
 
