@@ -18,7 +18,8 @@ import (
 	"time"
 )
 
-// pdfBytes is n bytes that pass as a PDF upload ("%PDF-" up front), the same
+// pdfBytes is n bytes that pass as a PDF upload (a header and a page object up
+// front, as a PDF without cross-references), the same
 // for the same seed.
 func pdfBytes(n int, seed uint64) []byte {
 	b := make([]byte, n)
@@ -26,7 +27,7 @@ func pdfBytes(n int, seed uint64) []byte {
 	for i := range b {
 		b[i] = byte(r.Uint32())
 	}
-	copy(b, "%PDF-1.4\n%faulttest\n")
+	copy(b, "%PDF-1.4\n%faulttest\n1 0 obj << /Type /Page >> endobj\n") // a page object: read as a PDF without cross-references
 	return b
 }
 

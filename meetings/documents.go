@@ -10,11 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"sort"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/accounts"
@@ -60,26 +57,12 @@ var (
 )
 
 // CleanName makes an uploaded file name safe to show and to send back in a
-// Content-Disposition header: the base name only, no control characters.
-func CleanName(name string) string {
-	name = strings.ReplaceAll(name, "\\", "/")
-	name = path.Base(strings.TrimSpace(name))
-	var b strings.Builder
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f || r == '"' || r == utf8.RuneError {
-			continue
-		}
-		b.WriteRune(r)
-	}
-	out := b.String()
-	if out == "" || out == "." || out == "/" || out == ".." {
-		out = "document.pdf"
-	}
-	if utf8.RuneCountInString(out) > 200 {
-		out = string([]rune(out)[:200])
-	}
-	return out
-}
+// Content-Disposition header (phonghop.FileName).
+func CleanName(name string) string { return phonghop.FileName(name, "document.pdf") }
+
+// PDFName is the name a PDF document is kept under: cleaned and ending in
+// ".pdf" (phonghop.PDFFileName), whatever the upload was called.
+func PDFName(name string) string { return phonghop.PDFFileName(name, "document.pdf") }
 
 // AddDocument stores a PDF and adds it to the meeting (Upload with no
 // options).
@@ -116,7 +99,7 @@ func (s *Service) Upload(ctx context.Context, meetingID string, up Upload, body 
 		}
 		return phonghop.Document{}, errNotPDF
 	}
-	doc := phonghop.Document{ID: accounts.NewID(), Name: CleanName(up.Name), ContentType: "application/pdf",
+	doc := phonghop.Document{ID: accounts.NewID(), Name: PDFName(up.Name), ContentType: "application/pdf",
 		UploadedBy: up.By.ID, UploadedAt: s.now().UTC()}
 	up.Access.apply(&doc)
 	undo, err := s.storePDF(ctx, meetingID, &doc, br)
@@ -199,18 +182,20 @@ func (s *Service) storePDF(ctx context.Context, meetingID string, doc *phonghop.
 	case err != nil:
 		return nil, fmt.Errorf("spool upload: %w", err)
 	}
-	if err := checkPDF(spool, size); err != nil {
+	counted := pages.Pages()
+	res, treeErr := pagetree.Build(spool, size)
+	if err := checkPDF(spool, size, treeErr == nil, counted); err != nil {
+		s.log().Info("upload refused: not read as a PDF", "meeting", meetingID, "document", doc.ID, "pageTree", treeErr)
 		return nil, err
 	}
 	doc.Size = size
 	doc.SHA256 = hex.EncodeToString(hash.Sum(nil))
-	doc.Pages = pages.Pages()
+	doc.Pages = counted
 
 	var index []byte
-	res, err := pagetree.Build(spool, size)
 	switch {
-	case err != nil:
-		s.log().Info("no page index: the page tree could not be read", "meeting", meetingID, "document", doc.ID, "err", err)
+	case treeErr != nil:
+		s.log().Info("no page index: the page tree could not be read", "meeting", meetingID, "document", doc.ID, "err", treeErr)
 	default:
 		if res.Pages > 0 {
 			doc.Pages = res.Pages // exact, where the estimate may miss compressed pages
@@ -249,16 +234,36 @@ func (s *Service) storePDF(ctx context.Context, meetingID string, doc *phonghop.
 func looksLikePDF(head []byte) bool { return bytes.Contains(head, []byte("%PDF-")) }
 
 // checkPDF is the content check every PDF passes before it is stored,
-// uploaded or converted.
-func checkPDF(f *os.File, size int64) error {
+// uploaded or converted. "%PDF-" somewhere in the first KiB is not enough (an
+// executable carrying the string was taken for a PDF): the structure must read
+// as one, either its page tree through the cross-reference sections
+// (treeRead, by pagetree), or, for a damaged file that readers rebuild by
+// scanning, the header at the very start and a page object seen on the way
+// (pagesSeen). Whatever reads, a file that starts as an executable is refused
+// (a PDF appended to a program still runs as the program).
+func checkPDF(f *os.File, size int64, treeRead bool, pagesSeen int) error {
 	head := make([]byte, min(size, 1024))
 	if _, err := f.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("spool upload: %w", err)
 	}
-	if !looksLikePDF(head) {
+	switch {
+	case !looksLikePDF(head), isExecutable(head):
 		return errNotPDF
+	case treeRead, bytes.HasPrefix(head, []byte("%PDF-")) && pagesSeen > 0:
+		return nil
 	}
-	return nil
+	return errNotPDF
+}
+
+// isExecutable tells programs by their first bytes: Windows (MZ), ELF,
+// Mach-O (both byte orders, and fat binaries), scripts (#!).
+func isExecutable(head []byte) bool {
+	for _, magic := range []string{"MZ", "\x7fELF", "\xfe\xed\xfa", "\xce\xfa\xed\xfe", "\xcf\xfa\xed\xfe", "\xca\xfe\xba\xbe", "#!"} {
+		if bytes.HasPrefix(head, []byte(magic)) {
+			return true
+		}
+	}
+	return false
 }
 
 // spoolPattern names spool files (os.CreateTemp puts a random part for "*").

@@ -24,9 +24,14 @@ func (s *Service) RenameDocument(ctx context.Context, meetingID, docID, name str
 	if err := accounts.CheckText("name", name, true, 200); err != nil {
 		return phonghop.Document{}, err
 	}
-	name = CleanName(name)
+	given := name
 	var from string
 	doc, m, err := s.editDocument(ctx, meetingID, docID, func(d *phonghop.Document) error {
+		// A PDF keeps a .pdf name; an office file keeps its own (served as
+		// PDFName).
+		if name = PDFName(given); d.Original != nil {
+			name = CleanName(given)
+		}
 		if from = d.Name; from == name {
 			return storage.ErrStop
 		}

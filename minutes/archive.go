@@ -62,7 +62,8 @@ func (s *Service) WriteArchive(ctx context.Context, mid string, w io.Writer, doc
 		if err != nil {
 			return err
 		}
-		err = add("documents/"+safeName(d.Name, d.ID), d.UploadedAt, rc)
+		// The bytes are a PDF whatever the document is called.
+		err = add("documents/"+phonghop.PDFFileName(d.Name, d.ID), d.UploadedAt, rc)
 		rc.Close()
 		if err != nil {
 			return err
@@ -73,8 +74,7 @@ func (s *Service) WriteArchive(ctx context.Context, mid string, w io.Writer, doc
 			if err != nil {
 				return err
 			}
-			ext := path.Ext(v.Name)
-			name := fmt.Sprintf("%s (v%d)%s", strings.TrimSuffix(safeName(v.Name, d.ID), ext), v.Version, ext)
+			name := fmt.Sprintf("%s (v%d).pdf", strings.TrimSuffix(phonghop.PDFFileName(v.Name, d.ID), ".pdf"), v.Version)
 			err = add("documents/previous/"+name, v.UploadedAt, rc)
 			rc.Close()
 			if err != nil {
@@ -98,20 +98,6 @@ func (s *Service) archived(ctx context.Context, mid string) int {
 		}
 	}
 	return 0
-}
-
-// safeName keeps a document's name as a single zip path segment.
-func safeName(name, fallback string) string {
-	name = strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r < 0x20 {
-			return '_'
-		}
-		return r
-	}, strings.TrimSpace(name))
-	if name == "" || name == "." || name == ".." {
-		return fallback
-	}
-	return name
 }
 
 func unique(used map[string]bool, name string) string {

@@ -262,10 +262,14 @@ func TestWriteArchive(t *testing.T) {
 	s := newService(t)
 	ctx := context.Background()
 	m := demoMeeting()
+	// Names as stored before uploads were named .pdf and cleaned: a path, an
+	// executable's name, a right-to-left override (shows "Quyet-dinhexe.pdf").
 	m.Documents = append(m.Documents, phonghop.Document{ID: "d4", Name: "../Bao-cao-tong-ket-CCHC-2023.pdf"},
-		phonghop.Document{ID: "d5", Name: "Bao-cao-tong-ket-CCHC-2023.pdf"})
+		phonghop.Document{ID: "d5", Name: "Bao-cao-tong-ket-CCHC-2023.pdf"},
+		phonghop.Document{ID: "d6", Name: "Quyet-dinh.exe"},
+		phonghop.Document{ID: "d7", Name: "Quyet-dinh\u202Efdp.exe", Previous: []phonghop.DocumentVersion{{Version: 1, Blob: "d6", Name: "a\u2066\x01b.scr"}}})
 	s.Meetings = fakeMeetings{"m1": m}
-	docs := fakeDocs{"d1": []byte("one"), "d2": []byte("two"), "d3": []byte("three"), "d4": []byte("four"), "d5": []byte("five")}
+	docs := fakeDocs{"d1": []byte("one"), "d2": []byte("two"), "d3": []byte("three"), "d4": []byte("four"), "d5": []byte("five"), "d6": []byte("six"), "d7": []byte("seven")}
 	v, err := s.RenderAndStore(ctx, "m1", secretary)
 	if err != nil {
 		t.Fatal(err)
@@ -289,13 +293,14 @@ func TestWriteArchive(t *testing.T) {
 		names = append(names, f.Name)
 	}
 	sort.Strings(names)
-	want := []string{"bien-ban-v1.pdf", "documents/.._Bao-cao-tong-ket-CCHC-2023.pdf", "documents/Bao-cao-tong-ket-CCHC-2023 (2).pdf",
-		"documents/Bao-cao-tong-ket-CCHC-2023.pdf", "documents/Du-thao-Quyet-dinh-khen-thuong.pdf", "documents/Mo-hinh-diem-CCHC.pdf"}
+	want := []string{"bien-ban-v1.pdf", "documents/Bao-cao-tong-ket-CCHC-2023 (2).pdf", "documents/Bao-cao-tong-ket-CCHC-2023 (3).pdf",
+		"documents/Bao-cao-tong-ket-CCHC-2023.pdf", "documents/Du-thao-Quyet-dinh-khen-thuong.pdf", "documents/Mo-hinh-diem-CCHC.pdf",
+		"documents/Quyet-dinh.pdf", "documents/Quyet-dinhfdp.pdf", "documents/previous/ab (v1).pdf"}
 	if fmt.Sprint(names) != fmt.Sprint(want) {
 		t.Fatalf("archive holds %q, want %q", names, want)
 	}
 	sum := sha256.Sum256([]byte(got["bien-ban-v1.pdf"]))
-	if hex.EncodeToString(sum[:]) != v.SHA256 || got["documents/Bao-cao-tong-ket-CCHC-2023 (2).pdf"] != "five" {
+	if hex.EncodeToString(sum[:]) != v.SHA256 || got["documents/Bao-cao-tong-ket-CCHC-2023 (3).pdf"] != "five" || got["documents/Quyet-dinhfdp.pdf"] != "seven" {
 		t.Fatal("archive contents differ")
 	}
 	// a document that cannot be read fails the archive

@@ -7,14 +7,12 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/phonghop/phonghop"
-	"github.com/phonghop/phonghop/convert"
 	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/storage"
 )
@@ -119,7 +117,7 @@ func (s *Server) documentContent(c *gin.Context) {
 	}
 	h.Set("Content-Type", doc.ContentType)
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
-	h.Set("Content-Disposition", "inline; filename*=UTF-8''"+url.PathEscape(convert.PDFName(doc.Name)))
+	setDisposition(c, "inline", meetings.PDFName(doc.Name))
 	c.Status(status)
 	if c.Request.Method == http.MethodHead {
 		return

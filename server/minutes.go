@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -73,7 +72,7 @@ func (s *Server) previewMinutes(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.Header("Content-Disposition", `inline; filename="bien-ban-xem-truoc.pdf"`)
+	setDisposition(c, "inline", "bien-ban-xem-truoc.pdf")
 	c.Data(http.StatusOK, "application/pdf", pdf)
 }
 
@@ -139,7 +138,7 @@ func (s *Server) minutesDocx(c *gin.Context) {
 		return
 	}
 	name := "bien-ban-" + m.ID + "-v" + strconv.Itoa(v.Version) + ".docx"
-	c.Header("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	setDisposition(c, "attachment", name)
 	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", data)
 }
 
@@ -165,7 +164,7 @@ func (s *Server) minutesPDF(c *gin.Context) {
 		return
 	}
 	name := "bien-ban-" + m.ID + "-v" + strconv.Itoa(v.Version) + ".pdf"
-	c.Header("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	setDisposition(c, "attachment", name)
 	c.DataFromReader(http.StatusOK, v.Size, "application/pdf", rc, nil)
 }
 
@@ -175,7 +174,7 @@ func (s *Server) archive(c *gin.Context) {
 		return
 	}
 	c.Header("Content-Type", "application/zip")
-	c.Header("Content-Disposition", `attachment; filename="meeting-`+m.ID+`.zip"`)
+	setDisposition(c, "attachment", "meeting-"+m.ID+".zip")
 	c.Status(http.StatusOK)
 	// Streamed: once bytes are out an error can only cut the zip short, which
 	// the client sees as a broken archive rather than a silent partial one.

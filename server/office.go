@@ -4,7 +4,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -92,7 +91,7 @@ func (s *Server) documentOriginal(c *gin.Context) {
 		return
 	}
 	defer rc.Close()
-	c.Header("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(doc.Original.Name))
+	setDisposition(c, "attachment", meetings.CleanName(doc.Original.Name))
 	c.DataFromReader(http.StatusOK, doc.Original.Size, doc.Original.ContentType, rc, nil)
 }
 

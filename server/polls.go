@@ -175,7 +175,7 @@ func (s *Server) pollCSV(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.Header("Content-Disposition", `attachment; filename="poll-`+c.Param("pid")+`.csv"`)
+	setDisposition(c, "attachment", "poll-"+c.Param("pid")+".csv")
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
 
@@ -184,7 +184,7 @@ func (s *Server) pollJSON(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.Header("Content-Disposition", `attachment; filename="poll-`+p.ID+`.json"`)
+	setDisposition(c, "attachment", "poll-"+p.ID+".json")
 	c.JSON(http.StatusOK, p)
 }
 
@@ -309,6 +309,6 @@ func (s *Server) countingRecord(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.Header("Content-Disposition", `attachment; filename="kiem-phieu-`+p.ID+`.pdf"`)
+	setDisposition(c, "attachment", "kiem-phieu-"+p.ID+".pdf")
 	c.Data(http.StatusOK, "application/pdf", pdf)
 }

@@ -7,7 +7,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -97,6 +96,6 @@ func (s *Server) exportParticipants(c *gin.Context) {
 		return
 	}
 	name := "thanh-phan-" + m.ID + ".xlsx"
-	c.Header("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	setDisposition(c, "attachment", name)
 	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 }

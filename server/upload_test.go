@@ -50,7 +50,7 @@ func (p *patternReader) Read(b []byte) (int, error) {
 }
 
 var (
-	pdfHead  = []byte("%PDF-1.4\n")
+	pdfHead  = []byte("%PDF-1.4\n1 0 obj << /Type /Page >> endobj\n") // what a PDF without cross-references needs to pass
 	alphabet = []byte("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz")
 )
 
