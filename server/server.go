@@ -144,6 +144,12 @@ type Config struct {
 	// Audit, when set, keeps the audit trail of what requests did (see
 	// auditTrail).
 	Audit Auditor
+	// BodyTimeout is how long a request body may take to arrive (0:
+	// DefaultBodyTimeout); an upload's after which it must keep
+	// UploadMinRate bytes a second on average (0: DefaultUploadMinRate).
+	// See bodyDeadline.
+	BodyTimeout   time.Duration
+	UploadMinRate int64
 }
 
 // Server is the HTTP handler.
@@ -199,6 +205,7 @@ func New(cfg Config) *Server {
 		}
 	}
 	s.engine.Use(s.requestLog, s.recover, s.sameOrigin)
+	s.engine.Use(s.bodyDeadline)
 	s.routes()
 	return s
 }

@@ -37,6 +37,8 @@ type config struct {
 	DocumentLimit                                  int64
 	SpoolDir                                       string
 	SessionTTL, ShutdownTimeout                    time.Duration
+	BodyTimeout                                    time.Duration
+	UploadMinRate                                  int64
 	SecureCookies                                  bool
 	LogLevel, LogFormat                            string
 	SignCert, SignKey                              string
@@ -74,6 +76,8 @@ var settings = []setting{
 	{env: "PHONGHOP_TRUSTED_PROXIES", flag: "trusted-proxies", def: "", usage: "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (empty: none)"},
 	{env: "PHONGHOP_DOCUMENT_LIMIT", flag: "document-limit", def: "209715200", usage: "largest document upload in bytes (200 MiB)"},
 	{env: "PHONGHOP_SPOOL_DIR", flag: "spool-dir", def: "", usage: "base directory where uploads and conversions are held while they are checked, indexed and converted, in phonghop-spool/ (needs room for the concurrent uploads; what a killed process left is removed at start; empty: the system's temporary directory, $TMPDIR)"},
+	{env: "PHONGHOP_BODY_TIMEOUT", flag: "body-timeout", def: "30s", usage: "how long a request body may take to arrive; an upload may take longer while it keeps PHONGHOP_UPLOAD_MIN_RATE (a slower body fails and its connection closes)"},
+	{env: "PHONGHOP_UPLOAD_MIN_RATE", flag: "upload-min-rate", def: "16384", usage: "bytes a second an upload must keep on average after its first PHONGHOP_BODY_TIMEOUT"},
 	{env: "PHONGHOP_SESSION_TTL", flag: "session-ttl", def: "12h", usage: "how long a sign-in lasts"},
 	{env: "PHONGHOP_SECURE_COOKIES", flag: "secure-cookies", def: "false", usage: "mark the session cookie Secure (set it when served over HTTPS)"},
 	{env: "PHONGHOP_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},
@@ -166,8 +170,9 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 		BcryptCost: int(intOf("PHONGHOP_BCRYPT_COST")), NATSReplicas: int(intOf("PHONGHOP_NATS_REPLICAS")),
 		Soffice: get("PHONGHOP_SOFFICE"), ConvertWorkers: int(intOf("PHONGHOP_CONVERT_WORKERS")),
 		ConvertTimeout: durOf("PHONGHOP_CONVERT_TIMEOUT"),
-		args:           fs.Args(),
-		OIDCIssuer:     get("PHONGHOP_OIDC_ISSUER"), OIDCClientID: get("PHONGHOP_OIDC_CLIENT_ID"),
+		BodyTimeout:    durOf("PHONGHOP_BODY_TIMEOUT"), UploadMinRate: intOf("PHONGHOP_UPLOAD_MIN_RATE"),
+		args:       fs.Args(),
+		OIDCIssuer: get("PHONGHOP_OIDC_ISSUER"), OIDCClientID: get("PHONGHOP_OIDC_CLIENT_ID"),
 		OIDCClientSecret: get("PHONGHOP_OIDC_CLIENT_SECRET"), OIDCUserClaim: get("PHONGHOP_OIDC_USER_CLAIM"),
 		OIDCGroupsClaim: get("PHONGHOP_OIDC_GROUPS_CLAIM"), OIDCAdminGroup: get("PHONGHOP_OIDC_ADMIN_GROUP"),
 		OIDCUnitPrefix: get("PHONGHOP_OIDC_UNIT_PREFIX"), LocalLogin: boolOf("PHONGHOP_LOCAL_LOGIN"),

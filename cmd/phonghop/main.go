@@ -328,7 +328,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: store}, Live: liveAPI,
 		Votes: votes, Minutes: mins, Roster: &roster.Service{Accounts: acc, Meetings: mtg, History: jr, Logger: log.With("component", "roster")}, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web,
 		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies, AllowedOrigins: cfg.AllowedOrigins,
-		OIDC: idp, LocalLoginDisabled: !cfg.LocalLogin, Audit: au})
+		OIDC: idp, LocalLoginDisabled: !cfg.LocalLogin, Audit: au, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate})
 	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker, audit: au,
 		stopControl: stopControl, stopBeat: stopBeat, handler: h, conversions: conversions, spool: spoolDir,
 		retire: func(ctx context.Context) { retireStreams(ctx, cfg, broker, mtg) }}, nil
