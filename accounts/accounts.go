@@ -79,6 +79,10 @@ type NewUser struct {
 	Unit     string `json:"unit"`
 	Phone    string `json:"phone"`
 	Email    string `json:"email"`
+	// MustChangePassword makes the user pick a password of their own at
+	// their first sign-in, as after an admin's reset: the password given
+	// here is known to whoever created the account.
+	MustChangePassword bool `json:"mustChangePassword"`
 }
 
 const maxDisplayName = 200
@@ -164,6 +168,7 @@ func (s *Service) Create(ctx context.Context, req NewUser) (phonghop.User, error
 		PasswordHash: string(hash),
 		CreatedAt:    s.now().UTC(),
 	}
+	u.MustChangePassword = req.MustChangePassword
 	// The user record first, then the create-only username claim: a crash between
 	// them leaves an unreachable user record, never a name pointing nowhere.
 	if _, err := storage.PutJSON(ctx, s.Store, "users/"+u.ID+".json", u, storage.PutOptions{IfAbsent: true}); err != nil {

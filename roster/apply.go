@@ -91,8 +91,10 @@ func (s *Service) apply(ctx context.Context, res *Result, m *phonghop.Meeting) (
 				pw = newPassword(rr.Username)
 				rr.Password = pw
 			}
+			// The password (given in the file or made here) passed through
+			// the admin's hands: one use only, the user picks their own.
 			u, err := s.Accounts.Create(ctx, accounts.NewUser{Username: rr.Username, Password: pw, DisplayName: rr.DisplayName,
-				Position: rr.Position, Unit: rr.Unit, Phone: rr.Phone, Email: rr.Email})
+				Position: rr.Position, Unit: rr.Unit, Phone: rr.Phone, Email: rr.Email, MustChangePassword: true})
 			if err != nil {
 				return err
 			}

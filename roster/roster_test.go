@@ -204,6 +204,16 @@ func testImportUsers(t *testing.T, st storage.Store) {
 	if _, _, _, err := f.acc.Login(ctx, "thuky", "thu-ky-van-phong-2026"); err != nil {
 		t.Fatalf("the given password does not sign in: %v", err)
 	}
+	// Both passed through the admin's hands: each must be changed at the
+	// first sign-in (as after a reset); the updated user's is untouched.
+	for _, name := range []string{"daibieu01", "thuky"} {
+		if u, err := f.acc.ByUsername(ctx, name); err != nil || !u.MustChangePassword {
+			t.Errorf("imported %s: must change password %v (%v)", name, u.MustChangePassword, err)
+		}
+	}
+	if u, _ := f.acc.User(ctx, old.ID); u.MustChangePassword {
+		t.Error("an updated user must change their password")
+	}
 	u, _ := f.acc.User(ctx, old.ID)
 	if u.Position != "Chủ tịch UBND huyện" || u.Unit != "UBND huyện" || u.DisplayName != "Nguyễn Văn An" {
 		t.Fatalf("updated user = %+v (empty cells must keep values)", u)
