@@ -22,7 +22,7 @@ func TestUploadMustReadAsPDF(t *testing.T) {
 	exe := append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00 This program cannot be run in DOS mode.\n%PDF-1.7\n"), bytes.Repeat([]byte{0x90}, 8000)...)
 	refused := map[string][]byte{
 		"an executable with %PDF- inside":     exe,
-		"a PDF appended to an executable":     append(append([]byte("MZ\x90\x00 stub\n"), real...)),
+		"a PDF appended to an executable":     append([]byte("MZ\x90\x00 stub\n"), real...),
 		"an ELF with %PDF- inside":            append([]byte("\x7fELF\x02\x01\x01 %PDF-1.4 "), bytes.Repeat([]byte{0}, 4000)...),
 		"junk then %PDF-, no structure":       append([]byte("junk %PDF-1.4\n"), bytes.Repeat([]byte("x"), 4000)...),
 		"a header and nothing of a PDF after": append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 4000)...),
