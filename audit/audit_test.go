@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -245,4 +246,44 @@ func (f *failingStore) Put(ctx context.Context, key string, r io.Reader, size in
 		return in, storage.ErrUnavailable
 	}
 	return in, err
+}
+
+// PHONGHOP_AUDIT_LOG: with Ship every entry written is also one JSON line in
+// the process's log, whole.
+func TestShipWritesJSONLines(t *testing.T) {
+	st, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	s := &audit.Service{Store: st, Key: newKey(t), Ship: true, Logger: slog.New(slog.NewJSONHandler(&out, nil))}
+	ctx := context.Background()
+	s.Record(ctx, log, audit.Entry{Action: "document.opened", Actor: "u1", Username: "daibieu01", Target: map[string]string{"documentId": "d1"}})
+	s.Record(ctx, audit.Accounts, audit.Entry{Action: "signin.failed", Username: "ghost"})
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("log lines:\n%s", out.String())
+	}
+	var first struct {
+		Msg   string      `json:"msg"`
+		Log   string      `json:"log"`
+		Entry audit.Entry `json:"entry"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if first.Msg != "audit" || first.Log != log || first.Entry.Seq != 1 || first.Entry.Action != "document.opened" ||
+		first.Entry.Username != "daibieu01" || first.Entry.Target["documentId"] != "d1" || first.Entry.Time.IsZero() {
+		t.Fatalf("first line: %s", lines[0])
+	}
+	if !strings.Contains(lines[1], `"signin.failed"`) || !strings.Contains(lines[1], `"log":"accounts"`) {
+		t.Fatalf("second line: %s", lines[1])
+	}
+	// Without Ship nothing is written there.
+	out.Reset()
+	s.Ship = false
+	s.Record(ctx, log, audit.Entry{Action: "document.opened"})
+	if out.Len() != 0 {
+		t.Fatalf("logged without Ship: %s", out.String())
+	}
 }

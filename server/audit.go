@@ -89,6 +89,8 @@ var auditAction = map[string]string{
 	"GET /meetings/:mid/minutes.docx":                 "minutes.docx.downloaded",
 	"GET /meetings/:mid/archive.zip":                  "archive.downloaded",
 	"GET /audit.csv":                                  "audit.exported",
+	"POST /meetings/:mid/notice":                      "notice.sent",
+	"DELETE /meetings/:mid/notice":                    "notice.withdrawn",
 	"GET /audit.xlsx":                                 "audit.exported",
 }
 
@@ -106,6 +108,7 @@ var notAudited = map[string]bool{
 // auditTargets names the path parameters an entry keeps.
 var auditTargets = map[string]string{
 	"did": "documentId", "pid": "pollId", "iid": "itemId", "uid": "userId", "n": "version", "phid": "photoId",
+	"cid": "consultationId", "oid": "opinionId",
 }
 
 // auditTrail records the request in the audit trail once it is answered:
@@ -150,6 +153,9 @@ func (s *Server) auditTrail(c *gin.Context) {
 	}
 	if reason := c.GetString(ctxErrorReason); reason != "" && action == "signin.failed" {
 		e.Details = map[string]string{"reason": reason}
+	}
+	if action == "audit.exported" { // what was taken away: the log and the filter
+		e.Details = map[string]string{"query": clip(c.Request.URL.RawQuery, 500)}
 	}
 	for _, p := range c.Params {
 		if name, ok := auditTargets[p.Key]; ok {

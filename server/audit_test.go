@@ -307,7 +307,7 @@ func TestAuditSearchAndExport(t *testing.T) {
 	}
 	// The exports themselves are recorded.
 	h.mustDo("GET", "/api/v1/audit?action=audit.exported", "admin", nil, 200, &page)
-	if page.Matched != 4 || page.Items[0].Username != "admin" {
+	if page.Matched != 4 || page.Items[0].Username != "admin" || page.Items[0].Details["query"] != "action=signin.failed" {
 		t.Fatalf("exports recorded: %+v", page)
 	}
 
