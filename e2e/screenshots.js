@@ -5,7 +5,7 @@
 // Writes docs/screenshots/*.png (device scale 1 keeps each file small).
 // Not part of the test suite (npm test runs *.test.js only).
 import assert from 'node:assert/strict';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -178,6 +178,50 @@ try {
     scrollBy(0, (docs?.getBoundingClientRect().height ?? 0) - 430);
   });
   await shot(admin, 'admin.png');
+
+  // Office files and confidential papers (issue #13): a Word report being
+  // converted beside a confidential paper for two delegates, watermarked;
+  // then a reader's tablet with their name and the time across the page.
+  const adminToken = await login('admin', ADMIN_PASSWORD);
+  const reportBytes = await (
+    await fetch(new URL(`/api/v1/meetings/${mid}/documents/${report.documentIds[0]}/content`, BASE), { headers: { Authorization: `Bearer ${adminToken}` } })
+  ).arrayBuffer();
+  const postDoc = async (name, bytes, type, fields = {}) => {
+    const fd = new FormData();
+    for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+    fd.append('file', new Blob([bytes], { type }), name);
+    const r = await fetch(new URL(`/api/v1/meetings/${mid}/documents`, BASE), { method: 'POST', headers: { Authorization: `Bearer ${adminToken}` }, body: fd });
+    assert.equal(r.status, 201, `upload ${name}`);
+    return r.json();
+  };
+  const secret = await postDoc('De-an-sap-xep-nhan-su-(mat).pdf', reportBytes, 'application/pdf', {
+    confidential: 'true',
+    readers: [ids.daibieu01, ids.daibieu02].join(','),
+    watermark: 'true',
+  });
+  await call(adminToken, 'PUT', `/meetings/${mid}/documents/${secret.id}/items`, { itemIds: [report.id] });
+  await postDoc('To-trinh-du-toan-ngan-sach-2024.docx', await readFile(new URL('./fixtures/to-trinh.docx', import.meta.url)), 'application/vnd.openxmlformats-officedocument.wordprocessingml.document');
+  await admin.reload();
+  await admin.locator('[data-testid=meeting-row]', { hasText: TITLE }).first().click();
+  await admin.waitForSelector('[data-testid=admin-doc]:has-text("To-trinh-du-toan") [data-testid=doc-status]');
+  await admin.check('[data-testid=doc-confidential]');
+  await admin.check(`[data-testid=doc-reader][data-user="${ids.daibieu03}"]`);
+  await admin.evaluate(() => {
+    const rows = [...document.querySelectorAll('[data-testid=admin-doc]')];
+    rows.find((r) => r.textContent.includes('De-an-sap-xep'))?.scrollIntoView();
+    scrollBy(0, -12);
+  });
+  await shot(admin, 'admin-documents.png');
+  await admin.context().close();
+
+  const reader = await signedIn('daibieu01', { width: 1280, height: 800 });
+  await reader.goto(new URL(room, BASE).toString());
+  const readerModal = reader.locator('[data-testid=result-modal] .modal-actions button');
+  if (await readerModal.count()) await readerModal.click();
+  await reader.locator('[data-testid=agenda-doc]', { hasText: 'De-an-sap-xep' }).click();
+  await reader.waitForSelector('.viewer .host canvas[data-watermark]', { timeout: 30000 });
+  await shot(reader, 'delegate-watermark.png');
+  await reader.context().close();
 
   // An election and a confidence vote (issue #14): the delegate's whole
   // ballot on one screen, landscape and portrait, and the result as a table
