@@ -7,6 +7,7 @@ import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo, Sessio
 import { app, errorText } from './app.svelte';
 import { translate } from './i18n';
 import { ballotFor, ballotsKey, loadBallots, saveBallots, type Ballots } from './tablet';
+import { ConsultStore } from './consult.svelte';
 
 export class RoomCtx {
   mid: string;
@@ -53,8 +54,12 @@ export class RoomCtx {
       .catch(() => this.conn.kick());
   };
 
+  /** The consultations on drafts and their opinions (consult.svelte.ts). */
+  consult: ConsultStore;
+
   constructor(mid: string) {
     this.mid = mid;
+    this.consult = new ConsultStore(mid, () => this.isChair || this.isSecretary);
     this.conn = new LiveConnection({
       url: (since) => liveURL(location.origin, mid, since),
       open: (u) => new WebSocket(u) as unknown as SocketLike,
@@ -87,6 +92,7 @@ export class RoomCtx {
       },
       onEvent: (f) => {
         if (f.type === 'document' && f.document) this.documentChanged(f.document);
+        this.consult.onFrame(f);
       },
     });
   }
@@ -190,6 +196,7 @@ export class RoomCtx {
       .then((s) => this.conn.seed(s, s.seq ?? 0))
       .catch(() => {});
     this.refreshPolls();
+    void this.consult.load();
     // The documents are cached in the background only once the first page is on
     // screen (or after a while when nothing is presented), so the whole-file
     // downloads do not compete with pdf.js's range requests for that page.
