@@ -376,7 +376,8 @@ type SoakResult struct {
 	FirstError    string         `json:"firstError,omitempty"`
 	Dropped       int            `json:"dropped"` // sockets the server closed during the churn
 	DroppedWhy    map[string]int `json:"droppedWhy,omitempty"`
-	Join          Dist           `json:"join"` // a joining tablet's dial (with its snapshot or replay request)
+	Rejoined      int            `json:"rejoined"` // dropped tablets that came back after the churn, before the comparison
+	Join          Dist           `json:"join"`     // a joining tablet's dial (with its snapshot or replay request)
 	LastTurnReach int            `json:"lastTurnReached"`
 	Baseline      gauges         `json:"baseline"`
 	Peak          gauges         `json:"peak"`
@@ -561,11 +562,27 @@ func soak(ctx context.Context, c *config, t roomTarget, progress func(string, ..
 			fail(err)
 		}
 	}
+	// Every tablet the server dropped comes back before the comparison, so
+	// the end is measured with as many sockets as the baseline.
+	var back []*tablet
 	for _, tb := range tabs {
 		if tb.conn != nil && tb.dropped.Load() {
 			res.dropped(tb)
 		}
+		if tb.conn == nil || tb.dropped.Load() {
+			back = append(back, tb)
+		}
 	}
+	if err := parallel(ctx, len(back), c.concurrency, func(j int) error {
+		tb := back[j]
+		since := tb.last.Load()
+		tb.stop()
+		_, err := redial(ctx, t, d, tb, since, time.Now().Add(60*time.Second), begin)
+		return err
+	}); err != nil {
+		fail(fmt.Errorf("rejoining the dropped: %w", err))
+	}
+	res.Rejoined = len(back)
 	res.Join = summarize(joins)
 	res.LastTurnReach = waitAll(ctx, tabs, lastTurn, c.wait)
 	res.LoadAvgEnd = loadAvg()
@@ -605,6 +622,7 @@ func printSoak(w *os.File, r *SoakResult) {
 	fmt.Fprintf(w, "  done            %d joins (dial p50 %.0f ms, p99 %.0f ms), %d page turns, %d check-ins, %d check-outs, %d polls\n",
 		r.Joins, r.Join.P50, r.Join.P99, r.Turns, r.CheckIns, r.CheckOuts, r.Polls)
 	fmt.Fprintf(w, "  errors          %d; sockets dropped by the server %d; last turn reached %d of %d\n", r.Errors, r.Dropped, r.LastTurnReach, r.Tablets)
+	fmt.Fprintf(w, "  rejoined        %d dropped tablets came back before the comparison\n", r.Rejoined)
 	for why, n := range r.DroppedWhy {
 		fmt.Fprintf(w, "  dropped         %d: %s\n", n, why)
 	}

