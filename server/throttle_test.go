@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"github.com/phonghop/phonghop/server"
 	"net/http"
 	"strconv"
 	"strings"
@@ -75,7 +76,8 @@ func TestSignInThrottleLocksNobodyOut(t *testing.T) {
 // TestSignInThrottleGrowsAndClears: three failures go through, then each
 // attempt waits (1 s, then 2 s …); the right password after the wait clears it.
 func TestSignInThrottleGrowsAndClears(t *testing.T) {
-	h := newHarness(t, nil, withTrustedProxies("127.0.0.1"))
+	clock := newStillClock()
+	h := newHarness(t, nil, withTrustedProxies("127.0.0.1"), withSignInClock(clock))
 	h.user("thuky")
 	const addr = "203.0.113.9"
 	for i := 0; i < 3; i++ {
@@ -87,14 +89,14 @@ func TestSignInThrottleGrowsAndClears(t *testing.T) {
 	if r.status != 429 || r.header.Get("Retry-After") != "1" {
 		t.Fatalf("after 3 failures: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
 	}
-	time.Sleep(1100 * time.Millisecond)
+	clock.advance(1100 * time.Millisecond)
 	if r := h.signIn("thuky", "sai-nua-roi", addr); r.status != 401 {
 		t.Fatalf("after the wait: %d", r.status)
 	}
 	if r := h.signIn("thuky", userPassword, addr); r.status != 429 || r.header.Get("Retry-After") != "2" {
 		t.Fatalf("after 4 failures: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
 	}
-	time.Sleep(2100 * time.Millisecond)
+	clock.advance(2100 * time.Millisecond)
 	if r := h.signIn("thuky", userPassword, addr); r.status != 200 {
 		t.Fatalf("right password after the wait: %d %s", r.status, r.body)
 	}
@@ -107,7 +109,9 @@ func TestSignInThrottleGrowsAndClears(t *testing.T) {
 // the limit was checked before bcrypt and counted after it, so all 40 were
 // checked (401); now each is reserved first and only the free three are.
 func TestSimultaneousGuessesAreReserved(t *testing.T) {
-	h := newHarness(t, nil)
+	// The clock stands still: on a loaded machine the 40 requests can take
+	// longer than the first wait (1 s), after which a fourth guess is due.
+	h := newHarness(t, nil, withSignInClock(newStillClock()))
 	h.user("daibieu01")
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -142,4 +146,20 @@ func TestForgedForwardedForDoesNotSpreadGuesses(t *testing.T) {
 	if r.status != 429 {
 		t.Fatalf("fourth guess under a forged address: %d %s", r.status, r.body)
 	}
+}
+
+// stillClock is a clock that moves only when told.
+type stillClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newStillClock() *stillClock { return &stillClock{now: time.Now()} }
+
+func (c *stillClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *stillClock) advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+func withSignInClock(c *stillClock) harnessOption {
+	return func(cfg *server.Config) { cfg.SignInClock = c.Now }
 }
