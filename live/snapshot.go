@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -39,9 +38,9 @@ type snapshotEntry struct {
 }
 
 // stateSubject reports whether the subject's newest event is part of the
-// room's state (see stateOf); a document's news is not.
+// room's state (see stateOf); a document's news is not, nor a consultation's.
 func stateSubject(subject string) bool {
-	return !strings.HasPrefix(subject, SubjectDocumentPrefix)
+	return !newsSubject(subject)
 }
 
 // audienceKey names what of evs the user may see, as far as the state goes:

@@ -105,6 +105,19 @@ func (s *Server) routes() {
 	a.GET("/audit.csv", s.requireAdmin, s.auditExport)
 	a.GET("/audit.xlsx", s.requireAdmin, s.auditExport)
 
+	m.POST("/consultations", s.createConsultation)
+	m.GET("/consultations", s.listConsultations)
+	m.GET("/consultations/:cid", s.getConsultation)
+	m.PATCH("/consultations/:cid", s.patchConsultation)
+	m.POST("/consultations/:cid/close", s.closeConsultation)
+	m.GET("/consultations/:cid/opinions", s.listOpinions)
+	m.POST("/consultations/:cid/opinions", s.addOpinion)
+	m.PUT("/consultations/:cid/opinions/:oid", s.editOpinion)
+	m.DELETE("/consultations/:cid/opinions/:oid", s.withdrawOpinion)
+	m.GET("/consultations/:cid/responses", s.consultationResponses)
+	m.GET("/consultations/:cid/summary.pdf", s.consultationSummary("pdf", "application/pdf"))
+	m.GET("/consultations/:cid/summary.docx", s.consultationSummary("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
+
 	s.engine.NoRoute(s.noRoute)
 }
 

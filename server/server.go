@@ -26,6 +26,7 @@ import (
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/accounts"
 	"github.com/phonghop/phonghop/audit"
+	"github.com/phonghop/phonghop/consult"
 	"github.com/phonghop/phonghop/live"
 	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/minutes"
@@ -154,6 +155,8 @@ type Config struct {
 	// (nil: time.Now); tests hold it still so a loaded machine's delays do not
 	// end a wait early.
 	SignInClock func() time.Time
+	// Consult holds the consultations on drafts; nil: none (404).
+	Consult *consult.Service
 }
 
 // Server is the HTTP handler.

@@ -27,6 +27,7 @@ import (
 
 	"github.com/phonghop/phonghop/accounts"
 	"github.com/phonghop/phonghop/audit"
+	"github.com/phonghop/phonghop/consult"
 	"github.com/phonghop/phonghop/convert"
 	"github.com/phonghop/phonghop/demo"
 	"github.com/phonghop/phonghop/frontend"
@@ -192,6 +193,8 @@ type app struct {
 	retire func(ctx context.Context)
 	// spool holds uploads and conversions; removed at close.
 	spool *spool.Dir
+	// consult sends the consultations' reminders and deadline closes.
+	consult *consult.Service
 }
 
 // build wires the concrete implementations; only this package knows them all.
@@ -325,13 +328,16 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		idp = rp
 		log.Info("sign-in through the identity provider", "issuer", cfg.OIDCIssuer, "localLogin", cfg.LocalLogin)
 	}
+	cons := &consult.Service{Store: store, Events: hub, Meetings: mtg, Logger: log.With("component", "consult")}
 	h := server.New(server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: store}, Live: liveAPI,
 		Votes: votes, Minutes: mins, Roster: &roster.Service{Accounts: acc, Meetings: mtg, History: jr, Logger: log.With("component", "roster")}, Ready: ready, Logger: log, SecureCookies: cfg.SecureCookies, Frontend: web,
 		Observer: obs, Metrics: obs.Handler(), TrustedProxies: cfg.TrustedProxies, AllowedOrigins: cfg.AllowedOrigins,
-		OIDC: idp, LocalLoginDisabled: !cfg.LocalLogin, Audit: au, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate})
+		OIDC: idp, LocalLoginDisabled: !cfg.LocalLogin, Audit: au, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
+		Consult: cons})
 	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker, audit: au,
 		stopControl: stopControl, stopBeat: stopBeat, handler: h, conversions: conversions, spool: spoolDir,
-		retire: func(ctx context.Context) { retireStreams(ctx, cfg, broker, mtg) }}, nil
+		retire: func(ctx context.Context) { retireStreams(ctx, cfg, broker, mtg) },
+		consult: cons}, nil
 }
 
 // newConversions returns the queue of office conversions, or nil (office
@@ -383,11 +389,21 @@ func (a *app) serve(ctx context.Context, ln net.Listener, timeout time.Duration)
 			a.retire(convCtx)
 		}
 	}()
+	// Consultations' reminders and deadline closes: every process ticks,
+	// one sends each (claimed in the store).
+	consultDone := make(chan struct{})
+	go func() {
+		defer close(consultDone)
+		if a.consult != nil {
+			a.consult.Run(convCtx, 15*time.Second)
+		}
+	}()
 	defer func() {
 		// A conversion cut short is handed back uncounted, for the next start.
 		stopConv()
 		<-convDone
 		<-retireDone
+		<-consultDone
 	}()
 	// The audit trail retries what the store refused and signs its heads.
 	auditCtx, stopAudit := context.WithCancel(context.Background())
