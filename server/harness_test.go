@@ -19,6 +19,7 @@ import (
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/accounts"
 	"github.com/phonghop/phonghop/audit"
+	"github.com/phonghop/phonghop/consult"
 	"github.com/phonghop/phonghop/internal/pdftest"
 	"github.com/phonghop/phonghop/journal"
 	"github.com/phonghop/phonghop/live"
@@ -162,7 +163,8 @@ func newHarness(t testing.TB, base storage.Store, opts ...harnessOption) *harnes
 	mtg.Polls, votes.Changes = votes, hub
 	mins := &minutes.Service{Store: fs, Journal: jr, Meetings: mtg, Polls: votes}
 	cfg := server.Config{Accounts: acc, Meetings: mtg, Notes: &meetings.Notes{Store: fs}, Live: hub,
-		Votes: votes, Minutes: mins, Roster: &roster.Service{Accounts: acc, Meetings: mtg, History: jr, Logger: nil}, Ready: map[string]server.Pinger{"store": fs}, Logger: slog.New(slog.DiscardHandler)}
+		Votes: votes, Minutes: mins, Roster: &roster.Service{Accounts: acc, Meetings: mtg, History: jr, Logger: nil}, Ready: map[string]server.Pinger{"store": fs}, Logger: slog.New(slog.DiscardHandler),
+		Consult: &consult.Service{Store: fs, Events: hub, Meetings: mtg}}
 	for _, o := range opts {
 		o(&cfg)
 	}
