@@ -336,8 +336,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		Consult: cons})
 	return &app{log: log, store: store, accounts: acc, meetings: mtg, hub: hub, votes: votes, broker: broker, audit: au,
 		stopControl: stopControl, stopBeat: stopBeat, handler: h, conversions: conversions, spool: spoolDir,
-		retire: func(ctx context.Context) { retireStreams(ctx, cfg, broker, mtg) },
-		consult: cons}, nil
+		retire: func(ctx context.Context) { retireStreams(ctx, cfg, broker, mtg) }, consult: cons}, nil
 }
 
 // newConversions returns the queue of office conversions, or nil (office
