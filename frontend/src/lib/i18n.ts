@@ -470,6 +470,10 @@ const vi = {
   noConsultations: 'Chưa có đợt lấy ý kiến nào.',
   consultReminder: 'Còn {n} phút để góp ý “{title}”',
   opinionsToggle: 'Góp ý',
+  zoomIn: 'Phóng to',
+  zoomOut: 'Thu nhỏ',
+  fitWidth: 'Vừa chiều rộng',
+  fitPage: 'Xem cả trang',
 };
 
 export type Key = keyof typeof vi;
@@ -937,6 +941,10 @@ const en: Record<Key, string> = {
   noConsultations: 'No consultation yet.',
   consultReminder: '{n} minutes left to comment on “{title}”',
   opinionsToggle: 'Opinions',
+  zoomIn: 'Zoom in',
+  zoomOut: 'Zoom out',
+  fitWidth: 'Fit width',
+  fitPage: 'Whole page',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };
