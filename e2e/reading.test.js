@@ -252,3 +252,51 @@ describe('reading on a tablet', () => {
     }
   });
 });
+
+describe('the room\'s toolbar', () => {
+  /** Every item of the toolbar on one row, none cut off or pushed out. */
+  const toolbar = (page) =>
+    page.evaluate(() => {
+      const bar = document.querySelector('.toolbar');
+      const b = bar.getBoundingClientRect();
+      const rs = [...bar.querySelectorAll(':scope > *')].map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0);
+      const mids = rs.map((r) => r.top + r.height / 2);
+      return {
+        height: Math.round(b.height),
+        spread: Math.max(...mids) - Math.min(...mids),
+        outside: rs.filter((r) => r.left < b.left - 1 || r.right > b.right + 1).length,
+        items: rs.length,
+      };
+    });
+
+  it('is one row at 1024 and 1280 px, for the chair and a delegate, with everything in it', async () => {
+    const uid = async (u) => (await call(await login(u), 'GET', '/me')).id;
+    const speaker = await uid('daibieu09');
+    const asker = await login('daibieu08');
+    await request(chairToken, 'POST', `/meetings/${meetingId}/attendance`);
+    await request(asker, 'POST', `/meetings/${meetingId}/attendance`);
+    await call(chairToken, 'POST', `/meetings/${meetingId}/speakers`, { action: 'floor', userId: speaker });
+    await call(asker, 'POST', `/meetings/${meetingId}/speakers`, { action: 'request' });
+    try {
+      for (const [who, viewport] of [
+        ['chutich', { width: 1024, height: 768 }],
+        ['chutich', { width: 1280, height: 800 }],
+        ['daibieu08', { width: 1024, height: 768 }],
+        ['daibieu08', { width: 1280, height: 800 }],
+        ['daibieu08', { width: 800, height: 1280 }],
+      ]) {
+        const page = await tablet(who, viewport);
+        await page.waitForSelector('[data-testid=speaking]');
+        await renderedIs(page, 1);
+        const bar = await toolbar(page);
+        console.log(`${who} at ${viewport.width}×${viewport.height}: toolbar ${bar.height} px high, ${bar.items} items`);
+        assert.ok(bar.spread < 4 && bar.height <= 90, `${who} at ${viewport.width}: one row (${JSON.stringify(bar)})`);
+        assert.equal(bar.outside, 0, `${who} at ${viewport.width}: nothing pushed out of the toolbar`);
+        await page.context().close();
+      }
+    } finally {
+      await request(chairToken, 'POST', `/meetings/${meetingId}/speakers`, { action: 'end' });
+      await request(asker, 'POST', `/meetings/${meetingId}/speakers`, { action: 'withdraw' });
+    }
+  });
+});
