@@ -283,7 +283,6 @@ describe('the room\'s toolbar', () => {
         ['chutich', { width: 1280, height: 800 }],
         ['daibieu08', { width: 1024, height: 768 }],
         ['daibieu08', { width: 1280, height: 800 }],
-        ['daibieu08', { width: 800, height: 1280 }],
       ]) {
         const page = await tablet(who, viewport);
         await page.waitForSelector('[data-testid=speaking]');
