@@ -259,13 +259,15 @@ describe('the room\'s toolbar', () => {
     page.evaluate(() => {
       const bar = document.querySelector('.toolbar');
       const b = bar.getBoundingClientRect();
-      const rs = [...bar.querySelectorAll(':scope > *')].map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0);
+      const els = [...bar.querySelectorAll(':scope > *')].filter((e) => e.getBoundingClientRect().width > 0);
+      const rs = els.map((e) => e.getBoundingClientRect());
       const mids = rs.map((r) => r.top + r.height / 2);
       return {
         height: Math.round(b.height),
         spread: Math.max(...mids) - Math.min(...mids),
         outside: rs.filter((r) => r.left < b.left - 1 || r.right > b.right + 1).length,
         items: rs.length,
+        widths: els.map((e, i) => `${e.textContent.trim().slice(0, 12)}:${Math.round(rs[i].left - b.left)}+${Math.round(rs[i].width)}`).join(' ') + ` of ${Math.round(b.width)}`,
       };
     });
 
@@ -290,12 +292,14 @@ describe('the room\'s toolbar', () => {
         const bar = await toolbar(page);
         console.log(`${who} at ${viewport.width}×${viewport.height}: toolbar ${bar.height} px high, ${bar.items} items`);
         assert.ok(bar.spread < 4 && bar.height <= 90, `${who} at ${viewport.width}: one row (${JSON.stringify(bar)})`);
-        assert.equal(bar.outside, 0, `${who} at ${viewport.width}: nothing pushed out of the toolbar`);
+        assert.equal(bar.outside, 0, `${who} at ${viewport.width}: nothing pushed out of the toolbar (${bar.widths})`);
         await page.context().close();
       }
     } finally {
       await request(chairToken, 'POST', `/meetings/${meetingId}/speakers`, { action: 'end' });
       await request(asker, 'POST', `/meetings/${meetingId}/speakers`, { action: 'withdraw' });
+      await request(asker, 'DELETE', `/meetings/${meetingId}/attendance`);
+      await request(chairToken, 'DELETE', `/meetings/${meetingId}/attendance`);
     }
   });
 });
