@@ -64,16 +64,21 @@ const geometry = (page) =>
 /** Synthesised touches (CDP), as a tablet's fingers. */
 async function fingers(page) {
   const cdp = await page.context().newCDPSession(page);
-  const touch = (type, points) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: points.map(([x, y], id) => ({ x, y, id })) });
+  // timestamp (seconds since the epoch): the event's time as the page sees it.
+  const touch = (type, points, timestamp) =>
+    cdp.send('Input.dispatchTouchEvent', { type, touchPoints: points.map(([x, y], id) => ({ x, y, id })), ...(timestamp ? { timestamp } : {}) });
   return {
-    async tap(x, y) {
-      await touch('touchStart', [[x, y]]);
-      await touch('touchEnd', []);
+    async tap(x, y, at) {
+      await touch('touchStart', [[x, y]], at);
+      await touch('touchEnd', [], at && at + 0.03);
     },
+    /** Two taps 80 ms apart by their events' own times, so a loaded machine
+     * delivering them late does not turn them into two single taps. */
     async doubleTap(x, y) {
-      await this.tap(x, y);
+      const at = Date.now() / 1000;
+      await this.tap(x, y, at);
       await page.waitForTimeout(80);
-      await this.tap(x, y);
+      await this.tap(x, y, at + 0.08);
     },
     /** Two fingers centred on (x, y) from d0 apart to d1 apart, horizontally. */
     async pinch(x, y, d0, d1, steps = 12) {
