@@ -114,7 +114,8 @@ after(async () => {
 describe("the chair's flow and the wall display", () => {
   it('the wall, idle, shows the organisation, the meeting, the current item, the clock and attendance; only the chair and the secretary offer to open it', async () => {
     const idle = wall.locator('[data-testid=wall-idle]');
-    await idle.waitFor({ timeout: 10000 });
+    // The room's set-up arrives after the idle screen first shows.
+    await wall.locator('[data-testid=wall-title]', { hasText: meeting.title }).waitFor({ timeout: 20000 });
     const text = await idle.innerText();
     assert.ok(text.toUpperCase().includes(ORG.toUpperCase()), `organisation on the wall: ${text}`);
     assert.ok(text.includes(meeting.title), 'the meeting on the wall');
@@ -139,8 +140,13 @@ describe("the chair's flow and the wall display", () => {
     assert.ok(!(await toolbar(chair).innerText()).includes('Đang trình chiếu'), 'no badge while nothing is presented');
     await chair.locator('[data-testid=agenda-doc]').first().click();
     await toolbar(chair).getByText('Đang trình chiếu').waitFor({ timeout: 10000 });
-    // The wall now shows the document.
-    await wall.waitForFunction(() => Number(document.querySelector('.viewer .host')?.dataset.rendered) >= 1, null, { timeout: 20000 });
+    // The wall now shows the document (a 1920×1080 render: slow on a loaded machine).
+    const t0 = Date.now();
+    await wall.waitForFunction(() => Number(document.querySelector('.viewer .host')?.dataset.rendered) >= 1, null, { timeout: 90000 }).catch(async (e) => {
+      console.log(`wall after ${Date.now() - t0} ms: ${await wall.evaluate(() => document.querySelector('.viewer')?.outerHTML.slice(0, 600) ?? document.body.innerText.slice(0, 600))}`);
+      throw e;
+    });
+    console.log(`the wall rendered the page in ${Date.now() - t0} ms`);
   });
 
   it('the chair opens the meeting (khai mạc) after asking; the time is in the room and the minutes draft', async () => {
