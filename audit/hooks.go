@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/live"
 )
 
 // pending collects the set-up changes a request makes, so the request's one
@@ -85,6 +86,43 @@ func (s *Service) Voted(ctx context.Context, meetingID string, p phonghop.Poll, 
 	}
 	s.Record(ctx, MeetingLog(meetingID), Entry{Action: "poll.voters", Meeting: meetingID,
 		Target: map[string]string{"pollId": p.ID}, Details: d})
+}
+
+// RoomActions names the live room's actions in the trail, by the live message
+// that asks for each (the REST routes doing the same use the same names).
+var RoomActions = map[string]string{
+	"openMeeting": "meeting.opened", "closeMeeting": "meeting.closed", "setSpeechLimit": "speech.limit.set",
+	"requestToSpeak": "speaker.requested", "withdraw": "speaker.withdrawn", "giveFloor": "speaker.floor.given",
+	"nextSpeaker": "speaker.next", "endSpeech": "speech.ended", "markAttendance": "attendance.marked",
+	"sendNotice": "notice.sent", "withdrawNotice": "notice.withdrawn",
+}
+
+// RoomAction records an action a live socket made the room take
+// (live.Config.Actions): chair and secretary actions and the speaker queue.
+// Ballots never travel over the socket.
+func (s *Service) RoomAction(ctx context.Context, a live.Action) {
+	name := RoomActions[a.Type]
+	if name == "" {
+		name = "live." + a.Type // a new message is never left out
+	}
+	e := Entry{Action: name, Actor: a.User.ID, Username: a.User.Username, Meeting: a.Meeting,
+		Address: a.Address, Device: Clip(a.Device, 300), Target: a.Target}
+	for k, v := range a.Details {
+		if e.Details == nil {
+			e.Details = map[string]string{}
+		}
+		e.Details[k] = Clip(v, 500)
+	}
+	s.Record(ctx, MeetingLog(a.Meeting), e)
+}
+
+// Clip keeps at most n bytes of s (whole characters): what an entry keeps of
+// text a client sent.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
 }
 
 func boolText(b bool) string {

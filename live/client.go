@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -486,5 +487,26 @@ func (c *client) handle(mt int, data []byte) {
 	}
 	if err != nil {
 		c.sendError(err) // phonghop.Public: a deadline is unavailable
+		return
 	}
+	if h.cfg.Actions != nil && m.Type != "present" && m.Type != "ping" {
+		h.cfg.Actions.RoomAction(ctx, actionOf(c.info, m))
+	}
+}
+
+// actionOf describes a client message the room took, for Config.Actions.
+func actionOf(info Client, m clientMessage) Action {
+	a := Action{Meeting: info.MeetingID, User: info.User, Address: info.Address, Device: info.Device, Type: m.Type}
+	switch m.Type {
+	case "giveFloor":
+		a.Target = map[string]string{"userId": m.UserID}
+	case "markAttendance":
+		a.Target = map[string]string{"userId": m.UserID}
+		a.Details = map[string]string{"present": strconv.FormatBool(*m.Present), "reason": m.Reason}
+	case "setSpeechLimit":
+		a.Details = map[string]string{"seconds": strconv.Itoa(m.Seconds)}
+	case "sendNotice":
+		a.Details = map[string]string{"text": m.Text}
+	}
+	return a
 }

@@ -71,6 +71,31 @@ type Config struct {
 	// deep stack for as long as a handler runs, so this roughly halves the memory
 	// of an idle socket. false: ServeWS returns after the connection is closed.
 	ReturnAfterUpgrade bool
+
+	// Actions, when set, is told of each action a socket made the room take
+	// (the audit trail); page turns and pings are not told.
+	Actions ActionRecorder
+}
+
+// ActionRecorder is told of an action a participant's socket made the room
+// take, after it was taken.
+type ActionRecorder interface {
+	RoomAction(ctx context.Context, a Action)
+}
+
+// Action is a room action taken over a live socket.
+type Action struct {
+	Meeting string
+	User    phonghop.User
+	// Address and Device are the socket's client address and user agent.
+	Address, Device string
+	// Type is the client message's type: openMeeting, markAttendance, …
+	Type string
+	// Target holds the ids acted on (userId of giveFloor and markAttendance).
+	Target map[string]string
+	// Details is what else the message said (present and reason of
+	// markAttendance, seconds of setSpeechLimit, a notice's text).
+	Details map[string]string
 }
 
 // Close codes the hub sends besides the standard ones (1000, 1001 on shutdown,
@@ -146,6 +171,9 @@ type Client struct {
 	// Epoch is the session's epoch (accounts.Session.Epoch): CloseAccount
 	// closes the sockets of sessions older than a given one.
 	Epoch int
+	// Address and Device are the client's address (as the server trusts it)
+	// and user agent, for the audit trail of its actions.
+	Address, Device string
 }
 
 // NewHub returns a hub with cfg's defaults filled in.

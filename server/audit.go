@@ -31,6 +31,9 @@ const (
 	ctxAuditMeeting = "phonghop.audit.meeting"
 	// ctxErrorReason holds the reason a request was refused with.
 	ctxErrorReason = "phonghop.errorReason"
+	// ctxAuditAction names the request's action when its route does several
+	// (the session and speakers routes).
+	ctxAuditAction = "phonghop.audit.action"
 )
 
 // auditAction names what a route does in the trail. Every unsafe request
@@ -125,6 +128,9 @@ func (s *Server) auditTrail(c *gin.Context) {
 	route := strings.TrimPrefix(c.FullPath(), "/api/v1")
 	key := c.Request.Method + " " + route
 	action, named := auditAction[key]
+	if a := c.GetString(ctxAuditAction); a != "" {
+		action = a
+	}
 	status := c.Writer.Status()
 	unsafe := c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead
 	signIn := action == "signin" || action == "signin.oidc"
@@ -144,25 +150,25 @@ func (s *Server) auditTrail(c *gin.Context) {
 	case action == "document.opened" && !s.opening(c):
 		return
 	}
-	e := audit.Entry{Action: action, Status: status, Address: c.ClientIP(), Device: clip(c.Request.UserAgent(), 300)}
+	e := audit.Entry{Action: action, Status: status, Address: c.ClientIP(), Device: audit.Clip(c.Request.UserAgent(), 300)}
 	if v, ok := c.Get(ctxUser); ok {
 		u := v.(phonghop.User)
 		e.Actor, e.Username = u.ID, u.Username
 	} else if name := c.GetString(ctxAuditUsername); name != "" {
-		e.Username = clip(name, 200)
+		e.Username = audit.Clip(name, 200)
 	}
 	if reason := c.GetString(ctxErrorReason); reason != "" && action == "signin.failed" {
 		e.Details = map[string]string{"reason": reason}
 	}
 	if action == "audit.exported" { // what was taken away: the log and the filter
-		e.Details = map[string]string{"query": clip(c.Request.URL.RawQuery, 500)}
+		e.Details = map[string]string{"query": audit.Clip(c.Request.URL.RawQuery, 500)}
 	}
 	for _, p := range c.Params {
 		if name, ok := auditTargets[p.Key]; ok {
 			if e.Target == nil {
 				e.Target = map[string]string{}
 			}
-			e.Target[name] = clip(p.Value, 100)
+			e.Target[name] = audit.Clip(p.Value, 100)
 		}
 	}
 	e.Changes = audit.Collected(c.Request.Context())
@@ -195,11 +201,4 @@ func (s *Server) opening(c *gin.Context) bool {
 		sess = v.(accounts.Session).ID
 	}
 	return s.openings.First(sess+"/"+c.Param("mid")+"/"+c.Param("did"), time.Now())
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/phonghop/phonghop/audit"
 	"github.com/phonghop/phonghop/server"
 	"github.com/phonghop/phonghop/storage"
@@ -327,5 +328,67 @@ func TestAuditSearchAndExport(t *testing.T) {
 	h.mustDo("GET", "/api/v1/audit/verify?meeting="+f.id, "admin", nil, 200, &rep)
 	if rep.OK() {
 		t.Fatalf("verify after a change: %+v", rep)
+	}
+}
+
+// What the chair and the secretary do over the live socket (the web app's
+// usual path) is in the trail as it is over REST: opening and closing the
+// meeting, attendance marked on someone's behalf with its reason, a notice.
+func TestAuditRoomActionsOverTheSocket(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	au := &audit.Service{Key: key, Logger: slog.New(slog.DiscardHandler)}
+	h := newHarness(t, nil, withAudit(au))
+	f := h.meeting(2)
+	chair := h.socket(f.id, "chutich")
+	secretary := h.socket(f.id, "thuky")
+	send := func(conn *websocket.Conn, msg map[string]any) {
+		t.Helper()
+		if err := conn.WriteJSON(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The entries with these actions, once all are there.
+	entries := func(want ...string) []audit.Entry {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			es, _ := auditEntries(t, h.store, audit.MeetingLog(f.id))
+			var got []audit.Entry
+			for _, e := range es {
+				if slices.Contains(want, e.Action) {
+					got = append(got, e)
+				}
+			}
+			if len(got) == len(want) {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("room actions in the trail: %+v, want %v", got, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	send(chair, map[string]any{"type": "openMeeting"})
+	entries("meeting.opened")
+	send(secretary, map[string]any{"type": "markAttendance", "userId": h.users[f.delegates[0]].ID, "present": true, "reason": "không có máy tính bảng"})
+	send(chair, map[string]any{"type": "sendNotice", "text": "Giải lao 15 phút"})
+	entries("meeting.opened", "attendance.marked", "notice.sent")
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/session", "chutich", map[string]string{"action": "close"}, 200, nil)
+	got := entries("meeting.opened", "attendance.marked", "notice.sent", "meeting.closed")
+	for _, e := range got {
+		switch e.Action {
+		case "meeting.opened", "meeting.closed", "notice.sent":
+			if e.Actor != h.users["chutich"].ID || e.Address == "" {
+				t.Fatalf("%s: %+v", e.Action, e)
+			}
+		case "attendance.marked":
+			if e.Actor != h.users["thuky"].ID || e.Target["userId"] != h.users[f.delegates[0]].ID ||
+				e.Details["present"] != "true" || e.Details["reason"] != "không có máy tính bảng" {
+				t.Fatalf("attendance.marked: %+v", e)
+			}
+		}
+	}
+	if es, _ := auditEntries(t, h.store, audit.MeetingLog(f.id)); len(withAction(es, "session")) != 0 {
+		t.Fatal("the REST close is recorded under the route's generic name")
 	}
 }

@@ -27,7 +27,7 @@ func (s *Server) auditQuery(c *gin.Context) (string, audit.Filter, bool) {
 		log = audit.MeetingLog(mid)
 	}
 	if audit.CheckLog(log) != nil {
-		writeError(c, phonghop.Fail(phonghop.EInvalid, "audit_log_invalid", "log", clip(log, 100)))
+		writeError(c, phonghop.Fail(phonghop.EInvalid, "audit_log_invalid", "log", audit.Clip(log, 100)))
 		return "", audit.Filter{}, false
 	}
 	f := audit.Filter{Who: strings.TrimSpace(c.Query("who")), Action: strings.TrimSpace(c.Query("action"))}

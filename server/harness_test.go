@@ -157,7 +157,15 @@ func newHarness(t testing.TB, base storage.Store, opts ...harnessOption) *harnes
 	jr := &journal.Journal{Store: fs}
 	broker := live.NewMemoryBroker(1024)
 	broker.Restore, broker.Journal = live.RestoreFromJournal(jr), jr
-	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, ReturnAfterUpgrade: true})
+	var wanted server.Config // what the options ask for, before the hub is made
+	for _, o := range opts {
+		o(&wanted)
+	}
+	var actions live.ActionRecorder
+	if au, ok := wanted.Audit.(*audit.Service); ok {
+		actions = au
+	}
+	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, ReturnAfterUpgrade: true, Actions: actions})
 	mtg.Changes, mtg.Room, mtg.History = hub, hub, jr
 	votes := &vote.Service{Store: fs, Meetings: mtg, Attendance: attendance{hub}, Publisher: hub, Room: hub}
 	mtg.Polls, votes.Changes = votes, hub

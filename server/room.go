@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/audit"
 	"github.com/phonghop/phonghop/live"
 )
 
@@ -24,7 +25,8 @@ func (s *Server) liveSocket(c *gin.Context) {
 		writeError(c, phonghop.Fail(phonghop.EForbidden, "live_participants_only"))
 		return
 	}
-	s.cfg.Live.ServeWS(c.Writer, c.Request, live.Client{MeetingID: m.ID, User: userOf(c), SessionID: sessionOf(c).ID, Epoch: sessionOf(c).Epoch})
+	s.cfg.Live.ServeWS(c.Writer, c.Request, live.Client{MeetingID: m.ID, User: userOf(c), SessionID: sessionOf(c).ID, Epoch: sessionOf(c).Epoch,
+		Address: c.ClientIP(), Device: c.Request.UserAgent()})
 }
 
 type stateResponse struct {
@@ -95,6 +97,10 @@ type speakersRequest struct {
 	UserID string `json:"userId"`
 }
 
+// speakerMessages are the live messages the speakers request's actions do.
+var speakerMessages = map[string]string{"request": "requestToSpeak", "withdraw": "withdraw", "next": "nextSpeaker",
+	"floor": "giveFloor", "end": "endSpeech"}
+
 func (s *Server) speakers(c *gin.Context) {
 	m, ok := s.meetingFor(c, false)
 	if !ok {
@@ -108,6 +114,7 @@ func (s *Server) speakers(c *gin.Context) {
 	u := userOf(c)
 	var seq uint64
 	var err error
+	c.Set(ctxAuditAction, audit.RoomActions[speakerMessages[req.Action]])
 	switch req.Action {
 	case "request":
 		seq, err = s.cfg.Live.RequestToSpeak(c.Request.Context(), m.ID, u.ID)

@@ -6,12 +6,16 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/audit"
 )
 
 type sessionRequest struct {
 	Action             string `json:"action"` // open | close | speechLimit
 	SpeechLimitSeconds int    `json:"speechLimitSeconds"`
 }
+
+// sessionMessages are the live messages the session request's actions do.
+var sessionMessages = map[string]string{"open": "openMeeting", "close": "closeMeeting", "speechLimit": "setSpeechLimit"}
 
 // session opens or closes the meeting, or sets the speaking time (chair); the
 // live room checks the rights, as for the same messages over the socket.
@@ -28,6 +32,7 @@ func (s *Server) session(c *gin.Context) {
 	ctx, u := c.Request.Context(), userOf(c)
 	var seq uint64
 	var err error
+	c.Set(ctxAuditAction, audit.RoomActions[sessionMessages[req.Action]])
 	switch req.Action {
 	case "open":
 		seq, err = s.cfg.Live.OpenMeeting(ctx, m.ID, u)

@@ -278,7 +278,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	}
 	hub := live.NewHub(live.Config{Broker: broker, Meetings: mtg, Journal: jr, Logger: log.With("component", "live"),
 		AllowedOrigins: cfg.AllowedOrigins, ReturnAfterUpgrade: true,
-		MaxSocketsPerUser: cfg.LiveSocketsPerUser})
+		MaxSocketsPerUser: cfg.LiveSocketsPerUser, Actions: au})
 	changes := audit.ChangeRecorder{Next: hub, Audit: au}
 	mtg.Changes, mtg.Room, mtg.History = changes, hub, jr
 	obs.Live(hub.Stats)
