@@ -52,6 +52,23 @@ func TestEveryFailIsCatalogued(t *testing.T) {
 			return err
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
+			// The API's codes (errors.go's E* constants) have texts of their
+			// own: the app's words for an error whose reason it does not know
+			// (an older app cached on a tablet, a newer server).
+			if spec, ok := n.(*ast.ValueSpec); ok && path == "errors.go" {
+				for i, id := range spec.Names {
+					if i >= len(spec.Values) || !strings.HasPrefix(id.Name, "E") {
+						continue
+					}
+					if code, ok := literal(spec.Values[i]); ok {
+						used[code] = true
+						if _, ok := cat[code]; !ok {
+							t.Errorf("code %s (%q) has no text in errors.json", id.Name, code)
+						}
+					}
+				}
+				return true
+			}
 			call, ok := n.(*ast.CallExpr)
 			if !ok {
 				return true
