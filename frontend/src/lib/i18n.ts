@@ -474,6 +474,10 @@ const vi = {
   zoomOut: 'Thu nhỏ',
   fitWidth: 'Vừa chiều rộng',
   fitPage: 'Xem cả trang',
+  optionN: 'Phương án {n}',
+  removeOptionN: 'Xoá phương án {n}',
+  importFile: 'Tệp danh sách (.xlsx, .csv)',
+  documentFile: 'Tệp tài liệu',
 };
 
 export type Key = keyof typeof vi;
@@ -945,6 +949,10 @@ const en: Record<Key, string> = {
   zoomOut: 'Zoom out',
   fitWidth: 'Fit width',
   fitPage: 'Whole page',
+  optionN: 'Option {n}',
+  removeOptionN: 'Remove option {n}',
+  importFile: 'List file (.xlsx, .csv)',
+  documentFile: 'Document file',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };
