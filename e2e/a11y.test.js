@@ -5,9 +5,9 @@
 //
 // To cover a new screen, add an entry to SCREENS below: who signs in, at which
 // size, and how to reach the state to check (the page arrives signed in, on
-// the meeting list). Each entry is a test of its own; a failure lists every
-// violation with the elements it found. Needs PHONGHOP_E2E_URL and
-// PHONGHOP_ADMIN_PASSWORD.
+// the meeting list; after(), if given, undoes what it changed for the next
+// screens). Each entry is a test of its own; a failure lists every violation
+// with the elements it found. Needs PHONGHOP_E2E_URL and PHONGHOP_ADMIN_PASSWORD.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
@@ -209,6 +209,18 @@ const SCREENS = [
   },
   { name: 'password change', user: 'daibieu05', viewport: TABLET, go: async (p) => (await p.goto(url('/#/password')), p.waitForSelector('input[type=password]')) },
   {
+    name: "a notice over the delegate's room",
+    user: 'daibieu01',
+    viewport: TABLET,
+    go: async (p) => {
+      await call(chairToken, 'POST', `${base}/notice`, { text: 'Giải lao 15 phút' });
+      await openRoom(p);
+      await closeVote(p);
+      await p.waitForSelector('[data-testid=notice-banner]');
+    },
+    after: () => call(chairToken, 'DELETE', `${base}/notice`),
+  },
+  {
     name: 'admin: meetings and users',
     user: 'admin',
     password: ADMIN_PASSWORD,
@@ -316,6 +328,7 @@ describe('axe-core, WCAG 2.1 A and AA, on every screen', () => {
         assert.deepEqual(found, [], `${s.name}: ${found.length} violation(s):\n  ${found.join('\n  ')}`);
       } finally {
         await page.context().close();
+        await s.after?.();
       }
     });
   }
