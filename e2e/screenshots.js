@@ -258,7 +258,9 @@ try {
   }
   const wallResult = await signedIn('thuky', { width: 1280, height: 720 });
   await wallResult.goto(new URL(`${room}/display`, BASE).toString());
-  await rendered(wallResult, 2);
+  // The item presented last (the discussion) has no document: the wall shows
+  // the vote's turnout, not a page.
+  await wallResult.locator('[data-testid=wall-vote], [data-testid=wall-idle], .viewer .host').first().waitFor({ timeout: 30000 });
   await call(chair, 'POST', `/meetings/${mid}/polls/${election.id}/close`, {});
   await wallResult.locator('[data-testid=ballot-results]').waitFor({ timeout: 15000 });
   await shot(wallResult, 'wall-election-result.png');
