@@ -84,12 +84,6 @@ func user(id string) phonghop.User   { return phonghop.User{ID: id} }
 func ptr[T any](v T) *T              { return &v }
 func code(err error) string          { return phonghop.ErrorCode(err) }
 func reason(err error) string        { e := phonghop.Public(err); return e.Reason }
-func ids(os []Opinion) (out []string) {
-	for _, o := range os {
-		out = append(out, o.ID)
-	}
-	return
-}
 func authors(os []Opinion) (out []string) {
 	for _, o := range os {
 		out = append(out, o.AuthorID)
