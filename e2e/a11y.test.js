@@ -6,7 +6,8 @@
 // To cover a new screen, add an entry to SCREENS below: who signs in, at which
 // size, and how to reach the state to check (the page arrives signed in, on
 // the meeting list; after(), if given, undoes what it changed for the next
-// screens). Each entry is a test of its own; a failure lists every violation
+// screens; targets, if given, the parts whose controls must be touch targets
+// of at least 44×44 px). Each entry is a test of its own; a failure lists every violation
 // with the elements it found. Needs PHONGHOP_E2E_URL and PHONGHOP_ADMIN_PASSWORD.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,6 +77,20 @@ async function violations(page) {
     (v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `      ${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`).join('\n')}`,
   );
 }
+
+/** The controls inside selector smaller than 44×44 CSS px (a box ticked by its label: the label). */
+const smallTargets = (page, selector) =>
+  page.evaluate((sel) => {
+    const out = [];
+    for (const root of document.querySelectorAll(sel))
+      for (const el of root.querySelectorAll('button, a[href], input, select, textarea, summary')) {
+        const box = (/^(checkbox|radio)$/.test(el.type) && el.closest('label')) || el;
+        const r = box.getBoundingClientRect();
+        if (r.width === 0 && r.height === 0) continue; // not shown
+        if (r.width < 44 || r.height < 44) out.push(`${el.getAttribute('data-testid') || el.tagName.toLowerCase()} "${(box.textContent ?? '').trim().slice(0, 30)}" ${Math.round(r.width)}×${Math.round(r.height)}`);
+      }
+    return out;
+  }, selector);
 
 // Every screen of every role. go(page) takes a signed-in page from the meeting
 // list to the state to check. Others' new screens: add them here.
@@ -221,6 +236,92 @@ const SCREENS = [
     after: () => call(chairToken, 'DELETE', `${base}/notice`),
   },
   {
+    name: "chair's notice panel with a notice shown",
+    targets: '[data-testid=notice-sender]',
+    user: 'chutich',
+    viewport: DESKTOP,
+    go: async (p) => {
+      await call(chairToken, 'POST', `${base}/notice`, { text: 'Mời các đại biểu về phòng họp' });
+      await openRoom(p);
+      await tab(p, 'Điều hành');
+      await p.waitForSelector('[data-testid=notice-sender] [data-testid=notice-current]');
+      await p.click('[data-testid=notice-phrase] >> nth=0');
+    },
+    after: () => call(chairToken, 'DELETE', `${base}/notice`),
+  },
+  {
+    name: "secretary's consultations: opening one, a reason refused",
+    targets: '[data-testid=consult-panel]',
+    user: 'thuky',
+    viewport: DESKTOP,
+    go: async (p) => {
+      await openRoom(p);
+      await tab(p, 'Góp ý dự thảo');
+      await p.fill('[data-testid=consult-title]', 'Góp ý dự thảo nghị quyết');
+      await p.click('[data-testid=consult-create]');
+      await p.waitForSelector('[data-testid=consult-error]');
+    },
+  },
+  {
+    name: "secretary's consultations: the opinions and who answered",
+    targets: '[data-testid=consult-panel]',
+    user: 'thuky',
+    viewport: DESKTOP,
+    go: async (p) => {
+      await consultation();
+      await openRoom(p);
+      await tab(p, 'Góp ý dự thảo');
+      await p.waitForSelector('[data-testid=consult-desk] [data-testid=opinion]');
+      await p.waitForSelector('[data-testid=consult-desk] [data-testid=agreed-count]');
+    },
+  },
+  {
+    name: "delegate's consultations in portrait: the time left",
+    targets: '[data-testid=consult-panel]',
+    user: 'daibieu03',
+    viewport: PORTRAIT,
+    go: async (p) => {
+      await consultation();
+      await openRoom(p);
+      await closeVote(p);
+      await tab(p, 'Góp ý dự thảo');
+      await p.waitForSelector('[data-testid=consult-card] [data-testid=time-left]');
+    },
+  },
+  {
+    name: "delegate's opinions beside the document: one written, a reason refused",
+    targets: '[data-testid=opinion-pane]',
+    user: 'daibieu01',
+    viewport: TABLET,
+    go: async (p) => {
+      await consultation();
+      await openRoom(p);
+      await closeVote(p);
+      await tab(p, 'Góp ý dự thảo');
+      await p.click('[data-testid=consult-open-doc]');
+      await p.waitForSelector('[data-testid=opinion-pane] [data-testid=opinion]');
+      await p.click('[data-testid=opinion-pane] [data-testid=opinion-send]');
+      await p.waitForSelector('[data-testid=opinion-pane] [data-testid=opinion-error]');
+      await rendered(p);
+    },
+  },
+  {
+    name: "delegate's opinions beside the document in portrait: agreed with no comment",
+    targets: '[data-testid=opinion-pane]',
+    user: 'daibieu02',
+    viewport: PORTRAIT,
+    go: async (p) => {
+      await consultation();
+      await openRoom(p);
+      await closeVote(p);
+      await tab(p, 'Góp ý dự thảo');
+      await p.click('[data-testid=consult-open-doc]');
+      await p.waitForSelector('[data-testid=opinion-pane] [data-testid=agreed]');
+    },
+    // The next screens and tests see no consultation.
+    after: async () => consultationId && call(chairToken, 'POST', `${base}/consultations/${consultationId}/close`),
+  },
+  {
     name: 'admin: meetings and users',
     user: 'admin',
     password: ADMIN_PASSWORD,
@@ -262,6 +363,23 @@ const SCREENS = [
     },
   },
 ];
+
+// A consultation on the report, opened by the chair once for the screens that
+// show it: daibieu01 wrote on page 2, daibieu02 agreed with no comment.
+let consultationId;
+async function consultation() {
+  if (consultationId) return;
+  const c = await call(chairToken, 'POST', `${base}/consultations`, {
+    title: 'Góp ý dự thảo báo cáo tổng kết',
+    note: 'Đề nghị các đại biểu góp ý trực tiếp vào từng trang.',
+    documentIds: [docId],
+    deadline: new Date(Date.now() + 24 * 3600e3).toISOString(),
+  });
+  consultationId = c.id;
+  const at = `${base}/consultations/${c.id}/opinions`;
+  await call(tokens.daibieu01, 'POST', at, { documentId: docId, page: 2, text: 'Đề nghị làm rõ nguồn vốn đối ứng của cấp xã.' });
+  await call(tokens.daibieu02, 'POST', at, { documentId: docId, agree: true });
+}
 
 before(async () => {
   admin = await login('admin', ADMIN_PASSWORD);
@@ -326,6 +444,10 @@ describe('axe-core, WCAG 2.1 A and AA, on every screen', () => {
         await s.go(page);
         const found = await violations(page);
         assert.deepEqual(found, [], `${s.name}: ${found.length} violation(s):\n  ${found.join('\n  ')}`);
+        if (s.targets) {
+          const small = await smallTargets(page, s.targets);
+          assert.deepEqual(small, [], `${s.name}: touch targets under 44 px`);
+        }
       } finally {
         await page.context().close();
         await s.after?.();
@@ -441,6 +563,45 @@ describe('the room with a keyboard and a screen reader', () => {
       await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'minutes-preview-draft', null, { timeout: 5000 });
     } finally {
       await page.context().close();
+    }
+  });
+});
+
+describe('the consultations with a keyboard', () => {
+  it("closing a consultation asks in a dialog that passes axe, takes the focus, traps it, gives it back on Escape, and after closing the focus is on the consultation's title", async () => {
+    const c = await call(chairToken, 'POST', `${base}/consultations`, {
+      title: 'Góp ý dự thảo quy chế làm việc',
+      documentIds: [docId],
+      deadline: new Date(Date.now() + 24 * 3600e3).toISOString(),
+    });
+    const page = await signedIn('thuky', DESKTOP);
+    try {
+      await openRoom(page);
+      await tab(page, 'Góp ý dự thảo');
+      const desk = page.locator('[data-testid=consult-desk]', { hasText: 'quy chế làm việc' });
+      const close = desk.locator('[data-testid=consult-close]');
+      await close.focus();
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('[data-testid=confirm-dialog]:has-text("Kết thúc lấy ý kiến")');
+      await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'confirm-cancel', null, { timeout: 5000 });
+      const found = await violations(page);
+      assert.deepEqual(found, [], `the closing dialog: ${found.length} violation(s):\n  ${found.join('\n  ')}`);
+      for (let i = 0; i < 5; i++) {
+        await page.keyboard.press('Tab');
+        assert.equal((await focusIn(page)).testid, 'confirm-dialog', `Tab ${i + 1} stays in the dialog`);
+      }
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('[data-testid=confirm-dialog]', { state: 'detached' });
+      await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'consult-close', null, { timeout: 5000 });
+      assert.equal((await call(chairToken, 'GET', `${base}/consultations/${c.id}`)).state, 'open', 'Escape closed nothing');
+      await page.keyboard.press('Enter');
+      await page.click('[data-testid=confirm-dialog] [data-testid=confirm-ok]');
+      await close.waitFor({ state: 'detached', timeout: 10000 });
+      await page.waitForFunction(() => document.activeElement?.tagName === 'H2' && document.activeElement.textContent.includes('quy chế làm việc'), null, { timeout: 5000 });
+      assert.equal((await call(chairToken, 'GET', `${base}/consultations/${c.id}`)).state, 'closed');
+    } finally {
+      await page.context().close();
+      await call(chairToken, 'POST', `${base}/consultations/${c.id}/close`).catch(() => {});
     }
   });
 });

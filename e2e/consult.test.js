@@ -143,6 +143,8 @@ describe('opinions on drafts', () => {
     await pane.locator('[data-testid=opinion-send]').click();
     await desk().locator('[data-testid=opinion]', { hasText: 'cấp huyện và cấp xã' }).waitFor({ timeout: 10000 });
     await pane.locator('[data-testid=opinion]', { hasText: 'Cả văn bản' }).locator('[data-testid=opinion-withdraw]').click();
+    // Its text is deleted: asked first.
+    await d1.locator('[data-testid=confirm-dialog]', { hasText: 'Rút ý kiến này?' }).locator('[data-testid=confirm-ok]').click();
     await desk().locator('[data-testid=opinion]', { hasText: 'đánh giá tác động' }).waitFor({ state: 'detached', timeout: 10000 });
   });
 

@@ -478,6 +478,8 @@ const vi = {
   removeOptionN: 'Xoá phương án {n}',
   importFile: 'Tệp danh sách (.xlsx, .csv)',
   documentFile: 'Tệp tài liệu',
+  closeConsultationAsk: 'Kết thúc lấy ý kiến “{title}”? Các đại biểu sẽ không gửi thêm ý kiến được nữa.',
+  withdrawOpinionAsk: 'Rút ý kiến này? Nội dung đồng chí đã viết sẽ bị xoá.',
 };
 
 export type Key = keyof typeof vi;
@@ -953,6 +955,8 @@ const en: Record<Key, string> = {
   removeOptionN: 'Remove option {n}',
   importFile: 'List file (.xlsx, .csv)',
   documentFile: 'Document file',
+  closeConsultationAsk: 'Close the consultation “{title}”? Delegates can no longer send opinions.',
+  withdrawOpinionAsk: 'Withdraw this opinion? What you wrote is deleted.',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };
