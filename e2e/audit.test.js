@@ -93,8 +93,10 @@ it('a document opened on a tablet is in the admin audit screen and its CSV', asy
   // An error from the API is shown translated: the session has ended.
   await admin.context().clearCookies();
   await audit.locator('[data-testid=audit-xlsx]').click();
-  const alert = admin.locator('[role=alert]').first();
-  await alert.waitFor({ timeout: 10000 });
-  const text = await alert.innerText();
+  // Read the alert's text as soon as it shows: the 401 also sends the app to
+  // the sign-in screen, which may replace the alert a moment later.
+  const text = await (
+    await admin.waitForFunction(() => document.querySelector('[role=alert]')?.textContent?.trim() || '', null, { timeout: 10000 })
+  ).jsonValue();
   assert.doesNotMatch(text, /unauthenticated|session_|_required/, `translated: ${text}`);
 });
