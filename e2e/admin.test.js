@@ -12,7 +12,7 @@ import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { ADMIN_PASSWORD, BASE, CHROMIUM, PASSWORD, call, login } from './api.js';
+import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, PASSWORD, signInPage } from './api.js';
 import { smallPdf } from './pdfgen.js';
 
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
@@ -30,11 +30,7 @@ after(async () => browser?.close());
 async function signIn(username, password, viewport = { width: 1280, height: 900 }) {
   const page = await (await browser.newContext({ viewport, locale: 'vi-VN' })).newPage();
   page.on('dialog', (d) => d.accept()); // "delete …?", "cancel the meeting?"
-  await page.goto(new URL('/#/login', BASE).toString());
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await signInPage(page, username, password);
   return page;
 }
 

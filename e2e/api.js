@@ -50,3 +50,13 @@ export async function upload(token, mid, name, bytes) {
   assert.equal(r.status, 201, `upload ${name}: ${JSON.stringify(body)}`);
   return body;
 }
+
+// signInPage signs page in through the app's own sign-in screen, as a person
+// would, and waits until the app has left it.
+export async function signInPage(page, username, password = PASSWORD) {
+  await page.goto(new URL('/#/login', BASE).toString());
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+}

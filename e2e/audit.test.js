@@ -7,7 +7,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
-import { ADMIN_PASSWORD, BASE, CHROMIUM, PASSWORD, call, login } from './api.js';
+import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, PASSWORD, signInPage } from './api.js';
 
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
 
@@ -39,11 +39,7 @@ async function signIn(username, password, viewport) {
   const ctx = await browser.newContext({ viewport, locale: 'vi-VN', acceptDownloads: true });
   contexts.push(ctx);
   const page = await ctx.newPage();
-  await page.goto(new URL('/#/login', BASE).toString());
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await signInPage(page, username, password);
   return page;
 }
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { smallPdf } from './pdfgen.js';
-import { ADMIN_PASSWORD, BASE, CHROMIUM, PASSWORD, call, login, request, upload } from './api.js';
+import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, PASSWORD, request, signInPage, upload } from './api.js';
 
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
 
@@ -24,11 +24,7 @@ async function signedIn(username, viewport, init) {
   if (init) await ctx.addInitScript(init);
   const page = await ctx.newPage();
   page.on('dialog', (d) => d.accept()); // "open the vote without quorum?"
-  await page.goto(new URL('/#/login', BASE).toString());
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await signInPage(page, username);
   return page;
 }
 

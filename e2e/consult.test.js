@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 import { smallPdf } from './pdfgen.js';
-import { ADMIN_PASSWORD, BASE, CHROMIUM, PASSWORD, call, login, upload } from './api.js';
+import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, PASSWORD, signInPage, upload } from './api.js';
 
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
 
@@ -26,11 +26,7 @@ async function signedIn(username, viewport) {
   const ctx = await browser.newContext({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh', acceptDownloads: true });
   contexts.push(ctx);
   const page = await ctx.newPage();
-  await page.goto(new URL('/#/login', BASE).toString());
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await signInPage(page, username);
   return page;
 }
 async function openRoom(page) {

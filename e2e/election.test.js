@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, PASSWORD, call, login } from './api.js';
+import { BASE, call, CHROMIUM, login, PASSWORD, signInPage } from './api.js';
 
 const TITLE = 'Hội nghị tổng kết công tác cải cách hành chính năm 2023';
 
@@ -23,11 +23,7 @@ async function signedIn(username, viewport = { width: 1280, height: 800 }) {
   contexts.push(ctx);
   const page = await ctx.newPage();
   page.on('dialog', (d) => d.accept()); // "open without quorum?"
-  await page.goto(new URL('/#/login', BASE).toString());
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await signInPage(page, username);
   return page;
 }
 

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { bigPdf, smallPdf } from './pdfgen.js';
-import { ADMIN_PASSWORD, BASE, CHROMIUM, PASSWORD, login, request, upload } from './api.js';
+import { ADMIN_PASSWORD, BASE, CHROMIUM, login, PASSWORD, request, signInPage, upload } from './api.js';
 
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
 
@@ -94,11 +94,7 @@ async function tablet(username, sw = true) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'vi-VN', serviceWorkers: sw ? 'allow' : 'block' });
   contexts.push(ctx);
   const page = await ctx.newPage();
-  await page.goto(new URL('/#/login', BASE).toString());
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await signInPage(page, username);
   if (sw) await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
   return { ctx, page };
 }

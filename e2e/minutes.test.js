@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, PASSWORD, login, request } from './api.js';
+import { BASE, CHROMIUM, login, PASSWORD, request, signInPage } from './api.js';
 
 const TITLE = 'Hội nghị tổng kết công tác cải cách hành chính năm 2023';
 
@@ -20,11 +20,7 @@ async function signedIn(username) {
   contexts.push(ctx);
   const page = await ctx.newPage();
   page.on('dialog', (d) => d.accept());
-  await page.goto(new URL('/#/login', BASE).toString());
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await signInPage(page, username);
   return page;
 }
 

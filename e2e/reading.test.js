@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, PASSWORD, call, login, request, upload } from './api.js';
+import { BASE, call, CHROMIUM, login, PASSWORD, request, signInPage, upload } from './api.js';
 import { smallPdf } from './pdfgen.js';
 
 const TITLE = 'Hội nghị tổng kết công tác cải cách hành chính năm 2023';
@@ -22,11 +22,7 @@ async function tablet(username, viewport, extra = {}) {
   contexts.push(ctx);
   const page = await ctx.newPage();
   page.on('dialog', (d) => d.accept());
-  await page.goto(new URL('/#/login', BASE).toString());
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await signInPage(page, username);
   await page.goto(new URL(`/#/m/${encodeURIComponent(meetingId)}`, BASE).toString());
   // The agenda is a drawer in portrait: wait for the page's toolbar instead.
   await page.waitForSelector('[data-testid=pageno]');

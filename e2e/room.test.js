@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { BASE, CHROMIUM, PASSWORD, login, request } from './api.js';
+import { BASE, CHROMIUM, login, PASSWORD, request, signInPage } from './api.js';
 
 const TITLE = 'Hội nghị tổng kết công tác cải cách hành chính năm 2023';
 
@@ -22,11 +22,7 @@ async function signedIn(username) {
   contexts.push(ctx);
   const page = await ctx.newPage();
   page.on('dialog', (d) => d.accept()); // "open without quorum?" and the like
-  await page.goto(new URL('/#/login', BASE).toString());
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await signInPage(page, username);
   return page;
 }
 
@@ -163,11 +159,7 @@ describe('the live room', () => {
       sockets.push(ws);
     });
     const page = await ctx.newPage();
-    await page.goto(new URL('/#/login', BASE).toString());
-    await page.fill('input[name=username]', 'daibieu07');
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+    await signInPage(page, 'daibieu07');
     await openRoom(page);
     await page.waitForFunction(() => document.querySelector('.viewer .host')?.dataset.rendered === '2', null, { timeout: 20000 });
 
@@ -187,11 +179,7 @@ describe('the live room', () => {
     const display = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
     contexts.push(display.context());
     // The display needs a session too: sign in as the secretary.
-    await display.goto(new URL('/#/login', BASE).toString());
-    await display.fill('input[name=username]', 'thuky');
-    await display.fill('input[name=password]', PASSWORD);
-    await display.click('button[type=submit]');
-    await display.waitForFunction(() => !location.hash.startsWith('#/login'));
+    await signInPage(display, 'thuky');
     await display.goto(new URL(`/#/m/${encodeURIComponent(meetingId)}/display`, BASE).toString());
 
     // Check in through the UI (quorum may still be missing: the chair confirms).

@@ -9,7 +9,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { ADMIN_PASSWORD, BASE, CHROMIUM, PASSWORD, call, login } from './api.js';
+import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, PASSWORD, signInPage } from './api.js';
 
 const OUT = process.env.PHONGHOP_SCREENSHOTS_DIR || join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
 const TITLE = 'Hội nghị tổng kết công tác cải cách hành chính năm 2023';
@@ -27,11 +27,7 @@ async function signedIn(username, viewport, password = PASSWORD) {
   const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
   const page = await ctx.newPage();
   page.on('dialog', (d) => d.accept());
-  await page.goto(new URL('/#/login', BASE).toString());
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await signInPage(page, username, password);
   return page;
 }
 
