@@ -22,9 +22,13 @@
 # servers are garbage-collected and give back what connecting cost them only after
 # the runtime's periodic GC (every 2 minutes): for memory figures add -settle 130s.
 #
-# A phonghop meeting holds at most 10,000 participants, the chair included: for
-# the 10,000-socket run use N=9999 (with -present socket the chair's own socket
-# makes it 10,000).
+# A phonghop meeting holds at most 10,000 participants, the chair included: past
+# 9,999 sockets the tool deals them over 9,999 delegate accounts (socket i signs in
+# as delegate i mod 9,999), so at 20,000 each delegate holds two or three sockets,
+# a tablet and a phone (-accounts M to choose; the server allows 16 per account).
+# Every socket is a descriptor in the tool and in the server: N plus about 60 must
+# fit under the hard open-file limit (`ulimit -Hn`; 20,000 on the shared machine,
+# which allows 19,900 here).
 # Arguments after N go to phonghop-load (for example -turns 50 -interval 200ms).
 # Each server is started fresh with a temporary config/data directory and stopped
 # at the end. Results (JSON) are kept in $LOAD_OUT (default a temp directory).

@@ -154,3 +154,32 @@ func TestReadRSSAndCPU(t *testing.T) {
 		t.Fatal("a missing process must be an error")
 	}
 }
+
+// Past what a meeting holds (10,000 participants with the chair), the sockets
+// are dealt over 9,999 delegate accounts, a few sockets each.
+func TestSocketsDealtOverAccounts(t *testing.T) {
+	for _, tc := range []struct{ sockets, accounts, want int }{
+		{1000, 0, 1000}, {9999, 0, 9999}, {10000, 0, 9999}, {20000, 0, 9999}, {20000, 5000, 5000}, {10, 50, 10},
+	} {
+		c := &config{delegates: tc.sockets, accounts: tc.accounts}
+		if got := c.accountCount(); got != tc.want {
+			t.Errorf("%d sockets, -accounts %d: %d accounts, want %d", tc.sockets, tc.accounts, got, tc.want)
+		}
+	}
+	p := &phonghop{tokens: []string{"a", "b", "c"}}
+	for i, want := range []string{"a", "b", "c", "a", "b"} {
+		if got := p.token(i); got != want {
+			t.Errorf("socket %d signs in as %q, want %q", i, got, want)
+		}
+	}
+	// At 20,000 sockets no account holds more than the server's default 16.
+	perAccount := map[int]int{}
+	for i := range 20000 {
+		perAccount[i%maxMeetingDelegates]++
+	}
+	for a, n := range perAccount {
+		if n > 16 {
+			t.Fatalf("account %d holds %d sockets", a, n)
+		}
+	}
+}

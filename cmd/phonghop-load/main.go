@@ -37,6 +37,7 @@ type config struct {
 	target      string
 	url         string
 	delegates   int
+	accounts    int // delegate accounts the sockets are dealt over (see accountCount)
 	concurrency int
 	turns       int
 	interval    time.Duration
@@ -79,6 +80,7 @@ func main() {
 	flag.StringVar(&c.target, "target", "phonghop", "server under test: phonghop, centrifugo, or bare (the bare write loop of -bare-serve)")
 	flag.StringVar(&c.url, "url", "", "server base URL (default http://127.0.0.1:8080 for phonghop, http://127.0.0.1:18000 for centrifugo)")
 	flag.IntVar(&c.delegates, "delegates", 1000, "number of delegate WebSockets")
+	flag.IntVar(&c.accounts, "accounts", 0, "phonghop: delegate accounts the sockets are dealt over, socket i signing in as account i mod this (0: as many as the sockets, at most 9,999, as a meeting holds 10,000 participants with the chair; beyond that a delegate holds several sockets, a tablet and a phone)")
 	flag.IntVar(&c.concurrency, "concurrency", 100, "connections opened at the same time")
 	flag.IntVar(&c.turns, "turns", 20, "page turns made by the chair")
 	flag.DurationVar(&c.interval, "interval", 500*time.Millisecond, "time between page turns")
@@ -194,6 +196,20 @@ func main() {
 	} else {
 		printResult(os.Stdout, res)
 	}
+}
+
+// maxMeetingDelegates is the most delegates a phonghop meeting holds beside its
+// chair (meetings.maxParticipants is 10,000).
+const maxMeetingDelegates = 9999
+
+// accountCount is how many delegate accounts the sockets are dealt over: with
+// more sockets than a meeting holds participants, delegates hold several
+// (PHONGHOP_LIVE_SOCKETS_PER_USER allows 16 by default).
+func (c *config) accountCount() int {
+	if c.accounts > 0 {
+		return min(c.accounts, c.delegates)
+	}
+	return min(c.delegates, maxMeetingDelegates)
 }
 
 // target is one server under test: how to prepare it, open a delegate's socket,
@@ -690,7 +706,7 @@ var httpClient = &http.Client{
 // (or -wait after the last answer). It returns the check-ins made (seq and
 // send time) for matching against what the sockets received.
 func checkInWave(ctx context.Context, c *config, t checkInner, res *Result, socks []sock, since func() time.Duration, attDelivered *atomic.Int64, progress func(string, ...any)) []turn {
-	n := len(socks)
+	n := min(len(socks), c.accountCount()) // every account checks in once
 	res.CheckInLoadAvg = loadAvg()
 	res.CheckInWaveMs = float64(c.checkinWave.Microseconds()) / 1000
 	var cpu0 int64

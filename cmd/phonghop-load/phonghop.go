@@ -272,7 +272,7 @@ func (t *phonghop) create(ctx context.Context, chairUser, chairPass string) erro
 		ID       string `json:"id"`
 		Username string `json:"username"`
 	}
-	n := t.c.delegates
+	n := t.c.accountCount()
 	// Accounts from an earlier run or seeded into the store are looked up first:
 	// creating them again would cost a password hash each before the conflict.
 	var list []user
@@ -406,7 +406,7 @@ func (t *phonghop) loginAll(ctx context.Context, chairUser, chairPass string) er
 	if len(cache) > 0 && !valid(cache[chairUser]) {
 		cache = map[string]string{}
 	}
-	n := t.c.delegates
+	n := t.c.accountCount()
 	t.tokens = make([]string, n)
 	var mu sync.Mutex
 	t0 := time.Now()
@@ -456,10 +456,13 @@ func (t *phonghop) wsURL() string {
 	return u + "/api/v1/meetings/" + t.meeting + "/live"
 }
 
+// token is socket i's bearer token: the sockets are dealt over the accounts.
+func (t *phonghop) token(i int) string { return t.tokens[i%len(t.tokens)] }
+
 // dial opens delegate i's live socket the way a tablet app without a browser
 // does: bearer header, no Origin. The first frame must be the snapshot.
 func (t *phonghop) dial(ctx context.Context, d *websocket.Dialer, i int) (*websocket.Conn, int64, error) {
-	h := http.Header{"Authorization": {"Bearer " + t.tokens[i]}}
+	h := http.Header{"Authorization": {"Bearer " + t.token(i)}}
 	conn, resp, err := d.DialContext(ctx, t.wsURL(), h)
 	if err != nil {
 		if resp != nil {
@@ -542,7 +545,7 @@ func (t *phonghop) checkIn(ctx context.Context, i int) (int64, error) {
 	var out struct {
 		Seq int64 `json:"seq"`
 	}
-	if err := t.call(ctx, http.MethodPost, "/api/v1/meetings/"+t.meeting+"/attendance", t.tokens[i], nil, &out); err != nil {
+	if err := t.call(ctx, http.MethodPost, "/api/v1/meetings/"+t.meeting+"/attendance", t.token(i), nil, &out); err != nil {
 		return 0, fmt.Errorf("check-in %d: %w", i, err)
 	}
 	return out.Seq, nil
@@ -553,7 +556,7 @@ func (t *phonghop) checkOut(ctx context.Context, i int) (int64, error) {
 	var out struct {
 		Seq int64 `json:"seq"`
 	}
-	if err := t.call(ctx, http.MethodDelete, "/api/v1/meetings/"+t.meeting+"/attendance", t.tokens[i], nil, &out); err != nil {
+	if err := t.call(ctx, http.MethodDelete, "/api/v1/meetings/"+t.meeting+"/attendance", t.token(i), nil, &out); err != nil {
 		return 0, fmt.Errorf("check-out %d: %w", i, err)
 	}
 	return out.Seq, nil
@@ -567,7 +570,7 @@ func (t *phonghop) dialSince(ctx context.Context, d *websocket.Dialer, i int, si
 	if since >= 0 {
 		u += fmt.Sprintf("?since=%d", since)
 	}
-	conn, resp, err := d.DialContext(ctx, u, http.Header{"Authorization": {"Bearer " + t.tokens[i]}})
+	conn, resp, err := d.DialContext(ctx, u, http.Header{"Authorization": {"Bearer " + t.token(i)}})
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("live: %w (HTTP %d)", err, resp.StatusCode)

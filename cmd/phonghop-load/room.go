@@ -417,7 +417,7 @@ func soak(ctx context.Context, c *config, t roomTarget, progress func(string, ..
 	// A poll opens only with a quorum present: more than half the delegates
 	// check in before any socket listens, and the churn's check-ins and
 	// check-outs are among the others.
-	q := min(len(tabsOf(c))/2+2, c.delegates)
+	q := min(len(tabsOf(c))/2+2, c.accountCount())
 	progress("checking in %d delegates for the quorum", q)
 	var qmu sync.Mutex
 	if err := parallel(ctx, q, 4, func(i int) error {

@@ -26,7 +26,7 @@ func seedAccounts(ctx context.Context, dir string, c *config, chairUser, chairPa
 	}
 	acc := &accounts.Service{Store: st, BcryptCost: bcrypt.MinCost}
 	p := &phonghop{c: c}
-	n := c.delegates
+	n := c.accountCount()
 	t0 := time.Now()
 	err = parallel(ctx, n+2, 16, func(i int) error {
 		req := accounts.NewUser{Username: p.delegateName(i), Password: c.password, DisplayName: fmt.Sprintf("Đại biểu %05d", i+1)}
