@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,8 +72,14 @@ type Config struct {
 	// 100,000.
 	MaxMsgsPerMeeting int64
 	Timeout           time.Duration // bound on each request to NATS; 5 s
-	ReconnectWait     time.Duration // pause between reconnect attempts; 500 ms
-	Logger            *slog.Logger  // slog.Default()
+	// LeaderWait bounds how long opening a meeting's stream is retried while
+	// the cluster has no meta leader (503 "JetStream system temporarily
+	// unavailable": an election, or a leader fallen behind its Raft work under
+	// load), so that a meeting opened during such a hiccup opens late rather
+	// than failing for its tablets. 15 s.
+	LeaderWait    time.Duration
+	ReconnectWait time.Duration // pause between reconnect attempts; 500 ms
+	Logger        *slog.Logger  // slog.Default()
 	// Restore gives a meeting's newest event per subject and the highest seq
 	// ever handed out, from the journal in the store
 	// (live.RestoreFromJournal). With it, a meeting's stream created when the
@@ -103,6 +110,9 @@ type Broker struct {
 	lasts  coalesced[struct{}, lastResult]
 	sinces coalesced[uint64, sinceResult]
 	reads  atomic.Int64 // Last and Since rounds run (for tests)
+	// leaderRetries counts stream look-ups and creations retried because the
+	// cluster had no meta leader (for tests and benchmarks).
+	leaderRetries atomic.Int64
 
 	closed   atomic.Bool
 	closedCh chan struct{}
@@ -180,6 +190,9 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	if cfg.ReconnectWait <= 0 {
 		cfg.ReconnectWait = 500 * time.Millisecond
+	}
+	if cfg.LeaderWait <= 0 {
+		cfg.LeaderWait = 15 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -299,24 +312,57 @@ func (b *Broker) ensure(ctx context.Context, meetingID string) (string, error) {
 	if known {
 		return name, nil
 	}
-	ictx, cancel := b.withTimeout(ctx)
-	s, err := b.js.Stream(ictx, name)
-	cancel()
-	switch {
-	case err == nil:
-		err = b.finish(ctx, meetingID, s.CachedInfo())
-	case errors.Is(err, jetstream.ErrStreamNotFound):
-		err = b.create(ctx, meetingID)
-	default:
-		err = unavailable("stream info "+name, err)
-	}
-	if err != nil {
-		return "", err
+	// Looking a stream up and creating it are answered by the cluster's meta
+	// leader: while there is none they are refused at once, and tried again
+	// after a growing, jittered pause (many meetings opened together should
+	// not all come back at the same instant) for up to LeaderWait.
+	giveUp := time.Now().Add(b.cfg.LeaderWait)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		err := b.ensureOnce(ctx, meetingID, name)
+		if err == nil {
+			break
+		}
+		pause := wait/2 + rand.N(wait/2+1)
+		if !leaderless(err) || time.Now().Add(pause).After(giveUp) {
+			return "", err
+		}
+		b.leaderRetries.Add(1)
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return "", err
+		}
 	}
 	b.mu.Lock()
 	b.streams[meetingID] = true
 	b.mu.Unlock()
 	return name, nil
+}
+
+func (b *Broker) ensureOnce(ctx context.Context, meetingID, name string) error {
+	ictx, cancel := b.withTimeout(ctx)
+	s, err := b.js.Stream(ictx, name)
+	cancel()
+	switch {
+	case err == nil:
+		return b.finish(ctx, meetingID, s.CachedInfo())
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		return b.create(ctx, meetingID)
+	default:
+		return unavailable("stream info "+name, err)
+	}
+}
+
+// jsErrCodeClusterNotAvail is JetStream's 503 "JetStream system temporarily
+// unavailable": the cluster's meta group has no leader at the moment.
+const jsErrCodeClusterNotAvail jetstream.ErrorCode = 10008
+
+// leaderless reports whether err is that refusal.
+func leaderless(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrCodeClusterNotAvail
 }
 
 // streamConfig is the configuration of a meeting's stream.
