@@ -32,7 +32,19 @@ const (
 	// headerScan is how many rows from the top may hold the header (a title
 	// such as "DANH SÁCH ĐẠI BIỂU" often sits above it).
 	headerScan = 10
+	// MaxColumns bounds a row: a spreadsheet row is as wide as its last cell
+	// (one cell at column XFD is 16,384 strings), so 10,000 rows each with
+	// one far cell, a few hundred KB zipped, held 2.6 GB.
+	MaxColumns = 64
 )
+
+// wide refuses a row longer than MaxColumns (line counts from 1).
+func wide(cols []string, line int) error {
+	if len(cols) > MaxColumns {
+		return phonghop.Fail(phonghop.EInvalid, "import_too_many_columns", "row", line, "max", MaxColumns)
+	}
+	return nil
+}
 
 // Row is one person read from a file. Line is the row's number as the
 // spreadsheet shows it (1 = the first row).
@@ -133,6 +145,9 @@ func readXLSX(r io.Reader) ([][]string, error) {
 		if err != nil {
 			return nil, phonghop.Fail(phonghop.EInvalid, "import_unreadable")
 		}
+		if err := wide(cols, len(table)+1); err != nil {
+			return nil, err
+		}
 		table = append(table, cols)
 		if len(table) > MaxRows+headerScan {
 			return nil, phonghop.Fail(phonghop.EInvalid, "import_too_many_rows", "max", MaxRows)
@@ -172,6 +187,9 @@ func readCSV(r *bufio.Reader) ([][]string, error) {
 		}
 		if err != nil {
 			return nil, phonghop.Fail(phonghop.EInvalid, "import_unreadable")
+		}
+		if err := wide(rec, len(table)+1); err != nil {
+			return nil, err
 		}
 		table = append(table, rec)
 		if len(table) > MaxRows+headerScan {

@@ -1,9 +1,11 @@
 package roster_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"sync/atomic"
@@ -425,4 +427,71 @@ func TestImportParticipantsAndExport(t *testing.T) {
 	if len(table) != 6 || table[0][1] != "Full name" || table[3][6] != "Present" {
 		t.Fatalf("english export = %v", table)
 	}
+}
+
+// A hostile list: a row is as wide as its farthest cell, so one cell at
+// column XFD on each of 10,000 rows (a small zip) made the reader hold 16,384
+// strings per row, 2.6 GB. Such a row is refused at once with its number; a
+// list as wide as MaxColumns still reads.
+func TestImportRefusesFarCells(t *testing.T) {
+	// Written by hand: excelize itself would fill every row to XFD.
+	var sheet strings.Builder
+	sheet.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+	sheet.WriteString(`<row r="1"><c r="A1" t="inlineStr"><is><t>username</t></is></c></row>`)
+	for i := 2; i <= 10000; i++ {
+		fmt.Fprintf(&sheet, `<row r="%d"><c r="A%d" t="inlineStr"><is><t>u%d</t></is></c><c r="XFD%d" t="inlineStr"><is><t>x</t></is></c></row>`, i, i, i, i)
+	}
+	sheet.WriteString(`</sheetData></worksheet>`)
+	b := replaceZipPart(t, xlsx(t, [][]any{{"username"}}), "xl/worksheets/sheet1.xml", sheet.String())
+	_, err := roster.Read(bytes.NewReader(b))
+	if reasonOf(err) != "import_too_many_columns" {
+		t.Fatalf("far cells: %v", err)
+	}
+	if e := phonghop.Public(err); e.Params["row"] != "2" || e.Params["max"] != fmt.Sprint(roster.MaxColumns) {
+		t.Fatalf("params %v", e.Params)
+	}
+	// The same in a .csv: a line of 100,000 commas.
+	csv := "username,họ tên\nu1," + strings.Repeat(",", 100000) + "\n"
+	if _, err := roster.Read(strings.NewReader(csv)); reasonOf(err) != "import_too_many_columns" {
+		t.Fatalf("wide csv: %v", err)
+	}
+	// MaxColumns wide is still a list.
+	wide := []any{"username", "display name"}
+	for len(wide) < roster.MaxColumns {
+		wide = append(wide, "-")
+	}
+	if rows := read(t, xlsx(t, [][]any{wide, {"u1", "Người Một"}})); len(rows) != 1 || rows[0].DisplayName != "Người Một" {
+		t.Fatalf("rows %+v", rows)
+	}
+}
+
+// replaceZipPart returns the zip data with one part's content replaced.
+func replaceZipPart(t *testing.T, data []byte, name, content string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == name {
+			_, _ = io.WriteString(w, content)
+			continue
+		}
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(w, r)
+		r.Close()
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
