@@ -129,6 +129,15 @@ func Verify(r io.Reader) (Manifest, error) {
 			}
 		case strings.HasPrefix(hdr.Name, objectsDir):
 			key := strings.TrimPrefix(hdr.Name, objectsDir)
+			// Only plain files under keys a store takes: a name that climbs
+			// out (../, an absolute path), a link or a device is refused
+			// here, before anything of the archive is written.
+			if hdr.Typeflag != tar.TypeReg {
+				return Manifest{}, fmt.Errorf("%w: %s is not a plain file (tar type %q)", ErrMismatch, hdr.Name, hdr.Typeflag)
+			}
+			if storage.CheckKey(key) != nil {
+				return Manifest{}, fmt.Errorf("%w: %q is not an object's key", ErrMismatch, hdr.Name)
+			}
 			if _, dup := seen[key]; dup {
 				return Manifest{}, fmt.Errorf("%w: %s twice", ErrMismatch, key)
 			}

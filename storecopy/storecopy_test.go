@@ -6,9 +6,11 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -325,5 +327,77 @@ func TestDamagedArchivesAreRefused(t *testing.T) {
 	}
 	if _, err := dst.Stat(context.Background(), "k"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("the store kept bytes that failed verification: %v", err)
+	}
+}
+
+// A hostile archive: entries whose names climb out of the store (zip-slip),
+// absolute names, a symlink and a hard link, each consistent with its own
+// manifest. Refused as a whole before anything is written, and nothing appears
+// outside the target directory.
+func TestHostileArchiveEntriesAreRefused(t *testing.T) {
+	build := func(hdr tar.Header, body []byte) []byte {
+		var b bytes.Buffer
+		tw := tar.NewWriter(&b)
+		good := []byte(`{"id":"u1"}`)
+		tw.WriteHeader(&tar.Header{Name: "objects/users/u1.json", Size: int64(len(good)), Mode: 0o644, Typeflag: tar.TypeReg})
+		tw.Write(good)
+		hdr.Size = int64(len(body))
+		if hdr.Typeflag == tar.TypeSymlink || hdr.Typeflag == tar.TypeLink {
+			hdr.Size = 0
+		}
+		if err := tw.WriteHeader(&hdr); err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Size > 0 {
+			tw.Write(body)
+		}
+		sum := func(p []byte) string { h := sha256.Sum256(p); return fmt.Sprintf("%x", h) }
+		key := strings.TrimPrefix(hdr.Name, objectsDir)
+		n := hdr.Size
+		man := Manifest{Format: archiveFormat, Objects: []Entry{
+			{Key: "users/u1.json", Size: int64(len(good)), SHA256: sum(good)},
+			{Key: key, Size: n, SHA256: sum(body[:n])},
+		}}
+		mb, _ := json.Marshal(man)
+		tw.WriteHeader(&tar.Header{Name: manifestName, Size: int64(len(mb)), Mode: 0o644, Typeflag: tar.TypeReg})
+		tw.Write(mb)
+		tw.Close()
+		return b.Bytes()
+	}
+	evil := []byte("pwned")
+	for name, hdr := range map[string]tar.Header{
+		"parent":       {Name: "objects/../../../escaped.txt", Typeflag: tar.TypeReg, Mode: 0o644},
+		"inner parent": {Name: "objects/users/../../escaped.txt", Typeflag: tar.TypeReg, Mode: 0o644},
+		"absolute":     {Name: "objects//tmp/escaped.txt", Typeflag: tar.TypeReg, Mode: 0o644},
+		"backslash":    {Name: `objects/..\..\escaped.txt`, Typeflag: tar.TypeReg, Mode: 0o644},
+		"symlink":      {Name: "objects/users/link.json", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd", Mode: 0o777},
+		"hard link":    {Name: "objects/users/hard.json", Typeflag: tar.TypeLink, Linkname: "/etc/passwd", Mode: 0o644},
+		"directory":    {Name: "objects/users/", Typeflag: tar.TypeDir, Mode: 0o755},
+		"device":       {Name: "objects/users/dev.json", Typeflag: tar.TypeChar, Mode: 0o644, Devmajor: 1, Devminor: 3},
+	} {
+		t.Run(name, func(t *testing.T) {
+			arc := build(hdr, evil)
+			if _, err := Verify(bytes.NewReader(arc)); !errors.Is(err, ErrMismatch) {
+				t.Fatalf("verify took it: %v", err)
+			}
+			parent := t.TempDir()
+			root := filepath.Join(parent, "a", "b", "data")
+			dst, err := fsstore.New(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Restore(context.Background(), opener(arc), dst, Options{}); !errors.Is(err, ErrMismatch) {
+				t.Fatalf("restored: %v", err)
+			}
+			if list, _ := dst.List(context.Background(), ""); len(list) != 0 {
+				t.Fatalf("a refused archive wrote %d objects", len(list))
+			}
+			filepath.WalkDir(parent, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && strings.Contains(d.Name(), "escaped") {
+					t.Errorf("written outside the store: %s", p)
+				}
+				return nil
+			})
+		})
 	}
 }
