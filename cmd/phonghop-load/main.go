@@ -260,6 +260,12 @@ type Result struct {
 	FirstError    string    `json:"firstError,omitempty"`
 	ConnectWallMs float64   `json:"connectWallMs"`
 	Connect       Dist      `json:"connect"` // dial + protocol handshake until ready
+	// The CPU both sides spent while every socket connected: on a machine
+	// shared with other work the wall time says more about the machine than
+	// about the server, the server's CPU per connection does not.
+	ConnectServerCPUSec float64 `json:"serverCpuDuringConnectSec,omitempty"`
+	ConnectToolCPUSec   float64 `json:"toolCpuDuringConnectSec,omitempty"`
+	ConnectLoadAvg      string  `json:"connectLoadAvg,omitempty"`
 
 	Present       string  `json:"present,omitempty"`
 	Turns         int     `json:"turns"`
@@ -345,6 +351,12 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 	}
 	res.RSSBeforeKiB = rss()
 
+	res.ConnectLoadAvg = loadAvg()
+	var connCPU0 int64
+	if c.serverPID != 0 {
+		connCPU0, _ = readCPU(c.serverPID)
+	}
+	connToolCPU0 := selfCPU()
 	start := time.Now()
 	since := func() time.Duration { return time.Since(start) }
 	dialer := &websocket.Dialer{
@@ -403,6 +415,12 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 	}
 	connectWG.Wait()
 	res.ConnectWallMs = float64(time.Since(start).Microseconds()) / 1000
+	res.ConnectToolCPUSec = round2((selfCPU() - connToolCPU0).Seconds())
+	if c.serverPID != 0 {
+		if cpu1, err := readCPU(c.serverPID); err == nil {
+			res.ConnectServerCPUSec = round2(float64(cpu1-connCPU0) / 100)
+		}
+	}
 	res.Connected = int(connected.Load())
 	res.ConnectErrors = connErrs
 	if firstErr != nil {
@@ -587,7 +605,8 @@ func round2(x float64) float64 { return math.Round(x*100) / 100 }
 func printResult(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "target            %s (%s)\n", r.Target, r.URL)
 	fmt.Fprintf(w, "sockets           %d connected of %d, %d errors, in %.1f s\n", r.Connected, r.Delegates, r.ConnectErrors, r.ConnectWallMs/1000)
-	fmt.Fprintf(w, "connect           p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.Connect.P50, r.Connect.P99, r.Connect.Max)
+	fmt.Fprintf(w, "connect           p50 %.1f ms  p99 %.1f ms  max %.1f ms; CPU server %.2f s, tool %.2f s (load %s)\n", r.Connect.P50, r.Connect.P99, r.Connect.Max,
+		r.ConnectServerCPUSec, r.ConnectToolCPUSec, r.ConnectLoadAvg)
 	fmt.Fprintf(w, "turns             %d every %.0f ms, %d failed %s\n", r.Turns, r.IntervalMs, r.TurnErrors, r.Present)
 	fmt.Fprintf(w, "deliveries        %d of %d; missed %d, duplicates %d, out of order %d, gaps %d, dropped sockets %d\n",
 		r.Delivered, r.Expected, r.Missed, r.Duplicates, r.OutOfOrder, r.Gaps, r.Dropped)
@@ -649,6 +668,9 @@ func printTable(w io.Writer, files []string) error {
 	row("connect all (wall)", func(r Result) string { return ms(r.ConnectWallMs) })
 	row("connect p50", func(r Result) string { return ms(r.Connect.P50) })
 	row("connect p99", func(r Result) string { return ms(r.Connect.P99) })
+	row("server CPU (connect)", func(r Result) string { return fmt.Sprintf("%.2f s", r.ConnectServerCPUSec) })
+	row("load tool CPU (connect)", func(r Result) string { return fmt.Sprintf("%.2f s", r.ConnectToolCPUSec) })
+	row("load average (connect)", func(r Result) string { return r.ConnectLoadAvg })
 	row("turns", func(r Result) string { return fmt.Sprintf("%d (%d failed)", r.Turns, r.TurnErrors) })
 	row("delivered/expected", func(r Result) string { return fmt.Sprintf("%d/%d", r.Delivered, r.Expected) })
 	row("missed", func(r Result) string { return strconv.Itoa(r.Missed) })
@@ -686,6 +708,8 @@ func printTable(w io.Writer, files []string) error {
 			return strconv.FormatFloat(a/b, 'f', 2, 64) + "x"
 		}
 		fmt.Fprintf(w, "\nratios to %s:\n", base.Target)
+		row("connect all (wall)", func(r Result) string { return ratio(r.ConnectWallMs, base.ConnectWallMs) })
+		row("server CPU (connect)", func(r Result) string { return ratio(r.ConnectServerCPUSec, base.ConnectServerCPUSec) })
 		row("latency p50", func(r Result) string { return ratio(r.Latency.P50, base.Latency.P50) })
 		row("latency p99", func(r Result) string { return ratio(r.Latency.P99, base.Latency.P99) })
 		row("RSS per socket", func(r Result) string { return ratio(r.RSSPerConnKiB, base.RSSPerConnKiB) })

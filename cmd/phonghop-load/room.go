@@ -149,22 +149,26 @@ func redial(ctx context.Context, t roomTarget, d *websocket.Dialer, tb *tablet, 
 
 // StormResult is what the reconnect storm measured.
 type StormResult struct {
-	Target      string    `json:"target"`
-	Time        time.Time `json:"time"`
-	Tablets     int       `json:"tablets"`
-	ConnectMs   float64   `json:"connectWallMs"` // the first connection of all
-	Back        int       `json:"back"`          // tablets that had the awaited event again
-	WallMs      float64   `json:"wallMs"`        // from the drop until the last one was back
-	BackAt      Dist      `json:"backAt"`        // per tablet, from the drop
-	Retries     int       `json:"retries"`
-	Errors      int       `json:"errors"` // tablets that never got back in
-	FirstError  string    `json:"firstError,omitempty"`
-	AfterTurn   int       `json:"afterTurnReached"` // tablets a page turn made after the storm reached
-	ServerCPU   float64   `json:"serverCpuSec"`
-	ServerRSS   int64     `json:"serverRssKiB"`
-	LoadAvg     string    `json:"loadAvg"`
-	CPUs        int       `json:"cpus"`
-	Concurrency int       `json:"concurrency"`
+	Target     string    `json:"target"`
+	Time       time.Time `json:"time"`
+	Tablets    int       `json:"tablets"`
+	ConnectMs  float64   `json:"connectWallMs"` // the first connection of all
+	Back       int       `json:"back"`          // tablets that had the awaited event again
+	WallMs     float64   `json:"wallMs"`        // from the drop until the last one was back
+	BackAt     Dist      `json:"backAt"`        // per tablet, from the drop
+	Retries    int       `json:"retries"`
+	Errors     int       `json:"errors"` // tablets that never got back in
+	FirstError string    `json:"firstError,omitempty"`
+	AfterTurn  int       `json:"afterTurnReached"` // tablets a page turn made after the storm reached
+	ServerCPU  float64   `json:"serverCpuSec"`
+	// ToolCPU is the load tool's own CPU over the same time (dialling 2,000
+	// sockets at once, their handshakes and reads): with the server's, what
+	// the storm cost both ends of the machine it shares.
+	ToolCPU     float64 `json:"toolCpuSec"`
+	ServerRSS   int64   `json:"serverRssKiB"`
+	LoadAvg     string  `json:"loadAvg"`
+	CPUs        int     `json:"cpus"`
+	Concurrency int     `json:"concurrency"`
 }
 
 // storm connects every tablet, turns a page and waits until all have it, then
@@ -212,6 +216,7 @@ func storm(ctx context.Context, c *config, t roomTarget, progress func(string, .
 	if c.serverPID != 0 {
 		cpu0, _ = readCPU(c.serverPID)
 	}
+	toolCPU0 := selfCPU()
 	d := roomDialer()
 	deadline := time.Now().Add(c.wait)
 	var (
@@ -247,6 +252,7 @@ func storm(ctx context.Context, c *config, t roomTarget, progress func(string, .
 	res.Back = len(backs)
 	res.BackAt = summarize(backs)
 	res.WallMs = res.BackAt.Max
+	res.ToolCPU = round2((selfCPU() - toolCPU0).Seconds())
 	if c.serverPID != 0 {
 		if cpu1, err := readCPU(c.serverPID); err == nil {
 			res.ServerCPU = float64(cpu1-cpu0) / 100
@@ -300,6 +306,7 @@ func printStorm(w *os.File, r *StormResult) {
 		r.Back, r.Tablets, r.WallMs, r.BackAt.P50, r.BackAt.P99, r.Retries, r.Errors)
 	fmt.Fprintf(w, "  turn after      reached %d of %d\n", r.AfterTurn, r.Tablets)
 	fmt.Fprintf(w, "  server          %.2f s CPU during the storm, %d KiB RSS after\n", r.ServerCPU, r.ServerRSS)
+	fmt.Fprintf(w, "  load tool       %.2f s CPU during the storm (its %d dials and reads)\n", r.ToolCPU, r.Tablets)
 	fmt.Fprintf(w, "machine           %d CPUs, load average %s\n", r.CPUs, r.LoadAvg)
 	if r.FirstError != "" {
 		fmt.Fprintf(w, "first error       %s\n", r.FirstError)
