@@ -60,7 +60,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	c.Set(ctxSession, sess)
 	// Services record who made a change from the request's context.
 	c.Request = c.Request.WithContext(phonghop.WithActor(c.Request.Context(), u))
-	c.Set(ctxLogger, logger(c).With("userId", u.ID))
+	logWith(c, "userId", u.ID)
 	c.Next()
 }
 

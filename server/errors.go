@@ -61,7 +61,14 @@ func WriteHTTPError(w http.ResponseWriter, err error) {
 
 func logger(c *gin.Context) *slog.Logger {
 	if l, ok := c.Get(ctxLogger); ok {
-		return l.(*slog.Logger)
+		return l.(*requestLogger).get()
 	}
 	return slog.Default()
+}
+
+// logWith adds attributes to the request's logger (the user, once known).
+func logWith(c *gin.Context, args ...any) {
+	if l, ok := c.Get(ctxLogger); ok {
+		l.(*requestLogger).with(args...)
+	}
 }

@@ -106,7 +106,7 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		fail(err)
 		return
 	}
-	c.Set(ctxLogger, logger(c).With("userId", u.ID))
+	logWith(c, "userId", u.ID)
 	c.Set(ctxUser, u) // for the audit trail: who signed in
 	logger(c).Info("signed in through the identity provider", "issuer", id.Issuer)
 	s.setSessionCookie(c, token, sess)

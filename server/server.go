@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -244,7 +245,7 @@ func (s *Server) requestLog(c *gin.Context) {
 		id = hex.EncodeToString(b[:])
 	}
 	c.Header("X-Request-Id", id)
-	l := s.log.With("requestId", id)
+	l := &requestLogger{base: s.log, attrs: []any{"requestId", id}}
 	c.Set(ctxLogger, l)
 	c.Next()
 	d := time.Since(start)
@@ -252,8 +253,34 @@ func (s *Server) requestLog(c *gin.Context) {
 	if code := c.GetString(ctxErrorCode); code != "" {
 		s.cfg.Observer.Error(code)
 	}
-	l.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path,
-		"status", c.Writer.Status(), "duration", d.Round(time.Microsecond).String())
+	if s.log.Enabled(c.Request.Context(), slog.LevelInfo) {
+		l.get().Info("request", "method", c.Request.Method, "path", c.Request.URL.Path,
+			"status", c.Writer.Status(), "duration", d.Round(time.Microsecond).String())
+	}
+}
+
+// requestLogger is a request's logger, built on first use: slog's With
+// formats the attributes at once, and most requests (every live socket's
+// upgrade among them) log nothing at the default level.
+type requestLogger struct {
+	base  *slog.Logger
+	attrs []any // set by the middleware before the handler runs
+	built atomic.Pointer[slog.Logger]
+}
+
+// with adds attributes; only middleware calls it, before the handler.
+func (l *requestLogger) with(args ...any) {
+	l.attrs = append(l.attrs, args...)
+	l.built.Store(nil)
+}
+
+func (l *requestLogger) get() *slog.Logger {
+	if b := l.built.Load(); b != nil {
+		return b
+	}
+	b := l.base.With(l.attrs...)
+	l.built.Store(b)
+	return b
 }
 
 func (s *Server) recover(c *gin.Context) {

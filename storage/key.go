@@ -12,7 +12,10 @@ func CheckKey(key string) error {
 	if key == "" || len(key) > MaxKeyLen {
 		return ErrInvalidKey
 	}
-	for _, seg := range strings.Split(key, "/") {
+	// Segment by segment without splitting: every store call checks its key,
+	// so this runs several times per request and allocates nothing.
+	for rest := key; ; {
+		seg, tail, more := strings.Cut(rest, "/")
 		if seg == "" || seg == "." || seg == ".." {
 			return ErrInvalidKey
 		}
@@ -23,8 +26,11 @@ func CheckKey(key string) error {
 				return ErrInvalidKey
 			}
 		}
+		if !more {
+			return nil
+		}
+		rest = tail
 	}
-	return nil
 }
 
 // CheckPrefix is CheckKey for list prefixes, which may be empty or end in '/'.

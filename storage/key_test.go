@@ -36,3 +36,10 @@ func TestCheckPrefix(t *testing.T) {
 		}
 	}
 }
+
+// Every store call checks its key, several per request.
+func TestCheckKeyAllocatesNothing(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = storage.CheckKey("sessions/0123456789abcdef.json") }); n != 0 {
+		t.Fatalf("CheckKey allocates %v times per call, want 0", n)
+	}
+}
