@@ -30,6 +30,8 @@ type client struct {
 	info Client
 	room *room
 
+	features features // what the socket asked for on its URL (?features=)
+
 	mu      sync.Mutex
 	queue   []outFrame
 	queued  int  // bytes in queue and in the batch being written
@@ -160,7 +162,7 @@ func (c *client) replay(ctx context.Context, since uint64) (out [][]byte, seq ui
 	size := 0
 	for _, ev := range evs {
 		if ev.For(c.info.User.ID) {
-			f := eventFrame(ev)
+			f := c.features.encode(&ev)
 			if size += len(f); size > h.cfg.WriteQueueBytes {
 				return nil, 0, false, nil
 			}

@@ -56,6 +56,11 @@
 // half of them are present. Each event's frame is built once per process and the
 // same bytes are queued on every client.
 //
+// A client that connects with ?features=attendanceDelta gets attendance events
+// as deltas instead (attendance.go: who came in and went out, the marks made
+// and cleared, the counts, and the seq of the attendance event it applies to),
+// also encoded once per event; the journal records that delta too.
+//
 // # Client messages
 //
 //	{"type":"present","agendaItemId","documentId","page"}  chair; or the presenter

@@ -15,6 +15,11 @@ type Event struct {
 	Payload json.RawMessage `json:"payload"` // the object sent under the type's key
 	Time    time.Time       `json:"time"`
 	By      string          `json:"by,omitempty"` // userId who caused it
+	// Delta is the change as a delta (an attendance event: AttendanceDelta),
+	// for the journal and the sockets that asked for deltas; Payload is the
+	// whole state all the same. Absent from events that have none (older
+	// processes, a change set back).
+	Delta json.RawMessage `json:"delta,omitempty"`
 
 	// Record: the meeting's journal keeps this event (the minutes need it).
 	// Set by the hub; not carried between processes.
@@ -114,6 +119,10 @@ type Attendance struct {
 	// someone's behalf (a delegate without a tablet, a late arrival, an apology),
 	// by userId; a participant's own check-in or check-out clears theirs.
 	Marks map[string]AttendanceMark `json:"marks,omitempty"`
+	// Seq, in a snapshot (and GET .../state), is the seq of the attendance
+	// event the state holds (0: none yet): the delta that follows it names it
+	// as its prev. Never in an attendance event.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // AttendanceMark is a check-in or check-out made on a participant's behalf.

@@ -313,7 +313,8 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 	}
 	var since uint64
 	hasSince := false
-	if q := r.URL.Query(); q.Has("since") {
+	q := r.URL.Query()
+	if q.Has("since") {
 		n, err := strconv.ParseUint(q.Get("since"), 10, 64)
 		if err != nil {
 			writeHTTPError(w, http.StatusBadRequest, phonghop.Fail(phonghop.EInvalid, "since_invalid"))
@@ -330,7 +331,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 		h.giveSocket(c.User.ID)
 		return // the upgrader has answered
 	}
-	cl := &client{hub: h, conn: conn, info: c}
+	cl := &client{hub: h, conn: conn, info: c, features: featuresOf(q)}
 	if h.cfg.ReturnAfterUpgrade {
 		detached = true
 		go func() {
@@ -572,12 +573,13 @@ type room struct {
 // deliver marshals the event's frame once and queues the same bytes on every
 // client; it never blocks on a client.
 func (r *room) deliver(ev Event) {
-	f := outFrame{seq: ev.Seq, data: eventFrame(ev)}
+	full := eventFrame(ev)
+	delta := deltaFrame(&ev) // encoded once too, for the sockets that asked
 	r.mu.RLock()
 	n := 0
 	for c := range r.clients {
 		if ev.For(c.info.User.ID) {
-			c.enqueue(f)
+			c.enqueue(outFrame{seq: ev.Seq, data: c.features.frameFor(&ev, full, delta)})
 			n++
 		}
 	}

@@ -282,8 +282,14 @@ func durably(ctx context.Context, write func(context.Context) error) error {
 	}
 }
 
+// entryOf is what the journal keeps of ev: its delta when it has one (an
+// attendance change, not the whole list again), else its payload.
 func entryOf(ev Event) journal.Entry {
-	return journal.Entry{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, By: ev.By, Data: ev.Payload}
+	data := ev.Payload
+	if len(ev.Delta) > 0 {
+		data = ev.Delta
+	}
+	return journal.Entry{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, By: ev.By, Data: data}
 }
 
 // Last implements Broker.

@@ -12,7 +12,9 @@ import (
 // higher of the last entry's and the high-water mark of reserved seqs (see
 // MemoryBroker.Journal), so no seq handed out before is handed out again. Page
 // turns within a document are not journaled, so a restored room shows the
-// right item and document at the page where it was last changed.
+// right item and document at the page where it was last changed. Attendance
+// is folded from every attendance entry, whole lists (older journals) and
+// deltas alike, into one event holding the whole list.
 func RestoreFromJournal(j *journal.Journal) func(ctx context.Context, meetingID string) ([]Event, uint64, error) {
 	return func(ctx context.Context, meetingID string) ([]Event, uint64, error) {
 		entries, err := j.Entries(ctx, meetingID)
@@ -24,6 +26,7 @@ func RestoreFromJournal(j *journal.Journal) func(ctx context.Context, meetingID 
 			return nil, 0, err
 		}
 		latest := map[string]Event{}
+		var att attendanceFold
 		for _, e := range entries {
 			subject := e.Type
 			if e.Type == TypeDocument {
@@ -46,8 +49,19 @@ func RestoreFromJournal(j *journal.Journal) func(ctx context.Context, meetingID 
 				}
 				subject = SubjectPollPrefix + p.ID
 			}
+			if e.Type == TypeAttendance && !att.add(e.Data) {
+				continue
+			}
 			latest[subject] = Event{Seq: e.Seq, Subject: subject, Type: e.Type, Payload: e.Data, Time: e.Time, By: e.By}
 			seq = max(seq, e.Seq)
+		}
+		if ev, ok := latest[SubjectAttendance]; ok {
+			// The whole list once, not once per entry: a wave of 2,000
+			// check-ins is 2,000 deltas.
+			if ev.Payload, err = json.Marshal(att.attendance()); err != nil {
+				return nil, 0, err
+			}
+			latest[SubjectAttendance] = ev
 		}
 		out := make([]Event, 0, len(latest))
 		for _, ev := range latest {

@@ -26,6 +26,7 @@ type change struct {
 	payload any
 	record  bool
 	zero    any
+	delta   any // the change as a delta (Event.Delta), if it has one
 }
 
 // update applies fn to the subject's newest event and appends the result, with
@@ -67,6 +68,11 @@ func (h *Hub) update(ctx context.Context, meetingID, subject, typ, by string, fn
 			return 0, err
 		}
 		ev := Event{Subject: subject, Type: typ, Payload: data, Time: time.Now().UTC(), By: by, Record: ch.record}
+		if ch.delta != nil {
+			if ev.Delta, err = json.Marshal(ch.delta); err != nil {
+				return 0, err
+			}
+		}
 		expect := int64(0)
 		if prev != nil {
 			expect = int64(prev.Seq)
@@ -309,7 +315,12 @@ func (h *Hub) attend(ctx context.Context, meetingID, userID string, in bool, mar
 		} else {
 			delete(marks, userID)
 		}
-		return change{payload: attendanceOf(m, present, marks), record: true, zero: attendanceOf(m, nil, nil)}, nil
+		next := attendanceOf(m, present, marks)
+		var prevSeq uint64
+		if prev != nil {
+			prevSeq = prev.Seq
+		}
+		return change{payload: next, record: true, zero: attendanceOf(m, nil, nil), delta: attendanceDelta(cur, prevSeq, next)}, nil
 	})
 }
 
@@ -487,6 +498,7 @@ func stateOf(m *phonghop.Meeting, evs []Event) State {
 	st := State{Speakers: Speakers{Queue: []string{}}, Polls: []json.RawMessage{}}
 	var present []string
 	var marks map[string]AttendanceMark
+	var attendanceSeq uint64
 	var polls []Event
 	var setupSeq uint64
 	for i := range evs {
@@ -498,7 +510,7 @@ func stateOf(m *phonghop.Meeting, evs []Event) State {
 			}
 		case ev.Subject == SubjectAttendance:
 			if a, err := decode[Attendance](ev); err == nil {
-				present, marks = a.Present, a.Marks
+				present, marks, attendanceSeq = a.Present, a.Marks, ev.Seq
 			}
 		case ev.Subject == SubjectSession:
 			if s, err := decode[Session](ev); err == nil {
@@ -526,6 +538,7 @@ func stateOf(m *phonghop.Meeting, evs []Event) State {
 		}
 	}
 	st.Attendance = attendanceOf(m, present, marks)
+	st.Attendance.Seq = attendanceSeq
 	// Oldest poll first, so a tablet's list does not reorder as ballots come in.
 	created := make(map[uint64]time.Time, len(polls))
 	for _, ev := range polls {

@@ -158,10 +158,15 @@ type speakersData struct {
 	Queue   []string `json:"queue"`
 }
 
+// attendanceData is a journaled attendance entry, in either form: the whole
+// list (Present set; Marks are all the marks) or a delta (live.AttendanceDelta:
+// In set, Out; Marks are the marks made or changed, Unmarked those cleared).
 type attendanceData struct {
-	Present  []string `json:"present"`
-	Expected int      `json:"expected"`
-	Quorum   bool     `json:"quorum"`
+	Present  *[]string `json:"present"`
+	In       *[]string `json:"in"`
+	Unmarked []string  `json:"unmarked"`
+	Expected int       `json:"expected"`
+	Quorum   bool      `json:"quorum"`
 	Marks    map[string]struct {
 		Present bool   `json:"present"`
 		Reason  string `json:"reason"`
@@ -320,7 +325,14 @@ func Assemble(m *phonghop.Meeting, entries []journal.Entry, polls []phonghop.Pol
 			if json.Unmarshal(e.Data, &a) != nil {
 				continue
 			}
-			for _, id := range a.Present {
+			entered := a.Present
+			if entered == nil {
+				entered = a.In
+			}
+			if entered == nil {
+				continue
+			}
+			for _, id := range *entered {
 				if !present[id] {
 					present[id] = true
 					presentOrder = append(presentOrder, id)
@@ -328,8 +340,14 @@ func Assemble(m *phonghop.Meeting, entries []journal.Entry, polls []phonghop.Pol
 			}
 			expected, expectedSet = a.Expected, true
 			quorum = quorum || a.Quorum
-			clear(reasons)
-			clear(markedAbsent)
+			if a.Present != nil { // the whole list: its marks are all there are
+				clear(reasons)
+				clear(markedAbsent)
+			}
+			for _, id := range a.Unmarked {
+				delete(reasons, id)
+				delete(markedAbsent, id)
+			}
 			for id, mk := range a.Marks {
 				reasons[id] = mk.Reason
 				markedAbsent[id] = !mk.Present

@@ -175,3 +175,38 @@ func TestAssembleSessionAndMarks(t *testing.T) {
 		t.Fatalf("absent %v, closed %v", got, d.ClosedAt)
 	}
 }
+
+// Issue #16: the journal records an attendance change as a delta (who came
+// in, who went out, the marks made or cleared), after older entries holding
+// the whole list; the minutes read both.
+func TestAssembleAttendanceDeltas(t *testing.T) {
+	m := demoMeeting()
+	mark := func(present bool, reason string) map[string]any {
+		return map[string]any{"present": present, "reason": reason, "by": "u-sec"}
+	}
+	entries := []journal.Entry{
+		// Whole lists, as older servers wrote them.
+		entry(1, "attendance", 1, map[string]any{"present": []string{"u-noiv"}, "expected": 4, "quorum": false,
+			"marks": map[string]any{"u-xa": mark(false, "Đi công tác")}}),
+		// Deltas.
+		entry(2, "attendance", 2, map[string]any{"in": []string{"u-tp"}, "out": []string{}, "prev": 1, "count": 2, "expected": 4, "quorum": false}),
+		entry(3, "attendance", 3, map[string]any{"in": []string{"u-vhtt"}, "out": []string{}, "prev": 2, "count": 3, "expected": 4, "quorum": true,
+			"marks": map[string]any{"u-vhtt": mark(true, "Không có máy tính bảng")}, "unmarked": []string{"u-xa"}}),
+		entry(4, "attendance", 4, map[string]any{"in": []string{}, "out": []string{"u-tp"}, "prev": 3, "count": 2, "expected": 4, "quorum": false}),
+	}
+	d := Assemble(m, entries, nil, Edits{})
+	if got := names(d.Attendance.Present); !reflect.DeepEqual(got, []string{"u-noiv", "u-tp", "u-vhtt"}) {
+		t.Fatalf("present %v", got)
+	}
+	reason := map[string]string{}
+	for _, p := range append(d.Attendance.Present, d.Attendance.Absent...) {
+		reason[p.UserID] = p.Reason
+	}
+	// u-xa's mark was cleared by the delta: absent as a delegate, no reason.
+	if reason["u-vhtt"] != "Không có máy tính bảng" || reason["u-xa"] != "" || !d.Attendance.Quorum || d.Attendance.Expected != 4 {
+		t.Fatalf("reasons %v, quorum %v, expected %d", reason, d.Attendance.Quorum, d.Attendance.Expected)
+	}
+	if got := names(d.Attendance.Absent); !reflect.DeepEqual(got, []string{"u-xa"}) {
+		t.Fatalf("absent %v", got)
+	}
+}

@@ -29,13 +29,16 @@ func Attendance(entries []journal.Entry) map[string]time.Time {
 		if e.Type != "attendance" {
 			continue
 		}
+		// The whole list (older journals) or a delta's ids that came in
+		// (live.AttendanceDelta).
 		var a struct {
 			Present []string `json:"present"`
+			In      []string `json:"in"`
 		}
 		if json.Unmarshal(e.Data, &a) != nil {
 			continue
 		}
-		for _, id := range a.Present {
+		for _, id := range append(a.Present, a.In...) {
 			if _, ok := first[id]; !ok {
 				first[id] = e.Time
 			}
