@@ -488,3 +488,74 @@ describe('notices in the model', () => {
     expect(apply(m, { type: 'notice', seq: 6, notice: next }).kind).toBe('ignored');
   });
 });
+
+describe('attendance deltas (issue #16)', () => {
+  const snap = (present: string[], seq: number | undefined) =>
+    applied(emptyModel, {
+      type: 'snapshot',
+      seq: 20,
+      state: state({ attendance: { present, expected: 4, quorum: false, presentDelegates: present.length, quorumNeeded: 3, seq } }),
+    });
+  const delta = (over: Record<string, unknown>) => ({ in: [], out: [], prev: 0, count: 0, expected: 4, quorum: false, ...over }) as never;
+
+  it('applies who came in and went out, the marks and the counts', () => {
+    let m = snap(['u1', 'u2'], 18);
+    m = applied(m, { type: 'attendance', seq: 21, attendance: delta({ in: ['u3'], prev: 18, count: 3, quorum: true, presentDelegates: 3, quorumNeeded: 3 }) });
+    expect(m.state!.attendance).toEqual({ present: ['u1', 'u2', 'u3'], expected: 4, quorum: true, presentDelegates: 3, quorumNeeded: 3, seq: 21 });
+    const mark = { present: false, reason: 'Đi công tác', by: 'sec', at: '2026-11-30T01:00:00Z' };
+    m = applied(m, { type: 'attendance', seq: 22, attendance: delta({ prev: 21, count: 3, quorum: true, marks: { u4: mark } }) });
+    expect(m.state!.attendance.marks).toEqual({ u4: mark });
+    m = applied(m, { type: 'attendance', seq: 24, attendance: delta({ in: ['u4'], out: ['u1'], unmarked: ['u4'], prev: 22, count: 3, quorum: true }) });
+    expect(m.state!.attendance.present).toEqual(['u2', 'u3', 'u4']);
+    expect(m.state!.attendance.marks).toBeUndefined();
+    expect(m.seq).toBe(24);
+    // A whole list (an older server of the cluster, a change set back) replaces it.
+    m = applied(m, { type: 'attendance', seq: 25, attendance: { present: ['u9'], expected: 4, quorum: false } });
+    expect(m.state!.attendance).toEqual({ present: ['u9'], expected: 4, quorum: false, seq: 25 });
+    m = applied(m, { type: 'attendance', seq: 26, attendance: delta({ out: ['u9'], prev: 25, count: 0 }) });
+    expect(m.state!.attendance.present).toEqual([]);
+  });
+
+  it('asks for a snapshot when a delta is not for what it holds', () => {
+    const m = snap(['u1'], 18);
+    // A missed attendance event (prev 19, we hold 18).
+    let r = apply(m, { type: 'attendance', seq: 21, attendance: delta({ in: ['u2'], prev: 19, count: 2 }) });
+    expect(r.kind).toBe('resync');
+    expect(r.model).toBe(m);
+    // A list that went wrong (count disagrees).
+    r = apply(m, { type: 'attendance', seq: 21, attendance: delta({ in: ['u2'], prev: 18, count: 3 }) });
+    expect(r.kind).toBe('resync');
+    // No attendance event yet: prev 0 against a snapshot without a seq.
+    r = apply(snap([], undefined), { type: 'attendance', seq: 21, attendance: delta({ in: ['u2'], prev: 0, count: 1 }) });
+    expect(r.kind).toBe('applied');
+  });
+
+  it('reconnects without since to take the snapshot', () => {
+    const socks: FakeSocket[] = [];
+    const urls: string[] = [];
+    const c = new LiveConnection({
+      url: (since) => liveURL('http://x', 'm1', since, ['attendanceDelta']),
+      open: (u) => {
+        urls.push(u);
+        const s = new FakeSocket(u);
+        socks.push(s);
+        return s;
+      },
+      onModel: () => {},
+      setTimer: () => 0,
+      clearTimer: () => {},
+    });
+    c.start();
+    socks[0].accept();
+    socks[0].frame({ type: 'snapshot', seq: 20, state: state({ attendance: { present: ['u1'], expected: 4, quorum: false, seq: 18 } }) });
+    socks[0].frame({ type: 'attendance', seq: 30, attendance: delta({ in: ['u2'], prev: 29, count: 2 }) });
+    expect(socks[0].closed).toBe(true);
+    expect(urls).toEqual(['ws://x/api/v1/meetings/m1/live?features=attendanceDelta', 'ws://x/api/v1/meetings/m1/live?features=attendanceDelta']);
+    expect(c.model.state!.attendance.present).toEqual(['u1']); // still shown meanwhile
+    socks[1].accept();
+    socks[1].frame({ type: 'snapshot', seq: 30, state: state({ attendance: { present: ['u1', 'u5', 'u2'], expected: 4, quorum: true, seq: 30 } }) });
+    expect(c.model.seq).toBe(30);
+    expect(c.model.state!.attendance.present).toEqual(['u1', 'u5', 'u2']);
+    c.stop();
+  });
+});

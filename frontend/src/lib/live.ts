@@ -2,7 +2,7 @@
 // duplicates, snapshots) and a small reconnecting WebSocket driver around it.
 // Both are free of the DOM and of Svelte so they can be unit-tested with fakes.
 
-import type { Attendance, LiveState, Poll, Presentation, Session, Speakers, ApiErrorBody, SetupChange, DocumentInfo, Notice } from './types';
+import type { Attendance, AttendanceDelta, LiveState, Poll, Presentation, Session, Speakers, ApiErrorBody, SetupChange, DocumentInfo, Notice } from './types';
 
 /** A server frame: snapshot, presentation, attendance, speakers, poll or error
  * (see CONTRACT.md); loosely typed because it comes off the wire. */
@@ -11,7 +11,8 @@ export interface Frame {
   seq?: number;
   state?: LiveState;
   presentation?: Presentation | null;
-  attendance?: Attendance;
+  /** The whole list, or (on a socket that asked for them) a delta. */
+  attendance?: Attendance | AttendanceDelta;
   speakers?: Speakers;
   poll?: Poll;
   session?: Session;
@@ -47,7 +48,40 @@ export function emptyState(): LiveState {
 export type ApplyResult =
   | { kind: 'applied'; model: Model }
   | { kind: 'ignored'; model: Model; reason: 'old' | 'unknown' | 'no-state' }
-  | { kind: 'error'; model: Model; error: ApiErrorBody };
+  | { kind: 'error'; model: Model; error: ApiErrorBody }
+  /** A delta that does not apply to what we hold (we missed an event, or our
+   * list went wrong): take a snapshot (reconnect without since). */
+  | { kind: 'resync'; model: Model };
+
+/** The live features this client asks for (docs/live.md). */
+export const liveFeatures = ['attendanceDelta'];
+
+/** applyAttendanceDelta applies d to a, or returns null when d is not for a
+ * (its prev is not a's seq) or the result does not have d.count ids. */
+export function applyAttendanceDelta(a: Attendance, d: AttendanceDelta, seq: number): Attendance | null {
+  if ((a.seq ?? 0) !== d.prev) return null;
+  const out = new Set(d.out);
+  const present = out.size ? a.present.filter((id) => !out.has(id)) : a.present.slice();
+  const have = new Set(present);
+  for (const id of d.in) {
+    if (!have.has(id)) {
+      have.add(id);
+      present.push(id);
+    }
+  }
+  if (present.length !== d.count) return null;
+  let marks = a.marks;
+  if (d.unmarked?.length || (d.marks && Object.keys(d.marks).length)) {
+    marks = { ...(a.marks ?? {}) };
+    for (const id of d.unmarked ?? []) delete marks[id];
+    Object.assign(marks, d.marks ?? {});
+  }
+  const next: Attendance = { present, expected: d.expected, quorum: d.quorum, seq };
+  if (d.presentDelegates !== undefined) next.presentDelegates = d.presentDelegates;
+  if (d.quorumNeeded !== undefined) next.quorumNeeded = d.quorumNeeded;
+  if (marks && Object.keys(marks).length) next.marks = marks;
+  return next;
+}
 
 function speakersOf(sp: Partial<Speakers> | null | undefined): Speakers {
   const out: Speakers = { current: sp?.current ?? null, queue: sp?.queue ?? [] };
@@ -131,10 +165,18 @@ export function apply(model: Model, frame: Frame): ApplyResult {
     case 'presentation':
       next = { ...s, presentation: frame.presentation ?? null };
       break;
-    case 'attendance':
-      if (!frame.attendance) return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };
-      next = { ...s, attendance: frame.attendance };
+    case 'attendance': {
+      const a = frame.attendance;
+      if (!a) return { kind: 'ignored', model: { ...model, seq }, reason: 'unknown' };
+      if ('present' in a) {
+        next = { ...s, attendance: { ...a, seq } };
+        break;
+      }
+      const applied = applyAttendanceDelta(s.attendance, a, seq);
+      if (!applied) return { kind: 'resync', model };
+      next = { ...s, attendance: applied };
       break;
+    }
     case 'speakers':
       next = { ...s, speakers: speakersOf(frame.speakers) };
       break;
@@ -168,10 +210,11 @@ export function backoffDelay(attempt: number, random: () => number, base = 500, 
   return Math.round(exp / 2 + random() * (exp / 2));
 }
 
-export function liveURL(origin: string, meetingId: string, since: number): string {
+export function liveURL(origin: string, meetingId: string, since: number, features: string[] = []): string {
   const u = new URL(`/api/v1/meetings/${encodeURIComponent(meetingId)}/live`, origin);
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
   if (since > 0) u.searchParams.set('since', String(since));
+  if (features.length) u.searchParams.set('features', features.join(','));
   return u.toString();
 }
 
@@ -394,6 +437,13 @@ export class LiveConnection {
       const r = apply(this.model, frame);
       if (r.kind === 'error') {
         this.o.onError?.(r.error);
+        return;
+      }
+      if (r.kind === 'resync') {
+        // Keep showing what we hold, but come back without since: the
+        // snapshot is the base deltas apply to.
+        this.model = { seq: 0, state: this.model.state };
+        this.restart();
         return;
       }
       if (r.model !== this.model) {

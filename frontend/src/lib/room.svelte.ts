@@ -1,7 +1,7 @@
 // The state of one meeting room screen: the meeting, the live model, and the
 // actions every panel shares (send over the socket, REST when offline).
 
-import { LiveConnection, CloseRemoved, browserHeartbeat, emptyModel, liveURL, mergePolls, upsertPoll, type Model, type Status, type SocketLike } from './live';
+import { LiveConnection, CloseRemoved, browserHeartbeat, emptyModel, liveFeatures, liveURL, mergePolls, upsertPoll, type Model, type Status, type SocketLike } from './live';
 import { api, documentURL, enc, get, post, put, ApiError } from './api';
 import type { Meeting, Poll, Presentation, Role, LiveState, DocumentInfo, Session, Notice } from './types';
 import { app, errorText } from './app.svelte';
@@ -61,7 +61,7 @@ export class RoomCtx {
     this.mid = mid;
     this.consult = new ConsultStore(mid, () => this.isChair || this.isSecretary);
     this.conn = new LiveConnection({
-      url: (since) => liveURL(location.origin, mid, since),
+      url: (since) => liveURL(location.origin, mid, since, liveFeatures),
       open: (u) => new WebSocket(u) as unknown as SocketLike,
       heartbeat: browserHeartbeat(),
       onModel: (m) => this.setModel(m),

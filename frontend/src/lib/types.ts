@@ -114,6 +114,23 @@ export interface Attendance {
   quorumNeeded?: number;
   /** Check-ins and check-outs the chair or secretary made on someone's behalf. */
   marks?: Record<string, AttendanceMark>;
+  /** The seq of the attendance event this is (a snapshot's, or the last one
+   * applied): the base the next delta names as its prev. */
+  seq?: number;
+}
+
+/** An attendance change as a delta (docs/live.md "attendance as deltas"). */
+export interface AttendanceDelta {
+  in: string[];
+  out: string[];
+  marks?: Record<string, AttendanceMark>;
+  unmarked?: string[];
+  prev: number;
+  count: number;
+  expected: number;
+  quorum: boolean;
+  presentDelegates?: number;
+  quorumNeeded?: number;
 }
 
 export interface AttendanceMark {
