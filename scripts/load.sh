@@ -9,9 +9,12 @@
 #   scripts/load.sh bare 5000          # the bare write loop alone: one prepared frame
 #                                      # written to N plain gorilla sockets in turn
 #   scripts/load.sh checkin 2000       # a check-in wave: N delegates check in within
-#                                      # 10 s while N sockets listen (no page turns);
-#                                      # with PHONGHOP_BIN_BEFORE=<binary> that build
-#                                      # runs first, then this one, then a table
+#                                      # 10 s while N sockets listen (no page turns),
+#                                      # twice on fresh servers: sockets taking whole
+#                                      # lists (-attendance full), then deltas (as the
+#                                      # web app), then a table; with
+#                                      # PHONGHOP_BIN_BEFORE=<binary> that build runs
+#                                      # first instead, then this one
 #   scripts/load.sh storm 2000         # a reconnect storm: N sockets drop at once and
 #                                      # all come back with since; when is the last back
 #   scripts/load.sh soak 2000          # 30 minutes of churn at N sockets, then RSS,
@@ -172,7 +175,11 @@ case $mode in
       echo
       "$work/phonghop-load" -table "$out/checkin-before-$n.json" "$out/checkin-$n.json"
     else
-      run_phonghop -name "checkin-$n" "${wave[@]}" "$@"
+      run_phonghop -name "checkin-full-$n" -q "${wave[@]}" -attendance full "$@"
+      echo >&2
+      run_phonghop -name "checkin-$n" -q "${wave[@]}" -attendance delta "$@"
+      echo
+      "$work/phonghop-load" -table "$out/checkin-full-$n.json" "$out/checkin-$n.json"
     fi
     ;;
   storm) run_phonghop -name "storm-$n" -storm -settle 1s -wait 60s "$@" ;;

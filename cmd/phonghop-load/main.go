@@ -65,6 +65,7 @@ type config struct {
 	adminPassword    string
 	tokenCache       string
 	present          string
+	attendance       string // phonghop: "delta" (?features=attendanceDelta) or "full"
 	loginConcurrency int
 
 	// centrifugo
@@ -103,6 +104,7 @@ func main() {
 	flag.StringVar(&c.password, "password", "hop-khong-giay", "phonghop: delegates' password")
 	flag.StringVar(&c.adminUser, "admin-user", "admin", "phonghop: admin username")
 	flag.StringVar(&c.adminPassword, "admin-password", "", "phonghop: admin password; when set, users, meeting, document and agenda are created")
+	flag.StringVar(&c.attendance, "attendance", "delta", "phonghop: how sockets get attendance events: delta (they ask for ?features=attendanceDelta, as the web app does) or full (the whole present list in every event, as clients that do not ask)")
 	flag.StringVar(&c.present, "present", "rest", "phonghop: how the chair turns pages: rest (PUT .../presentation) or socket (a present message on the chair's own live socket)")
 	flag.StringVar(&c.tokenCache, "token-cache", "", "phonghop: file keeping login tokens between runs against the same server")
 	flag.IntVar(&c.loginConcurrency, "login-concurrency", 8, "phonghop: parallel logins and user creations")
@@ -116,6 +118,9 @@ func main() {
 
 	if *bareServe != "" {
 		log.Fatal(serveBare(*bareServe))
+	}
+	if c.attendance != "delta" && c.attendance != "full" {
+		log.Fatal("-attendance must be delta or full")
 	}
 	if table {
 		if err := printTable(os.Stdout, flag.Args()); err != nil {
@@ -268,6 +273,7 @@ type Result struct {
 	ConnectLoadAvg      string  `json:"connectLoadAvg,omitempty"`
 
 	Present       string  `json:"present,omitempty"`
+	Attendance    string  `json:"attendance,omitempty"` // phonghop: delta or full attendance events
 	Turns         int     `json:"turns"`
 	TurnErrors    int     `json:"turnErrors"`
 	IntervalMs    float64 `json:"intervalMs"`
@@ -321,11 +327,11 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 			log.Printf(format, args...)
 		}
 	}
-	present := ""
+	present, attendance := "", ""
 	if c.target == "phonghop" {
-		present = c.present
+		present, attendance = c.present, c.attendance
 	}
-	res := &Result{Target: c.target, Present: present, URL: c.url, Time: time.Now().UTC(), Delegates: c.delegates,
+	res := &Result{Target: c.target, Present: present, Attendance: attendance, URL: c.url, Time: time.Now().UTC(), Delegates: c.delegates,
 		Turns: c.turns, IntervalMs: float64(c.interval) / 1e6, ServerPID: c.serverPID}
 	nofile, err := raiseNoFile()
 	if err != nil {
@@ -624,8 +630,8 @@ func printResult(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "machine           %d CPUs, load average %s before the turns\n", r.CPUs, r.LoadAvg)
 	fmt.Fprintf(w, "tool              %d KiB RSS, %.2f s CPU during the turns\n", r.ToolRSSKiB, r.ToolCPUSec)
 	if r.CheckIns > 0 {
-		fmt.Fprintf(w, "check-in wave     %d delegates over %.1f s (%d failed), last answered after %.1f s; call p50 %.1f ms p99 %.1f ms\n",
-			r.CheckIns, r.CheckInWaveMs/1000, r.CheckInErrors, r.CheckInWallMs/1000, r.CheckInCall.P50, r.CheckInCall.P99)
+		fmt.Fprintf(w, "check-in wave     %d delegates over %.1f s (%d failed, attendance events %s), last answered after %.1f s; call p50 %.1f ms p99 %.1f ms\n",
+			r.CheckIns, r.CheckInWaveMs/1000, r.CheckInErrors, r.Attendance, r.CheckInWallMs/1000, r.CheckInCall.P50, r.CheckInCall.P99)
 		fmt.Fprintf(w, "  deliveries      %d of %d; missed %d; sockets dropped %d\n", r.CheckInDelivered, r.CheckInExpected, r.CheckInMissed, r.CheckInDropped)
 		fmt.Fprintf(w, "  latency         p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.CheckInLatency.P50, r.CheckInLatency.P99, r.CheckInLatency.Max)
 		fmt.Fprintf(w, "  bytes sent      %.1f MiB to all sockets, %.1f KiB per socket\n", float64(r.CheckInBytes)/(1<<20), float64(r.CheckInBytes)/1024/float64(max(r.Connected, 1)))
@@ -689,6 +695,7 @@ func printTable(w io.Writer, files []string) error {
 	row("load tool CPU (turns)", func(r Result) string { return fmt.Sprintf("%.2f s", r.ToolCPUSec) })
 	row("load average (turns)", func(r Result) string { return r.LoadAvg })
 	if rs[0].CheckIns > 0 {
+		row("attendance events", func(r Result) string { return r.Attendance })
 		row("check-ins (failed)", func(r Result) string { return fmt.Sprintf("%d (%d)", r.CheckIns, r.CheckInErrors) })
 		row("check-in delivered", func(r Result) string { return fmt.Sprintf("%d/%d", r.CheckInDelivered, r.CheckInExpected) })
 		row("check-in dropped sockets", func(r Result) string { return strconv.Itoa(r.CheckInDropped) })

@@ -453,7 +453,11 @@ func (t *phonghop) wsURL() string {
 	u := t.c.url
 	u = strings.Replace(u, "http://", "ws://", 1)
 	u = strings.Replace(u, "https://", "wss://", 1)
-	return u + "/api/v1/meetings/" + t.meeting + "/live"
+	u += "/api/v1/meetings/" + t.meeting + "/live"
+	if t.c.attendance == "delta" {
+		u += "?features=attendanceDelta"
+	}
+	return u
 }
 
 // token is socket i's bearer token: the sockets are dealt over the accounts.
@@ -568,7 +572,11 @@ func (t *phonghop) checkOut(ctx context.Context, i int) (int64, error) {
 func (t *phonghop) dialSince(ctx context.Context, d *websocket.Dialer, i int, since int64) (*websocket.Conn, error) {
 	u := t.wsURL()
 	if since >= 0 {
-		u += fmt.Sprintf("?since=%d", since)
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		u += fmt.Sprintf("%ssince=%d", sep, since)
 	}
 	conn, resp, err := d.DialContext(ctx, u, http.Header{"Authorization": {"Bearer " + t.token(i)}})
 	if err != nil {
