@@ -12,16 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonghop/phonghop/convert"
 	"github.com/phonghop/phonghop/storage/fsstore"
 )
 
-func pdfText(t *testing.T, pdf []byte) string {
+func pdfText(t *testing.T, pdf []byte, args ...string) string {
 	t.Helper()
 	bin, err := exec.LookPath("pdftotext")
 	if err != nil {
 		t.Fatal("pdftotext is missing: install it with `bash scripts/tools.sh pdf` (poppler-utils)")
 	}
-	cmd := exec.Command(bin, "-enc", "UTF-8", "-", "-")
+	cmd := exec.Command(bin, append(args, "-enc", "UTF-8", "-", "-")...)
 	cmd.Stdin = bytes.NewReader(pdf)
 	out, err := cmd.Output()
 	if err != nil {
@@ -116,6 +117,25 @@ func TestSummary(t *testing.T) {
 	}
 	inOrder(t, "docx", docxText(t, doc), "BÁO CÁO", "Tổng hợp ý kiến góp ý", "Ý kiến về toàn văn dự thảo", "Phạm Thị Bình",
 		"Trang 3", "Nguyễn Văn An", "Nhất trí với dự thảo, không có ý kiến: 2 đại biểu", "Hoàng Văn Cường", "NGƯỜI TỔNG HỢP")
+	// Opened by LibreOffice (real, headless, via the server's converter), the
+	// Word file says what the PDF says, in the same order, diacritics intact.
+	conv := &convert.Converter{}
+	if _, err := conv.Program(); err != nil {
+		t.Fatalf("LibreOffice is missing (bash scripts/tools.sh office): %v", err)
+	}
+	docxFormat, _ := convert.ByExt(".docx")
+	res, err := conv.Convert(ctx, bytes.NewReader(doc), docxFormat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	converted, err := io.ReadAll(res.File)
+	res.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (In page layout: in its reading order pdftotext takes the signatures'
+	// table for columns and reads "Nơi nhận" first.)
+	inOrder(t, "docx in LibreOffice", pdfText(t, converted, "-layout"), parts...)
 
 	// After the deadline it no longer says it was compiled before it.
 	clk.set(c.Deadline.Add(time.Minute))

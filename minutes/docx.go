@@ -1,28 +1,32 @@
 package minutes
 
 import (
-	"archive/zip"
 	"bytes"
+	"encoding/xml"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/gomutex/godocx"
+	"github.com/gomutex/godocx/docx"
+	"github.com/gomutex/godocx/wml/ctypes"
+	"github.com/gomutex/godocx/wml/stypes"
 	"golang.org/x/text/unicode/norm"
 )
 
-// RenderDocx writes the minutes as a Word document (.docx, WordprocessingML)
-// with the same parts and form as the PDF: the same form (form.go), A4, the
-// Decree's margins, Times New Roman 13 pt (Word's own; LibreOffice sets it in
-// the metric-compatible Liberation Serif), the heading in a borderless
-// two-column table, justified paragraphs with the first-line indent, page
-// numbers centred in the top margin from the second page, and the closing
-// lines kept with the signatures (keep-with-next). Secretaries finish the
-// minutes in Word, so the text is Word's to reflow; the same draft gives the
-// same bytes.
+// RenderDocx writes the minutes as a Word document (.docx) with the same
+// parts and form as the PDF: the same form (form.go), A4, the Decree's
+// margins, Times New Roman 13 pt (Word's own; LibreOffice sets it in the
+// metric-compatible Liberation Serif), the heading in a borderless two-column
+// table, justified paragraphs with the first-line indent, page numbers centred
+// in the top margin from the second page, and the closing lines kept with the
+// signatures (keep-with-next). Secretaries finish the minutes in Word, so the
+// text is Word's to reflow; the same draft gives the same bytes.
 //
-// The format is written here rather than with a library: the Go libraries for
-// it are young and lack header parts (the Decree's page numbers), and the dozen
-// elements needed are stable parts of ECMA-376.
+// The document is built with github.com/gomutex/godocx (MIT): its document
+// model (wml/ctypes) for paragraphs, tables and the section, its package for
+// the parts, relationships and content types. docs/architecture.md says what
+// it could not express.
 func RenderDocx(d Draft) ([]byte, error) { return writeDocx(layout(d)) }
 
 // Sizes in twentieths of a point (twips) and half points, as Word counts them.
@@ -33,32 +37,22 @@ const (
 
 func twips(mm float64) int { return int(mm*twipsPerMM + 0.5) }
 
-// docx accumulates document.xml's body.
-type docx struct{ b strings.Builder }
+func ptr[T any](v T) *T { return &v }
 
-// xmlText makes s safe to write as XML text: valid UTF-8 in NFC, without the
-// characters XML 1.0 forbids (control characters but tab and line breaks).
-func xmlText(s string) string {
+// on is a switched-on property (<w:b/>, <w:keepNext/>…).
+func on() *ctypes.OnOff { return &ctypes.OnOff{} }
+
+// cleanText makes s fit to be a document's text: valid UTF-8 in NFC, without
+// the characters XML 1.0 forbids (which the XML encoder would turn into
+// U+FFFD); the encoder escapes the rest.
+func cleanText(s string) string {
 	s = norm.NFC.String(strings.ToValidUTF8(s, "\uFFFD"))
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\t' || r == '\n':
-			b.WriteRune(r)
-		case r < 0x20 || r == 0xFFFE || r == 0xFFFF:
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
-		case r == '"':
-			b.WriteString("&quot;")
-		default:
-			b.WriteRune(r)
+	return strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\t' && r != '\n') || r == 0xFFFE || r == 0xFFFF {
+			return -1
 		}
-	}
-	return b.String()
+		return r
+	}, s)
 }
 
 // run is a piece of text in one style: b bold, i italic, size in points.
@@ -69,101 +63,116 @@ type run struct {
 	border bool // a box around the text (the draft mark)
 }
 
-func (w *docx) run(r run) {
-	w.b.WriteString("<w:r><w:rPr>")
+func halfPoints(size float64) uint64 { return uint64(size*2 + 0.5) }
+
+func (r run) ct() *ctypes.Run {
+	rp := &ctypes.RunProperty{}
 	if r.b {
-		w.b.WriteString("<w:b/><w:bCs/>")
+		rp.Bold, rp.BoldCS = on(), on()
 	}
 	if r.i {
-		w.b.WriteString("<w:i/><w:iCs/>")
+		rp.Italic, rp.ItalicCS = on(), on()
 	}
 	if r.border {
-		w.b.WriteString(`<w:bdr w:val="single" w:sz="8" w:space="2" w:color="000000"/>`)
+		rp.Border = &ctypes.Border{Val: stypes.BorderStyleSingle, Size: ptr(8), Space: ptr("2"), Color: ptr("000000")}
 	}
 	if r.size > 0 {
-		fmt.Fprintf(&w.b, `<w:sz w:val="%d"/><w:szCs w:val="%d"/>`, int(r.size*2), int(r.size*2))
+		rp.Size, rp.SizeCs = ctypes.NewFontSize(halfPoints(r.size)), ctypes.NewFontSizeCS(halfPoints(r.size))
 	}
-	w.b.WriteString("</w:rPr>")
+	cr := &ctypes.Run{Property: rp}
 	text := strings.ReplaceAll(r.text, "\r", "")
 	for i, line := range strings.Split(text, "\n") {
 		if i > 0 {
-			w.b.WriteString("<w:br/>")
+			cr.Children = append(cr.Children, ctypes.RunChild{Break: &ctypes.Break{}})
 		}
-		fmt.Fprintf(&w.b, `<w:t xml:space="preserve">%s</w:t>`, xmlText(line))
+		cr.Children = append(cr.Children, ctypes.RunChild{Text: ctypes.TextFromString(cleanText(line))})
 	}
-	w.b.WriteString("</w:r>")
+	return cr
 }
 
 // para is a paragraph's properties.
 type para struct {
-	align      string // "left", "center", "both"
-	firstLine  bool   // the Decree's first-line indent
-	indL, indR int    // twips
-	before     int    // spacing before, twips
-	after      int    // spacing after, twips (-1: 0)
+	align      stypes.Justification
+	firstLine  bool // the Decree's first-line indent
+	indL, indR int  // twips
+	before     int  // spacing before, twips
+	after      int  // spacing after, twips (-1: 0)
 	keepNext   bool
 	rule       bool // an empty paragraph drawn as a short rule (its top border)
 	singleLine bool // line spacing 1.0 (the heading's lines)
+	frame      *ctypes.FrameProp
 }
 
-func (w *docx) para(p para, runs ...run) {
-	w.b.WriteString("<w:p><w:pPr>")
-	if p.keepNext {
-		w.b.WriteString("<w:keepNext/><w:keepLines/>")
+// fill makes p the paragraph of properties pp and text runs.
+func (pp para) fill(p *ctypes.Paragraph, runs ...run) {
+	prop := &ctypes.ParagraphProp{FrameProp: pp.frame}
+	if pp.keepNext {
+		prop.KeepNext, prop.KeepLines = on(), on()
 	}
-	if p.rule {
-		w.b.WriteString(`<w:pBdr><w:top w:val="single" w:sz="6" w:space="0" w:color="000000"/></w:pBdr>`)
+	if pp.rule {
+		prop.Border = &ctypes.ParaBorder{Top: &ctypes.Border{Val: stypes.BorderStyleSingle, Size: ptr(6), Space: ptr("0"), Color: ptr("000000")}}
 	}
-	after := p.after
-	if after < 0 {
-		after = 0
-	}
+	sp := &ctypes.Spacing{Before: ptr(uint64(max(0, pp.before))), After: ptr(uint64(max(0, pp.after)))}
 	switch {
-	case p.rule:
-		w.b.WriteString(`<w:spacing w:before="40" w:after="0" w:line="120" w:lineRule="exact"/>`)
-	case p.singleLine:
-		fmt.Fprintf(&w.b, `<w:spacing w:before="%d" w:after="%d" w:line="240" w:lineRule="auto"/>`, p.before, after)
+	case pp.rule:
+		sp.Before, sp.After, sp.Line, sp.LineRule = ptr(uint64(40)), ptr(uint64(0)), ptr(120), ptr(stypes.LineSpacingRuleExact)
+	case pp.singleLine:
+		sp.Line, sp.LineRule = ptr(240), ptr(stypes.LineSpacingRuleAuto)
 	default:
-		fmt.Fprintf(&w.b, `<w:spacing w:before="%d" w:after="%d" w:line="312" w:lineRule="auto"/>`, p.before, after)
+		sp.Line, sp.LineRule = ptr(312), ptr(stypes.LineSpacingRuleAuto)
 	}
-	if p.firstLine || p.indL > 0 || p.indR > 0 {
-		fmt.Fprintf(&w.b, `<w:ind w:left="%d" w:right="%d"`, p.indL, p.indR)
-		if p.firstLine {
-			fmt.Fprintf(&w.b, ` w:firstLine="%d"`, twips(firstIndent))
+	prop.Spacing = sp
+	if pp.firstLine || pp.indL > 0 || pp.indR > 0 {
+		prop.Indent = &ctypes.Indent{Left: ptr(pp.indL), Right: ptr(pp.indR)}
+		if pp.firstLine {
+			prop.Indent.FirstLine = ptr(uint64(twips(firstIndent)))
 		}
-		w.b.WriteString("/>")
 	}
-	if p.align != "" {
-		fmt.Fprintf(&w.b, `<w:jc w:val="%s"/>`, p.align)
+	if pp.align != "" {
+		prop.Justification = ctypes.NewGenSingleStrVal(pp.align)
 	}
-	w.b.WriteString("</w:pPr>")
+	p.Property = prop
 	for _, r := range runs {
-		w.run(r)
+		p.Children = append(p.Children, ctypes.ParagraphChild{Run: r.ct()})
 	}
-	w.b.WriteString("</w:p>")
+}
+
+// docxWriter builds the document's body.
+type docxWriter struct{ rd *docx.RootDoc }
+
+func (w *docxWriter) para(p para, runs ...run) {
+	p.fill(w.rd.AddEmptyParagraph().GetCT(), runs...)
 }
 
 // rule is a centred rule of the given length (mm) in a column of width (mm).
-func (w *docx) rule(column, length float64) {
+func rule(column, length float64) para {
 	side := twips(max(0, (column-length)/2))
-	w.para(para{rule: true, indL: side, indR: side})
+	return para{rule: true, indL: side, indR: side}
 }
 
-// table opens a table of the given column widths (twips); borders or not.
-func (w *docx) table(widths []int, borders bool) {
-	w.b.WriteString(`<w:tbl><w:tblPr><w:tblW w:w="` + fmt.Sprint(sum(widths)) + `" w:type="dxa"/><w:tblLayout w:type="fixed"/>`)
+func border(style stypes.BorderStyle) *ctypes.Border {
+	if style == stypes.BorderStyleNil {
+		return &ctypes.Border{Val: style}
+	}
+	return &ctypes.Border{Val: style, Size: ptr(4), Color: ptr("000000")}
+}
+
+// table adds a table of the given column widths (twips), borders or not.
+func (w *docxWriter) table(widths []int, borders bool) *ctypes.Table {
+	t := w.rd.AddTable().GetCT()
+	t.TableProp.Width = ctypes.NewTableWidth(sum(widths), stypes.TableWidthDxa)
+	t.TableProp.Layout = ctypes.NewTableLayout(stypes.TableLayoutFixed)
+	style := stypes.BorderStyleNil
 	if borders {
-		w.b.WriteString(`<w:tblBorders><w:top w:val="single" w:sz="4" w:color="000000"/><w:left w:val="single" w:sz="4" w:color="000000"/>` +
-			`<w:bottom w:val="single" w:sz="4" w:color="000000"/><w:right w:val="single" w:sz="4" w:color="000000"/>` +
-			`<w:insideH w:val="single" w:sz="4" w:color="000000"/><w:insideV w:val="single" w:sz="4" w:color="000000"/></w:tblBorders>`)
-	} else {
-		w.b.WriteString(`<w:tblBorders><w:top w:val="nil"/><w:left w:val="nil"/><w:bottom w:val="nil"/><w:right w:val="nil"/><w:insideH w:val="nil"/><w:insideV w:val="nil"/></w:tblBorders>`)
+		style = stypes.BorderStyleSingle
 	}
-	w.b.WriteString(`<w:tblCellMar><w:left w:w="57" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar></w:tblPr><w:tblGrid>`)
+	t.TableProp.Borders = &ctypes.TableBorders{Top: border(style), Left: border(style), Bottom: border(style),
+		Right: border(style), InsideH: border(style), InsideV: border(style)}
+	t.TableProp.CellMargin = &ctypes.CellMargins{Left: ctypes.NewTableWidth(57, stypes.TableWidthDxa), Right: ctypes.NewTableWidth(57, stypes.TableWidthDxa)}
 	for _, c := range widths {
-		fmt.Fprintf(&w.b, `<w:gridCol w:w="%d"/>`, c)
+		t.Grid.Col = append(t.Grid.Col, ctypes.Column{Width: ptr(uint64(c))})
 	}
-	w.b.WriteString("</w:tblGrid>")
+	return t
 }
 
 func sum(xs []int) int {
@@ -174,68 +183,93 @@ func sum(xs []int) int {
 	return n
 }
 
-func (w *docx) row(header, cantSplit bool) {
-	w.b.WriteString("<w:tr><w:trPr>")
-	if cantSplit {
-		w.b.WriteString("<w:cantSplit/>")
-	}
+// row adds a row that never splits across pages; a header row is repeated on
+// every page the table spans.
+func row(t *ctypes.Table, header bool) *ctypes.Row {
+	r := &ctypes.Row{Property: &ctypes.RowProperty{CantSplit: on()}}
 	if header {
-		w.b.WriteString("<w:tblHeader/>")
+		r.Property.Header = on()
 	}
-	w.b.WriteString("</w:trPr>")
+	t.RowContents = append(t.RowContents, ctypes.RowContent{Row: r})
+	return r
 }
 
-func (w *docx) cell(width int, shade bool, body func()) {
-	fmt.Fprintf(&w.b, `<w:tc><w:tcPr><w:tcW w:w="%d" w:type="dxa"/>`, width)
+// cell adds a cell of the given width (twips), shaded or not, holding the
+// paragraphs.
+func cell(r *ctypes.Row, width int, shade bool, paras ...*ctypes.Paragraph) {
+	c := &ctypes.Cell{Property: &ctypes.CellProperty{Width: ctypes.NewTableWidth(width, stypes.TableWidthDxa)}}
 	if shade {
-		w.b.WriteString(`<w:shd w:val="clear" w:color="auto" w:fill="EBEBEB"/>`)
+		c.Property.Shading = &ctypes.Shading{Val: stypes.ShdClear, Color: ptr("auto"), Fill: ptr("EBEBEB")}
 	}
-	w.b.WriteString("</w:tcPr>")
-	body()
-	w.b.WriteString("</w:tc>")
+	for _, p := range paras {
+		c.Contents = append(c.Contents, ctypes.TCBlockContent{Paragraph: p})
+	}
+	r.Contents = append(r.Contents, ctypes.TRCellContent{Cell: c})
+}
+
+// p is a paragraph for a cell.
+func p(pp para, runs ...run) *ctypes.Paragraph {
+	out := &ctypes.Paragraph{}
+	pp.fill(out, runs...)
+	return out
 }
 
 func writeDocx(f *form) ([]byte, error) {
-	w := &docx{}
+	rd, err := godocx.NewDocument()
+	if err != nil {
+		return nil, fmt.Errorf("minutes: docx: %w", err)
+	}
+	w := &docxWriter{rd: rd}
+	lang := "vi-VN"
+	if !f.vi {
+		lang = "en-GB"
+	}
+	setDefaults(rd, lang)
+
 	leftMM, rightMM := 165.0-95, 95.0
 	cols := []int{twips(leftMM), docxWidth - twips(leftMM)}
+	headLine := para{align: stypes.JustificationCenter, after: -1, singleLine: true}
 
 	// The heading: two rows of a borderless table, so the number stands level
 	// with the place and date.
-	w.table(cols, false)
-	w.row(false, true)
-	w.cell(cols[0], false, func() {
-		for _, l := range f.parent {
-			w.para(para{align: "center", after: -1, singleLine: true}, run{text: l, size: headSize})
-		}
-		for _, l := range f.org {
-			w.para(para{align: "center", after: -1, singleLine: true}, run{text: l, b: true, size: headSize})
-		}
-		w.rule(leftMM, 25)
-	})
-	w.cell(cols[1], false, func() {
-		if f.country != "" {
-			w.para(para{align: "center", after: -1, singleLine: true}, run{text: f.country, b: true, size: headSize})
-			w.para(para{align: "center", after: -1, singleLine: true}, run{text: f.motto, b: true, size: mottoSize})
-			w.rule(rightMM, 62)
-		} else {
-			w.para(para{after: -1})
-		}
-	})
-	w.b.WriteString("</w:tr>")
-	w.row(false, true)
-	w.cell(cols[0], false, func() {
-		w.para(para{align: "center", before: 120, after: -1}, run{text: f.number, size: mottoSize})
-	})
-	w.cell(cols[1], false, func() {
-		w.para(para{align: "center", before: 120, after: -1}, run{text: f.placeDate, i: true, size: mottoSize})
-	})
-	w.b.WriteString("</w:tr></w:tbl>")
+	t := w.table(cols, false)
+	r := row(t, false)
+	var left, right []*ctypes.Paragraph
+	for _, l := range f.parent {
+		left = append(left, p(headLine, run{text: l, size: headSize}))
+	}
+	for _, l := range f.org {
+		left = append(left, p(headLine, run{text: l, b: true, size: headSize}))
+	}
+	left = append(left, p(rule(leftMM, 25)))
+	if f.country != "" {
+		right = append(right, p(headLine, run{text: f.country, b: true, size: headSize}),
+			p(headLine, run{text: f.motto, b: true, size: mottoSize}), p(rule(rightMM, 62)))
+	} else {
+		right = append(right, p(para{after: -1}))
+	}
+	cell(r, cols[0], false, left...)
+	cell(r, cols[1], false, right...)
+	r = row(t, false)
+	numberLine := para{align: stypes.JustificationCenter, before: 120, after: -1}
+	cell(r, cols[0], false, p(numberLine, run{text: f.number, size: mottoSize}))
+	cell(r, cols[1], false, p(numberLine, run{text: f.placeDate, i: true, size: mottoSize}))
+
+	// The first page's mark of a draft, in the top margin where the PDF has it:
+	// a frame anchored to the page (the one header part is the page number's),
+	// after the heading's table (LibreOffice drops a frame before a table that
+	// opens the document).
+	if f.draft {
+		w.para(para{align: stypes.JustificationLeft, singleLine: true, frame: &ctypes.FrameProp{
+			HAnchor: ptr(stypes.AnchorMargin), VAnchor: ptr(stypes.AnchorPage), AbsHPos: ptr(0), AbsVPos: ptr(twips(8)),
+			Wrap: ptr(stypes.WrapAround)}},
+			run{text: " " + f.draftMark + " ", b: true, border: true, size: headSize})
+	}
 
 	// The kind of document and what it is about.
-	w.para(para{align: "center", before: 360, after: -1, keepNext: true}, run{text: f.kind, b: true, size: titleSize})
-	w.para(para{align: "center", after: -1, keepNext: true}, run{text: f.subject, b: true, size: titleSize})
-	w.rule(165, 55)
+	w.para(para{align: stypes.JustificationCenter, before: 360, after: -1, keepNext: true}, run{text: f.kind, b: true, size: titleSize})
+	w.para(para{align: stypes.JustificationCenter, after: -1, keepNext: true}, run{text: f.subject, b: true, size: titleSize})
+	w.para(rule(165, 55))
 	w.para(para{after: -1, singleLine: true})
 
 	for _, b := range f.body {
@@ -249,102 +283,201 @@ func writeDocx(f *form) ([]byte, error) {
 	// The signatures, kept on one page with the closing lines (which keep with
 	// them) and with the recipients.
 	half := docxWidth / 2
-	w.table([]int{half, docxWidth - half}, false)
-	w.row(false, true)
+	sw := []int{half, docxWidth - half}
+	t = w.table(sw, false)
 	for i, s := range f.signers {
-		w.cell([]int{half, docxWidth - half}[i], false, func() {
-			w.para(para{align: "center", before: 240, after: -1, keepNext: true}, run{text: s.role, b: true, size: bodySize})
-			w.para(para{align: "center", before: twips(signSpace), after: -1, keepNext: true}, run{text: s.name, b: true, size: bodySize})
-		})
+		if i%2 == 0 {
+			r = row(t, false)
+		}
+		cell(r, sw[i%2], false,
+			p(para{align: stypes.JustificationCenter, before: 240, after: -1, keepNext: true}, run{text: s.role, b: true, size: bodySize}),
+			p(para{align: stypes.JustificationCenter, before: twips(signSpace), after: -1, keepNext: true}, run{text: s.name, b: true, size: bodySize}))
 	}
-	w.b.WriteString("</w:tr></w:tbl>")
-	for i, r := range f.recipients {
+	for i, l := range f.recipients {
 		if i == 0 {
-			w.para(para{before: 240, after: -1, singleLine: true, keepNext: len(f.recipients) > 1}, run{text: r, b: true, i: true, size: 12})
+			w.para(para{before: 240, after: -1, singleLine: true, keepNext: len(f.recipients) > 1}, run{text: l, b: true, i: true, size: 12})
 		} else {
-			w.para(para{after: -1, singleLine: true, keepNext: i < len(f.recipients)-1}, run{text: r, size: 11})
+			w.para(para{after: -1, singleLine: true, keepNext: i < len(f.recipients)-1}, run{text: l, size: 11})
 		}
 	}
 
-	// The first page's header holds the draft mark, if any; the others the number.
-	var first strings.Builder
-	if f.draft {
-		first.WriteString(`<w:p><w:pPr><w:jc w:val="left"/></w:pPr><w:r><w:rPr><w:b/><w:bdr w:val="single" w:sz="8" w:space="2" w:color="000000"/><w:sz w:val="24"/></w:rPr><w:t xml:space="preserve">` +
-			xmlText(" "+f.draftMark+" ") + `</w:t></w:r></w:p>`)
-	} else {
-		first.WriteString("<w:p/>")
+	// The page number, centred in the top margin from the second page: the
+	// default header, the first page (titlePg) having none.
+	header, err := pageNumberHeader()
+	if err != nil {
+		return nil, err
 	}
-	pageNumber := fmt.Sprintf(`<w:p><w:pPr><w:jc w:val="center"/></w:pPr><w:r><w:rPr><w:sz w:val="%d"/></w:rPr><w:fldChar w:fldCharType="begin"/></w:r>`+
-		`<w:r><w:rPr><w:sz w:val="%d"/></w:rPr><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r><w:r><w:rPr><w:sz w:val="%d"/></w:rPr><w:fldChar w:fldCharType="separate"/></w:r>`+
-		`<w:r><w:rPr><w:sz w:val="%d"/></w:rPr><w:t>2</w:t></w:r><w:r><w:rPr><w:sz w:val="%d"/></w:rPr><w:fldChar w:fldCharType="end"/></w:r></w:p>`,
-		int(mottoSize*2), int(mottoSize*2), int(mottoSize*2), int(mottoSize*2), int(mottoSize*2))
+	rid := addPart(rd, "word/header1.xml", "header", "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml", header)
+	rd.Document.Body.SectPr = &ctypes.SectionProp{
+		HeaderReference: &ctypes.HeaderReference{Type: stypes.HdrFtrDefault, ID: rid},
+		PageSize:        &ctypes.PageSize{Width: ptr(uint64(11906)), Height: ptr(uint64(16838))}, // A4
+		PageMargin: &ctypes.PageMargin{Top: ptr(twips(marginTop)), Right: ptr(twips(marginRight)), Bottom: ptr(twips(marginBottom)),
+			Left: ptr(twips(marginLeft)), Header: ptr(510), Footer: ptr(567), Gutter: ptr(0)},
+		TitlePg: ctypes.NewGenSingleStrVal(stypes.OnOffOn),
+	}
+	if err := setCore(rd, f, lang); err != nil {
+		return nil, err
+	}
 
-	lang := "vi-VN"
-	if !f.vi {
-		lang = "en-GB"
-	}
-	parts := []struct{ name, body string }{
-		{"[Content_Types].xml", `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
-			`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
-			`<Default Extension="xml" ContentType="application/xml"/>` +
-			`<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>` +
-			`<Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>` +
-			`<Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>` +
-			`<Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/>` +
-			`<Override PartName="/word/header2.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/>` +
-			`<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>`},
-		{"_rels/.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
-			`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>` +
-			`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/></Relationships>`},
-		{"docProps/core.xml", `<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
-			`<dc:title>` + xmlText(f.meta) + `</dc:title><dc:creator>phonghop</dc:creator><dc:language>` + lang + `</dc:language>` +
-			`<dcterms:created xsi:type="dcterms:W3CDTF">` + f.stamp.UTC().Format(time.RFC3339) + `</dcterms:created></cp:coreProperties>`},
-		{"word/_rels/document.xml.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
-			`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>` +
-			`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/>` +
-			`<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Target="header1.xml"/>` +
-			`<Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Target="header2.xml"/></Relationships>`},
-		{"word/styles.xml", `<w:styles xmlns:w="` + wNS + `"><w:docDefaults><w:rPrDefault><w:rPr>` +
-			`<w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:eastAsia="Times New Roman" w:cs="Times New Roman"/>` +
-			fmt.Sprintf(`<w:sz w:val="%d"/><w:szCs w:val="%d"/>`, int(bodySize*2), int(bodySize*2)) +
-			`<w:lang w:val="` + lang + `" w:eastAsia="` + lang + `" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>` +
-			`<w:pPrDefault><w:pPr><w:widowControl/><w:spacing w:after="120" w:line="312" w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>` +
-			`<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/></w:style>` +
-			`<w:style w:type="table" w:default="1" w:styleId="TableNormal"><w:name w:val="Normal Table"/><w:tblPr><w:tblInd w:w="0" w:type="dxa"/>` +
-			`<w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="57" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar></w:tblPr></w:style></w:styles>`},
-		{"word/settings.xml", `<w:settings xmlns:w="` + wNS + `"><w:defaultTabStop w:val="720"/><w:characterSpacingControl w:val="doNotCompress"/><w:compat><w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat></w:settings>`},
-		{"word/header1.xml", `<w:hdr xmlns:w="` + wNS + `">` + pageNumber + `</w:hdr>`},
-		{"word/header2.xml", `<w:hdr xmlns:w="` + wNS + `">` + first.String() + `</w:hdr>`},
-		{"word/document.xml", `<w:document xmlns:w="` + wNS + `" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>` +
-			w.b.String() +
-			`<w:sectPr><w:headerReference w:type="default" r:id="rId3"/><w:headerReference w:type="first" r:id="rId4"/>` +
-			`<w:pgSz w:w="11906" w:h="16838"/>` +
-			fmt.Sprintf(`<w:pgMar w:top="%d" w:right="%d" w:bottom="%d" w:left="%d" w:header="510" w:footer="567" w:gutter="0"/>`,
-				twips(marginTop), twips(marginRight), twips(marginBottom), twips(marginLeft)) +
-			`<w:titlePg/></w:sectPr></w:body></w:document>`},
-	}
 	var out bytes.Buffer
-	zw := zip.NewWriter(&out)
-	for _, p := range parts {
-		fw, err := zw.CreateHeader(&zip.FileHeader{Name: p.name, Method: zip.Deflate, Modified: f.stamp.UTC()})
-		if err != nil {
-			return nil, err
-		}
-		if _, err := fw.Write([]byte(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" + p.body)); err != nil {
-			return nil, err
-		}
-	}
-	if err := zw.Close(); err != nil {
+	if err := rd.Write(&out); err != nil {
 		return nil, fmt.Errorf("minutes: docx: %w", err)
 	}
 	return out.Bytes(), nil
 }
 
-const wNS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+// setDefaults sets the document's defaults: Times New Roman, the body's size,
+// the language, widow control, 6 pt after a paragraph, 1.3 lines.
+func setDefaults(rd *docx.RootDoc, lang string) {
+	const font = "Times New Roman"
+	rd.DocStyles.DocDefaults = &ctypes.DocDefault{
+		RunProp: &ctypes.RunPropDefault{RunProp: &ctypes.RunProperty{
+			Fonts: &ctypes.RunFonts{Ascii: font, HAnsi: font, EastAsia: font, CS: font},
+			Size:  ctypes.NewFontSize(halfPoints(bodySize)), SizeCs: ctypes.NewFontSizeCS(halfPoints(bodySize)),
+			Lang: &ctypes.Lang{Val: ptr(lang), EastAsia: ptr(lang), Bidi: ptr("ar-SA")},
+		}},
+		ParaProp: &ctypes.ParaPropDefault{ParaProp: &ctypes.ParagraphProp{
+			WindowControl: on(),
+			Spacing:       &ctypes.Spacing{After: ptr(uint64(120)), Line: ptr(312), LineRule: ptr(stypes.LineSpacingRuleAuto)},
+		}},
+	}
+}
+
+const (
+	relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+	wNS           = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+)
+
+// pageNumberHeader is the header part: one centred paragraph holding the
+// PAGE field. godocx has types for the paragraph and the run but none for a
+// field (w:fldSimple, w:fldChar; its w:pgNum LibreOffice ignores), so the
+// field is pageField below and the part's root is written here.
+func pageNumberHeader() ([]byte, error) {
+	prop := p(para{align: stypes.JustificationCenter, after: -1, singleLine: true}).Property
+	number := run{text: "2", size: mottoSize}.ct() // what the field shows until a reader updates it
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	e := xml.NewEncoder(&b)
+	hdr := xml.StartElement{Name: xml.Name{Local: "w:hdr"}, Attr: []xml.Attr{
+		{Name: xml.Name{Local: "xmlns:w"}, Value: wNS},
+		{Name: xml.Name{Local: "xmlns:r"}, Value: strings.TrimSuffix(relationships, "/")}}}
+	para := xml.StartElement{Name: xml.Name{Local: "w:p"}}
+	err := e.EncodeToken(hdr)
+	if err == nil {
+		err = e.EncodeToken(para)
+	}
+	if err == nil {
+		err = prop.MarshalXML(e, xml.StartElement{})
+	}
+	if err == nil {
+		err = e.Encode(pageField{number})
+	}
+	if err == nil {
+		err = e.EncodeToken(para.End())
+	}
+	if err == nil {
+		err = e.EncodeToken(hdr.End())
+	}
+	if err == nil {
+		err = e.Flush()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("minutes: docx header: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// pageField is the simple field " PAGE " around the run showing its value.
+type pageField struct{ run *ctypes.Run }
+
+func (f pageField) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
+	start := xml.StartElement{Name: xml.Name{Local: "w:fldSimple"}, Attr: []xml.Attr{{Name: xml.Name{Local: "w:instr"}, Value: " PAGE "}}}
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	if err := f.run.MarshalXML(e, xml.StartElement{}); err != nil {
+		return err
+	}
+	return e.EncodeToken(start.End())
+}
+
+// addPart adds a part of the main document (a header) and returns its
+// relationship's id.
+func addPart(rd *docx.RootDoc, name, kind, contentType string, data []byte) string {
+	rd.FileMap.Store(name, data)
+	rels := &rd.Document.DocRels
+	id := "rIdPhonghop" + strings.TrimSuffix(strings.TrimPrefix(name, "word/"), ".xml") // unlike the template's rIdN
+	rels.Relationships = append(rels.Relationships, &docx.Relationship{ID: id, Type: relationships + kind, Target: strings.TrimPrefix(name, "word/")})
+	_ = rd.ContentType.AddOverride("/"+name, contentType)
+	return id
+}
+
+// dropPart removes a part the template carries and the minutes have no use
+// for: its file, the relationships to it and its content type.
+func dropPart(rd *docx.RootDoc, name string) {
+	rd.FileMap.Delete(name)
+	keep := func(rels []*docx.Relationship, target string) []*docx.Relationship {
+		var out []*docx.Relationship
+		for _, r := range rels {
+			if r.Target != target {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	rd.RootRels.Relationships = keep(rd.RootRels.Relationships, name)
+	rd.Document.DocRels.Relationships = keep(rd.Document.DocRels.Relationships, strings.TrimPrefix(name, "word/"))
+	var ov []docx.Override
+	for _, o := range rd.ContentType.Override {
+		if o.PartName != "/"+name {
+			ov = append(ov, o)
+		}
+	}
+	rd.ContentType.Override = ov
+}
+
+// coreProperties is docProps/core.xml: the title, the creator, the language
+// and the date (godocx reads these but does not write them).
+type coreProperties struct {
+	XMLName  xml.Name `xml:"cp:coreProperties"`
+	CP       string   `xml:"xmlns:cp,attr"`
+	DC       string   `xml:"xmlns:dc,attr"`
+	DCTerms  string   `xml:"xmlns:dcterms,attr"`
+	XSI      string   `xml:"xmlns:xsi,attr"`
+	Title    string   `xml:"dc:title"`
+	Creator  string   `xml:"dc:creator"`
+	Language string   `xml:"dc:language"`
+	Created  w3cDate  `xml:"dcterms:created"`
+	Modified w3cDate  `xml:"dcterms:modified"`
+}
+
+type w3cDate struct {
+	Type  string `xml:"xsi:type,attr"`
+	Value string `xml:",chardata"`
+}
+
+// setCore writes the document's properties and drops the template's own
+// (its thumbnail, its application's properties, its Word 2010 style copy).
+func setCore(rd *docx.RootDoc, f *form, lang string) error {
+	for _, name := range []string{"docProps/thumbnail.jpeg", "docProps/app.xml", "word/stylesWithEffects.xml"} {
+		dropPart(rd, name)
+	}
+	at := w3cDate{Type: "dcterms:W3CDTF", Value: f.stamp.UTC().Format(time.RFC3339)}
+	data, err := xml.Marshal(coreProperties{
+		CP: "http://schemas.openxmlformats.org/package/2006/metadata/core-properties", DC: "http://purl.org/dc/elements/1.1/",
+		DCTerms: "http://purl.org/dc/terms/", XSI: "http://www.w3.org/2001/XMLSchema-instance",
+		Title: cleanText(f.meta), Creator: "phonghop", Language: lang, Created: at, Modified: at,
+	})
+	if err != nil {
+		return fmt.Errorf("minutes: docx properties: %w", err)
+	}
+	rd.FileMap.Store("docProps/core.xml", append([]byte(xml.Header), data...))
+	return nil
+}
 
 // block writes a body paragraph: the bold lead-in and the text, each line of
 // the text ("\n") a paragraph of its own, as in the PDF.
-func (w *docx) block(b block) {
+func (w *docxWriter) block(b block) {
 	lines := strings.Split(strings.ReplaceAll(b.text, "\r\n", "\n"), "\n")
 	var kept []string
 	for i, l := range lines {
@@ -353,7 +486,7 @@ func (w *docx) block(b block) {
 		}
 	}
 	for i, l := range kept {
-		p := para{align: "both", firstLine: true, keepNext: b.heading || b.tail}
+		pp := para{align: stypes.JustificationBoth, firstLine: true, keepNext: b.heading || b.tail}
 		var runs []run
 		if i == 0 && b.label != "" {
 			runs = append(runs, run{text: b.label + ":", b: true})
@@ -364,45 +497,38 @@ func (w *docx) block(b block) {
 		if l != "" {
 			runs = append(runs, run{text: l, b: b.style == "B", i: b.style == "I"})
 		}
-		w.para(p, runs...)
+		w.para(pp, runs...)
 	}
 }
 
 // resultsTable writes a results table: its header row repeated on every page,
 // rows never split.
-func (w *docx) resultsTable(tb *table) {
+func (w *docxWriter) resultsTable(tb *table) {
 	widths := make([]int, len(tb.widths))
 	for i, f := range tb.widths {
 		widths[i] = int(f * docxWidth)
 	}
 	widths[0] += docxWidth - sum(widths)
-	align := func(i int) string {
-		if tb.align[i] == "C" {
-			return "center"
+	align := func(i int) stypes.Justification {
+		if i < len(tb.align) && tb.align[i] == "C" {
+			return stypes.JustificationCenter
 		}
-		return "left"
+		return stypes.JustificationLeft
 	}
-	w.table(widths, true)
-	w.row(true, true)
+	t := w.table(widths, true)
+	r := row(t, true)
 	for i, h := range tb.head {
-		w.cell(widths[i], true, func() {
-			w.para(para{align: "center", after: -1, singleLine: true}, run{text: h, b: true, size: tableSize})
-		})
+		cell(r, widths[i], true, p(para{align: stypes.JustificationCenter, after: -1, singleLine: true}, run{text: h, b: true, size: tableSize}))
 	}
-	w.b.WriteString("</w:tr>")
-	for _, r := range tb.rows {
-		w.row(false, true)
+	for _, cells := range tb.rows {
+		r := row(t, false)
 		for i := range widths {
 			text := ""
-			if i < len(r) {
-				text = r[i]
+			if i < len(cells) {
+				text = cells[i]
 			}
-			w.cell(widths[i], false, func() {
-				w.para(para{align: align(i), after: -1, singleLine: true}, run{text: text, size: tableSize})
-			})
+			cell(r, widths[i], false, p(para{align: align(i), after: -1, singleLine: true}, run{text: text, size: tableSize}))
 		}
-		w.b.WriteString("</w:tr>")
 	}
-	w.b.WriteString("</w:tbl>")
 	w.para(para{after: -1, singleLine: true}) // Word needs a paragraph between tables
 }

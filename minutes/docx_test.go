@@ -111,28 +111,80 @@ func TestDocx(t *testing.T) {
 		t.Errorf("notes with markup characters and line breaks:\n%s", text)
 	}
 	doc := parts["word/document.xml"]
-	for _, want := range []string{`<w:pgSz w:w="11906" w:h="16838"/>`, `w:top="1134" w:right="850" w:bottom="1134" w:left="1701"`, `<w:titlePg/>`} {
-		if !strings.Contains(doc, want) {
-			t.Errorf("document.xml lacks %s", want)
-		}
+	if a := xmlAttrs(t, doc, "pgSz"); a["w"] != "11906" || a["h"] != "16838" {
+		t.Errorf("page size %v, want A4 (11906 × 16838 twips)", a)
 	}
-	if st := parts["word/styles.xml"]; !strings.Contains(st, `w:ascii="Times New Roman"`) || !strings.Contains(st, `<w:sz w:val="26"/>`) {
-		t.Errorf("styles: not Times New Roman 13 pt:\n%s", st)
+	if a := xmlAttrs(t, doc, "pgMar"); a["top"] != "1134" || a["right"] != "850" || a["bottom"] != "1134" || a["left"] != "1701" {
+		t.Errorf("margins %v, want the Decree's 20, 15, 20, 30 mm", a)
 	}
-	if h := parts["word/header1.xml"]; !strings.Contains(h, " PAGE ") || !strings.Contains(h, `<w:jc w:val="center"/>`) {
-		t.Errorf("no page number in the header: %s", h)
+	if xmlAttrs(t, doc, "titlePg") == nil {
+		t.Error("the first page is numbered")
 	}
-	if h := parts["word/header2.xml"]; strings.Contains(h, "PAGE") || strings.Contains(h, "DỰ THẢO") {
-		t.Errorf("the first page of an approved version is numbered or marked: %s", h)
+	// The heading is a table: the issuing body and the national title in its
+	// first row, the number and the place and date in its second.
+	tbl := doc[strings.Index(doc, "<w:tbl>"):strings.Index(doc, "</w:tbl>")]
+	rows := strings.Split(tbl, "</w:tr>")
+	if len(rows) != 3 || !strings.Contains(rows[0], "ỦY BAN NHÂN DÂN") || !strings.Contains(rows[0], "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") ||
+		!strings.Contains(rows[1], "Số: 05/BB-UBND") || !strings.Contains(rows[1], "Tháp Mười, ngày 12 tháng 01 năm 2024") {
+		t.Errorf("the heading is not a two-row table:\n%s", tbl)
+	}
+	styles := parts["word/styles.xml"]
+	defaults := styles[strings.Index(styles, "<w:docDefaults>"):strings.Index(styles, "</w:docDefaults>")]
+	if a := xmlAttrs(t, defaults+"</w:docDefaults>", "rFonts"); a["ascii"] != "Times New Roman" || a["hAnsi"] != "Times New Roman" {
+		t.Errorf("the default font is %v, not Times New Roman", a)
+	}
+	if a := xmlAttrs(t, defaults+"</w:docDefaults>", "sz"); a["val"] != "26" {
+		t.Errorf("the default size is %v half points, not 13 pt", a)
+	}
+	if strings.Contains(doc, "rFonts") {
+		t.Error("a run sets its own font")
+	}
+	if h := parts["word/header1.xml"]; !strings.Contains(h, `w:instr=" PAGE "`) || xmlAttrs(t, h, "jc")["val"] != "center" {
+		t.Errorf("no page number centred in the header: %s", h)
+	}
+	if strings.Contains(doc, "DỰ THẢO") {
+		t.Error("an approved version is marked as a draft")
 	}
 	closing := strings.Index(doc, "Cuộc họp kết thúc vào")
-	if p := strings.LastIndex(doc[:closing], "<w:p>"); p < 0 || !strings.Contains(doc[p:closing], "<w:keepNext/>") {
+	if p := strings.LastIndex(doc[:closing], "<w:p>"); p < 0 || !strings.Contains(doc[p:closing], "<w:keepNext>") {
 		t.Error("the closing line is not kept with the signatures")
+	}
+	if c := parts["docProps/core.xml"]; !strings.Contains(c, "<dc:title>BIÊN BẢN – "+d.Title+"</dc:title>") || !strings.Contains(c, "<dc:creator>phonghop</dc:creator>") {
+		t.Errorf("properties: %s", c)
+	}
+	for _, name := range []string{"docProps/thumbnail.jpeg", "docProps/app.xml"} {
+		if _, ok := parts[name]; ok {
+			t.Errorf("the library's template part %s is kept", name)
+		}
 	}
 	d.Approved = nil
 	data, _ = RenderDocx(d)
-	if h := docxParts(t, data)["word/header2.xml"]; !strings.Contains(h, "DỰ THẢO") {
-		t.Errorf("a draft's first page has no mark: %s", h)
+	doc = docxParts(t, data)["word/document.xml"]
+	if i := strings.Index(doc, "DỰ THẢO"); i < 0 || !strings.Contains(doc[strings.LastIndex(doc[:i], "<w:p>"):i], "<w:framePr") {
+		t.Errorf("a draft has no mark in a frame")
+	}
+}
+
+// xmlAttrs is the attributes (by local name) of the first element named
+// local in doc; nil when there is none.
+func xmlAttrs(t *testing.T, doc, local string) map[string]string {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(doc))
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			t.Fatalf("not well-formed: %v", err)
+		}
+		if e, ok := tok.(xml.StartElement); ok && e.Name.Local == local {
+			a := map[string]string{}
+			for _, at := range e.Attr {
+				a[at.Name.Local] = at.Value
+			}
+			return a
+		}
 	}
 }
 
@@ -147,6 +199,7 @@ func TestDocxInLibreOffice(t *testing.T) {
 	d := tmDraft()
 	d.Guests = "Nguyễn Thị Khách – Phó Giám đốc Sở Nội vụ tỉnh"
 	d.Items[1].Notes = strings.Repeat("Ý kiến thảo luận về kết quả cải cách hành chính. ", 40)
+	d.Approved = nil // a draft: its mark in the first page's top margin
 	data, err := RenderDocx(d)
 	if err != nil {
 		t.Fatal(err)
@@ -171,6 +224,10 @@ func TestDocxInLibreOffice(t *testing.T) {
 	}
 	inOrder(t, flat(strings.Join(all, "\n")), templateParts(d))
 	first := pages[0]
+	if strings.TrimSpace(first[0]) != "DỰ THẢO" {
+		t.Errorf("a draft's first line is %q, not its mark", first[0])
+	}
+	first = first[1:]
 	for i, want := range [][]string{
 		{"ỦY BAN NHÂN DÂN", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"},
 		{"HUYỆN THÁP MƯỜI", "Độc lập - Tự do - Hạnh phúc"},
@@ -189,11 +246,17 @@ func TestDocxInLibreOffice(t *testing.T) {
 	if !strings.Contains(last, "Cuộc họp kết thúc vào") || !strings.Contains(last, "THƯ KÝ") {
 		t.Errorf("the signatures are not with the closing line:\n%s", last)
 	}
+	if !bytes.Contains(pdf, []byte("LiberationSerif")) || bytes.Contains(pdf, []byte("DejaVu")) {
+		t.Error("LibreOffice did not set Times New Roman in its metric twin Liberation Serif")
+	}
 	ws, pw, ph := pageWords(t, pdf, "-f", "1", "-l", "1")
 	if pw < 595 || pw > 595.5 || ph < 841.5 || ph > 842.2 {
 		t.Errorf("page is %.1f × %.1f pt, want A4", pw, ph)
 	}
 	for _, w := range ws[0] {
+		if w.Text == "THẢO" && (w.YMax > marginTop*mm || w.YMin < 6*mm) {
+			t.Errorf("the draft mark is at %.1f–%.1f pt, not in the top margin", w.YMin, w.YMax)
+		}
 		if w.XMin < marginLeft*mm-1 {
 			t.Errorf("%q at %.1f pt is in the left margin", w.Text, w.XMin)
 		}

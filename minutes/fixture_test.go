@@ -25,8 +25,6 @@ var t0 = time.Date(2024, 1, 15, 8, 0, 0, 0, phonghop.Zone)
 
 func at(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute).UTC() }
 
-func ptr[T any](v T) *T { return &v }
-
 // demoMeeting is the district People's Committee's year-end review of
 // administrative reform (DESIGN.md, "A concrete case").
 func demoMeeting() *phonghop.Meeting {
