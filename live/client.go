@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -14,8 +15,9 @@ import (
 	"github.com/phonghop/phonghop"
 )
 
-// outFrame is one text frame to write. seq is 0 for frames that are no event
-// (errors, pong); event frames at or below what the client has are skipped.
+// outFrame is one text frame to write, header included (textFrame). seq is 0
+// for frames that are no event (errors, pong); event frames at or below what
+// the client has are skipped.
 type outFrame struct {
 	seq  uint64
 	data []byte
@@ -27,6 +29,7 @@ type outFrame struct {
 type client struct {
 	hub  *Hub
 	conn *websocket.Conn
+	wire net.Conn // under conn: every frame is written to it (wire.go)
 	info Client
 	room *room
 
@@ -48,6 +51,9 @@ type client struct {
 
 	closing atomic.Bool // a close frame is on its way; stop refreshing read deadlines
 
+	wlock     chan struct{} // the write lock (one slot): held while writing to wire
+	closeSent bool          // a close frame is written; under wlock
+
 	lastSeq   uint64 // newest event written; only the running writer (or run before start) touches it
 	pingTimer *time.Timer
 
@@ -68,6 +74,7 @@ func (c *client) run(since uint64, hasSince bool) {
 	h := c.hub
 	conn := c.conn
 	conn.SetReadLimit(h.cfg.ReadLimit)
+	c.answerControl()
 	defer c.cleanup()
 
 	h.addSession(c)
@@ -85,12 +92,12 @@ func (c *client) run(since uint64, hasSince bool) {
 	} else if h.isClosed() {
 		c.closeWith(websocket.CloseGoingAway, "going away")
 	}
-	for _, b := range first {
-		if c.closing.Load() {
-			break
+	if len(first) > 0 && !c.closing.Load() {
+		frames := make(net.Buffers, len(first))
+		for i, b := range first {
+			frames[i] = textFrame(b)
 		}
-		conn.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
-		if err := conn.WriteMessage(websocket.TextMessage, b); err != nil {
+		if err := c.write(frames, time.Now().Add(h.cfg.WriteTimeout), false); err != nil {
 			return
 		}
 	}
@@ -291,24 +298,29 @@ func (c *client) writeLoop() {
 		c.pingDue = false
 		c.mu.Unlock()
 
+		// The ping and every queued frame in one write (wire.go).
 		written = 0
-		var err error
+		frames := make(net.Buffers, 0, len(batch)+1)
 		if ping {
-			err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wt))
+			frames = append(frames, pingWire)
 		}
+		last := c.lastSeq
 		for _, f := range batch {
-			if err != nil {
-				break
-			}
 			written += len(f.data)
-			if f.seq != 0 && f.seq <= c.lastSeq {
+			if f.seq != 0 && f.seq <= last {
 				continue
 			}
-			c.conn.SetWriteDeadline(time.Now().Add(wt))
-			err = c.conn.WriteMessage(websocket.TextMessage, f.data)
-			if err == nil && f.seq != 0 {
-				c.lastSeq = f.seq
+			frames = append(frames, f.data)
+			if f.seq != 0 {
+				last = f.seq
 			}
+		}
+		var err error
+		if len(frames) > 0 {
+			err = c.write(frames, time.Now().Add(wt), false)
+		}
+		if err == nil {
+			c.lastSeq = last
 		}
 		if err != nil {
 			// The reader sees the closed connection and cleans up.
@@ -360,7 +372,7 @@ func (c *client) kill(code int, reason string) {
 
 func (c *client) sendClose(code int, reason string) {
 	d := min(c.hub.cfg.WriteTimeout, closeGrace)
-	err := c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(d))
+	err := c.write(net.Buffers{controlFrame(opClose, websocket.FormatCloseMessage(code, reason))}, time.Now().Add(d), true)
 	if err != nil {
 		c.conn.Close()
 		return
@@ -378,7 +390,7 @@ func (c *client) sendError(err error) {
 	if e.Code == phonghop.EInternal {
 		c.hub.log.Error("live: client message", "meeting", c.info.MeetingID, "user", c.info.User.ID, "err", err)
 	}
-	c.enqueue(outFrame{data: errorFrame(e)})
+	c.enqueue(outFrame{data: textFrame(errorFrame(e))})
 }
 
 // allow takes a token from the client's bucket.
@@ -482,7 +494,7 @@ func (c *client) handle(mt int, data []byte) {
 		_, err = h.WithdrawNotice(ctx, mid, user)
 	case "ping":
 		if err = c.heartbeat(m.Timeout); err == nil {
-			c.enqueue(outFrame{data: pongFrame})
+			c.enqueue(outFrame{data: pongWire})
 		}
 	default:
 		err = phonghop.Fail(phonghop.EInvalid, "message_type_unknown")

@@ -331,7 +331,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 		h.giveSocket(c.User.ID)
 		return // the upgrader has answered
 	}
-	cl := &client{hub: h, conn: conn, info: c, features: featuresOf(q)}
+	cl := &client{hub: h, conn: conn, wire: conn.NetConn(), wlock: make(chan struct{}, 1), info: c, features: featuresOf(q)}
 	if h.cfg.ReturnAfterUpgrade {
 		detached = true
 		go func() {
@@ -570,11 +570,14 @@ type room struct {
 	snapshots snapshotCache // the newest seq's state, shared by connecting sockets
 }
 
-// deliver marshals the event's frame once and queues the same bytes on every
-// client; it never blocks on a client.
+// deliver marshals and frames the event once and queues the same bytes on
+// every client; it never blocks on a client.
 func (r *room) deliver(ev Event) {
-	full := eventFrame(ev)
-	delta := deltaFrame(&ev) // encoded once too, for the sockets that asked
+	full := textFrame(eventFrame(ev))
+	var delta []byte // encoded once too, for the sockets that asked
+	if d := deltaFrame(&ev); d != nil {
+		delta = textFrame(d)
+	}
 	r.mu.RLock()
 	n := 0
 	for c := range r.clients {
