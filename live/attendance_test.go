@@ -3,10 +3,13 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gorilla/websocket"
@@ -301,4 +304,60 @@ func marksAt(m map[string]AttendanceMark) map[string]AttendanceMark {
 		out[id] = mk
 	}
 	return out
+}
+
+// countingBroker counts the read-modify-write rounds (Last) and the
+// conflicts.
+type countingBroker struct {
+	Broker
+	lasts, conflicts atomic.Int64
+}
+
+func (b *countingBroker) Last(ctx context.Context, meetingID string) ([]Event, uint64, error) {
+	b.lasts.Add(1)
+	return b.Broker.Last(ctx, meetingID)
+}
+
+func (b *countingBroker) Append(ctx context.Context, meetingID string, ev Event, expect int64) (uint64, error) {
+	seq, err := b.Broker.Append(ctx, meetingID, ev, expect)
+	if errors.Is(err, ErrConflict) {
+		b.conflicts.Add(1)
+	}
+	return seq, err
+}
+
+// Issue #16: a check-in wave on one process. Check-ins racing for the
+// attendance subject used to lose to each other and start again (reading,
+// decoding and encoding the whole list each time) until room_busy; now they
+// take turns: one round each, no conflict, every one answered.
+func TestCheckInWaveTakesTurns(t *testing.T) {
+	const n = 300
+	b := &countingBroker{Broker: NewMemoryBroker(0)}
+	h := NewHub(Config{Broker: b, Meetings: meetings{"m1": testMeeting(n)}})
+	defer h.Shutdown(context.Background())
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			if _, err := h.CheckIn(context.Background(), "m1", delegateID(i)); err != nil {
+				errs <- err
+			}
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("check-in refused: %v", err)
+	}
+	if l, c := b.lasts.Load(), b.conflicts.Load(); l != n || c != 0 {
+		t.Fatalf("%d check-ins took %d rounds with %d conflicts", n, l, c)
+	}
+	if a, _ := h.Attendance(context.Background(), "m1"); len(a.Present) != n {
+		t.Fatalf("%d present", len(a.Present))
+	}
 }

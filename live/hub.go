@@ -120,6 +120,7 @@ type Hub struct {
 
 	rooms    [numShards]roomShard
 	sessions [numShards]sessionShard
+	subjects subjectLocks // one read-modify-write per meeting and subject at a time
 
 	mu     sync.Mutex // guards closed and wg.Add
 	closed bool

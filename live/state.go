@@ -39,6 +39,12 @@ type change struct {
 // from the caller's: a tablet that hangs up half-way does not leave an event
 // the room showed but the journal lacks.
 func (h *Hub) update(ctx context.Context, meetingID, subject, typ, by string, fn func(prev *Event) (change, error)) (uint64, error) {
+	// One writer of the subject at a time on this process (subjectlock.go).
+	unlock, err := h.subjects.lock(ctx, meetingID, subject)
+	if err != nil {
+		return 0, h.brokerError(err)
+	}
+	defer unlock()
 	for attempt := 0; ; attempt++ {
 		evs, _, err := h.cfg.Broker.Last(ctx, meetingID)
 		if err != nil {
