@@ -20,6 +20,12 @@
 #   scripts/load.sh soak 2000          # 30 minutes of churn at N sockets, then RSS,
 #                                      # goroutines and open files must return to the
 #                                      # baseline (-soak 2m for a short one)
+#   scripts/load.sh meetings 2000      # N meetings open at once on a cluster: three
+#                                      # nats-servers (JetStream, routed, 3 replicas),
+#                                      # the S3 gateway and two phonghop processes; 5
+#                                      # sockets per meeting (-delegates K), spread over
+#                                      # both processes, then a page turn in each over
+#                                      # 10 s (-spread); RSS and CPU of every process
 #
 # Memory: the tool reads the server's RSS after -settle (default 5s) of idling. Both
 # servers are garbage-collected and give back what connecting cost them only after
@@ -45,11 +51,11 @@
 # what is measured.
 set -euo pipefail
 
-usage() { echo "usage: $0 phonghop|centrifugo|bare|compare|checkin|storm|soak [N] [phonghop-load flags...]" >&2; exit 2; }
+usage() { echo "usage: $0 phonghop|centrifugo|bare|compare|checkin|storm|soak|meetings [N] [phonghop-load flags...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 mode=$1; shift
 n=${1:-1000}; [ $# -ge 1 ] && shift
-case $mode in phonghop|centrifugo|bare|compare|checkin|storm|soak) ;; *) usage ;; esac
+case $mode in phonghop|centrifugo|bare|compare|checkin|storm|soak|meetings) ;; *) usage ;; esac
 [[ $n =~ ^[0-9]+$ ]] || usage
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,8 +71,9 @@ mkdir -p "$out"
 # Every socket is a descriptor on both ends: lift the soft limit for the servers
 # started below (the tool lifts its own).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((n + 100)) ]; then
-  echo "load: open-file limit $(ulimit -n) is too low for $n sockets" >&2; exit 1
+sockets=$n; [ "$mode" != meetings ] || sockets=$((n * 5))
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((sockets + 100)) ]; then
+  echo "load: open-file limit $(ulimit -n) is too low for $sockets sockets" >&2; exit 1
 fi
 
 pids=()
@@ -153,6 +160,66 @@ run_phonghop() {
   stop "$pid"
 }
 
+# Many meetings on a cluster as production runs it (docs/operations.md, "A
+# cluster"): three routed nats-servers with JetStream, each meeting's stream with
+# 3 replicas; the S3 gateway; two phonghop processes on both. Every socket of
+# the run signs in as one of -delegates accounts, each in every meeting, so the
+# per-account socket cap is lifted (PHONGHOP_LIVE_SOCKETS_PER_USER=0); the
+# accounts' hashes use bcrypt's minimum cost (PHONGHOP_BCRYPT_COST=4): sign-in
+# is not what is measured.
+run_meetings() {
+  local bin=${PHONGHOP_BIN:-} nb s3 i
+  nb=$(bash "$root/scripts/tools.sh" nats)
+  s3=${PHONGHOP_LOAD_S3_PORT:-18190}
+  local nats_ports=(${PHONGHOP_LOAD_NATS_PORTS:-18191 18192 18193}) route_ports=(18194 18195 18196) mon_ports=(18197 18198 18199)
+  local ph_ports=("$ph_port" $((ph_port + 1)))
+  for p in "$s3" "${nats_ports[@]}" "${route_ports[@]}" "${mon_ports[@]}" "${ph_ports[@]}"; do
+    port_free "$p" || { echo "load: port $p is taken" >&2; exit 1; }
+  done
+  if [ -z "$bin" ]; then
+    echo "load: building phonghop" >&2
+    (cd "$root" && go build -o "$work/phonghop" ./cmd/phonghop)
+    bin=$work/phonghop
+  fi
+  export PHONGHOP_S3_ACCESS_KEY=phonghop PHONGHOP_S3_SECRET_KEY=phonghop-secret
+  bash "$root/scripts/s3gw.sh" "$work/s3" "$s3" >"$work/s3.log" 2>&1 &
+  pids+=($!)
+  local routes="" urls="" natspids="" phpids="" phurls=""
+  for i in 0 1 2; do routes+="${routes:+,}nats://127.0.0.1:${route_ports[i]}"; done
+  for i in 0 1 2; do
+    mkdir -p "$work/nats$i"
+    "$nb/nats-server" -a 127.0.0.1 -p "${nats_ports[i]}" -js -sd "$work/nats$i" -n "n$i" \
+      --cluster_name phonghop-load --cluster "nats://127.0.0.1:${route_ports[i]}" --routes "$routes" \
+      >"$work/nats$i.log" 2>&1 &
+    pids+=($!); natspids+="${natspids:+,}$!"
+    urls+="${urls:+,}nats://127.0.0.1:${nats_ports[i]}"
+  done
+  for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$s3") 2>/dev/null && break; sleep 0.1; done
+  # The cluster's JetStream answers once its meta leader is elected: /healthz
+  # on every server says so.
+  for i in 0 1 2; do
+    for _ in $(seq 1 600); do curl -fs -o /dev/null "http://127.0.0.1:${mon_ports[i]}/healthz" && break; sleep 0.1; done
+  done
+  local pass; pass=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  for i in 0 1; do
+    PHONGHOP_ADDR="127.0.0.1:${ph_ports[i]}" PHONGHOP_ADMIN_PASSWORD="$pass" PHONGHOP_LOG_LEVEL=warn \
+      PHONGHOP_S3_ENDPOINT="127.0.0.1:$s3" PHONGHOP_S3_BUCKET=phonghop \
+      PHONGHOP_NATS_URL="$urls" PHONGHOP_NATS_REPLICAS=3 PHONGHOP_LIVE_SOCKETS_PER_USER=0 PHONGHOP_BCRYPT_COST=4 \
+      "$bin" serve >"$work/phonghop$i.log" 2>&1 &
+    local pid=$!; pids+=("$pid"); phpids+="${phpids:+,}$pid"
+    phurls+="${phurls:+,}http://127.0.0.1:${ph_ports[i]}"
+    # /readyz: S3 and the NATS cluster (its meta leader elected) answer.
+    for _ in $(seq 1 600); do
+      curl -fs -o /dev/null "http://127.0.0.1:${ph_ports[i]}/readyz" && break
+      kill -0 "$pid" 2>/dev/null || { echo "load: phonghop exited; its log:" >&2; cat "$work/phonghop$i.log" >&2; exit 1; }
+      sleep 0.1
+    done
+  done
+  echo "load: nats pids $natspids, phonghop pids $phpids on $phurls" >&2
+  "$work/phonghop-load" -target phonghop -url "$phurls" -admin-password "$pass" -meetings "$n" -delegates 5 \
+    -server-pids "$phpids" -nats-pids "$natspids" -wait 60s -json-out "$out/meetings-$n.json" "$@"
+}
+
 case $mode in
   centrifugo) run_centrifugo "$@" ;;
   phonghop) run_phonghop "$@" ;;
@@ -184,5 +251,6 @@ case $mode in
     ;;
   storm) run_phonghop -name "storm-$n" -storm -settle 1s -wait 60s "$@" ;;
   soak) run_phonghop -name "soak-$n" -soak 30m -settle 10s -wait 60s "$@" ;;
+  meetings) run_meetings "$@" ;;
 esac
 [ -z "${LOAD_OUT:-}" ] || echo "load: results in $out" >&2

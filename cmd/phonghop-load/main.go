@@ -55,6 +55,10 @@ type config struct {
 	soak        time.Duration
 	soakChurn   int
 	soakDrain   time.Duration
+	meetings    int
+	spread      time.Duration
+	serverPIDs  string
+	natsPIDs    string
 
 	// phonghop
 	meeting          string
@@ -98,6 +102,10 @@ func main() {
 	flag.DurationVar(&c.soak, "soak", 0, "phonghop: a soak instead of page turns: this long of churn (tablets leaving and joining and a page turn every second; every 10 s a check-in and a check-out, a poll opened or closed), then RSS, goroutines and open files must return to the baseline")
 	flag.IntVar(&c.soakChurn, "soak-churn", 0, "phonghop: tablets leaving and joining every second in the soak (default 1% of -delegates)")
 	flag.DurationVar(&c.soakDrain, "soak-drain", 3*time.Minute, "phonghop: how long the soak waits after the churn for the baseline")
+	flag.IntVar(&c.meetings, "meetings", 0, "phonghop: many meetings at once instead of one room: this many meetings, each with -delegates sockets (the same accounts in every meeting), over the processes in -url (comma-separated); a page turn in each, spread over -spread")
+	flag.DurationVar(&c.spread, "spread", 10*time.Second, "phonghop -meetings: the page turns (one per meeting) are spread evenly over this time")
+	flag.StringVar(&c.serverPIDs, "server-pids", "", "phonghop -meetings: comma-separated pids of the phonghop processes, for their RSS and CPU time")
+	flag.StringVar(&c.natsPIDs, "nats-pids", "", "phonghop -meetings: comma-separated pids of the NATS servers, for their RSS and CPU time")
 	flag.StringVar(&c.meeting, "meeting", "", "phonghop: existing meeting id (without -admin-password)")
 	flag.StringVar(&c.chair, "chair", "chutoa:hop-khong-giay", "phonghop: chair's user:password")
 	flag.StringVar(&c.userPrefix, "user-prefix", "daibieu", "phonghop: delegate usernames are <prefix>00001...")
@@ -179,6 +187,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	c.cpuProfile = *cpuProfile
+	if ran, err := meetingsMain(ctx, &c); ran {
+		if err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if ran, err := roomMain(ctx, &c, t); ran {
 		if err != nil {
 			log.Fatal(err)

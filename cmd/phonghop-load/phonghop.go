@@ -268,6 +268,28 @@ func (t *phonghop) create(ctx context.Context, chairUser, chairPass string) erro
 	if err != nil {
 		return err
 	}
+	ids, err := t.ensureUsers(ctx, admin, chairUser, chairPass)
+	if err != nil {
+		return err
+	}
+	body, err := pdfUpload(20)
+	if err != nil {
+		return err
+	}
+	m, err := t.newMeeting(ctx, admin, "Kiểm tra tải "+t.c.runID, ids, body)
+	if err != nil {
+		return err
+	}
+	t.meeting = m.id
+	if !t.c.quiet {
+		log.Printf("meeting %s with %d participants", t.meeting, len(ids))
+	}
+	return nil
+}
+
+// ensureUsers makes the delegate accounts and the chair's unless they exist,
+// and returns their ids: the delegates' in order, then the chair's.
+func (t *phonghop) ensureUsers(ctx context.Context, admin, chairUser, chairPass string) ([]string, error) {
 	type user struct {
 		ID       string `json:"id"`
 		Username string `json:"username"`
@@ -277,7 +299,7 @@ func (t *phonghop) create(ctx context.Context, chairUser, chairPass string) erro
 	// creating them again would cost a password hash each before the conflict.
 	var list []user
 	if err := t.call(ctx, http.MethodGet, "/api/v1/users", admin, nil, &list); err != nil {
-		return fmt.Errorf("list users: %w", err)
+		return nil, fmt.Errorf("list users: %w", err)
 	}
 	byName := make(map[string]string, len(list))
 	for _, u := range list {
@@ -295,7 +317,7 @@ func (t *phonghop) create(ctx context.Context, chairUser, chairPass string) erro
 		}
 	}
 	t0 := time.Now()
-	err = parallel(ctx, len(todo), t.c.loginConcurrency, func(j int) error {
+	err := parallel(ctx, len(todo), t.c.loginConcurrency, func(j int) error {
 		i := todo[j]
 		name, pass, display := chairUser, chairPass, "Chủ tọa"
 		if i < n {
@@ -311,54 +333,56 @@ func (t *phonghop) create(ctx context.Context, chairUser, chairPass string) erro
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	missing := n + 1 - len(todo)
 	if !t.c.quiet {
-		log.Printf("%d accounts ready in %.1fs (%d existed)", n+1, time.Since(t0).Seconds(), missing)
+		log.Printf("%d accounts ready in %.1fs (%d existed)", n+1, time.Since(t0).Seconds(), n+1-len(todo))
 	}
+	return ids, nil
+}
 
+// meetingRef is a meeting made for a run: what a page turn in it names.
+type meetingRef struct {
+	id, agendaItem, document string
+}
+
+// newMeeting makes a meeting with ids as participants (the last one chairs),
+// the document body and an agenda item presenting it.
+func (t *phonghop) newMeeting(ctx context.Context, admin, title string, ids []string, body *multipartBody) (meetingRef, error) {
 	var m struct {
 		ID string `json:"id"`
 	}
-	err = t.call(ctx, http.MethodPost, "/api/v1/meetings", admin, map[string]string{
-		"title":    "Kiểm tra tải " + t.c.runID,
+	err := t.call(ctx, http.MethodPost, "/api/v1/meetings", admin, map[string]string{
+		"title":    title,
 		"startsAt": time.Now().UTC().Format(time.RFC3339),
 		"location": "phonghop-load",
 		"language": "vi",
 	}, &m)
 	if err != nil {
-		return fmt.Errorf("create meeting: %w", err)
+		return meetingRef{}, fmt.Errorf("create meeting: %w", err)
 	}
-	t.meeting = m.ID
+	n := len(ids) - 1
 	parts := make([]map[string]string, 0, n+1)
 	parts = append(parts, map[string]string{"userId": ids[n], "role": "chair"})
 	for _, id := range ids[:n] {
 		parts = append(parts, map[string]string{"userId": id, "role": "delegate"})
 	}
-	if err := t.call(ctx, http.MethodPut, "/api/v1/meetings/"+t.meeting+"/participants", admin, parts, nil); err != nil {
-		return fmt.Errorf("set participants: %w", err)
+	if err := t.call(ctx, http.MethodPut, "/api/v1/meetings/"+m.ID+"/participants", admin, parts, nil); err != nil {
+		return meetingRef{}, fmt.Errorf("set participants: %w", err)
 	}
-	body, err := pdfUpload(20)
-	if err != nil {
-		return err
-	}
-	var doc struct {
+	var doc, item struct {
 		ID string `json:"id"`
 	}
-	if err := t.call(ctx, http.MethodPost, "/api/v1/meetings/"+t.meeting+"/documents", admin, body, &doc); err != nil {
-		return fmt.Errorf("upload document: %w", err)
+	if err := t.call(ctx, http.MethodPost, "/api/v1/meetings/"+m.ID+"/documents", admin, body, &doc); err != nil {
+		return meetingRef{}, fmt.Errorf("upload document: %w", err)
 	}
-	err = t.call(ctx, http.MethodPost, "/api/v1/meetings/"+t.meeting+"/agenda", admin, map[string]any{
+	err = t.call(ctx, http.MethodPost, "/api/v1/meetings/"+m.ID+"/agenda", admin, map[string]any{
 		"title": "Báo cáo tải", "presenter": ids[n], "durationMinutes": 10, "documentIds": []string{doc.ID},
-	}, nil)
+	}, &item)
 	if err != nil {
-		return fmt.Errorf("add agenda item: %w", err)
+		return meetingRef{}, fmt.Errorf("add agenda item: %w", err)
 	}
-	if !t.c.quiet {
-		log.Printf("meeting %s with %d participants", t.meeting, n+1)
-	}
-	return nil
+	return meetingRef{id: m.ID, agendaItem: item.ID, document: doc.ID}, nil
 }
 
 // pdfUpload makes a multipart body with a small PDF of the given page count.
@@ -449,11 +473,13 @@ func (t *phonghop) loginAll(ctx context.Context, chairUser, chairPass string) er
 	return nil
 }
 
-func (t *phonghop) wsURL() string {
+func (t *phonghop) wsURL() string { return t.liveURL(t.meeting) }
+
+func (t *phonghop) liveURL(meeting string) string {
 	u := t.c.url
 	u = strings.Replace(u, "http://", "ws://", 1)
 	u = strings.Replace(u, "https://", "wss://", 1)
-	u += "/api/v1/meetings/" + t.meeting + "/live"
+	u += "/api/v1/meetings/" + meeting + "/live"
 	if t.c.attendance == "delta" {
 		u += "?features=attendanceDelta"
 	}
@@ -466,8 +492,13 @@ func (t *phonghop) token(i int) string { return t.tokens[i%len(t.tokens)] }
 // dial opens delegate i's live socket the way a tablet app without a browser
 // does: bearer header, no Origin. The first frame must be the snapshot.
 func (t *phonghop) dial(ctx context.Context, d *websocket.Dialer, i int) (*websocket.Conn, int64, error) {
-	h := http.Header{"Authorization": {"Bearer " + t.token(i)}}
-	conn, resp, err := d.DialContext(ctx, t.wsURL(), h)
+	return t.dialLive(ctx, d, t.meeting, t.token(i))
+}
+
+// dialLive opens a live socket of meeting with token and reads its snapshot.
+func (t *phonghop) dialLive(ctx context.Context, d *websocket.Dialer, meeting, token string) (*websocket.Conn, int64, error) {
+	h := http.Header{"Authorization": {"Bearer " + token}}
+	conn, resp, err := d.DialContext(ctx, t.liveURL(meeting), h)
 	if err != nil {
 		if resp != nil {
 			return nil, 0, fmt.Errorf("live: %w (HTTP %d)", err, resp.StatusCode)
@@ -528,11 +559,17 @@ func (t *phonghop) turn(ctx context.Context, k int) (int64, error) {
 			}
 		}
 	}
+	return t.present(ctx, meetingRef{t.meeting, t.agendaItem, t.document}, page)
+}
+
+// present turns meeting m's presentation to page over REST, as the chair, and
+// returns the event's seq.
+func (t *phonghop) present(ctx context.Context, m meetingRef, page int) (int64, error) {
 	var out struct {
 		Seq int64 `json:"seq"`
 	}
-	err := t.call(ctx, http.MethodPut, "/api/v1/meetings/"+t.meeting+"/presentation", t.chairToken, map[string]any{
-		"agendaItemId": t.agendaItem, "documentId": t.document, "page": page,
+	err := t.call(ctx, http.MethodPut, "/api/v1/meetings/"+m.id+"/presentation", t.chairToken, map[string]any{
+		"agendaItemId": m.agendaItem, "documentId": m.document, "page": page,
 	}, &out)
 	if err != nil {
 		return 0, err
