@@ -195,6 +195,11 @@ describe('the live room', () => {
     await card.locator('[data-testid=poll-open]').click();
     await card.locator('[data-testid=poll-close]').waitFor({ timeout: 10000 });
 
+    // Nothing the tablet asks names its receipt's hash (a secret ballot is
+    // stored with that hash beside its option): it checks it in the poll's list.
+    const asked = [];
+    const listen = (req) => asked.push(req.url());
+    delegate.on('request', listen);
     // The vote dialog opens by itself on the delegate's tablet.
     const modal = delegate.locator('[data-testid=vote-modal]', { hasText: title });
     await modal.waitFor({ timeout: 10000 });
@@ -219,6 +224,8 @@ describe('the live room', () => {
     }
     // The delegate's receipt is among the counted ones.
     await delegate.locator('[data-testid=result-modal]', { hasText: 'Phiếu của đồng chí đã được kiểm' }).waitFor({ timeout: 5000 });
+    delegate.off('request', listen);
+    for (const u of asked) assert.ok(!u.includes('/receipts/'), `the tablet named its receipt's hash: ${u}`);
   });
 });
 

@@ -98,3 +98,53 @@ func TestFailedSecretBallotLogsNoBallotKey(t *testing.T) {
 		t.Errorf("the answer carries the ballot key: %s", r.body)
 	}
 }
+
+// TestReceiptCheckLogsNoReceipt: the SHA-256 of a receipt is what a secret
+// ballot stores beside its option, so a log line naming it names the choice of
+// whoever asked. The request log wrote the receipt check's path whole
+// (GET …/receipts/<sha256>), a line per tablet right after every close.
+func TestReceiptCheckLogsNoReceipt(t *testing.T) {
+	base, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	h := newHarness(t, base, withLog(&logs))
+	f := h.meeting(2)
+	for _, d := range f.delegates {
+		h.mustDo("POST", "/api/v1/meetings/"+f.id+"/attendance", d, nil, 200, nil)
+	}
+	var p struct{ ID string }
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls", "chutich", map[string]any{"agendaItemId": f.item, "title": "Bãi nhiệm", "secret": true}, 201, &p)
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/open", "chutich", map[string]any{}, 200, nil)
+	hashes := map[string]string{}
+	for i, d := range f.delegates {
+		var rc struct{ Receipt string }
+		h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/ballots", d, map[string]int{"option": i % 2}, 201, &rc)
+		sum := sha256.Sum256([]byte(rc.Receipt))
+		hashes[d] = hex.EncodeToString(sum[:])
+	}
+	// Asked before the close: refused (409), logged with the user.
+	for d, sum := range hashes {
+		h.mustDo("GET", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/receipts/"+sum, d, nil, 409, nil)
+	}
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/close", "chutich", nil, 200, nil)
+	for d, sum := range hashes {
+		var out struct{ Counted bool }
+		h.mustDo("GET", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/receipts/"+sum, d, nil, 200, &out)
+		if !out.Counted {
+			t.Fatalf("%s's receipt not counted", d)
+		}
+	}
+	out := logs.String()
+	if !strings.Contains(out, "/receipts/") {
+		t.Fatalf("the receipt checks were not logged, so this test sees nothing:\n%s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		for _, sum := range hashes {
+			if strings.Contains(line, sum) {
+				t.Errorf("a log line carries a receipt's SHA-256:\n%s", line)
+			}
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -254,7 +255,7 @@ func (s *Server) requestLog(c *gin.Context) {
 		s.cfg.Observer.Error(code)
 	}
 	if s.log.Enabled(c.Request.Context(), slog.LevelInfo) {
-		l.get().Info("request", "method", c.Request.Method, "path", c.Request.URL.Path,
+		l.get().Info("request", "method", c.Request.Method, "path", loggedPath(c),
 			"status", c.Writer.Status(), "duration", d.Round(time.Microsecond).String())
 	}
 }
@@ -281,6 +282,16 @@ func (l *requestLogger) get() *slog.Logger {
 	b := l.base.With(l.attrs...)
 	l.built.Store(b)
 	return b
+}
+
+// loggedPath is the request's path as the log may keep it: a receipt's
+// SHA-256 is stored in its secret ballot beside the option, so the receipt
+// check's path (…/receipts/<sha256>) would name the asker's choice.
+func loggedPath(c *gin.Context) string {
+	if sum := c.Param("sha256"); sum != "" {
+		return strings.Replace(c.Request.URL.Path, sum, "[receipt]", 1)
+	}
+	return c.Request.URL.Path
 }
 
 func (s *Server) recover(c *gin.Context) {
