@@ -31,6 +31,25 @@ func BenchmarkRender(b *testing.B) {
 	b.ReportMetric(float64(size), "pdf-bytes")
 }
 
+// BenchmarkRenderDocx: go test ./minutes -run XXX -bench RenderDocx -benchmem
+func BenchmarkRenderDocx(b *testing.B) {
+	d := benchDraft()
+	if _, err := RenderDocx(d); err != nil { // the template lightened once, outside the timing
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var size int
+	for i := 0; i < b.N; i++ {
+		docx, err := RenderDocx(d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(docx)
+	}
+	b.ReportMetric(float64(size), "docx-bytes")
+}
+
 var htmlMinutes = template.Must(template.New("m").Funcs(template.FuncMap{
 	"inc": func(i int) int { return i + 1 },
 }).Parse(`<!doctype html><html lang="vi"><meta charset="utf-8"><style>
