@@ -480,6 +480,8 @@ const vi = {
   documentFile: 'Tệp tài liệu',
   closeConsultationAsk: 'Kết thúc lấy ý kiến “{title}”? Các đại biểu sẽ không gửi thêm ý kiến được nữa.',
   withdrawOpinionAsk: 'Rút ý kiến này? Nội dung đồng chí đã viết sẽ bị xoá.',
+  changeAccess: 'Quyền xem',
+  changeAccessHint: 'Đổi người được xem tài liệu này (tài liệu mật) và việc in tên người xem lên trang',
 };
 
 export type Key = keyof typeof vi;
@@ -957,6 +959,8 @@ const en: Record<Key, string> = {
   documentFile: 'Document file',
   closeConsultationAsk: 'Close the consultation “{title}”? Delegates can no longer send opinions.',
   withdrawOpinionAsk: 'Withdraw this opinion? What you wrote is deleted.',
+  changeAccess: 'Access',
+  changeAccessHint: "Change who may see this document (confidential) and whether pages carry the viewer's name",
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };
