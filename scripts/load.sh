@@ -5,7 +5,9 @@
 #   scripts/load.sh phonghop 5000      # build and start phonghop on loopback, measure
 #   scripts/load.sh centrifugo 5000    # install and start Centrifugo on loopback, measure
 #   scripts/load.sh compare 5000       # both and the bare write loop, one after the
-#                                      # other (-settle 1s), then a table
+#                                      # other (-settle 1s), then a table; with
+#                                      # PHONGHOP_BIN_BEFORE=<binary> that build runs
+#                                      # too, after Centrifugo (a change before/after)
 #   scripts/load.sh bare 5000          # the bare write loop alone: one prepared frame
 #                                      # written to N plain gorilla sockets in turn
 #   scripts/load.sh checkin 2000       # a check-in wave: N delegates check in within
@@ -227,11 +229,17 @@ case $mode in
   compare)
     run_centrifugo -q -settle 1s "$@"
     echo >&2
+    before=()
+    if [ -n "${PHONGHOP_BIN_BEFORE:-}" ]; then
+      PHONGHOP_BIN=$PHONGHOP_BIN_BEFORE run_phonghop -name "phonghop-before-$n" -q -settle 1s "$@"
+      echo >&2
+      before=("$out/phonghop-before-$n.json")
+    fi
     run_phonghop -q -settle 1s "$@"
     echo >&2
     run_bare -q -settle 1s "$@"
     echo
-    "$work/phonghop-load" -table "$out/centrifugo-$n.json" "$out/phonghop-$n.json" "$out/bare-$n.json"
+    "$work/phonghop-load" -table "$out/centrifugo-$n.json" "${before[@]}" "$out/phonghop-$n.json" "$out/bare-$n.json"
     ;;
   checkin)
     wave=(-turns 0 -settle 1s -checkin-wave 10s -wait 60s)

@@ -183,3 +183,16 @@ func TestSocketsDealtOverAccounts(t *testing.T) {
 		}
 	}
 }
+
+func TestColumnName(t *testing.T) {
+	for file, want := range map[string]string{
+		"/tmp/x/phonghop-before-5000.json":         "phonghop-before",
+		"centrifugo-19900.json":                    "centrifugo",
+		"a/phonghop.json":                          "phonghop",
+		"/tmp/a-very-long-result-file-name-1.json": "bare",
+	} {
+		if got := columnName(file, "bare"); got != want {
+			t.Errorf("%s: %q, want %q", file, got, want)
+		}
+	}
+}

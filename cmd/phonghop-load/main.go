@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -274,6 +275,7 @@ type Result struct {
 	URL           string    `json:"url"`
 	Time          time.Time `json:"time"`
 	Delegates     int       `json:"delegates"`
+	Accounts      int       `json:"accounts,omitempty"` // phonghop: the delegate accounts the sockets sign in as
 	Connected     int       `json:"connected"`
 	ConnectErrors int       `json:"connectErrors"`
 	FirstError    string    `json:"firstError,omitempty"`
@@ -345,7 +347,11 @@ func run(ctx context.Context, c *config, t target) (*Result, error) {
 	if c.target == "phonghop" {
 		present, attendance = c.present, c.attendance
 	}
-	res := &Result{Target: c.target, Present: present, Attendance: attendance, URL: c.url, Time: time.Now().UTC(), Delegates: c.delegates,
+	accounts := 0
+	if c.target == "phonghop" {
+		accounts = c.accountCount()
+	}
+	res := &Result{Target: c.target, Present: present, Attendance: attendance, URL: c.url, Time: time.Now().UTC(), Delegates: c.delegates, Accounts: accounts,
 		Turns: c.turns, IntervalMs: float64(c.interval) / 1e6, ServerPID: c.serverPID}
 	nofile, err := raiseNoFile()
 	if err != nil {
@@ -625,6 +631,9 @@ func round2(x float64) float64 { return math.Round(x*100) / 100 }
 func printResult(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "target            %s (%s)\n", r.Target, r.URL)
 	fmt.Fprintf(w, "sockets           %d connected of %d, %d errors, in %.1f s\n", r.Connected, r.Delegates, r.ConnectErrors, r.ConnectWallMs/1000)
+	if r.Accounts > 0 && r.Accounts < r.Delegates {
+		fmt.Fprintf(w, "accounts          %d, the sockets dealt over them\n", r.Accounts)
+	}
 	fmt.Fprintf(w, "connect           p50 %.1f ms  p99 %.1f ms  max %.1f ms; CPU server %.2f s, tool %.2f s (load %s)\n", r.Connect.P50, r.Connect.P99, r.Connect.Max,
 		r.ConnectServerCPUSec, r.ConnectToolCPUSec, r.ConnectLoadAvg)
 	fmt.Fprintf(w, "turns             %d every %.0f ms, %d failed %s\n", r.Turns, r.IntervalMs, r.TurnErrors, r.Present)
@@ -662,7 +671,10 @@ func printTable(w io.Writer, files []string) error {
 	if len(files) == 0 {
 		return errors.New("-table needs JSON result files")
 	}
-	var rs []Result
+	var (
+		rs    []Result
+		names []string // a column's name: its file's, as scripts/load.sh names them (phonghop-before-5000.json)
+	)
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -673,6 +685,7 @@ func printTable(w io.Writer, files []string) error {
 			return fmt.Errorf("%s: %w", f, err)
 		}
 		rs = append(rs, r)
+		names = append(names, columnName(f, r.Target))
 	}
 	row := func(name string, f func(r Result) string) {
 		fmt.Fprintf(w, "%-26s", name)
@@ -682,8 +695,18 @@ func printTable(w io.Writer, files []string) error {
 		fmt.Fprintln(w)
 	}
 	ms := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) + " ms" }
-	row("", func(r Result) string { return r.Target })
+	fmt.Fprintf(w, "%-26s", "")
+	for _, n := range names {
+		fmt.Fprintf(w, " %18s", n)
+	}
+	fmt.Fprintln(w)
 	row("sockets connected", func(r Result) string { return fmt.Sprintf("%d/%d", r.Connected, r.Delegates) })
+	row("accounts (phonghop)", func(r Result) string {
+		if r.Accounts == 0 {
+			return "-"
+		}
+		return strconv.Itoa(r.Accounts)
+	})
 	row("connect errors", func(r Result) string { return strconv.Itoa(r.ConnectErrors) })
 	row("connect all (wall)", func(r Result) string { return ms(r.ConnectWallMs) })
 	row("connect p50", func(r Result) string { return ms(r.Connect.P50) })
@@ -737,6 +760,21 @@ func printTable(w io.Writer, files []string) error {
 		row("server CPU (turns)", func(r Result) string { return ratio(r.CPUTurnsSec, base.CPUTurnsSec) })
 	}
 	return nil
+}
+
+// columnName is a result file's name without its directory, ".json" and the
+// socket count ("phonghop-before-5000.json": phonghop-before), or target.
+func columnName(file, target string) string {
+	name := strings.TrimSuffix(filepath.Base(file), ".json")
+	if i := strings.LastIndexByte(name, '-'); i > 0 {
+		if _, err := strconv.Atoi(name[i+1:]); err == nil {
+			name = name[:i]
+		}
+	}
+	if name == "" || len(name) > 18 {
+		return target
+	}
+	return name
 }
 
 // httpClient is shared by setup and page turns; keep-alive matters for the turns,
