@@ -148,3 +148,55 @@ func TestReceiptCheckLogsNoReceipt(t *testing.T) {
 		}
 	}
 }
+
+// TestStoredBallotLogLineNamesNoVoter: the request log's line carries the
+// user (for every other request), and a ballot object keeps the time it was
+// written: a line "POST …/ballots userId=… 201" at that time would join the
+// voter to their ballot, and so to its option, once the poll is closed. The
+// line of a stored ballot names no voter; a refused one still does (nothing of
+// it is stored).
+func TestStoredBallotLogLineNamesNoVoter(t *testing.T) {
+	base, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	h := newHarness(t, base, withLog(&logs))
+	f := h.meeting(2)
+	for _, d := range f.delegates {
+		h.mustDo("POST", "/api/v1/meetings/"+f.id+"/attendance", d, nil, 200, nil)
+	}
+	var p struct{ ID string }
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls", "chutich", map[string]any{"agendaItemId": f.item, "title": "Miễn nhiệm", "secret": true}, 201, &p)
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/open", "chutich", map[string]any{}, 200, nil)
+	ballots := "/api/v1/meetings/" + f.id + "/polls/" + p.ID + "/ballots"
+	for i, d := range f.delegates {
+		h.mustDo("POST", ballots, d, map[string]int{"option": i % 2}, 201, nil)
+	}
+	h.mustDo("POST", ballots, "daibieu01", map[string]int{"option": 1}, 409, nil)
+	stored, refused := 0, 0
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if !strings.Contains(line, "msg=request") || !strings.Contains(line, "path="+ballots) {
+			continue
+		}
+		named := false
+		for _, d := range f.delegates {
+			named = named || strings.Contains(line, h.users[d].ID)
+		}
+		switch {
+		case strings.Contains(line, "status=201"):
+			stored++
+			if named {
+				t.Errorf("a stored ballot's line names the voter:\n%s", line)
+			}
+		case strings.Contains(line, "status=409"):
+			refused++
+			if !named {
+				t.Errorf("a refused ballot's line lost the user:\n%s", line)
+			}
+		}
+	}
+	if stored != 2 || refused != 1 {
+		t.Fatalf("%d stored and %d refused ballot lines, want 2 and 1:\n%s", stored, refused, logs.String())
+	}
+}
