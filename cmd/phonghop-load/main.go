@@ -60,6 +60,7 @@ type config struct {
 	spread      time.Duration
 	serverPIDs  string
 	natsPIDs    string
+	stormAway   time.Duration
 
 	// phonghop
 	meeting          string
@@ -100,6 +101,7 @@ func main() {
 	flag.BoolVar(&c.quiet, "q", false, "no progress messages on stderr")
 	flag.DurationVar(&c.checkinWave, "checkin-wave", 0, "phonghop: after the turns, every delegate checks in, spread evenly over this time, while all sockets listen (0: no wave; -turns 0 for the wave alone)")
 	flag.BoolVar(&c.storm, "storm", false, "phonghop: a reconnect storm instead of page turns: every socket drops at once and all come back at the same moment with since; reports when the last is back")
+	flag.DurationVar(&c.stormAway, "storm-away", 0, "phonghop: how long the tablets stay away in the storm before all come back (an access point's restart takes tens of seconds; past the server's 10 s session cache every reconnect reads its session again)")
 	flag.DurationVar(&c.soak, "soak", 0, "phonghop: a soak instead of page turns: this long of churn (tablets leaving and joining and a page turn every second; every 10 s a check-in and a check-out, a poll opened or closed), then RSS, goroutines and open files must return to the baseline")
 	flag.IntVar(&c.soakChurn, "soak-churn", 0, "phonghop: tablets leaving and joining every second in the soak (default 1% of -delegates)")
 	flag.DurationVar(&c.soakDrain, "soak-drain", 3*time.Minute, "phonghop: how long the soak waits after the churn for the baseline")

@@ -154,8 +154,9 @@ type StormResult struct {
 	Tablets    int       `json:"tablets"`
 	ConnectMs  float64   `json:"connectWallMs"` // the first connection of all
 	Back       int       `json:"back"`          // tablets that had the awaited event again
-	WallMs     float64   `json:"wallMs"`        // from the drop until the last one was back
-	BackAt     Dist      `json:"backAt"`        // per tablet, from the drop
+	WallMs     float64   `json:"wallMs"`        // from the return until the last one was back
+	BackAt     Dist      `json:"backAt"`        // per tablet, from the return
+	AwayMs     float64   `json:"awayMs"`        // between the drop and the return (-storm-away)
 	Retries    int       `json:"retries"`
 	Errors     int       `json:"errors"` // tablets that never got back in
 	FirstError string    `json:"firstError,omitempty"`
@@ -211,6 +212,11 @@ func storm(ctx context.Context, c *config, t roomTarget, progress func(string, .
 		tb.want.Store(s0)
 		tb.backAt.Store(0)
 	}
+	if c.stormAway > 0 {
+		progress("away for %s", c.stormAway)
+		sleepCtx(ctx, c.stormAway)
+	}
+	res.AwayMs = float64(c.stormAway.Microseconds()) / 1000
 	res.LoadAvg = loadAvg()
 	var cpu0 int64
 	if c.serverPID != 0 {
@@ -301,7 +307,7 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 }
 
 func printStorm(w *os.File, r *StormResult) {
-	fmt.Fprintf(w, "reconnect storm   %d tablets (first connection of all %.1f s)\n", r.Tablets, r.ConnectMs/1000)
+	fmt.Fprintf(w, "reconnect storm   %d tablets (first connection of all %.1f s), away %.1f s\n", r.Tablets, r.ConnectMs/1000, r.AwayMs/1000)
 	fmt.Fprintf(w, "  back            %d of %d; all back after %.0f ms (p50 %.0f ms, p99 %.0f ms); %d retries, %d never back\n",
 		r.Back, r.Tablets, r.WallMs, r.BackAt.P50, r.BackAt.P99, r.Retries, r.Errors)
 	fmt.Fprintf(w, "  turn after      reached %d of %d\n", r.AfterTurn, r.Tablets)
