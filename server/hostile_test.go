@@ -97,3 +97,81 @@ func TestHostileDelegateOnTheSocket(t *testing.T) {
 		t.Fatalf("the room changed:\nbefore %s\nafter  %s", bb, ab)
 	}
 }
+
+// A hostile participant and consultations: a consultation is reached only
+// under its own meeting (its id under another meeting's path, even one where
+// they are chair, is 404, for reading, writing, closing and the summary); a
+// delegate taken off the meeting loses it with their opinions; an observer
+// writes nothing; nobody reads or changes another's opinion by its id.
+func TestHostileConsultations(t *testing.T) {
+	st, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, st)
+	a := h.meeting(2)
+	// Meeting b: the same chair and secretary; daibieu03 only there.
+	var b phonghop.Meeting
+	h.mustDo("POST", "/api/v1/meetings", "admin", map[string]any{"title": "Họp chuyên đề", "startsAt": "2024-01-13T08:00:00+07:00", "location": "Phòng 3", "language": "vi"}, 201, &b)
+	h.mustDo("PUT", "/api/v1/meetings/"+b.ID+"/participants", "admin", []map[string]string{
+		{"userId": h.users["chutich"].ID, "role": "chair"}, {"userId": h.users["thuky"].ID, "role": "secretary"},
+		{"userId": h.user("daibieu03").ID, "role": "delegate"},
+	}, 200, nil)
+	h.mustDo("PUT", "/api/v1/meetings/"+a.id+"/participants", "admin", []map[string]string{
+		{"userId": h.users["chutich"].ID, "role": "chair"}, {"userId": h.users["thuky"].ID, "role": "secretary"},
+		{"userId": h.users["daibieu01"].ID, "role": "delegate"}, {"userId": h.users["daibieu02"].ID, "role": "delegate"},
+		{"userId": h.user("quansat").ID, "role": "observer"},
+	}, 200, nil)
+	ca := "/api/v1/meetings/" + a.id + "/consultations"
+	var c struct{ ID string }
+	h.mustDo("POST", ca, "thuky", map[string]any{"title": "Dự thảo Nghị quyết", "documentIds": []string{a.doc},
+		"deadline": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, 201, &c)
+	var o struct{ ID string }
+	h.mustDo("POST", ca+"/"+c.ID+"/opinions", "daibieu01", map[string]any{"documentId": a.doc, "page": 1, "text": "Ý kiến riêng"}, 201, &o)
+
+	// Meeting b's path with a's consultation id.
+	cb := "/api/v1/meetings/" + b.ID + "/consultations/" + c.ID
+	for _, try := range []struct{ method, path, as string }{
+		{"GET", cb, "daibieu03"}, {"GET", cb + "/opinions", "daibieu03"}, {"GET", cb + "/opinions", "chutich"},
+		{"GET", cb + "/responses", "chutich"}, {"GET", cb + "/summary.pdf", "thuky"},
+		{"POST", cb + "/opinions", "daibieu03"}, {"PUT", cb + "/opinions/" + o.ID, "daibieu03"},
+		{"DELETE", cb + "/opinions/" + o.ID, "daibieu01"}, {"POST", cb + "/close", "chutich"}, {"PATCH", cb, "thuky"},
+		// a's own path, by someone not in a.
+		{"GET", ca + "/" + c.ID, "daibieu03"}, {"GET", ca + "/" + c.ID + "/opinions", "daibieu03"},
+		{"POST", ca + "/" + c.ID + "/opinions", "daibieu03"},
+		// Another's opinion by its id.
+		{"PUT", ca + "/" + c.ID + "/opinions/" + o.ID, "daibieu02"}, {"DELETE", ca + "/" + c.ID + "/opinions/" + o.ID, "daibieu02"},
+	} {
+		body := map[string]any{"documentId": a.doc, "page": 1, "text": "chen ngang", "title": "x"}
+		r := h.do(try.method, try.path, try.as, body)
+		if r.status != 404 {
+			t.Errorf("%s %s as %s: %d %s", try.method, try.path, try.as, r.status, r.body)
+		}
+	}
+	// The observer writes nothing and reads nobody's opinion.
+	if r := h.do("POST", ca+"/"+c.ID+"/opinions", "quansat", map[string]any{"documentId": a.doc, "text": "x"}); r.status != 403 {
+		t.Errorf("an observer's opinion: %d %s", r.status, r.body)
+	}
+	var ops struct{ Opinions []map[string]any }
+	h.mustDo("GET", ca+"/"+c.ID+"/opinions", "quansat", nil, 200, &ops)
+	if len(ops.Opinions) != 0 {
+		t.Errorf("the observer reads %v", ops.Opinions)
+	}
+	h.mustDo("GET", ca+"/"+c.ID+"/opinions?documentId="+a.doc, "daibieu02", nil, 200, &ops)
+	if len(ops.Opinions) != 0 {
+		t.Errorf("daibieu02 reads %v", ops.Opinions)
+	}
+	// daibieu01 taken off the meeting: the consultation and their opinion are gone for them.
+	h.mustDo("PUT", "/api/v1/meetings/"+a.id+"/participants", "admin", []map[string]string{
+		{"userId": h.users["chutich"].ID, "role": "chair"}, {"userId": h.users["thuky"].ID, "role": "secretary"},
+		{"userId": h.users["daibieu02"].ID, "role": "delegate"},
+	}, 200, nil)
+	time.Sleep(1100 * time.Millisecond) // a meeting's set-up is trusted for 1 s
+	for _, try := range []struct{ method, path string }{
+		{"GET", ca + "/" + c.ID + "/opinions"}, {"PUT", ca + "/" + c.ID + "/opinions/" + o.ID}, {"DELETE", ca + "/" + c.ID + "/opinions/" + o.ID},
+	} {
+		if r := h.do(try.method, try.path, "daibieu01", map[string]any{"page": 1, "text": "vẫn còn"}); r.status != 404 {
+			t.Errorf("removed delegate %s %s: %d %s", try.method, try.path, r.status, r.body)
+		}
+	}
+}
