@@ -13,7 +13,10 @@
 // the newest event of every subject. Changes that depend on the state (check-in,
 // the speakers' queue, page turns by the presenter) are read-modify-write with
 // the subject's seq as an expectation, retried on conflict, so two processes never
-// lose each other's changes.
+// lose each other's changes. Within a process the writers of one subject take
+// turns (subjectlock.go), so a check-in wave does not turn into rounds of
+// conflicts; the check-ins that wait together are made as one event
+// (attendbatch.go).
 //
 // # Connecting
 //

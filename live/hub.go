@@ -118,9 +118,10 @@ type Hub struct {
 	up      websocket.Upgrader
 	origins map[string]bool
 
-	rooms    [numShards]roomShard
-	sessions [numShards]sessionShard
-	subjects subjectLocks // one read-modify-write per meeting and subject at a time
+	rooms      [numShards]roomShard
+	sessions   [numShards]sessionShard
+	subjects   subjectLocks // one read-modify-write per meeting and subject at a time
+	attendance attendQueues // check-ins waiting for their turn (attendbatch.go)
 
 	mu     sync.Mutex // guards closed and wg.Add
 	closed bool

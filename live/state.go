@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -45,6 +44,11 @@ func (h *Hub) update(ctx context.Context, meetingID, subject, typ, by string, fn
 		return 0, h.brokerError(err)
 	}
 	defer unlock()
+	return h.updateLocked(ctx, meetingID, subject, typ, by, fn)
+}
+
+// updateLocked is update for a caller that has the subject's turn.
+func (h *Hub) updateLocked(ctx context.Context, meetingID, subject, typ, by string, fn func(prev *Event) (change, error)) (uint64, error) {
 	for attempt := 0; ; attempt++ {
 		evs, _, err := h.cfg.Broker.Last(ctx, meetingID)
 		if err != nil {
@@ -296,38 +300,7 @@ func (h *Hub) attend(ctx context.Context, meetingID, userID string, in bool, mar
 	if mark != nil {
 		by = mark.By
 	}
-	return h.update(ctx, meetingID, SubjectAttendance, TypeAttendance, by, func(prev *Event) (change, error) {
-		cur, err := decode[Attendance](prev)
-		if err != nil {
-			return change{}, err
-		}
-		// Users' own check-in or check-out that changes nothing keeps a mark
-		// made for them; one that changes their presence clears it.
-		same := slices.Contains(cur.Present, userID) == in
-		old, marked := cur.Marks[userID]
-		if same && (mark == nil || (marked && old.Present == mark.Present && old.Reason == mark.Reason)) {
-			return change{}, nil
-		}
-		present := slices.DeleteFunc(slices.Clone(cur.Present), func(s string) bool { return s == userID })
-		if in {
-			present = append(present, userID)
-		}
-		marks := maps.Clone(cur.Marks)
-		if mark != nil {
-			if marks == nil {
-				marks = map[string]AttendanceMark{}
-			}
-			marks[userID] = *mark
-		} else {
-			delete(marks, userID)
-		}
-		next := attendanceOf(m, present, marks)
-		var prevSeq uint64
-		if prev != nil {
-			prevSeq = prev.Seq
-		}
-		return change{payload: next, record: true, zero: attendanceOf(m, nil, nil), delta: attendanceDelta(cur, prevSeq, next)}, nil
-	})
+	return h.attendance.do(ctx, h, meetingID, &attendReq{userID: userID, in: in, mark: mark, by: by})
 }
 
 // Attendance returns who is present now, against the meeting's current set-up.

@@ -196,3 +196,14 @@ func TestColumnName(t *testing.T) {
 		}
 	}
 }
+
+// Check-ins the server made as one event share its seq: the event's frame
+// delivers each of them, with its own latency.
+func TestMatchTurnsSharedSeq(t *testing.T) {
+	ms := time.Millisecond
+	turns := []turn{{seq: 5, sent: 0}, {seq: 5, sent: 10 * ms}, {seq: 6, sent: 20 * ms}}
+	r := matchTurns(turns, [][]rec{{{seq: 5, at: 30 * ms}, {seq: 6, at: 40 * ms}}, {{seq: 5, at: 50 * ms}}})
+	if len(r.latencies) != 5 || r.missed != 1 || r.duplicates != 0 || r.turnMax[0] != 50*ms || r.turnMax[1] != 40*ms || r.turnMax[2] != 20*ms {
+		t.Fatalf("%+v", r)
+	}
+}

@@ -328,6 +328,7 @@ type Result struct {
 	CheckInErrors    int     `json:"checkInErrors,omitempty"`
 	CheckInWaveMs    float64 `json:"checkInWaveMs,omitempty"` // the time the check-ins were spread over
 	CheckInWallMs    float64 `json:"checkInWallMs,omitempty"` // until the last check-in was answered
+	CheckInEvents    int     `json:"checkInEvents,omitempty"` // attendance events holding the check-ins (the server makes those that wait together one)
 	CheckInExpected  int     `json:"checkInExpectedDeliveries,omitempty"`
 	CheckInDelivered int     `json:"checkInDelivered,omitempty"`
 	CheckInMissed    int     `json:"checkInMissed,omitempty"`
@@ -657,7 +658,7 @@ func printResult(w io.Writer, r *Result) {
 	if r.CheckIns > 0 {
 		fmt.Fprintf(w, "check-in wave     %d delegates over %.1f s (%d failed, attendance events %s), last answered after %.1f s; call p50 %.1f ms p99 %.1f ms\n",
 			r.CheckIns, r.CheckInWaveMs/1000, r.CheckInErrors, r.Attendance, r.CheckInWallMs/1000, r.CheckInCall.P50, r.CheckInCall.P99)
-		fmt.Fprintf(w, "  deliveries      %d of %d; missed %d; sockets dropped %d\n", r.CheckInDelivered, r.CheckInExpected, r.CheckInMissed, r.CheckInDropped)
+		fmt.Fprintf(w, "  deliveries      %d of %d (%d events); missed %d; sockets dropped %d\n", r.CheckInDelivered, r.CheckInExpected, r.CheckInEvents, r.CheckInMissed, r.CheckInDropped)
 		fmt.Fprintf(w, "  latency         p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.CheckInLatency.P50, r.CheckInLatency.P99, r.CheckInLatency.Max)
 		fmt.Fprintf(w, "  bytes sent      %.1f MiB to all sockets, %.1f KiB per socket\n", float64(r.CheckInBytes)/(1<<20), float64(r.CheckInBytes)/1024/float64(max(r.Connected, 1)))
 		fmt.Fprintf(w, "  server CPU      %.2f s; load average %s\n", r.CheckInServerCPU, r.CheckInLoadAvg)
@@ -736,6 +737,7 @@ func printTable(w io.Writer, files []string) error {
 	if rs[0].CheckIns > 0 {
 		row("attendance events", func(r Result) string { return r.Attendance })
 		row("check-ins (failed)", func(r Result) string { return fmt.Sprintf("%d (%d)", r.CheckIns, r.CheckInErrors) })
+		row("check-in events", func(r Result) string { return strconv.Itoa(r.CheckInEvents) })
 		row("check-in delivered", func(r Result) string { return fmt.Sprintf("%d/%d", r.CheckInDelivered, r.CheckInExpected) })
 		row("check-in dropped sockets", func(r Result) string { return strconv.Itoa(r.CheckInDropped) })
 		row("check-in latency p50", func(r Result) string { return ms(r.CheckInLatency.P50) })
@@ -844,7 +846,14 @@ func checkInWave(ctx context.Context, c *config, t checkInner, res *Result, sock
 	res.CheckIns = n
 	res.CheckInWallMs = float64(time.Since(start).Microseconds()) / 1000
 	res.CheckInCall = summarize(calls)
-	want := int64(len(wave) * connected)
+	// Check-ins the server made together share one event: a socket gets one
+	// frame per seq.
+	seqs := map[int64]bool{}
+	for _, w := range wave {
+		seqs[w.seq] = true
+	}
+	res.CheckInEvents = len(seqs)
+	want := int64(len(seqs) * connected)
 	deadline := time.Now().Add(c.wait)
 	for attDelivered.Load() < want && time.Now().Before(deadline) && ctx.Err() == nil && droppedNow(socks) == dropped0 {
 		time.Sleep(10 * time.Millisecond)

@@ -97,9 +97,10 @@ type matchResult struct {
 // the chair made. A delivery's latency is its receipt time minus the turn's send
 // time; both come from the same clock, so no synchronisation is involved.
 func matchTurns(turns []turn, socks [][]rec) matchResult {
-	idx := make(map[int64]int, len(turns))
+	// Several turns may share a seq: check-ins the server made as one event.
+	idx := make(map[int64][]int, len(turns))
 	for i, t := range turns {
-		idx[t.seq] = i
+		idx[t.seq] = append(idx[t.seq], i)
 	}
 	var r matchResult
 	r.turnMax = make([]time.Duration, len(turns))
@@ -109,20 +110,22 @@ func matchTurns(turns []turn, socks [][]rec) matchResult {
 		clear(seen)
 		got := 0
 		for _, e := range recs {
-			i, ok := idx[e.seq]
+			is, ok := idx[e.seq]
 			if !ok {
 				r.unknown++
 				continue
 			}
-			if seen[i] {
+			if seen[is[0]] {
 				r.duplicates++
 				continue
 			}
-			seen[i] = true
-			got++
-			l := e.at - turns[i].sent
-			r.latencies = append(r.latencies, l)
-			r.turnMax[i] = max(r.turnMax[i], l)
+			for _, i := range is {
+				seen[i] = true
+				got++
+				l := e.at - turns[i].sent
+				r.latencies = append(r.latencies, l)
+				r.turnMax[i] = max(r.turnMax[i], l)
+			}
 		}
 		r.missed += len(turns) - got
 	}
