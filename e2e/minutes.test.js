@@ -79,7 +79,7 @@ describe('the minutes editor', () => {
     const saved = await minutes();
     assert.equal(saved.summary, summary);
     assert.equal(saved.items[1].notes, 'Diễn biến chưa lưu');
-    const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('phonghop.minutes.')));
+    const kept = await page.evaluate(() => [...Object.keys(localStorage), ...Object.keys(sessionStorage)].filter((k) => k.startsWith('phonghop.minutes.')));
     assert.deepEqual(kept, [], 'saved edits are not kept on the tablet');
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ballotFor, ballotsKey, forgetPerson, loadBallots, saveBallots, type KeyValue } from '../src/lib/tablet';
+import { ballotFor, ballotsKey, forgetOthers, forgetPerson, loadBallots, returnKey, saveBallots, type KeyValue } from '../src/lib/tablet';
+import { keptKey } from '../src/lib/minutesEdits';
 import type { Poll } from '../src/lib/types';
 
 class MemoryKV implements KeyValue {
@@ -60,6 +61,18 @@ describe('what the tablet keeps of ballots', () => {
     kv.setItem('other.app', 'kept');
     forgetPerson(kv);
     expect([...kv.m.keys()].sort()).toEqual(['other.app', 'phonghop.lang']);
+  });
+
+  it("keeps a person's unsaved minutes in the tab for them alone: anyone else signing in removes them", () => {
+    const kv = new MemoryKV();
+    kv.setItem(keptKey('u1', 'm1'), '{"base":{},"mine":{"summary":"x"}}');
+    kv.setItem(keptKey('u10', 'm1'), '{"base":{},"mine":{"summary":"y"}}');
+    kv.setItem(returnKey('u1'), '/m/m1/minutes');
+    kv.setItem(keptKey('u2', 'u1'), '{}'); // a meeting id that looks like u1's: not u1's
+    forgetOthers(kv, 'u1');
+    expect([...kv.m.keys()].sort()).toEqual([keptKey('u1', 'm1'), returnKey('u1')].sort());
+    forgetOthers(kv, 'u2');
+    expect([...kv.m.keys()]).toEqual([]);
   });
 
   it('reads damaged storage as nothing', () => {

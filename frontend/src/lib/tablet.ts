@@ -60,15 +60,45 @@ export function saveBallots(kv: KeyValue, key: string, ballots: Ballots, polls: 
 }
 
 /** forgetPerson removes everything the app stored for the person signed in
- * (ballots, anything under phonghop.), keeping only the tablet's own settings. */
-export function forgetPerson(kv: KeyValue) {
+ * (ballots, anything under phonghop.), keeping only the tablet's own settings
+ * and the keys keep names. */
+export function forgetPerson(kv: KeyValue, keep: (key: string) => boolean = () => false) {
   const drop: string[] = [];
   for (let i = 0; i < kv.length; i++) {
     const k = kv.key(i);
-    if (k && k.startsWith(PREFIX) && !KEEP.has(k)) drop.push(k);
+    if (k && k.startsWith(PREFIX) && !KEEP.has(k) && !keep(k)) drop.push(k);
   }
   for (const k of drop) kv.removeItem(k);
 }
+
+// Work not yet saved (the minutes' text) lives in the tab's sessionStorage,
+// keyed by person: it outlives a session that ends under the person's hands
+// (a 401), for them to sign in again in this tab and find it; sign-out removes
+// it, and so does anyone else signing in here (forgetOthers).
+
+/** Where a person was when their session ended, to go back after signing in again. */
+export const returnKey = (userId: string) => `${PREFIX}return.${userId}`;
+
+/** forgetOthers removes what the tab keeps for anyone but userId: run when
+ * someone signs in, so nobody finds another person's unsaved work. */
+export function forgetOthers(kv: KeyValue, userId: string) {
+  // phonghop.minutes.{user}.{meeting}, phonghop.return.{user}
+  forgetPerson(kv, (k) => k.split('.')[2] === userId);
+}
+
+/** The screen holding unsaved work: its route (to come back to) and how to
+ * write the work out now, or stop writing it (signed out). */
+export interface HeldWork {
+  route: string;
+  keep(): void;
+  drop(): void;
+}
+let held: HeldWork | null = null;
+export function holdWork(w: HeldWork | null) {
+  held = w;
+}
+/** The screen to return to after signing in again: the one with unsaved work, or where the person was. */
+export const heldRoute = () => held?.route ?? null;
 
 /** PERSONAL_CACHES names the service worker's caches that belong to the person
  * signed in: documents, and who last proved a session (any version). */
@@ -77,10 +107,19 @@ const PERSONAL_CACHES = /^phonghop-(docs|session)-/;
 /** forgetOnTablet runs at sign-out and whenever the server says the session
  * has ended (401): nothing of this person stays on the tablet, neither in
  * storage nor among the cached documents. It clears the caches itself (the
- * service worker may not control this page yet) and tells the worker. */
-export async function forgetOnTablet() {
+ * service worker may not control this page yet) and tells the worker. When
+ * the session ended (ended), the unsaved work in the tab's storage is kept
+ * (written out first) for the same person signing in again; at sign-out it goes. */
+export async function forgetOnTablet(ended = false) {
+  try {
+    if (ended) held?.keep();
+    else held?.drop();
+  } catch {
+    /* storage blocked: nothing to keep */
+  }
   try {
     forgetPerson(localStorage);
+    if (!ended) forgetPerson(sessionStorage);
   } catch {
     /* storage blocked: nothing was kept */
   }
