@@ -155,6 +155,11 @@ func (s *Server) castBallot(c *gin.Context) {
 		writeError(c, phonghop.Fail(phonghop.EInvalid, "option_required"))
 		return
 	}
+	if err == nil || statusFor(phonghop.Public(err)) >= 500 {
+		// The ballot is stored, or may be (a store failing after the
+		// write): no line of this request names the voter.
+		unnamed(c)
+	}
 	if err != nil {
 		s.cfg.Observer.Ballot(phonghop.ErrorCode(err))
 		writeError(c, err)

@@ -255,27 +255,31 @@ func (s *Server) requestLog(c *gin.Context) {
 		s.cfg.Observer.Error(code)
 	}
 	if s.log.Enabled(c.Request.Context(), slog.LevelInfo) {
-		line := l.get()
-		if c.FullPath() == ballotRoute && c.Writer.Status() < 400 {
-			// A stored ballot's line names no voter: its time beside the
-			// ballot object's would join them (the audit trail leaves ballots
-			// out for the same reason; who voted is one entry at the close).
-			line = s.log.With("requestId", id)
-		}
-		line.Info("request", "method", c.Request.Method, "path", loggedPath(c),
+		l.get().Info("request", "method", c.Request.Method, "path", loggedPath(c),
 			"status", c.Writer.Status(), "duration", d.Round(time.Microsecond).String())
 	}
 }
-
-const ballotRoute = "/api/v1/meetings/:mid/polls/:pid/ballots"
 
 // requestLogger is a request's logger, built on first use: slog's With
 // formats the attributes at once, and most requests (every live socket's
 // upgrade among them) log nothing at the default level.
 type requestLogger struct {
 	base  *slog.Logger
-	attrs []any // set by the middleware before the handler runs
+	attrs []any // set by the middleware before the handler runs; the request id first
 	built atomic.Pointer[slog.Logger]
+	// unnamed: the request's lines from here on name no user (see unnamed).
+	unnamed atomic.Bool
+}
+
+// unnamed makes the rest of the request's log lines carry its request id
+// only: a ballot that may be stored is written with the time it was cast, so
+// a line naming the voter at that time would join them to it, and to its
+// option once the poll is closed (the audit trail leaves ballots out for the
+// same reason; who voted is one entry at the close).
+func unnamed(c *gin.Context) {
+	if l, ok := c.Get(ctxLogger); ok {
+		l.(*requestLogger).unnamed.Store(true)
+	}
 }
 
 // with adds attributes; only middleware calls it, before the handler.
@@ -285,6 +289,9 @@ func (l *requestLogger) with(args ...any) {
 }
 
 func (l *requestLogger) get() *slog.Logger {
+	if l.unnamed.Load() {
+		return l.base.With(l.attrs[:2]...)
+	}
 	if b := l.built.Load(); b != nil {
 		return b
 	}
