@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/phonghop/phonghop/journal"
@@ -58,12 +59,15 @@ type restoreRound struct {
 }
 
 type memMeeting struct {
-	mu       sync.Mutex
+	// mu is taken for reading by Last and Since: every socket that connects
+	// calls them, and a reconnect storm's thousands of sockets of one meeting
+	// queued on an exclusive lock one behind the other.
+	mu       sync.RWMutex
 	restored bool
 	round    *restoreRound // the restore under way, if any
 	evicted  bool          // forgotten: look the meeting up again
-	used     time.Time
-	base     uint64 // the seq restored at start; the ring holds events after it
+	used     atomic.Int64  // unix nanoseconds of the last use (readers set it too)
+	base     uint64        // the seq restored at start; the ring holds events after it
 	seq      uint64
 	reserved uint64           // seqs up to this one are reserved in the store
 	last     map[string]Event // newest event by subject
@@ -144,7 +148,7 @@ func (b *MemoryBroker) sweepLocked(now time.Time, idle time.Duration) {
 		if !m.mu.TryLock() {
 			continue
 		}
-		if m.restored && m.round == nil && len(m.subs) == 0 && now.Sub(m.used) > idle {
+		if m.restored && m.round == nil && len(m.subs) == 0 && now.Sub(time.Unix(0, m.used.Load())) > idle {
 			m.evicted = true
 			delete(b.meetings, id)
 		}
@@ -172,7 +176,7 @@ func (b *MemoryBroker) use(ctx context.Context, id string) (*memMeeting, error) 
 		}
 		if m.restored || b.Restore == nil {
 			m.restored = true
-			m.used = time.Now()
+			m.used.Store(time.Now().UnixNano())
 			return m, nil
 		}
 		r := m.round
@@ -190,6 +194,30 @@ func (b *MemoryBroker) use(ctx context.Context, id string) (*memMeeting, error) 
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+}
+
+// read is use for readers: the meeting restored, read-locked and marked
+// used. A meeting not restored yet is restored the writers' way first.
+func (b *MemoryBroker) read(ctx context.Context, id string) (*memMeeting, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m, err := b.meeting(id)
+		if err != nil {
+			return nil, err
+		}
+		m.mu.RLock()
+		if !m.evicted && (m.restored || b.Restore == nil) {
+			m.used.Store(time.Now().UnixNano())
+			return m, nil
+		}
+		m.mu.RUnlock()
+		if m, err = b.use(ctx, id); err != nil {
+			return nil, err
+		}
+		m.mu.Unlock()
 	}
 }
 
@@ -297,11 +325,11 @@ func (b *MemoryBroker) Last(ctx context.Context, meetingID string) ([]Event, uin
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
-	m, err := b.use(ctx, meetingID)
+	m, err := b.read(ctx, meetingID)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer m.mu.Unlock()
+	defer m.mu.RUnlock()
 	out := make([]Event, 0, len(m.last))
 	for _, ev := range m.last {
 		out = append(out, ev)
@@ -314,11 +342,11 @@ func (b *MemoryBroker) Since(ctx context.Context, meetingID string, after uint64
 	if err := ctx.Err(); err != nil {
 		return nil, false, err
 	}
-	m, err := b.use(ctx, meetingID)
+	m, err := b.read(ctx, meetingID)
 	if err != nil {
 		return nil, false, err
 	}
-	defer m.mu.Unlock()
+	defer m.mu.RUnlock()
 	if after >= m.seq {
 		return nil, true, nil
 	}
@@ -353,7 +381,7 @@ func (b *MemoryBroker) Subscribe(ctx context.Context, meetingID string, fn func(
 		}
 		m.mu.Unlock()
 	}
-	m.used = time.Now()
+	m.used.Store(time.Now().UnixNano())
 	m.nextSub++
 	id := m.nextSub
 	m.subs[id] = fn
@@ -363,7 +391,7 @@ func (b *MemoryBroker) Subscribe(ctx context.Context, meetingID string, fn func(
 		once.Do(func() {
 			m.mu.Lock()
 			delete(m.subs, id)
-			m.used = time.Now()
+			m.used.Store(time.Now().UnixNano())
 			m.mu.Unlock()
 		})
 	}, nil

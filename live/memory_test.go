@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 )
 
 func TestMemoryBroker(t *testing.T) {
@@ -72,5 +74,55 @@ func TestMemoryBroker(t *testing.T) {
 	}
 	if _, err := b.Append(ctx, "m", ev("a"), -1); err == nil {
 		t.Fatal("append after close")
+	}
+}
+
+// Every connecting socket reads the meeting (Last, then Since with since):
+// readers share the meeting's lock, so a reconnect storm's sockets do not
+// queue one behind the other (they did on an exclusive lock, issue #16), and
+// a writer still excludes them.
+func TestMemoryBrokerReadersShareTheMeeting(t *testing.T) {
+	ctx := context.Background()
+	b := NewMemoryBroker(16)
+	if _, err := b.Append(ctx, "m", Event{Subject: SubjectPresentation, Type: "presentation", Payload: []byte(`{}`)}, -1); err != nil {
+		t.Fatal(err)
+	}
+	held, err := b.read(ctx, "m") // a reader in the middle of its read
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, last, err := b.Last(ctx, "m")
+		if err == nil && last != 1 {
+			err = fmt.Errorf("last %d, want 1", last)
+		}
+		if err == nil {
+			_, _, err = b.Since(ctx, "m", 0)
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Last and Since waited for another reader")
+	}
+	appended := make(chan struct{})
+	go func() {
+		_, _ = b.Append(ctx, "m", Event{Subject: SubjectPresentation, Type: "presentation", Payload: []byte(`{}`)}, -1)
+		close(appended)
+	}()
+	select {
+	case <-appended:
+		t.Fatal("an append went on while a reader held the meeting")
+	case <-time.After(50 * time.Millisecond):
+	}
+	held.mu.RUnlock()
+	<-appended
+	if _, last, _ := b.Last(ctx, "m"); last != 2 {
+		t.Fatalf("last %d after the append, want 2", last)
 	}
 }
