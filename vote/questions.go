@@ -106,6 +106,7 @@ func cleanQuestions(req CreateRequest, lang string) (CreateRequest, error) {
 		}
 		total += len(q.Candidates)
 		cs := make([]phonghop.Candidate, len(q.Candidates))
+		seen := map[string]bool{}
 		for j, c := range q.Candidates {
 			c.Name, c.Position = strings.TrimSpace(c.Name), strings.TrimSpace(c.Position)
 			if c.Name == "" || !utf8.ValidString(c.Name) || utf8.RuneCountInString(c.Name) > MaxNameRunes {
@@ -116,6 +117,14 @@ func cleanQuestions(req CreateRequest, lang string) (CreateRequest, error) {
 			}
 			if (c.UserID != "" && !validID(c.UserID)) || (c.Photo != "" && !validID(c.Photo)) {
 				return req, phonghop.Fail(phonghop.EInvalid, "poll_candidate_ref_invalid", "n", n, "c", j+1)
+			}
+			// A person twice on one question would take two marks from one
+			// ballot (two of an election's seats) and split their count.
+			for _, k := range candidateKeys(c) {
+				if seen[k] {
+					return req, phonghop.Fail(phonghop.EInvalid, "poll_candidate_twice", "n", n, "c", j+1)
+				}
+				seen[k] = true
 			}
 			cs[j] = c
 		}
@@ -158,6 +167,18 @@ func cleanQuestions(req CreateRequest, lang string) (CreateRequest, error) {
 	}
 	req.Questions = qs
 	return req, nil
+}
+
+// candidateKeys name the person a candidate is: their account when given,
+// and their name with their position (case and spacing aside), unless the
+// account tells two people of one name and position apart.
+func candidateKeys(c phonghop.Candidate) []string {
+	person := "n:" + strings.ToLower(strings.Join(strings.Fields(c.Name), " ")) + "|" +
+		strings.ToLower(strings.Join(strings.Fields(c.Position), " "))
+	if c.UserID != "" {
+		return []string{"u:" + c.UserID, person + "|" + c.UserID}
+	}
+	return []string{person}
 }
 
 // checkAnswers checks a ballot's answers against the poll's questions and

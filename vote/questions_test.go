@@ -330,6 +330,9 @@ func TestCreateWithQuestions(t *testing.T) {
 		{"one level", base("confidence", phonghop.Question{Levels: []string{"a"}, Candidates: cands(2)}), "poll_levels_count"},
 		{"empty level", base("approval", phonghop.Question{Levels: []string{"a", " "}, Candidates: cands(2)}), "poll_level_length"},
 		{"long question title", base("approval", phonghop.Question{Title: strings.Repeat("x", 501), Candidates: cands(2)}), "poll_question_title_too_long"},
+		// One person twice: two of an election's seats from one ballot.
+		{"the same account twice", base("election", phonghop.Question{Seats: 2, Candidates: []phonghop.Candidate{{Name: "Lê Văn Tám", UserID: "u1"}, {Name: "Lê Văn Tám ", UserID: "u1"}, {Name: "B"}}}), "poll_candidate_twice"},
+		{"the same name and position twice", base("confidence", phonghop.Question{Candidates: []phonghop.Candidate{{Name: "Lê Văn Tám", Position: "Chủ tịch"}, {Name: "lê  văn tám", Position: "chủ tịch"}}}), "poll_candidate_twice"},
 	} {
 		_, err := f.svc.Create(ctx, mid, chair, c.req)
 		if e := phonghop.Public(err); e == nil || e.Code != phonghop.EInvalid || e.Reason != c.reason {
