@@ -66,6 +66,10 @@ type Session struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	// Epoch is the user's SessionEpoch when the session was made.
 	Epoch int `json:"epoch,omitempty"`
+	// IDToken is the identity provider's ID token of a session opened
+	// through it (SignInExternal), kept here, server-side, for the provider's
+	// sign-out (its id_token_hint); never sent to a browser or logged.
+	IDToken string `json:"idToken,omitempty"`
 }
 
 // NewUser is a request to create a user.
@@ -297,7 +301,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
 		return "", Session{}, phonghop.User{}, errBadLogin
 	}
-	return s.openSession(ctx, u)
+	return s.openSession(ctx, u, "")
 }
 
 // errDisabled refuses a disabled user, whichever way they sign in (by
@@ -306,26 +310,27 @@ var errDisabled = phonghop.Fail(phonghop.EForbidden, "account_disabled")
 
 // openSession starts a session for u (signed in by password or by the
 // identity provider) and returns its bearer token.
-func (s *Service) openSession(ctx context.Context, u userRecord) (string, Session, phonghop.User, error) {
+func (s *Service) openSession(ctx context.Context, u userRecord, idToken string) (string, Session, phonghop.User, error) {
 	if u.Disabled {
 		return "", Session{}, phonghop.User{}, errDisabled
 	}
-	token, sess, err := s.newSession(ctx, u)
+	token, sess, err := s.newSession(ctx, u, idToken)
 	if err != nil {
 		return "", Session{}, phonghop.User{}, err
 	}
 	return token, sess, u.User, nil
 }
 
-// newSession stores a session for u and returns its bearer token.
-func (s *Service) newSession(ctx context.Context, u userRecord) (string, Session, error) {
+// newSession stores a session for u (opened through an identity provider
+// when idToken is set) and returns its bearer token.
+func (s *Service) newSession(ctx context.Context, u userRecord, idToken string) (string, Session, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", Session{}, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	now := s.now().UTC()
-	sess := Session{ID: tokenID(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.ttl()), Epoch: u.SessionEpoch}
+	sess := Session{ID: tokenID(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.ttl()), Epoch: u.SessionEpoch, IDToken: idToken}
 	if _, err := storage.PutJSON(ctx, s.Store, sessionKey(sess.ID), sess, storage.PutOptions{IfAbsent: true}); err != nil {
 		return "", Session{}, err
 	}

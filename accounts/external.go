@@ -16,6 +16,8 @@ type External struct {
 	// Admin and Unit, when set, replace the user's at every sign-in.
 	Admin *bool
 	Unit  *string
+	// IDToken is the provider's raw ID token, kept with the session (Session.IDToken).
+	IDToken string
 }
 
 // ExternalUsername turns a provider's claim value into a username: lowercased,
@@ -109,5 +111,5 @@ func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Ses
 		}
 		u = r
 	}
-	return s.openSession(ctx, u)
+	return s.openSession(ctx, u, ext.IDToken)
 }

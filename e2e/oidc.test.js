@@ -2,8 +2,9 @@
 // authorization code with PKCE) in a real browser against a real provider
 // (internal/oidctest/idp, started by scripts/e2e.sh): users are created from
 // the provider's claims with admin rights and unit from its groups, sign-out
-// ends the session, and a disabled user is refused through the provider and
-// by password. Needs PHONGHOP_E2E_URL, PHONGHOP_E2E_IDP_URL and
+// ends the session here and at the provider (RP-Initiated Logout: the next
+// person at the tablet is asked for credentials, not signed in as the last
+// one), and a disabled user is refused through the provider and by password. Needs PHONGHOP_E2E_URL, PHONGHOP_E2E_IDP_URL and
 // PHONGHOP_ADMIN_PASSWORD.
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,6 +36,14 @@ async function signInThroughProvider(page, username, password) {
   await page.fill('#password', password);
   await page.click('button[type=submit]');
   await page.waitForURL((u) => u.toString().startsWith(BASE), { timeout: 15000 });
+}
+
+/** Taps "sign in with the province" and waits for the provider's login form. */
+async function providerAsksForCredentials(page) {
+  await page.goto(new URL('/#/login', BASE).toString());
+  await page.click(provinceButton);
+  await page.waitForURL((u) => u.toString().startsWith(IDP + '/login/'), { timeout: 15000 });
+  await page.waitForSelector('#username');
 }
 
 async function me(page) {
@@ -75,6 +84,59 @@ it('signs in through the provider: user created with admin and unit from groups;
   await ctx.close();
 });
 
+it("signing out ends the provider's session too: the next tap on the province's button asks for credentials", async () => {
+  const host = new URL(BASE).hostname;
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  const visited = [];
+  // Navigations the browser makes (the provider's end-session answers with a
+  // redirect, so it is a request, never a page).
+  page.on('request', (r) => r.isNavigationRequest() && r.frame() === page.mainFrame() && visited.push(r.url()));
+  await signInThroughProvider(page, 'nguyen.van.an', 'tinh-matkhau-1');
+  await page.waitForSelector('button.signout', { timeout: 15000 });
+  assert.equal((await me(page)).body.username, 'nguyen.van.an');
+
+  // The finding: the provider keeps a session of its own. Forgetting only
+  // phonghop's (what sign-out did before) leaves the next person one tap from
+  // being this official, without typing anything.
+  await ctx.clearCookies({ domain: host });
+  await page.goto(new URL('/#/login', BASE).toString());
+  await page.click(provinceButton);
+  await page.waitForSelector('button.signout', { timeout: 15000 });
+  assert.equal((await me(page)).body.username, 'nguyen.van.an', 'signed straight in by the provider session');
+
+  // The sign-out button: phonghop's session ends, then the provider's
+  // end-session endpoint (with the ID token as hint) sends the browser back
+  // to the sign-in screen.
+  visited.length = 0;
+  await page.click('button.signout');
+  await page.waitForURL((u) => u.toString().startsWith(BASE), { timeout: 15000 });
+  await page.waitForSelector(provinceButton, { timeout: 15000 });
+  const ended = visited.find((u) => u.startsWith(IDP + '/end_session'));
+  assert.ok(ended, `went through the provider's sign-out: ${visited.join(' ')}`);
+  assert.ok(new URL(ended).searchParams.get('id_token_hint'), 'with the ID token as hint');
+  assert.equal(new URL(ended).searchParams.get('post_logout_redirect_uri'), new URL('/', BASE).toString());
+  assert.equal((await me(page)).status, 401);
+  // No token of the provider's in anything the page can read.
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
+  assert.ok(!stored.includes(new URL(ended).searchParams.get('id_token_hint')), 'the ID token is not in web storage');
+  for (const c of await ctx.cookies(BASE)) assert.ok(!c.value.includes('eyJ'), `no token in cookie ${c.name}`);
+
+  // The next person taps the province's button: the provider asks.
+  await providerAsksForCredentials(page);
+  // Even without phonghop's prompt=login mark (another browser profile,
+  // cookies cleared), the provider's session is gone, not just skipped.
+  await ctx.clearCookies({ domain: host });
+  await providerAsksForCredentials(page);
+  await page.fill('#username', 'tran.thi.binh');
+  await page.fill('#password', 'tinh-matkhau-2');
+  await page.click('button[type=submit]');
+  await page.waitForURL((u) => u.toString().startsWith(BASE), { timeout: 15000 });
+  await page.waitForSelector('button.signout', { timeout: 15000 });
+  assert.equal((await me(page)).body.username, 'tran.thi.binh');
+  await ctx.close();
+});
+
 it('a callback that this browser did not start is refused with a translated reason', async () => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
@@ -94,9 +156,11 @@ it('a disabled user is refused through the provider and by password', async () =
   await call(admin, 'PATCH', `/users/${k.body.id}`, { disabled: true });
   // The session in hand stops working at once...
   assert.equal((await me(page)).status, 401);
-  // ...and the provider vouching for him again does not let him in.
-  await signInThroughProvider(page, 'le.van.khoa', 'tinh-matkhau-3');
-  await page.waitForSelector('text=Tài khoản này đã bị khoá');
+  // ...and the provider vouching for him again (its session still open: he
+  // did not sign out) does not let him in.
+  await page.goto(new URL('/#/login', BASE).toString());
+  await page.click(provinceButton);
+  await page.waitForSelector('text=Tài khoản này đã bị khoá', { timeout: 15000 });
   assert.equal((await me(page)).status, 401);
 
   // The password path refuses a disabled account too (after the right password).

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -42,6 +43,14 @@ type Config struct {
 	UnitPrefix string
 	// Scopes beyond openid (default profile, email).
 	Scopes []string
+	// Prompt, when set ("login", "select_account", "consent"), is sent with
+	// every authorization request: "login" makes the provider ask for
+	// credentials at every sign-in (kiosks, shared tablets).
+	Prompt string
+	// PostLogoutRedirectURL is where the provider sends the browser back
+	// after its sign-out (RP-Initiated Logout); it must be registered with the
+	// provider.
+	PostLogoutRedirectURL string
 }
 
 // RP is the relying party: this server as the provider's client. The
@@ -66,6 +75,11 @@ func New(cfg Config) (*RP, error) {
 	}
 	if cfg.GroupsClaim == "" {
 		cfg.GroupsClaim = "groups"
+	}
+	switch cfg.Prompt {
+	case "", "login", "select_account", "consent":
+	default:
+		return nil, fmt.Errorf("oidcauth: prompt %q is none of login, select_account, consent", cfg.Prompt)
 	}
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{"profile", "email"}
@@ -98,6 +112,9 @@ var ErrUnavailable = phonghop.Fail(phonghop.EUnavailable, "oidc_unavailable")
 // callback.
 type Attempt struct {
 	State, Verifier, Nonce string
+	// Login asks the provider for credentials whatever session it holds
+	// (prompt=login): this browser signed out of a provider's session.
+	Login bool
 }
 
 // NewAttempt makes fresh random values for one sign-in.
@@ -117,7 +134,47 @@ func (rp *RP) AuthURL(ctx context.Context, a Attempt) (string, error) {
 	if _, err := rp.discover(ctx); err != nil {
 		return "", err
 	}
-	return rp.oauth.AuthCodeURL(a.State, oidc.Nonce(a.Nonce), oauth2.S256ChallengeOption(a.Verifier)), nil
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(a.Nonce), oauth2.S256ChallengeOption(a.Verifier)}
+	if prompt := rp.cfg.Prompt; a.Login || prompt != "" {
+		if a.Login {
+			prompt = "login"
+		}
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", prompt))
+	}
+	return rp.oauth.AuthCodeURL(a.State, opts...), nil
+}
+
+// LogoutURL is where the browser goes to end its session at the provider
+// (OpenID Connect RP-Initiated Logout 1.0): the provider's
+// end_session_endpoint with the ID token of the session as id_token_hint and
+// PostLogoutRedirectURL. It is "" when the provider has no such endpoint
+// (its discovery document does not name one).
+func (rp *RP) LogoutURL(ctx context.Context, idToken string) (string, error) {
+	p, err := rp.discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := p.Claims(&meta); err != nil || meta.EndSession == "" {
+		return "", nil
+	}
+	u, err := url.Parse(meta.EndSession)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", nil
+	}
+	q := u.Query()
+	if idToken != "" {
+		q.Set("id_token_hint", idToken)
+	} else {
+		q.Set("client_id", rp.cfg.ClientID)
+	}
+	if rp.cfg.PostLogoutRedirectURL != "" {
+		q.Set("post_logout_redirect_uri", rp.cfg.PostLogoutRedirectURL)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 // Identity is a verified user as the provider describes them.
@@ -131,6 +188,9 @@ type Identity struct {
 	// groups (then they are left as they are).
 	Admin *bool
 	Unit  *string
+	// IDToken is the raw ID token, for the provider's sign-out (LogoutURL);
+	// a bearer of who signed in, so never logged nor given to the browser.
+	IDToken string
 }
 
 // Exchange redeems the code with the PKCE verifier, verifies the ID token
@@ -173,7 +233,12 @@ func (rp *RP) Exchange(ctx context.Context, code string, a Attempt) (Identity, e
 			}
 		}
 	}
-	return rp.identity(idt.Issuer, idt.Subject, claims)
+	id, err := rp.identity(idt.Issuer, idt.Subject, claims)
+	if err != nil {
+		return Identity{}, err
+	}
+	id.IDToken = raw
+	return id, nil
 }
 
 func (rp *RP) groupsWanted() bool { return rp.cfg.AdminGroup != "" || rp.cfg.UnitPrefix != "" }

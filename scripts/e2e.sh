@@ -21,7 +21,9 @@ cleanup() {
 trap cleanup EXIT
 
 # The province's identity provider: zitadel/oidc's example OpenID provider
-# with a groups claim (internal/oidctest/idp). oidc.test.js signs in through it.
+# with a groups claim and a session of its own with the browser
+# (internal/oidctest/idp). oidc.test.js signs in and out through it; phonghop's
+# sign-in screen (PUBLIC_URL/) is its registered post-logout redirect URI.
 go build -o "$work/idp" ./internal/oidctest/idp
 cat >"$work/idp-users.json" <<'JSON'
 {
@@ -34,7 +36,7 @@ cat >"$work/idp-users.json" <<'JSON'
 }
 JSON
 PORT=$idp_port USERS_FILE="$work/idp-users.json" REDIRECT_URI="http://127.0.0.1:$port/api/v1/auth/oidc/callback" \
-  "$work/idp" >"$work/idp.log" 2>&1 &
+  POST_LOGOUT_REDIRECT_URI="http://127.0.0.1:$port/" "$work/idp" >"$work/idp.log" 2>&1 &
 idp_pid=$!
 for _ in $(seq 1 100); do
   curl -fs "http://localhost:$idp_port/.well-known/openid-configuration" >/dev/null && break

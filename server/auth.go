@@ -137,6 +137,13 @@ func (s *Server) logout(c *gin.Context) {
 	s.cfg.Live.CloseSession(sess.ID)
 	http.SetCookie(c.Writer, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	// A session opened through the province's identity provider also ends
+	// there, or the next person at this tablet would be signed in as this
+	// one without typing anything.
+	if to := s.endProviderSession(c, sess.IDToken); to != "" {
+		c.JSON(http.StatusOK, gin.H{"logoutUrl": to})
+		return
+	}
 	c.Status(http.StatusNoContent)
 }
 

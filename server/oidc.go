@@ -19,6 +19,9 @@ import (
 type OIDC interface {
 	AuthURL(ctx context.Context, a oidcauth.Attempt) (string, error)
 	Exchange(ctx context.Context, code string, a oidcauth.Attempt) (oidcauth.Identity, error)
+	// LogoutURL is the provider's end-session URL for a session's ID token,
+	// "" when the provider offers none.
+	LogoutURL(ctx context.Context, idToken string) (string, error)
 }
 
 // oidcCookie holds one sign-in's state, PKCE verifier and nonce while the
@@ -28,6 +31,20 @@ const (
 	oidcCookie     = "phonghop_oidc"
 	oidcCookiePath = "/api/v1/auth/oidc/callback"
 	oidcAttemptTTL = 10 * time.Minute
+)
+
+// oidcLoginCookie marks a browser that signed out of a session opened
+// through the provider: its next sign-in asks the provider for credentials
+// again (prompt=login), whatever session the provider may still hold (its
+// sign-out not offered, not reached, or the browser closed on the way).
+// Removed by the next sign-in through the provider.
+const (
+	oidcLoginCookie     = "phonghop_oidc_login"
+	oidcLoginCookiePath = "/api/v1/auth/oidc/"
+	oidcLoginCookieTTL  = 30 * 24 * time.Hour
+	// oidcLogoutTimeout bounds asking the provider's discovery document
+	// at sign-out (cached after the first sign-in).
+	oidcLogoutTimeout = 5 * time.Second
 )
 
 // errOIDCFailed is any failure the user cannot act on but to try again.
@@ -45,6 +62,9 @@ func (s *Server) oidcLogin(c *gin.Context) {
 		return
 	}
 	a := oidcauth.NewAttempt()
+	if _, err := c.Request.Cookie(oidcLoginCookie); err == nil {
+		a.Login = true
+	}
 	to, err := s.cfg.OIDC.AuthURL(c.Request.Context(), a)
 	if err != nil {
 		writeError(c, err)
@@ -101,7 +121,7 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		return
 	}
 	token, sess, u, err := s.cfg.Accounts.SignInExternal(c.Request.Context(),
-		accounts.External{Username: id.Username, DisplayName: id.DisplayName, Email: id.Email, Admin: id.Admin, Unit: id.Unit})
+		accounts.External{Username: id.Username, DisplayName: id.DisplayName, Email: id.Email, Admin: id.Admin, Unit: id.Unit, IDToken: id.IDToken})
 	if err != nil {
 		fail(err)
 		return
@@ -110,5 +130,30 @@ func (s *Server) oidcCallback(c *gin.Context) {
 	c.Set(ctxUser, u) // for the audit trail: who signed in
 	logger(c).Info("signed in through the identity provider", "issuer", id.Issuer)
 	s.setSessionCookie(c, token, sess)
+	http.SetCookie(c.Writer, &http.Cookie{Name: oidcLoginCookie, Value: "", Path: oidcLoginCookiePath, MaxAge: -1,
+		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	c.Redirect(http.StatusFound, "/")
+}
+
+// endProviderSession is the provider's side of signing out of a session
+// opened through it, after phonghop's own session has ended: the browser is
+// marked to be asked for credentials at its next sign-in through the
+// provider, and the provider's end-session URL (RP-Initiated Logout) is
+// returned for the web app to go to, "" when the provider offers none or is
+// unreachable now.
+func (s *Server) endProviderSession(c *gin.Context, idToken string) string {
+	if s.cfg.OIDC == nil || idToken == "" {
+		return ""
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: oidcLoginCookie, Value: "1", Path: oidcLoginCookiePath,
+		MaxAge: int(oidcLoginCookieTTL / time.Second), HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	ctx, cancel := context.WithTimeout(c.Request.Context(), oidcLogoutTimeout)
+	defer cancel()
+	to, err := s.cfg.OIDC.LogoutURL(ctx, idToken)
+	if err != nil {
+		// Not the token: err names the issuer at most.
+		logger(c).Warn("the identity provider's sign-out is not reachable; the next sign-in through it asks for credentials", "err", err)
+		return ""
+	}
+	return to
 }

@@ -320,7 +320,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	if cfg.OIDCIssuer != "" {
 		rp, err := oidcauth.New(oidcauth.Config{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 			RedirectURL: strings.TrimSuffix(cfg.PublicURL, "/") + "/api/v1/auth/oidc/callback", UserClaim: cfg.OIDCUserClaim,
-			GroupsClaim: cfg.OIDCGroupsClaim, AdminGroup: cfg.OIDCAdminGroup, UnitPrefix: cfg.OIDCUnitPrefix})
+			GroupsClaim: cfg.OIDCGroupsClaim, AdminGroup: cfg.OIDCAdminGroup, UnitPrefix: cfg.OIDCUnitPrefix,
+			Prompt: cfg.OIDCPrompt, PostLogoutRedirectURL: strings.TrimSuffix(cfg.PublicURL, "/") + "/"})
 		if err != nil {
 			stopBeat()
 			return nil, err

@@ -1,10 +1,15 @@
 // Command idp is the OpenID provider the browser tests sign in through: the
 // example provider of github.com/zitadel/oidc (a certified OpenID Connect
 // library; its storage, login page and endpoints as they are) with one
-// addition real provinces' providers have and the example lacks, a groups
-// claim. Tests only; scripts/e2e.sh builds and starts it.
+// additions real provinces' providers have and the example lacks: a groups
+// claim, and a session of its own with the browser (sso.go), so a browser
+// that signed in once is signed in again without credentials until it signs
+// out at the provider (end_session_endpoint with a registered
+// POST_LOGOUT_REDIRECT_URI) or is asked for a fresh login (prompt=login).
+// Tests only; scripts/e2e.sh builds and starts it.
 //
-//	PORT=9998 USERS_FILE=users.json REDIRECT_URI=http://127.0.0.1:8080/api/v1/auth/oidc/callback idp
+//	PORT=9998 USERS_FILE=users.json REDIRECT_URI=http://127.0.0.1:8080/api/v1/auth/oidc/callback \
+//	  POST_LOGOUT_REDIRECT_URI=http://127.0.0.1:8080/ idp
 //
 // The issuer is http://localhost:PORT/. USERS_FILE maps ids to users as the
 // example reads them (ID, Username, Password, FirstName, LastName, Email,
@@ -18,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/zitadel/oidc/v3/example/server/config"
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
@@ -30,8 +36,26 @@ import (
 // the ID token and at the userinfo endpoint.
 type withGroups struct {
 	*storage.Storage
-	groups map[string][]string
+	groups     map[string][]string
+	postLogout []string
 }
+
+// GetClientByClientID registers the post-logout redirect URIs, which the
+// example's clients lack.
+func (s *withGroups) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.Storage.GetClientByClientID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return withPostLogout{c, s.postLogout}, nil
+}
+
+type withPostLogout struct {
+	op.Client
+	uris []string
+}
+
+func (c withPostLogout) PostLogoutRedirectURIs() []string { return c.uris }
 
 func (s *withGroups) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, token op.IDTokenRequest, scopes []string) error {
 	if err := s.Storage.SetUserinfoFromRequest(ctx, ui, token, scopes); err != nil {
@@ -87,9 +111,15 @@ func main() {
 	// "web": a confidential client (client_secret_basic), as phonghop is.
 	storage.RegisterClients(storage.WebClient("web", "secret", cfg.RedirectURI...))
 	issuer := fmt.Sprintf("http://localhost:%s/", cfg.Port)
-	router := exampleop.SetupServer(issuer, &withGroups{Storage: storage.NewStorage(users), groups: groups}, log, false)
+	var postLogout []string
+	if u := os.Getenv("POST_LOGOUT_REDIRECT_URI"); u != "" {
+		postLogout = strings.Split(u, ",")
+	}
+	st := &withGroups{Storage: storage.NewStorage(users), groups: groups, postLogout: postLogout}
+	router := exampleop.SetupServer(issuer, st, log, false)
+	s := &sso{store: st, users: users, log: log, sessions: map[string]ssoSession{}}
 	log.Info("listening", "issuer", issuer)
-	if err := http.ListenAndServe("127.0.0.1:"+cfg.Port, router); err != nil {
+	if err := http.ListenAndServe("127.0.0.1:"+cfg.Port, s.wrap(router)); err != nil {
 		fmt.Fprintln(os.Stderr, "idp:", err)
 		os.Exit(1)
 	}
