@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phonghop/phonghop"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -68,7 +69,7 @@ func WriteCSV(w io.Writer, entries []Entry, lang string, zone *time.Location) er
 	for _, e := range entries {
 		row := Row(e, zone)
 		for i, c := range row {
-			row[i] = defuse(c)
+			row[i] = phonghop.SpreadsheetText(c)
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -76,13 +77,6 @@ func WriteCSV(w io.Writer, entries []Entry, lang string, zone *time.Location) er
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-func defuse(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // WriteXLSX writes entries as a workbook of one sheet, headed in lang. Every

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
-	"strings"
+
 	"time"
 
 	"github.com/phonghop/phonghop"
@@ -36,7 +36,7 @@ func (s *Service) ExportCSV(ctx context.Context, meetingID, pollID string, w io.
 	cw := csv.NewWriter(w)
 	row := func(cells ...string) {
 		for i, c := range cells {
-			cells[i] = cell(c)
+			cells[i] = phonghop.SpreadsheetText(c)
 		}
 		_ = cw.Write(cells) // errors surface through cw.Error below
 	}
@@ -144,13 +144,4 @@ func questionsCSV(p phonghop.Poll, row func(...string)) {
 			row(append(cells, cr.Outcome)...)
 		}
 	}
-}
-
-// cell defuses spreadsheet formulas: a cell a spreadsheet would evaluate gets a
-// leading apostrophe.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
