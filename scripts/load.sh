@@ -190,7 +190,7 @@ run_meetings() {
   for i in 0 1 2; do routes+="${routes:+,}nats://127.0.0.1:${route_ports[i]}"; done
   for i in 0 1 2; do
     mkdir -p "$work/nats$i"
-    "$nb/nats-server" -a 127.0.0.1 -p "${nats_ports[i]}" -js -sd "$work/nats$i" -n "n$i" \
+    "$nb/nats-server" -a 127.0.0.1 -p "${nats_ports[i]}" -js -sd "$work/nats$i" -n "n$i" -m "${mon_ports[i]}" \
       --cluster_name phonghop-load --cluster "nats://127.0.0.1:${route_ports[i]}" --routes "$routes" \
       >"$work/nats$i.log" 2>&1 &
     pids+=($!); natspids+="${natspids:+,}$!"
