@@ -288,12 +288,18 @@ func (s *Service) cost() int {
 
 var errBadLogin = phonghop.Fail(phonghop.EUnauthenticated, "bad_login")
 
+// ErrUnknownAccount is wrapped in the bad_login a sign-in under a name no
+// account has gets. The client sees the same answer either way; the audit
+// trail uses it to keep no such name, which is often a password typed into
+// the wrong field.
+var ErrUnknownAccount = errors.New("no account of that name")
+
 // Login checks the credentials and opens a session. It returns the bearer token.
 func (s *Service) Login(ctx context.Context, username, password string) (string, Session, phonghop.User, error) {
 	u, err := s.byUsername(ctx, username)
 	if phonghop.ErrorCode(err) == phonghop.ENotFound {
 		_ = bcrypt.CompareHashAndPassword(s.dummy(), []byte(password))
-		return "", Session{}, phonghop.User{}, errBadLogin
+		return "", Session{}, phonghop.User{}, fmt.Errorf("%w (%w)", errBadLogin, ErrUnknownAccount)
 	}
 	if err != nil {
 		return "", Session{}, phonghop.User{}, err

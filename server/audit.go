@@ -159,6 +159,9 @@ func (s *Server) auditTrail(c *gin.Context) {
 	}
 	if reason := c.GetString(ctxErrorReason); reason != "" && action == "signin.failed" {
 		e.Details = map[string]string{"reason": reason}
+		if typed, asked := c.Get(ctxAuditUsername); asked && typed == "" {
+			e.Details["account"] = "unknown" // the name typed is not kept (see login)
+		}
 	}
 	if action == "audit.exported" { // what was taken away: the log and the filter
 		e.Details = map[string]string{"query": audit.Clip(c.Request.URL.RawQuery, 500)}

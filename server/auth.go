@@ -112,6 +112,9 @@ func (s *Server) login(c *gin.Context) {
 	token, sess, u, err := s.cfg.Accounts.Login(c.Request.Context(), req.Username, req.Password)
 	done(err)
 	if err != nil {
+		if errors.Is(err, accounts.ErrUnknownAccount) {
+			c.Set(ctxAuditUsername, "") // no account: keep no typed text, it may be a password
+		}
 		writeError(c, err)
 		return
 	}
