@@ -4,44 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
 	"github.com/phonghop/phonghop/live"
 	"github.com/phonghop/phonghop/live/natsbroker/natstest"
 )
-
-// journaledAt is journaled with streams named by prefix: a process of a
-// cluster whose streams are new, so every meeting comes from the journal.
-func journaledAt(t testing.TB, natsURL, prefix string, m *phonghop.Meeting, j *journal.Journal) *process {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	br, err := New(ctx, Config{URL: natsURL, StreamPrefix: prefix, Timeout: 2 * time.Second, ReconnectWait: 100 * time.Millisecond,
-		Restore: live.RestoreFromJournal(j), Reserve: j.Reserve})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { br.Close() })
-	p := &process{broker: br}
-	p.hub = live.NewHub(live.Config{Broker: br, Meetings: meetings{m}, Journal: j})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.hub.ServeWS(w, r, live.Client{MeetingID: m.ID, User: phonghop.User{ID: r.URL.Query().Get("user")}})
-	}))
-	p.url = "ws" + strings.TrimPrefix(srv.URL, "http")
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		p.hub.Shutdown(ctx)
-		srv.Close()
-	})
-	return p
-}
 
 // Issue #16 on NATS: a meeting restored from a journal holding whole lists
 // (older servers) and deltas is the room as it was; a change made on one

@@ -21,9 +21,17 @@ import (
 // journal on a real store shared by every process (as S3 is in a cluster).
 func journaled(t testing.TB, natsURL string, m *phonghop.Meeting, j *journal.Journal) *process {
 	t.Helper()
+	return journaledAt(t, natsURL, "", m, j)
+}
+
+// journaledAt is journaled on streams named with prefix ("" for the default),
+// for a test that wants a cluster whose streams are new, so every meeting
+// comes from the journal.
+func journaledAt(t testing.TB, natsURL, prefix string, m *phonghop.Meeting, j *journal.Journal) *process {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	br, err := New(ctx, Config{URL: natsURL, Timeout: 2 * time.Second, ReconnectWait: 100 * time.Millisecond,
+	br, err := New(ctx, Config{URL: natsURL, StreamPrefix: prefix, Timeout: 2 * time.Second, ReconnectWait: 100 * time.Millisecond,
 		Restore: live.RestoreFromJournal(j), Reserve: j.Reserve})
 	if err != nil {
 		t.Fatal(err)
