@@ -64,12 +64,7 @@ func TestFailedSecretBallotLogsNoBallotKey(t *testing.T) {
 	var logs lockedBuffer
 	h := newHarness(t, fault, withLog(&logs))
 	f := h.meeting(2)
-	for _, d := range f.delegates {
-		h.mustDo("POST", "/api/v1/meetings/"+f.id+"/attendance", d, nil, 200, nil)
-	}
-	var p struct{ ID string }
-	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls", "chutich", map[string]any{"agendaItemId": f.item, "title": "Bầu tổ kiểm phiếu", "secret": true}, 201, &p)
-	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/open", "chutich", map[string]any{}, 200, nil)
+	p := openSecretPoll(h, f, "Bầu tổ kiểm phiếu")
 
 	var sec struct{ Key []byte }
 	if _, err := storage.GetJSON(context.Background(), base, "meetings/"+f.id+"/polls/"+p.ID+"/secret.json", &sec); err != nil {
@@ -117,12 +112,7 @@ func TestReceiptCheckLogsNoReceipt(t *testing.T) {
 	var logs lockedBuffer
 	h := newHarness(t, base, withLog(&logs))
 	f := h.meeting(2)
-	for _, d := range f.delegates {
-		h.mustDo("POST", "/api/v1/meetings/"+f.id+"/attendance", d, nil, 200, nil)
-	}
-	var p struct{ ID string }
-	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls", "chutich", map[string]any{"agendaItemId": f.item, "title": "Bãi nhiệm", "secret": true}, 201, &p)
-	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/open", "chutich", map[string]any{}, 200, nil)
+	p := openSecretPoll(h, f, "Bãi nhiệm")
 	hashes := map[string]string{}
 	for i, d := range f.delegates {
 		var rc struct{ Receipt string }
@@ -169,12 +159,7 @@ func TestStoredBallotLogLineNamesNoVoter(t *testing.T) {
 	var logs lockedBuffer
 	h := newHarness(t, base, withLog(&logs))
 	f := h.meeting(2)
-	for _, d := range f.delegates {
-		h.mustDo("POST", "/api/v1/meetings/"+f.id+"/attendance", d, nil, 200, nil)
-	}
-	var p struct{ ID string }
-	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls", "chutich", map[string]any{"agendaItemId": f.item, "title": "Miễn nhiệm", "secret": true}, 201, &p)
-	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/open", "chutich", map[string]any{}, 200, nil)
+	p := openSecretPoll(h, f, "Miễn nhiệm")
 	ballots := "/api/v1/meetings/" + f.id + "/polls/" + p.ID + "/ballots"
 	for i, d := range f.delegates {
 		h.mustDo("POST", ballots, d, map[string]int{"option": i % 2}, 201, nil)
@@ -205,4 +190,16 @@ func TestStoredBallotLogLineNamesNoVoter(t *testing.T) {
 	if stored != 2 || refused != 1 {
 		t.Fatalf("%d stored and %d refused ballot lines, want 2 and 1:\n%s", stored, refused, logs.String())
 	}
+}
+
+// openSecretPoll checks every delegate of f in and opens a secret poll.
+func openSecretPoll(h *harness, f meetingFixture, title string) struct{ ID string } {
+	h.t.Helper()
+	for _, d := range f.delegates {
+		h.mustDo("POST", "/api/v1/meetings/"+f.id+"/attendance", d, nil, 200, nil)
+	}
+	var p struct{ ID string }
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls", "chutich", map[string]any{"agendaItemId": f.item, "title": title, "secret": true}, 201, &p)
+	h.mustDo("POST", "/api/v1/meetings/"+f.id+"/polls/"+p.ID+"/open", "chutich", map[string]any{}, 200, nil)
+	return p
 }
