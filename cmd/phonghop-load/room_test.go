@@ -175,7 +175,8 @@ func TestBareWriteLoopDeliversEveryTurn(t *testing.T) {
 	srv := httptest.NewServer((&bareServer{conns: map[*websocket.Conn]struct{}{}}).handler())
 	defer srv.Close()
 	c := &config{target: "bare", url: srv.URL, delegates: 20, concurrency: 8, turns: 3,
-		interval: 5 * time.Millisecond, wait: 5 * time.Second, quiet: true}
+		interval: 5 * time.Millisecond, wait: 5 * time.Second, quiet: true,
+		settle: 200 * time.Millisecond} // the bare server registers a socket just after its upgrade answer
 	res, err := run(context.Background(), c, &bare{c: c})
 	if err != nil {
 		t.Fatal(err)
