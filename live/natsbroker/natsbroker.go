@@ -100,12 +100,13 @@ type Broker struct {
 	nc  *nats.Conn
 	js  jetstream.JetStream
 
-	mu      sync.Mutex
-	streams map[string]bool    // meetings whose stream is known to exist
+	mu sync.Mutex
+	// streams holds, by stream name, the open of each stream this process
+	// uses (see openStream): done means the stream is known to exist; a
+	// failed one is not kept.
+	streams map[string]*streamOpen
 	lockKV  jetstream.KeyValue // keys held while retiring a meeting's stream (see Retire)
 	floors  sync.Map           // meeting id → *atomic.Uint64: highest seq this process knows exists
-
-	controlReady atomic.Bool // the control stream exists
 
 	lasts  coalesced[struct{}, lastResult]
 	sinces coalesced[uint64, sinceResult]
@@ -197,7 +198,7 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	b := &Broker{cfg: cfg, log: cfg.Logger, streams: make(map[string]bool), closedCh: make(chan struct{})}
+	b := &Broker{cfg: cfg, log: cfg.Logger, streams: make(map[string]*streamOpen), closedCh: make(chan struct{})}
 	nc, err := nats.Connect(cfg.URL,
 		nats.Name(cfg.Name),
 		nats.Timeout(cfg.Timeout),
@@ -306,39 +307,82 @@ func (b *Broker) ensure(ctx context.Context, meetingID string) (string, error) {
 		return "", phonghop.Fail(phonghop.EInvalid, "meeting_id_invalid")
 	}
 	name := b.streamName(meetingID)
-	b.mu.Lock()
-	known := b.streams[meetingID]
-	b.mu.Unlock()
-	if known {
-		return name, nil
+	err := b.openStream(ctx, name, func(ctx context.Context) error {
+		// Looking a stream up and creating it are answered by the cluster's
+		// meta leader: while there is none they are refused at once, and
+		// tried again after a growing, jittered pause (many meetings opened
+		// together should not all come back at the same instant) for up to
+		// LeaderWait.
+		giveUp := time.Now().Add(b.cfg.LeaderWait)
+		for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+			err := b.ensureOnce(ctx, meetingID, name)
+			if err == nil {
+				return nil
+			}
+			pause := wait/2 + rand.N(wait/2+1)
+			if !leaderless(err) || time.Now().Add(pause).After(giveUp) {
+				return err
+			}
+			b.leaderRetries.Add(1)
+			t := time.NewTimer(pause)
+			select {
+			case <-t.C:
+			case <-b.closedCh:
+				t.Stop()
+				return err
+			}
+		}
+	})
+	if err != nil {
+		return "", err
 	}
-	// Looking a stream up and creating it are answered by the cluster's meta
-	// leader: while there is none they are refused at once, and tried again
-	// after a growing, jittered pause (many meetings opened together should
-	// not all come back at the same instant) for up to LeaderWait.
-	giveUp := time.Now().Add(b.cfg.LeaderWait)
-	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-		err := b.ensureOnce(ctx, meetingID, name)
-		if err == nil {
-			break
-		}
-		pause := wait/2 + rand.N(wait/2+1)
-		if !leaderless(err) || time.Now().Add(pause).After(giveUp) {
-			return "", err
-		}
-		b.leaderRetries.Add(1)
-		t := time.NewTimer(pause)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return "", err
-		}
-	}
-	b.mu.Lock()
-	b.streams[meetingID] = true
-	b.mu.Unlock()
 	return name, nil
+}
+
+// streamOpen is one stream's open in this process.
+type streamOpen struct {
+	done chan struct{} // closed when the open has ended
+	err  error         // its failure, set before done is closed
+}
+
+// openStream runs open (look the stream up, create it) once for every
+// concurrent first use of the stream in this process, and never again once it
+// succeeded, until forget. Forty tablets of a new meeting arriving in the same
+// second, or a reconnect storm after a restart, would otherwise each look up
+// and create the same replicated stream, which a loaded cluster's meta leader
+// answers only after seconds. Each caller waits no longer than its ctx allows;
+// the open runs on for the others, detached from the caller that started it
+// and bounded by LeaderWait and Config.Timeout per request. A failure is every
+// waiter's and is not kept: the next use opens afresh.
+func (b *Broker) openStream(ctx context.Context, name string, open func(context.Context) error) error {
+	b.mu.Lock()
+	o := b.streams[name]
+	if o == nil {
+		o = &streamOpen{done: make(chan struct{})}
+		b.streams[name] = o
+		go func() {
+			err := open(context.WithoutCancel(ctx))
+			b.mu.Lock()
+			o.err = err
+			if err != nil && b.streams[name] == o {
+				delete(b.streams, name)
+			}
+			b.mu.Unlock()
+			close(o.done)
+		}()
+	}
+	b.mu.Unlock()
+	select {
+	case <-o.done:
+		return o.err
+	default: // the first use: wait for it, or for ctx
+	}
+	select {
+	case <-o.done:
+		return o.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (b *Broker) ensureOnce(ctx context.Context, meetingID, name string) error {
@@ -479,7 +523,7 @@ func wrongLast(err error) bool {
 // forget drops the belief that the meeting's stream exists (it was deleted).
 func (b *Broker) forget(meetingID string) {
 	b.mu.Lock()
-	delete(b.streams, meetingID)
+	delete(b.streams, b.streamName(meetingID))
 	b.mu.Unlock()
 	b.floors.Delete(meetingID) // a new stream starts again at 1
 }
@@ -1130,29 +1174,28 @@ type controlMsg struct {
 	ID   string `json:"id"`
 }
 
-// ensureControl creates the control stream if it does not exist yet.
+// ensureControl creates the control stream if it does not exist yet (one
+// open for concurrent callers, see openStream).
 func (b *Broker) ensureControl(ctx context.Context) error {
-	if b.controlReady.Load() {
+	return b.openStream(ctx, b.cfg.ControlStream, func(ctx context.Context) error {
+		ctx, cancel := b.withTimeout(ctx)
+		defer cancel()
+		_, err := b.js.CreateStream(ctx, jetstream.StreamConfig{
+			Name:        b.cfg.ControlStream,
+			Description: "phonghop logouts and removals, for every process",
+			Subjects:    []string{b.cfg.ControlSubject},
+			Retention:   jetstream.LimitsPolicy,
+			MaxAge:      b.cfg.ControlMaxAge,
+			MaxMsgs:     100_000,
+			Discard:     jetstream.DiscardOld,
+			Storage:     jetstream.FileStorage,
+			Replicas:    b.cfg.Replicas,
+		})
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return unavailable("create stream "+b.cfg.ControlStream, err)
+		}
 		return nil
-	}
-	ctx, cancel := b.withTimeout(ctx)
-	defer cancel()
-	_, err := b.js.CreateStream(ctx, jetstream.StreamConfig{
-		Name:        b.cfg.ControlStream,
-		Description: "phonghop logouts and removals, for every process",
-		Subjects:    []string{b.cfg.ControlSubject},
-		Retention:   jetstream.LimitsPolicy,
-		MaxAge:      b.cfg.ControlMaxAge,
-		MaxMsgs:     100_000,
-		Discard:     jetstream.DiscardOld,
-		Storage:     jetstream.FileStorage,
-		Replicas:    b.cfg.Replicas,
 	})
-	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		return unavailable("create stream "+b.cfg.ControlStream, err)
-	}
-	b.controlReady.Store(true)
-	return nil
 }
 
 // PublishControl tells every process subscribed with SubscribeControl,
