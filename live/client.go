@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -23,9 +24,9 @@ type outFrame struct {
 	data []byte
 }
 
-// client is one connection. Its reader is the ServeWS goroutine; a writer
-// goroutine runs only while there is something to write, so an idle connection
-// costs one goroutine and no queue.
+// client is one connection. Its reader is the ServeWS goroutine; its frames are
+// written by the hub's flushers, or by a writer goroutine of its own while its
+// socket is full, so an idle connection costs one goroutine and no queue.
 type client struct {
 	hub  *Hub
 	conn *websocket.Conn
@@ -36,10 +37,11 @@ type client struct {
 	features features // what the socket asked for on its URL (?features=)
 
 	mu      sync.Mutex
-	queue   []outFrame
+	queue   []outFrame // in c.one while it holds one frame
+	one     [1]outFrame
 	queued  int  // bytes in queue and in the batch being written
 	started bool // the first frames are written: the writer may run
-	writing bool // a writer goroutine runs
+	writing bool // a writer runs: a flusher has the client or its writer goroutine runs
 	pingDue bool
 	closed  bool // ServeWS is leaving: nothing more is queued or started
 	wg      sync.WaitGroup
@@ -54,7 +56,9 @@ type client struct {
 	wlock     chan struct{} // the write lock (one slot): held while writing to wire
 	closeSent bool          // a close frame is written; under wlock
 
-	lastSeq   uint64 // newest event written; only the running writer (or run before start) touches it
+	lastSeq   uint64          // newest event written; only the running writer (or run before start) touches it
+	written   int             // bytes of the writer's last batch, not yet taken off queued; writer only
+	raw       syscall.RawConn // the descriptor, for the flushers' non-blocking writes; nil: writer goroutines only
 	pingTimer *time.Timer
 
 	// readTimeout is the silence after which the client is dropped: the hub's
@@ -246,12 +250,18 @@ func (c *client) enqueue(f outFrame) {
 	c.kickLocked()
 }
 
-// kickLocked starts the writer if there is work and none runs.
+// kickLocked starts the writer if there is work and none runs: the hub's
+// flushers (flush.go), or for a close, or a connection without a descriptor of
+// its own, a writer goroutine.
 func (c *client) kickLocked() {
 	if c.started && !c.writing && !c.closed && (!c.closing.Load() || c.pendingClose) && (len(c.queue) > 0 || c.pingDue || c.pendingClose) {
 		c.writing = true
 		c.wg.Add(1)
-		go c.writeLoop()
+		if c.raw != nil && !c.pendingClose {
+			c.hub.flush.add(c)
+		} else {
+			go c.writeLoop(nil, false)
+		}
 	}
 }
 
@@ -267,70 +277,123 @@ func (c *client) pingFire() {
 	c.mu.Unlock()
 }
 
-func (c *client) writeLoop() {
+// batch is what the writer takes from the queue in one go.
+type batch struct {
+	frames net.Buffers // the ping and the frames to write, in order
+	last   uint64      // the newest event seq once they are written
+	size   int         // the queued bytes they account for
+
+	code   int // for stepClose: the close to send
+	reason string
+}
+
+type step int
+
+const (
+	stepWrite step = iota // write the batch
+	stepStop              // nothing to write: the writer is done
+	stepClose             // the queue is written: send the pending close, then stop
+)
+
+// next accounts for the writer's last write and takes the next batch, its
+// frames appended to buf. With stepStop and stepClose the writer is done
+// (writing is false); the caller sends the close.
+func (c *client) next(buf net.Buffers) (batch, step) {
+	c.mu.Lock()
+	c.queued -= c.written
+	if c.queued < 0 {
+		c.queued = 0
+	}
+	c.written = 0
+	if c.pendingClose && len(c.queue) == 0 && !c.closed {
+		// Everything queued before the close is written: now close.
+		c.pendingClose = false
+		c.writing = false
+		b := batch{code: c.closeCode, reason: c.closeReason}
+		c.mu.Unlock()
+		return b, stepClose
+	}
+	if c.closed || (c.closing.Load() && !c.pendingClose) || (len(c.queue) == 0 && !c.pingDue) {
+		c.writing = false
+		clear(c.queue)
+		c.queue = c.one[:0:1] // an idle client holds no queue of its own
+		c.mu.Unlock()
+		return batch{}, stepStop
+	}
+	// The frames are taken under the lock, so that the queue's array is free
+	// again at once: a client's single queued frame lives in the client
+	// (c.one), and queuing it allocates nothing.
+	b := batch{frames: buf[:0], last: c.lastSeq}
+	if c.pingDue {
+		b.frames = append(b.frames, pingWire)
+		c.pingDue = false
+	}
+	for _, f := range c.queue {
+		b.size += len(f.data)
+		if f.seq != 0 && f.seq <= b.last {
+			continue
+		}
+		b.frames = append(b.frames, f.data)
+		if f.seq != 0 {
+			b.last = f.seq
+		}
+	}
+	clear(c.queue)
+	c.one = [1]outFrame{}
+	c.queue = c.one[:0:1]
+	c.mu.Unlock()
+	return b, stepWrite
+}
+
+// wrote records a batch as written: the writer's next take accounts for it.
+func (c *client) wrote(b batch) {
+	c.lastSeq = b.last
+	c.written = b.size
+}
+
+// failWrite ends a client whose write failed: the reader sees the closed
+// connection and cleans up.
+func (c *client) failWrite() {
+	c.conn.Close()
+	c.mu.Lock()
+	c.writing = false
+	c.queue = nil
+	c.mu.Unlock()
+}
+
+// writeLoop is a client's own writer goroutine, which waits for the socket up
+// to WriteTimeout a write. pending is a batch a flusher could not write at
+// once; with locked, part of its first frame is out and the write lock is
+// still held for the rest.
+func (c *client) writeLoop(pending *batch, locked bool) {
 	defer c.wg.Done()
 	wt := c.hub.cfg.WriteTimeout
-	written := 0
-	for {
-		c.mu.Lock()
-		c.queued -= written
-		if c.queued < 0 {
-			c.queued = 0
-		}
-		if c.pendingClose && len(c.queue) == 0 && !c.closed {
-			// Everything queued before the close is written: now close.
-			c.pendingClose = false
-			c.writing = false
-			code, reason := c.closeCode, c.closeReason
-			c.mu.Unlock()
-			c.sendClose(code, reason)
-			return
-		}
-		if c.closed || (c.closing.Load() && !c.pendingClose) || (len(c.queue) == 0 && !c.pingDue) {
-			c.writing = false
-			c.queue = nil // an idle client holds no queue
-			c.mu.Unlock()
-			return
-		}
-		batch := c.queue
-		c.queue = nil
-		ping := c.pingDue
-		c.pingDue = false
-		c.mu.Unlock()
-
-		// The ping and every queued frame in one write (wire.go).
-		written = 0
-		frames := make(net.Buffers, 0, len(batch)+1)
-		if ping {
-			frames = append(frames, pingWire)
-		}
-		last := c.lastSeq
-		for _, f := range batch {
-			written += len(f.data)
-			if f.seq != 0 && f.seq <= last {
-				continue
+	var b batch
+	s := stepWrite
+	if pending != nil {
+		b = *pending
+	} else {
+		b, s = c.next(nil)
+	}
+	for s == stepWrite {
+		if len(b.frames) > 0 {
+			var err error
+			if locked {
+				err = c.writeLocked(b.frames, time.Now().Add(wt))
+				locked = false
+			} else {
+				err = c.write(b.frames, time.Now().Add(wt), false)
 			}
-			frames = append(frames, f.data)
-			if f.seq != 0 {
-				last = f.seq
+			if err != nil {
+				c.failWrite()
+				return
 			}
 		}
-		var err error
-		if len(frames) > 0 {
-			err = c.write(frames, time.Now().Add(wt), false)
-		}
-		if err == nil {
-			c.lastSeq = last
-		}
-		if err != nil {
-			// The reader sees the closed connection and cleans up.
-			c.conn.Close()
-			c.mu.Lock()
-			c.writing = false
-			c.queue = nil
-			c.mu.Unlock()
-			return
-		}
+		c.wrote(b)
+		b, s = c.next(nil)
+	}
+	if s == stepClose {
+		c.sendClose(b.code, b.reason)
 	}
 }
 

@@ -108,9 +108,12 @@
 //
 // # Memory
 //
-// An idle connection holds one reader goroutine and a ping timer; the writer
-// goroutine and its queue exist only while there is something to write, and the
-// write buffer comes from a pool. By default ServeWS runs the reader on the
+// An idle connection holds one reader goroutine and a ping timer, and no queue.
+// What is queued for a connection is written by the hub's flushers (as many
+// goroutines as GOMAXPROCS, for all connections), each queue in one
+// non-blocking write; only a connection whose socket is full, or that closes,
+// gets a writer goroutine of its own while it lasts. The write buffer comes
+// from a pool. By default ServeWS runs the reader on the
 // handler's goroutine, which keeps net/http's per-request buffers (about 10 KiB)
 // and the handler's stack alive: about 22 KiB of RSS per idle socket at 5,000
 // sockets. With Config.ReturnAfterUpgrade the handler returns after the upgrade

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -122,6 +123,8 @@ type Hub struct {
 	sessions   [numShards]sessionShard
 	subjects   subjectLocks // one read-modify-write per meeting and subject at a time
 	attendance attendQueues // check-ins waiting for their turn (attendbatch.go)
+	flush      *flusher     // writes clients' queues (flush.go)
+	noFlushers bool         // tests: every client gets writer goroutines, as off unix
 
 	mu     sync.Mutex // guards closed and wg.Add
 	closed bool
@@ -210,7 +213,7 @@ func NewHub(cfg Config) *Hub {
 	if cfg.Burst <= 0 {
 		cfg.Burst = 20
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger, origins: make(map[string]bool), userConns: make(map[string]int)}
+	h := &Hub{cfg: cfg, log: cfg.Logger, origins: make(map[string]bool), userConns: make(map[string]int), flush: newFlusher()}
 	for _, o := range cfg.AllowedOrigins {
 		h.origins[normOrigin(o)] = true
 	}
@@ -333,7 +336,13 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 		h.giveSocket(c.User.ID)
 		return // the upgrader has answered
 	}
-	cl := &client{hub: h, conn: conn, wire: conn.NetConn(), wlock: make(chan struct{}, 1), info: c, features: featuresOf(q)}
+	wire := conn.NetConn()
+	var raw syscall.RawConn
+	if !h.noFlushers {
+		raw = rawConnOf(wire)
+	}
+	cl := &client{hub: h, conn: conn, wire: wire, raw: raw, wlock: make(chan struct{}, 1), info: c, features: featuresOf(q)}
+	cl.queue = cl.one[:0:1]
 	if h.cfg.ReturnAfterUpgrade {
 		detached = true
 		go func() {

@@ -106,6 +106,9 @@ type envOpts struct {
 	buffer    int
 	smallBufs bool
 	delegates int
+	// goroutineWriters gives every client writer goroutines instead of the
+	// hub's flushers, as off unix or on a TLS connection.
+	goroutineWriters bool
 }
 
 // newEnv starts a hub behind a real HTTP server. The handler trusts ?user= and
@@ -123,6 +126,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	cfg.Journal = e.rec
 	cfg.ReturnAfterUpgrade = *detachFlag
 	e.hub = NewHub(cfg)
+	e.hub.noFlushers = o.goroutineWriters
 	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		e.hub.ServeWS(w, r, Client{MeetingID: "m1", User: phonghop.User{ID: q.Get("user")}, SessionID: q.Get("session")})

@@ -17,7 +17,10 @@ import (
 //   - whatever is queued for a socket (a ping, the frames that piled up while it
 //     was being written) goes out in one system call (writev), where gorilla
 //     makes one per frame. The write system call is most of the fan-out's CPU
-//     (docs/performance.md).
+//     (docs/performance.md);
+//   - that call is made by one of the hub's few flushers (flush.go), without a
+//     deadline and without waiting: a socket that cannot take it all now gets
+//     a writer goroutine of its own for the rest, which waits with a deadline.
 //
 // Every frame to the client passes one write lock (client.wlock): the writer's
 // batches and pings, the snapshot or replay at connect, the close frame, and the
@@ -85,11 +88,18 @@ func (c *client) write(frames net.Buffers, deadline time.Time, closing bool) err
 	if !c.lockWrite(deadline) {
 		return os.ErrDeadlineExceeded
 	}
-	defer func() { <-c.wlock }()
 	if c.closeSent {
+		<-c.wlock
 		return errCloseSent
 	}
 	c.closeSent = closing
+	return c.writeLocked(frames, deadline)
+}
+
+// writeLocked writes frames by deadline under the write lock, and releases it.
+// The deadline is cleared afterwards: the flushers' writes (tryWrite) have none.
+func (c *client) writeLocked(frames net.Buffers, deadline time.Time) error {
+	defer func() { <-c.wlock }()
 	c.wire.SetWriteDeadline(deadline)
 	var err error
 	if len(frames) == 1 {
@@ -97,7 +107,55 @@ func (c *client) write(frames net.Buffers, deadline time.Time, closing bool) err
 	} else {
 		_, err = frames.WriteTo(c.wire)
 	}
+	c.wire.SetWriteDeadline(time.Time{})
 	return err
+}
+
+// tryWrite writes frames in one non-blocking system call, if the write lock is
+// free. rest is what the socket did not take now (nil: all of it); with locked,
+// part of rest's first frame is out and the write lock stays held, so that the
+// rest goes out (writeLocked) before any other frame.
+func (c *client) tryWrite(w *rawWriter, frames net.Buffers) (rest net.Buffers, locked bool, err error) {
+	if len(frames) == 0 {
+		return nil, false, nil
+	}
+	select {
+	case c.wlock <- struct{}{}:
+	default:
+		return frames, false, nil // a pong or close is being written: wait for it
+	}
+	if c.closeSent {
+		<-c.wlock
+		return nil, false, errCloseSent
+	}
+	n, err := w.write(c.raw, frames)
+	if err != nil {
+		<-c.wlock
+		return nil, false, err
+	}
+	rest, whole := consumed(frames, n)
+	if len(rest) == 0 || whole {
+		<-c.wlock
+		return rest, false, nil
+	}
+	return rest, true, nil
+}
+
+// consumed is frames without their first n bytes; whole says rest starts at a
+// frame's first byte.
+func consumed(frames net.Buffers, n int) (rest net.Buffers, whole bool) {
+	for len(frames) > 0 && n >= len(frames[0]) {
+		n -= len(frames[0])
+		frames = frames[1:]
+	}
+	if len(frames) == 0 {
+		return nil, true
+	}
+	if n == 0 {
+		return frames, true
+	}
+	rest = append(net.Buffers{frames[0][n:]}, frames[1:]...)
+	return rest, false
 }
 
 // lockWrite takes the write lock, waiting until deadline at most.

@@ -136,7 +136,14 @@ func TestFrameHeaders(t *testing.T) {
 // server's pings, and at the end a close frame with its code after which
 // nothing more comes.
 func TestFramesIntactAndInOrderUnderConcurrentEvents(t *testing.T) {
+	for _, goroutines := range []bool{false, true} {
+		t.Run(fmt.Sprintf("goroutineWriters=%v", goroutines), func(t *testing.T) { testFramesIntact(t, goroutines) })
+	}
+}
+
+func testFramesIntact(t *testing.T, goroutines bool) {
 	e := newEnv(t, func(c *Config, o *envOpts) {
+		o.goroutineWriters = goroutines
 		c.PingInterval = 5 * time.Millisecond
 		c.WriteQueueBytes = 16 << 20 // no client is slow here, however loaded the machine
 		c.MessagesPerSecond, c.Burst = 10000, 10000

@@ -1,0 +1,171 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phonghop/phonghop"
+)
+
+// readEvents reads r's frames until it has the event of seq last, checking that
+// each is a whole text frame and that the events come one seq after another.
+func readEvents(r *rawConn, last uint64, timeout time.Duration) error {
+	seq, snapshot := uint64(0), false
+	for !snapshot || seq < last {
+		f, err := r.next(timeout)
+		if err != nil {
+			return fmt.Errorf("after seq %d: %w", seq, err)
+		}
+		if f.op == opPing {
+			continue
+		}
+		if f.op != opText || !f.fin || f.rsv || f.masked {
+			return fmt.Errorf("after seq %d: frame op %d fin %v rsv %v masked %v", seq, f.op, f.fin, f.rsv, f.masked)
+		}
+		var m struct {
+			Type string `json:"type"`
+			Seq  uint64 `json:"seq"`
+		}
+		if err := json.Unmarshal(f.data, &m); err != nil {
+			return fmt.Errorf("after seq %d: frame %.60q: %v", seq, f.data, err)
+		}
+		switch {
+		case m.Type == "snapshot" && !snapshot:
+			seq, snapshot = m.Seq, true
+		case snapshot && m.Seq == seq+1:
+			seq = m.Seq
+		default:
+			return fmt.Errorf("%s seq %d after %d", m.Type, m.Seq, seq)
+		}
+	}
+	return nil
+}
+
+// On plain TCP the hub's flushers write every client's events (no goroutine
+// per socket and event), and a client whose socket takes them never gets a
+// writer goroutine of its own.
+func TestFlushersWriteEveryQueue(t *testing.T) {
+	const clients, events = 30, 60
+	e := newEnv(t, func(c *Config, o *envOpts) {
+		o.delegates = clients
+		c.MessagesPerSecond, c.Burst = 10000, 10000
+	})
+	conns := make([]*rawConn, clients)
+	for i := range conns {
+		conns[i] = dialRaw(t, e, delegateID(i), "")
+	}
+	// Every socket is in the room before the first event.
+	for deadline := time.Now().Add(10 * time.Second); e.hub.clientCount("m1") < clients; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d clients joined", e.hub.clientCount("m1"), clients)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx := context.Background()
+	var last uint64
+	for k := range events {
+		seq, err := e.hub.Present(ctx, "m1", chair, Presentation{"i1", "doc1", k%10 + 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = seq
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, clients)
+	for i, r := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = readEvents(r, last, 30*time.Second)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("client %d: %v", i, err)
+		}
+	}
+	if w, h := e.hub.flush.writes.Load(), e.hub.flush.handoffs.Load(); w < clients || h != 0 {
+		t.Errorf("flushers wrote %d batches and handed %d clients to a goroutine; want at least %d and none", w, h, clients)
+	}
+}
+
+// A client that stops reading fills its socket: the flusher hands it, with the
+// part of a frame the socket did not take, to a writer goroutine of its own,
+// the other clients get every event at once meanwhile, and when the stalled
+// client reads again every frame arrives whole and in order.
+func TestFullSocketGetsItsOwnWriter(t *testing.T) {
+	e := newEnv(t, func(c *Config, o *envOpts) {
+		c.WriteQueueBytes = 64 << 20 // stalled, not slow: it is not dropped here
+		c.WriteTimeout = time.Minute
+		c.MessagesPerSecond, c.Burst = 10000, 10000
+		o.smallBufs = true
+	})
+	stalled := dialRaw(t, e, delegateID(0), "")
+	fast := dialRaw(t, e, delegateID(1), "")
+	for deadline := time.Now().Add(10 * time.Second); e.hub.clientCount("m1") < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the clients did not join")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	fastDone := make(chan error, 1)
+	var last uint64
+	// 60 polls of about 20 KiB: far more than the stalled socket's buffers hold.
+	title := strings.Repeat("Phê duyệt dự toán ", 20<<10/len("Phê duyệt dự toán "))
+	ctx := context.Background()
+	for k := range 60 {
+		seq, err := e.hub.PublishPoll(ctx, "m1", phonghop.Poll{ID: fmt.Sprint("p", k), Title: title, State: phonghop.PollDraft})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = seq
+	}
+	go func() { fastDone <- readEvents(fast, last, 30*time.Second) }()
+	if err := <-fastDone; err != nil {
+		t.Fatalf("the reading client: %v", err)
+	}
+	if e.hub.flush.handoffs.Load() == 0 {
+		t.Fatal("no client was handed to a writer goroutine, though one stopped reading")
+	}
+	if err := readEvents(stalled, last, 30*time.Second); err != nil {
+		t.Fatalf("the stalled client, reading again: %v", err)
+	}
+}
+
+// consumed is what a partial write leaves: whole frames untouched, and the
+// unwritten end of a frame the socket took only part of.
+func TestConsumed(t *testing.T) {
+	frames := net.Buffers{[]byte("abc"), []byte("de"), []byte("fghi")}
+	for _, c := range []struct {
+		n     int
+		rest  string
+		whole bool
+	}{
+		{0, "abc|de|fghi", true},
+		{2, "c|de|fghi", false},
+		{3, "de|fghi", true},
+		{4, "e|fghi", false},
+		{5, "fghi", true},
+		{8, "i", false},
+		{9, "", true},
+	} {
+		rest, whole := consumed(frames, c.n)
+		parts := make([]string, len(rest))
+		for i, b := range rest {
+			parts[i] = string(b)
+		}
+		if got := strings.Join(parts, "|"); got != c.rest || whole != c.whole {
+			t.Errorf("consumed %d: %q whole %v, want %q whole %v", c.n, got, whole, c.rest, c.whole)
+		}
+	}
+	if string(frames[0]) != "abc" || len(frames) != 3 {
+		t.Error("consumed changed the frames it was given")
+	}
+}
