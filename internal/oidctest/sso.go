@@ -1,4 +1,4 @@
-package main
+package oidctest
 
 import (
 	"crypto/rand"
