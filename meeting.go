@@ -26,6 +26,12 @@ type User struct {
 	// MustChangePassword is set by an admin's reset: until the user picks a
 	// password of their own, their session may do nothing else.
 	MustChangePassword bool `json:"mustChangePassword,omitempty"`
+	// ExternalIssuer and ExternalSubject name the identity provider's user
+	// the account is bound to (the verified ID token's iss and sub at its
+	// first sign-in through the provider): through the provider, only that
+	// user signs in to it. Empty until then. Set by accounts only.
+	ExternalIssuer  string `json:"externalIssuer,omitempty"`
+	ExternalSubject string `json:"externalSubject,omitempty"`
 }
 
 // Role is a participant's part in one meeting.

@@ -37,6 +37,11 @@ type Service struct {
 	// read (see authCache for what that means for revocation). 0:
 	// DefaultAuthCacheTTL; < 0: read the store on every request.
 	AuthCacheTTL time.Duration
+	// ExternalLinkLocal lets a provider's user take any account of their
+	// name not yet bound to another, admins and local accounts in use
+	// included (see mayLink): for a province whose provider's names are
+	// known to be the same people as phonghop's accounts.
+	ExternalLinkLocal bool
 
 	auth      authCache
 	dummyOnce sync.Once
@@ -52,6 +57,11 @@ type userRecord struct {
 	// counts only while its Epoch equals it. Raised when the password changes
 	// or is reset and when the account is disabled.
 	SessionEpoch int `json:"sessionEpoch,omitempty"`
+	// PasswordUsed: someone signed in with the account's password, or
+	// changed it, at least once (recorded since bindings to the identity
+	// provider exist; see SignInExternal). Such an account is someone's
+	// local account, not taken by a provider's user of the same name.
+	PasswordUsed bool `json:"passwordUsed,omitempty"`
 }
 
 type usernameRecord struct {
@@ -306,6 +316,13 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
 		return "", Session{}, phonghop.User{}, errBadLogin
+	}
+	if !u.PasswordUsed && !u.Disabled {
+		// Once: from now on a provider's user of the same name does not
+		// take this account (SignInExternal).
+		if err := s.markPasswordUsed(ctx, u.ID); err != nil {
+			return "", Session{}, phonghop.User{}, err
+		}
 	}
 	return s.openSession(ctx, u, "")
 }

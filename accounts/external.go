@@ -2,6 +2,9 @@ package accounts
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"strings"
 
 	"github.com/phonghop/phonghop"
@@ -10,6 +13,9 @@ import (
 
 // External is a user as an identity provider vouches for them (see oidcauth).
 type External struct {
+	// Issuer and Subject are the verified ID token's iss and sub: who the
+	// provider's user is, whatever their name. Both required.
+	Issuer, Subject string
 	// Username is the configured claim's value; ExternalUsername maps it.
 	Username           string
 	DisplayName, Email string
@@ -42,27 +48,43 @@ func ExternalUsername(v string) (string, error) {
 	return NormalizeUsername(name)
 }
 
-// SignInExternal opens a session for the user a provider vouched for: the user
-// of that username, created if there is none (with a random password nobody
-// knows, so only the provider signs them in); name, e-mail, admin and unit
-// follow the provider. A disabled user is refused, as by Login.
+// SignInExternal opens a session for the user a provider vouched for.
+//
+// The account is the one bound to the provider's user (Issuer and Subject)
+// at an earlier sign-in, so a rename at the provider keeps it. Otherwise it
+// is the account of that username, created if there is none (with a random
+// password nobody knows, so only the provider signs them in), and bound to
+// the provider's user now (see mayLink for which existing accounts a name
+// match takes). An account bound to another provider user is refused
+// (oidc_subject_mismatch), as is one a name match may not take
+// (oidc_account_local). Name, e-mail, admin and unit follow the provider. A
+// disabled user is refused, as by Login.
 func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Session, phonghop.User, error) {
+	if ext.Issuer == "" || ext.Subject == "" {
+		return "", Session{}, phonghop.User{}, errors.New("accounts: a provider's user without issuer and subject")
+	}
 	name, err := ExternalUsername(ext.Username)
 	if err != nil {
 		return "", Session{}, phonghop.User{}, err
 	}
-	rec, err := s.byUsername(ctx, name)
+	rec, err := s.bySubject(ctx, ext.Issuer, ext.Subject)
 	if phonghop.ErrorCode(err) == phonghop.ENotFound {
-		display := strings.TrimSpace(ext.DisplayName)
-		if display == "" {
-			display = name
-		}
-		_, err = s.Create(ctx, NewUser{Username: name, Password: RandomPassword(name), DisplayName: display})
-		if phonghop.ErrorCode(err) == phonghop.EConflict {
-			err = nil // created by a sign-in racing this one
+		rec, err = s.byUsername(ctx, name)
+		if phonghop.ErrorCode(err) == phonghop.ENotFound {
+			display := strings.TrimSpace(ext.DisplayName)
+			if display == "" {
+				display = name
+			}
+			_, err = s.Create(ctx, NewUser{Username: name, Password: RandomPassword(name), DisplayName: display})
+			if phonghop.ErrorCode(err) == phonghop.EConflict {
+				err = nil // created by a sign-in racing this one
+			}
+			if err == nil {
+				rec, err = s.byUsername(ctx, name)
+			}
 		}
 		if err == nil {
-			rec, err = s.byUsername(ctx, name)
+			rec, err = s.bind(ctx, rec, ext)
 		}
 	}
 	if err != nil {
@@ -98,6 +120,9 @@ func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Ses
 			if r.Disabled {
 				return errDisabled
 			}
+			if r.ExternalIssuer != ext.Issuer || r.ExternalSubject != ext.Subject {
+				return errUnboundMeanwhile
+			}
 			keep := r.User
 			r.DisplayName, r.Email, r.Admin, r.Unit = want.DisplayName, want.Email, want.Admin, want.Unit
 			if r.User == keep {
@@ -112,4 +137,190 @@ func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Ses
 		u = r
 	}
 	return s.openSession(ctx, u, ext.IDToken)
+}
+
+// RefusedLinkError is a sign-in through the provider refused the account of
+// its name: Username is that account's, for the audit trail (the client sees
+// only the reason).
+type RefusedLinkError struct {
+	Username string
+	err      *phonghop.Error
+}
+
+func (e *RefusedLinkError) Error() string {
+	return "accounts: account " + e.Username + ": " + e.err.Error()
+}
+
+func (e *RefusedLinkError) Unwrap() error { return e.err }
+
+var (
+	errSubjectMismatch = phonghop.Fail(phonghop.EForbidden, "oidc_subject_mismatch")
+	errAccountLocal    = phonghop.Fail(phonghop.EForbidden, "oidc_account_local")
+	// errUnboundMeanwhile: an admin removed the binding during the sign-in.
+	errUnboundMeanwhile = phonghop.Fail(phonghop.EConflict, "oidc_unbound_meanwhile")
+)
+
+// mayLink says whether a name match takes an account not yet bound to a
+// provider's user: always with ExternalLinkLocal; otherwise only an account
+// nobody signed in to with its password nor changed it (one an admin made or
+// imported beforehand for an official, or one the provider created before
+// bindings existed) and without admin rights. A local account in use, and
+// every admin account (its password, the bootstrap admin's included, is
+// known to someone), stays its owner's unless the operator says the
+// provider's names are the same people.
+func (s *Service) mayLink(r *userRecord) bool {
+	return s.ExternalLinkLocal || (!r.PasswordUsed && !r.Admin)
+}
+
+// bind records the provider's user on the account found by name (once; the
+// same user again is a no-op) and its index entry, after checking the
+// account may be theirs.
+func (s *Service) bind(ctx context.Context, rec userRecord, ext External) (userRecord, error) {
+	defer s.ForgetUser(rec.ID)
+	r, err := storage.UpdateJSON(ctx, s.Store, "users/"+rec.ID+".json", false, func(r *userRecord) error {
+		switch {
+		case r.Disabled:
+			return errDisabled // refused before anything is recorded
+		case r.ExternalIssuer == ext.Issuer && r.ExternalSubject == ext.Subject:
+			return storage.ErrStop // bound already (a sign-in racing this one, or an index entry lost)
+		case r.ExternalSubject != "":
+			return &RefusedLinkError{Username: r.Username, err: errSubjectMismatch}
+		case !s.mayLink(r):
+			return &RefusedLinkError{Username: r.Username, err: errAccountLocal}
+		}
+		r.ExternalIssuer, r.ExternalSubject = ext.Issuer, ext.Subject
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return r, phonghop.Fail(phonghop.ENotFound, "user_not_found")
+	}
+	if err != nil {
+		return r, err
+	}
+	// The record first, then the index: a crash between them leaves a
+	// binding the next sign-in finds by name and indexes then.
+	other := ""
+	_, err = storage.UpdateJSON(ctx, s.Store, subjectKey(ext.Issuer, ext.Subject), true, func(x *subjectRecord) error {
+		if x.UserID == r.ID {
+			return storage.ErrStop
+		}
+		if x.UserID != "" {
+			o, err := s.record(ctx, x.UserID)
+			if err != nil && phonghop.ErrorCode(err) != phonghop.ENotFound {
+				return err
+			}
+			if err == nil && o.ExternalIssuer == ext.Issuer && o.ExternalSubject == ext.Subject {
+				other = x.UserID
+				return storage.ErrStop // another account holds this provider's user
+			}
+		}
+		x.UserID = r.ID // new, or left by an account deleted or unbound
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	if other != "" {
+		// Two accounts bound to one provider user at once (two names
+		// racing): the indexed one keeps it; this one is let go.
+		_ = s.unbind(ctx, r.ID, ext.Issuer, ext.Subject)
+		return s.record(ctx, other)
+	}
+	return r, nil
+}
+
+// subjectRecord maps a provider's user to the account bound to them:
+// subjects/{sha256(issuer, subject)}.json (hashed: a subject may be any
+// string, and keys are not).
+type subjectRecord struct {
+	UserID string `json:"userId"`
+}
+
+func subjectKey(issuer, subject string) string {
+	sum := sha256.Sum256([]byte(issuer + "\x00" + subject))
+	return "subjects/" + hex.EncodeToString(sum[:]) + ".json"
+}
+
+// bySubject returns the account bound to the provider's user, ENotFound if
+// none is (an index entry whose account no longer holds the binding counts
+// as none).
+func (s *Service) bySubject(ctx context.Context, issuer, subject string) (userRecord, error) {
+	var x subjectRecord
+	if _, err := storage.GetJSON(ctx, s.Store, subjectKey(issuer, subject), &x); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return userRecord{}, phonghop.Fail(phonghop.ENotFound, "user_not_found")
+		}
+		return userRecord{}, err
+	}
+	r, err := s.record(ctx, x.UserID)
+	if err == nil && (r.ExternalIssuer != issuer || r.ExternalSubject != subject) {
+		return userRecord{}, phonghop.Fail(phonghop.ENotFound, "user_not_found")
+	}
+	return r, err
+}
+
+// Unbind (admin) removes the account's binding to the provider's user: the
+// next sign-in through the provider finds the account by name again, under
+// the same rule as an account never bound (mayLink). It returns the user
+// before and after; an account not bound is left as it is.
+func (s *Service) Unbind(ctx context.Context, id string) (before, after phonghop.User, err error) {
+	rec, err := s.record(ctx, id)
+	if err != nil {
+		return before, after, err
+	}
+	before = rec.User
+	if rec.ExternalSubject == "" {
+		return before, before, nil
+	}
+	if err := s.unbind(ctx, id, rec.ExternalIssuer, rec.ExternalSubject); err != nil {
+		return before, after, err
+	}
+	after, err = s.User(ctx, id)
+	return before, after, err
+}
+
+// unbind clears the account's binding if it is still to issuer and
+// subject, then the index entry if it still names the account.
+func (s *Service) unbind(ctx context.Context, id, issuer, subject string) error {
+	defer s.ForgetUser(id)
+	_, err := storage.UpdateJSON(ctx, s.Store, "users/"+id+".json", false, func(r *userRecord) error {
+		if r.ExternalIssuer != issuer || r.ExternalSubject != subject {
+			return storage.ErrStop
+		}
+		r.ExternalIssuer, r.ExternalSubject = "", ""
+		return nil
+	})
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	return s.dropSubject(ctx, id, issuer, subject)
+}
+
+// dropSubject deletes the index entry of the provider's user if it names
+// the account.
+func (s *Service) dropSubject(ctx context.Context, id, issuer, subject string) error {
+	var x subjectRecord
+	key := subjectKey(issuer, subject)
+	_, err := storage.GetJSON(ctx, s.Store, key, &x)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && x.UserID != id) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// Rebound elsewhere between the read and the delete: the next sign-in
+	// finds that account's binding by name and writes the entry again.
+	return s.Store.Delete(ctx, key)
+}
+
+// markPasswordUsed records that the account's password was used (Login).
+func (s *Service) markPasswordUsed(ctx context.Context, id string) error {
+	_, err := storage.UpdateJSON(ctx, s.Store, "users/"+id+".json", false, func(r *userRecord) error {
+		if r.PasswordUsed {
+			return storage.ErrStop
+		}
+		r.PasswordUsed = true
+		return nil
+	})
+	return err
 }

@@ -49,6 +49,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, oldPassword, newPa
 		}
 		r.PasswordHash = string(hash)
 		r.MustChangePassword = false
+		r.PasswordUsed = true
 		return nil
 	})
 	if err != nil {

@@ -122,5 +122,12 @@ func (s *Service) Delete(ctx context.Context, id string) (phonghop.User, error) 
 	if err := s.Store.Delete(ctx, "users/"+id+".json"); err != nil {
 		return phonghop.User{}, err
 	}
+	if u.ExternalSubject != "" {
+		// Last: an entry left by a crash names no account (bySubject
+		// checks the record) and is replaced at that user's next sign-in.
+		if err := s.dropSubject(ctx, id, u.ExternalIssuer, u.ExternalSubject); err != nil {
+			return phonghop.User{}, err
+		}
+	}
 	return u.User, nil
 }

@@ -50,6 +50,7 @@ var auditAction = map[string]string{
 	"POST /users/import":                              "users.imported",
 	"POST /me/password":                               "password.changed",
 	"POST /users/:uid/password":                       "password.reset",
+	"DELETE /users/:uid/external":                     "user.unbound",
 	"POST /meetings":                                  "meeting.created",
 	"PATCH /meetings/:mid":                            "meeting.updated",
 	"POST /meetings/:mid/cancel":                      "meeting.cancelled",

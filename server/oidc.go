@@ -91,6 +91,12 @@ func (s *Server) oidcCallback(c *gin.Context) {
 			reason = pe.Reason
 		}
 		c.Set(ctxErrorReason, reason)
+		var refused *accounts.RefusedLinkError
+		if errors.As(err, &refused) {
+			// The trail names the account a provider's user was refused
+			// (an existing account's name; nothing of the token).
+			c.Set(ctxAuditUsername, refused.Username)
+		}
 		logger(c).Warn("sign-in through the identity provider failed", "reason", reason, "err", err)
 		c.Redirect(http.StatusFound, "/#/login?error="+url.QueryEscape(reason))
 	}
@@ -121,7 +127,7 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		return
 	}
 	token, sess, u, err := s.cfg.Accounts.SignInExternal(c.Request.Context(),
-		accounts.External{Username: id.Username, DisplayName: id.DisplayName, Email: id.Email, Admin: id.Admin, Unit: id.Unit, IDToken: id.IDToken})
+		accounts.External{Issuer: id.Issuer, Subject: id.Subject, Username: id.Username, DisplayName: id.DisplayName, Email: id.Email, Admin: id.Admin, Unit: id.Unit, IDToken: id.IDToken})
 	if err != nil {
 		fail(err)
 		return

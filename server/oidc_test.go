@@ -31,7 +31,7 @@ func (fakeIDP) AuthURL(_ context.Context, a oidcauth.Attempt) (string, error) {
 }
 
 func (fakeIDP) Exchange(context.Context, string, oidcauth.Attempt) (oidcauth.Identity, error) {
-	return oidcauth.Identity{Username: "an.nv"}, nil
+	return oidcauth.Identity{Issuer: "https://idp.example", Subject: "sub-an", Username: "an.nv"}, nil
 }
 
 func (fakeIDP) LogoutURL(context.Context, string) (string, error) { return "", nil }
@@ -124,7 +124,7 @@ type discoveryIDP struct {
 }
 
 func (d discoveryIDP) Exchange(context.Context, string, oidcauth.Attempt) (oidcauth.Identity, error) {
-	return oidcauth.Identity{Username: "an.nv", IDToken: d.idToken}, nil
+	return oidcauth.Identity{Issuer: "https://idp.example", Subject: "sub-an", Username: "an.nv", IDToken: d.idToken}, nil
 }
 
 // discoveryServer serves an OpenID provider's discovery document, with

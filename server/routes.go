@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	a.POST("/users/import", s.requireAdmin, s.importUsers)
 	a.POST("/me/password", s.changePassword)
 	a.POST("/users/:uid/password", s.requireAdmin, s.resetPassword)
+	a.DELETE("/users/:uid/external", s.requireAdmin, s.unbindUser)
 
 	a.POST("/meetings", s.requireAdmin, s.createMeeting)
 	a.GET("/meetings", s.listMeetings)

@@ -80,3 +80,18 @@ func (s *Server) deleteUser(c *gin.Context) {
 	logger(c).Info("user deleted", "user", uid, "username", u.Username)
 	c.Status(http.StatusNoContent)
 }
+
+// unbindUser (admin) removes the account's binding to the identity
+// provider's user (its externalIssuer and externalSubject): the next sign-in
+// through the provider finds the account by name again, as one never bound
+// (docs/security.md). For an official whose account the province's provider
+// re-created under a new subject.
+func (s *Server) unbindUser(c *gin.Context) {
+	_, after, err := s.cfg.Accounts.Unbind(c.Request.Context(), c.Param("uid"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	logger(c).Info("account unbound from the identity provider's user", "user", after.ID)
+	c.JSON(http.StatusOK, after)
+}

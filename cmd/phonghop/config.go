@@ -51,6 +51,7 @@ type config struct {
 	OIDCUserClaim, OIDCGroupsClaim                 string
 	OIDCAdminGroup, OIDCUnitPrefix                 string
 	OIDCPrompt                                     string
+	OIDCLinkLocal                                  bool
 	LocalLogin                                     bool
 	PprofAddr                                      string
 	AuditKey                                       string
@@ -101,6 +102,7 @@ var settings = []setting{
 	{env: "PHONGHOP_OIDC_ADMIN_GROUP", flag: "oidc-admin-group", def: "", usage: "group whose members are administrators, re-read at every sign-in (empty: admin rights are set in phonghop)"},
 	{env: "PHONGHOP_OIDC_UNIT_PREFIX", flag: "oidc-unit-prefix", def: "", usage: "prefix of the group naming the user's unit, e.g. unit: for unit:UBND huyện Tháp Mười (empty: units are set in phonghop)"},
 	{env: "PHONGHOP_OIDC_PROMPT", flag: "oidc-prompt", def: "", usage: "prompt sent with every sign-in through the identity provider: login makes it ask for credentials every time (kiosks, shared tablets), whatever session it holds; also select_account or consent (empty: the provider decides; after a sign-out the next sign-in from that browser asks anyway)"},
+	{env: "PHONGHOP_OIDC_LINK_LOCAL", flag: "oidc-link-local", def: "false", usage: "let a user of the identity provider take the phonghop account of the same name although someone signed in to it with its password, or it has admin rights (the bootstrap admin included), when it is bound to nobody yet (false: those stay their owners'; accounts made or imported beforehand and never signed in to with their password are taken either way)"},
 	{env: "PHONGHOP_LOCAL_LOGIN", flag: "local-login", def: "true", usage: "allow sign-in with a phonghop password (false: only through the identity provider)"},
 	{env: "PHONGHOP_PPROF_ADDR", flag: "pprof-addr", def: "", usage: "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060, for measuring (empty: off; any other host is refused)"},
 	{env: "PHONGHOP_AUDIT_KEY", flag: "audit-key", def: "", usage: "PEM file of the Ed25519 key that signs the audit trail's heads (openssl genpkey -algorithm ed25519); empty: one is made and kept in the store (secrets/audit-key.json), so whoever can write the store could re-sign a rewritten trail"},
@@ -178,7 +180,8 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 		OIDCClientSecret: get("PHONGHOP_OIDC_CLIENT_SECRET"), OIDCUserClaim: get("PHONGHOP_OIDC_USER_CLAIM"),
 		OIDCGroupsClaim: get("PHONGHOP_OIDC_GROUPS_CLAIM"), OIDCAdminGroup: get("PHONGHOP_OIDC_ADMIN_GROUP"),
 		OIDCUnitPrefix: get("PHONGHOP_OIDC_UNIT_PREFIX"), OIDCPrompt: get("PHONGHOP_OIDC_PROMPT"), LocalLogin: boolOf("PHONGHOP_LOCAL_LOGIN"),
-		AuditKey: get("PHONGHOP_AUDIT_KEY"), AuditSignInterval: durOf("PHONGHOP_AUDIT_SIGN_INTERVAL"),
+		OIDCLinkLocal: boolOf("PHONGHOP_OIDC_LINK_LOCAL"),
+		AuditKey:      get("PHONGHOP_AUDIT_KEY"), AuditSignInterval: durOf("PHONGHOP_AUDIT_SIGN_INTERVAL"),
 		AuditLog: boolOf("PHONGHOP_AUDIT_LOG"),
 	}
 	if a := get("PHONGHOP_PPROF_ADDR"); a != "" {

@@ -236,7 +236,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	// The public key verifies the heads: keep it apart from the store.
 	log.Info("audit trail", "publicKey", audit.PublicKeyString(auditKey.Public().(ed25519.PublicKey)), "keyFrom", keyFrom)
 
-	acc := &accounts.Service{Store: store, SessionTTL: cfg.SessionTTL, BcryptCost: cfg.BcryptCost}
+	acc := &accounts.Service{Store: store, SessionTTL: cfg.SessionTTL, BcryptCost: cfg.BcryptCost, ExternalLinkLocal: cfg.OIDCLinkLocal}
 	if pw, created, err := acc.EnsureAdmin(ctx, cfg.AdminPassword); err != nil {
 		return nil, fmt.Errorf("admin account: %w", err)
 	} else if created && cfg.AdminPassword == "" {

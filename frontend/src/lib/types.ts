@@ -16,6 +16,10 @@ export interface User {
   disabled?: boolean;
   /** An admin reset the password: the person must choose a new one first. */
   mustChangePassword?: boolean;
+  /** The identity provider's user the account is bound to (its first
+   * sign-in through the provider); only that user signs in to it there. */
+  externalIssuer?: string;
+  externalSubject?: string;
 }
 
 export interface Participant {
