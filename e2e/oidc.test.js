@@ -4,7 +4,9 @@
 // the provider's claims with admin rights and unit from its groups, sign-out
 // ends the session here and at the provider (RP-Initiated Logout: the next
 // person at the tablet is asked for credentials, not signed in as the last
-// one), and a disabled user is refused through the provider and by password. Needs PHONGHOP_E2E_URL, PHONGHOP_E2E_IDP_URL and
+// one), a provider user named admin is not phonghop's admin (accounts are
+// bound to the provider's subject), and a disabled user is refused through
+// the provider and by password. Needs PHONGHOP_E2E_URL, PHONGHOP_E2E_IDP_URL and
 // PHONGHOP_ADMIN_PASSWORD.
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -144,6 +146,21 @@ it('a callback that this browser did not start is refused with a translated reas
   await page.waitForSelector('text=Phiên đăng nhập đã hết hạn hoặc được bắt đầu ở nơi khác');
   assert.equal((await me(page)).status, 401);
   await ctx.close();
+});
+
+it('a provider user named admin is not the admin: refused with a translated reason; accounts are bound to the subject', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signInThroughProvider(page, 'admin', 'tinh-matkhau-4');
+  await page.waitForSelector('text=Tài khoản cùng tên trên hệ thống đang dùng mật khẩu riêng', { timeout: 15000 });
+  assert.equal((await me(page)).status, 401);
+  await ctx.close();
+  const admin = await login('admin', ADMIN_PASSWORD);
+  const users = await call(admin, 'GET', '/users');
+  const an = users.find((u) => u.username === 'nguyen.van.an');
+  assert.equal(an.externalSubject, 'p1');
+  assert.equal(an.externalIssuer, IDP + '/');
+  assert.equal(users.find((u) => u.username === 'admin').externalSubject, undefined);
 });
 
 it('a disabled user is refused through the provider and by password', async () => {

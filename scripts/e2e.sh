@@ -32,7 +32,9 @@ cat >"$work/idp-users.json" <<'JSON'
   "p2": {"ID": "p2", "Username": "tran.thi.binh", "Password": "tinh-matkhau-2", "FirstName": "Trần Thị", "LastName": "Bình",
          "Email": "binh.tt@thapmuoi.gov.vn", "EmailVerified": true, "Groups": ["unit:Văn phòng HĐND và UBND huyện"]},
   "p3": {"ID": "p3", "Username": "le.van.khoa", "Password": "tinh-matkhau-3", "FirstName": "Lê Văn", "LastName": "Khoa",
-         "Email": "khoa.lv@thapmuoi.gov.vn", "EmailVerified": true, "Groups": []}
+         "Email": "khoa.lv@thapmuoi.gov.vn", "EmailVerified": true, "Groups": []},
+  "p4": {"ID": "p4", "Username": "admin", "Password": "tinh-matkhau-4", "FirstName": "Người", "LastName": "Lạ",
+         "Email": "nguoi.la@example.org", "EmailVerified": true, "Groups": []}
 }
 JSON
 PORT=$idp_port USERS_FILE="$work/idp-users.json" REDIRECT_URI="http://127.0.0.1:$port/api/v1/auth/oidc/callback" \
