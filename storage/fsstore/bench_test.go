@@ -72,3 +72,28 @@ func BenchmarkUpdateJSON(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetSmall reads a session-sized JSON object, as a live connection's
+// sign-in check does twice when its cache is cold.
+func BenchmarkGetSmall(b *testing.B) {
+	s, err := fsstore.New(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := bytes.Repeat([]byte(`{"id":"0123456789abcdef","userId":"u-42"}`), 8)
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "sessions/bench", bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: "application/json"}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rc, _, err := s.Get(ctx, "sessions/bench", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, err := io.Copy(io.Discard, rc); err != nil || n != int64(len(data)) {
+			b.Fatal(n, err)
+		}
+		rc.Close()
+	}
+}

@@ -37,6 +37,7 @@
 package fsstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -195,51 +196,96 @@ func readHeader(f *os.File) (header, int64, error) {
 	if _, err := io.ReadFull(f, pre[:]); err != nil {
 		return header{}, 0, fmt.Errorf("corrupt object file %s: %w", f.Name(), err)
 	}
-	if string(pre[:len(magic)]) != magic {
-		return header{}, 0, fmt.Errorf("corrupt object file %s: bad magic", f.Name())
-	}
-	n := binary.BigEndian.Uint32(pre[len(magic):])
-	if n > maxHeader {
-		return header{}, 0, fmt.Errorf("corrupt object file %s: header of %d bytes", f.Name(), n)
+	n, err := headerLen(f.Name(), pre[:])
+	if err != nil {
+		return header{}, 0, err
 	}
 	meta := make([]byte, n)
 	if _, err := io.ReadFull(f, meta); err != nil {
 		return header{}, 0, fmt.Errorf("corrupt object file %s: %w", f.Name(), err)
 	}
-	var h header
-	if err := json.Unmarshal(meta, &h); err != nil {
-		return header{}, 0, fmt.Errorf("corrupt object file %s: %w", f.Name(), err)
-	}
-	return h, int64(len(pre)) + int64(n), nil
+	return parseHeader(f.Name(), pre[:], meta)
 }
 
-// open opens the object at key and returns its file positioned after the
-// header, its info and the data offset.
-func (s *Store) open(key string) (*os.File, storage.Info, int64, error) {
-	f, err := os.Open(s.path(key))
+// headerLen checks the magic at the start of pre and returns the metadata's length.
+func headerLen(name string, pre []byte) (int, error) {
+	if string(pre[:len(magic)]) != magic {
+		return 0, fmt.Errorf("corrupt object file %s: bad magic", name)
+	}
+	n := binary.BigEndian.Uint32(pre[len(magic):])
+	if n > maxHeader {
+		return 0, fmt.Errorf("corrupt object file %s: header of %d bytes", name, n)
+	}
+	return int(n), nil
+}
+
+func parseHeader(name string, pre, meta []byte) (header, int64, error) {
+	var h header
+	if err := json.Unmarshal(meta, &h); err != nil {
+		return header{}, 0, fmt.Errorf("corrupt object file %s: %w", name, err)
+	}
+	return h, int64(len(pre)) + int64(len(meta)), nil
+}
+
+// smallObject is how much open reads at once: an object whose file is
+// smaller (a session, a user, a meeting's JSON) is read whole with one system
+// call and served from memory. A live connection's sign-in check reads two
+// such objects when its cache is cold, as in a reconnect storm.
+const smallObject = 8 << 10
+
+// open opens the object at key. An object smaller than smallObject comes back
+// whole in data (the file is closed); any other comes back as its file,
+// positioned after the header, with the data offset. Both with its info.
+func (s *Store) open(key string) (f *os.File, data []byte, info storage.Info, off int64, err error) {
+	f, err = os.Open(s.path(key))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-			return nil, storage.Info{}, 0, fmt.Errorf("fsstore: %s: %w", key, storage.ErrNotFound)
+			return nil, nil, storage.Info{}, 0, fmt.Errorf("fsstore: %s: %w", key, storage.ErrNotFound)
 		}
-		return nil, storage.Info{}, 0, unavailable("open", key, err)
+		return nil, nil, storage.Info{}, 0, unavailable("open", key, err)
 	}
-	h, off, err := readHeader(f)
-	if err != nil {
+	fail := func(e error) (*os.File, []byte, storage.Info, int64, error) {
 		f.Close()
-		return nil, storage.Info{}, 0, fmt.Errorf("fsstore: %w", err)
+		return nil, nil, storage.Info{}, 0, e
 	}
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
-		return nil, storage.Info{}, 0, unavailable("stat", key, err)
+		return fail(unavailable("stat", key, err))
 	}
-	return f, storage.Info{
-		Key:         key,
-		Size:        st.Size() - off,
-		ETag:        h.ETag,
-		ContentType: h.ContentType,
-		ModTime:     st.ModTime(),
-	}, off, nil
+	info = storage.Info{Key: key, ModTime: st.ModTime()}
+	var h header
+	if size := st.Size(); size < smallObject {
+		// Object files are written whole and renamed into place: the size
+		// just read is the file's for good.
+		buf := make([]byte, size)
+		if _, err := io.ReadFull(f, buf); err != nil {
+			return fail(fmt.Errorf("fsstore: corrupt object file %s: %w", f.Name(), err))
+		}
+		pre := len(magic) + 4
+		if len(buf) < pre {
+			return fail(fmt.Errorf("fsstore: corrupt object file %s: %w", f.Name(), io.ErrUnexpectedEOF))
+		}
+		n, err := headerLen(f.Name(), buf[:pre])
+		if err == nil && len(buf) < pre+n {
+			err = fmt.Errorf("corrupt object file %s: %w", f.Name(), io.ErrUnexpectedEOF)
+		}
+		if err == nil {
+			h, off, err = parseHeader(f.Name(), buf[:pre], buf[pre:pre+n])
+		}
+		if err != nil {
+			return fail(fmt.Errorf("fsstore: %w", err))
+		}
+		f.Close()
+		data = buf[off:]
+		info.Size, info.ETag, info.ContentType = int64(len(data)), h.ETag, h.ContentType
+		return nil, data, info, off, nil
+	}
+	h, off, err = readHeader(f)
+	if err != nil {
+		return fail(fmt.Errorf("fsstore: %w", err))
+	}
+	info.Size, info.ETag, info.ContentType = st.Size()-off, h.ETag, h.ContentType
+	return f, nil, info, off, nil
 }
 
 // ctxReader fails the copy as soon as the context ends, so a cancelled upload
@@ -440,14 +486,16 @@ func (s *Store) Get(ctx context.Context, key string, rng *storage.Range) (io.Rea
 	if err := ctx.Err(); err != nil {
 		return nil, storage.Info{}, err
 	}
-	f, info, off, err := s.open(key)
+	f, data, info, off, err := s.open(key)
 	if err != nil {
 		return nil, storage.Info{}, err
 	}
 	start, length := int64(0), info.Size
 	if rng != nil {
 		if rng.Start < 0 || rng.Start >= info.Size || rng.End >= 0 && rng.End < rng.Start {
-			f.Close()
+			if f != nil {
+				f.Close()
+			}
 			return nil, storage.Info{}, fmt.Errorf("fsstore: get %s bytes %d-%d of %d: %w", key, rng.Start, rng.End, info.Size, storage.ErrInvalidRange)
 		}
 		end := info.Size - 1
@@ -455,6 +503,9 @@ func (s *Store) Get(ctx context.Context, key string, rng *storage.Range) (io.Rea
 			end = rng.End
 		}
 		start, length = rng.Start, end-rng.Start+1
+	}
+	if data != nil {
+		return io.NopCloser(bytes.NewReader(data[start : start+length])), info, nil
 	}
 	return sectionFile{io.NewSectionReader(f, off+start, length), f}, info, nil
 }
@@ -467,11 +518,13 @@ func (s *Store) Stat(ctx context.Context, key string) (storage.Info, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.Info{}, err
 	}
-	f, info, _, err := s.open(key)
+	f, _, info, _, err := s.open(key)
 	if err != nil {
 		return storage.Info{}, err
 	}
-	f.Close()
+	if f != nil {
+		f.Close()
+	}
 	return info, nil
 }
 

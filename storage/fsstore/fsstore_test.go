@@ -1,7 +1,9 @@
 package fsstore_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"errors"
 	"fmt"
 	"os"
@@ -188,5 +190,71 @@ func TestPathPrefixKeysRefused(t *testing.T) {
 	}
 	if err := putS("a/b"); err != nil {
 		t.Errorf("Put(a/b) after deleting a/b/c: %v", err)
+	}
+}
+
+// Objects below the size read in one go and above it answer alike: whole,
+// by range, and by Stat; a small object file cut short is an error, not a
+// short answer.
+func TestSmallAndLargeObjectsAlike(t *testing.T) {
+	dir := t.TempDir()
+	s, err := fsstore.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, size := range []int{1, 100, 8<<10 - 120, 8<<10 - 40, 8 << 10, 8<<10 + 1, 100 << 10} {
+		key := fmt.Sprintf("o/%d", size)
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i*7 + size)
+		}
+		put, err := s.Put(ctx, key, strings.NewReader(string(data)), int64(size), storage.PutOptions{ContentType: "application/json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []*storage.Range{nil, {Start: 0, End: 0}, {Start: int64(size - 1), End: -1}, {Start: int64(size / 3), End: int64(size / 2)}} {
+			rc, info, err := s.Get(ctx, key, r)
+			if err != nil {
+				t.Fatalf("%d bytes, range %v: %v", size, r, err)
+			}
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			want := data
+			if r != nil {
+				end := int64(size - 1)
+				if r.End >= 0 {
+					end = r.End
+				}
+				want = data[r.Start : end+1]
+			}
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%d bytes, range %v: got %d bytes (%v), want %d", size, r, len(got), err, len(want))
+			}
+			if info.Size != int64(size) || info.ETag != put.ETag || info.ContentType != "application/json" || info.ModTime.IsZero() {
+				t.Fatalf("%d bytes: info %+v, put %+v", size, info, put)
+			}
+		}
+		if _, _, err := s.Get(ctx, key, &storage.Range{Start: int64(size), End: -1}); !errors.Is(err, storage.ErrInvalidRange) {
+			t.Fatalf("%d bytes: range past the end: %v", size, err)
+		}
+		st, err := s.Stat(ctx, key)
+		if err != nil || st.Size != int64(size) || st.ETag != put.ETag {
+			t.Fatalf("%d bytes: stat %+v, %v", size, st, err)
+		}
+	}
+	// A small object's file cut inside its header.
+	p := filepath.Join(dir, "objects", "o", "100@")
+	full, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{4, 20} {
+		if err := os.WriteFile(p, full[:n], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Get(ctx, "o/100", nil); err == nil || errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("file cut to %d bytes: %v", n, err)
+		}
 	}
 }
