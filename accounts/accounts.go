@@ -357,6 +357,9 @@ func (s *Service) newSession(ctx context.Context, u userRecord, idToken string) 
 	if _, err := storage.PutJSON(ctx, s.Store, sessionKey(sess.ID), sess, storage.PutOptions{IfAbsent: true}); err != nil {
 		return "", Session{}, err
 	}
+	// A tablet opens its meeting's live socket and pages right after signing
+	// in: they find the session and the user in the cache, as just written.
+	s.keep(sess, u.User, u.SessionEpoch, now)
 	return token, sess, nil
 }
 

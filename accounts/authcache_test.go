@@ -100,3 +100,29 @@ func TestAuthenticateCachesAndRevocationHolds(t *testing.T) {
 		t.Fatalf("another process told of the logout: %v", err)
 	}
 }
+
+// A sign-in keeps the new session and its user in the cache: the tablet's
+// first requests and its live socket right after it read nothing.
+func TestSignInWarmsTheCache(t *testing.T) {
+	ctx := context.Background()
+	base, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &readCounter{Store: base}
+	a := &accounts.Service{Store: st, BcryptCost: bcrypt.MinCost}
+	if _, err := a.Create(ctx, accounts.NewUser{Username: "daibieu01", Password: "mat-khau-dai-1", DisplayName: "Đại biểu 01"}); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, u, err := a.Login(ctx, "daibieu01", "mat-khau-dai-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.gets.Store(0)
+	if _, got, err := a.Authenticate(ctx, tok); err != nil || got.ID != u.ID {
+		t.Fatal(got, err)
+	}
+	if n := st.gets.Load(); n != 0 {
+		t.Fatalf("the first request after sign-in read the store %d times, want 0", n)
+	}
+}
