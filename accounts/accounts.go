@@ -62,6 +62,10 @@ type userRecord struct {
 	// provider exist; see SignInExternal). Such an account is someone's
 	// local account, not taken by a provider's user of the same name.
 	PasswordUsed bool `json:"passwordUsed,omitempty"`
+	// Relink: an admin removed the account's binding (Unbind); the next
+	// provider user signing in under its name takes it, whatever mayLink
+	// says, once.
+	Relink bool `json:"relink,omitempty"`
 }
 
 type usernameRecord struct {

@@ -169,7 +169,7 @@ var (
 // known to someone), stays its owner's unless the operator says the
 // provider's names are the same people.
 func (s *Service) mayLink(r *userRecord) bool {
-	return s.ExternalLinkLocal || (!r.PasswordUsed && !r.Admin)
+	return s.ExternalLinkLocal || r.Relink || (!r.PasswordUsed && !r.Admin)
 }
 
 // bind records the provider's user on the account found by name (once; the
@@ -188,7 +188,7 @@ func (s *Service) bind(ctx context.Context, rec userRecord, ext External) (userR
 		case !s.mayLink(r):
 			return &RefusedLinkError{Username: r.Username, err: errAccountLocal}
 		}
-		r.ExternalIssuer, r.ExternalSubject = ext.Issuer, ext.Subject
+		r.ExternalIssuer, r.ExternalSubject, r.Relink = ext.Issuer, ext.Subject, false
 		return nil
 	})
 	if errors.Is(err, storage.ErrNotFound) {
@@ -223,7 +223,7 @@ func (s *Service) bind(ctx context.Context, rec userRecord, ext External) (userR
 	if other != "" {
 		// Two accounts bound to one provider user at once (two names
 		// racing): the indexed one keeps it; this one is let go.
-		_ = s.unbind(ctx, r.ID, ext.Issuer, ext.Subject)
+		_ = s.unbind(ctx, r.ID, ext.Issuer, ext.Subject, false)
 		return s.record(ctx, other)
 	}
 	return r, nil
@@ -259,10 +259,12 @@ func (s *Service) bySubject(ctx context.Context, issuer, subject string) (userRe
 	return r, err
 }
 
-// Unbind (admin) removes the account's binding to the provider's user: the
-// next sign-in through the provider finds the account by name again, under
-// the same rule as an account never bound (mayLink). It returns the user
-// before and after; an account not bound is left as it is.
+// Unbind (admin) removes the account's binding to the provider's user (the
+// province re-created the official at its provider, or moved to another
+// provider): the next provider user signing in under the account's name
+// takes it and is bound, even an admin account or one whose password is in
+// use; the admin chose so for this account. It returns the user before and
+// after; an account not bound is left as it is.
 func (s *Service) Unbind(ctx context.Context, id string) (before, after phonghop.User, err error) {
 	rec, err := s.record(ctx, id)
 	if err != nil {
@@ -272,7 +274,7 @@ func (s *Service) Unbind(ctx context.Context, id string) (before, after phonghop
 	if rec.ExternalSubject == "" {
 		return before, before, nil
 	}
-	if err := s.unbind(ctx, id, rec.ExternalIssuer, rec.ExternalSubject); err != nil {
+	if err := s.unbind(ctx, id, rec.ExternalIssuer, rec.ExternalSubject, true); err != nil {
 		return before, after, err
 	}
 	after, err = s.User(ctx, id)
@@ -280,14 +282,15 @@ func (s *Service) Unbind(ctx context.Context, id string) (before, after phonghop
 }
 
 // unbind clears the account's binding if it is still to issuer and
-// subject, then the index entry if it still names the account.
-func (s *Service) unbind(ctx context.Context, id, issuer, subject string) error {
+// subject, then the index entry if it still names the account; relink lets
+// the next name match take the account.
+func (s *Service) unbind(ctx context.Context, id, issuer, subject string, relink bool) error {
 	defer s.ForgetUser(id)
 	_, err := storage.UpdateJSON(ctx, s.Store, "users/"+id+".json", false, func(r *userRecord) error {
 		if r.ExternalIssuer != issuer || r.ExternalSubject != subject {
 			return storage.ErrStop
 		}
-		r.ExternalIssuer, r.ExternalSubject = "", ""
+		r.ExternalIssuer, r.ExternalSubject, r.Relink = "", "", relink
 		return nil
 	})
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {

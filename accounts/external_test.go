@@ -196,6 +196,23 @@ func TestSignInExternalLeavesLocalAccountsAlone(t *testing.T) {
 	if _, _, _, err := s.Login(ctx, "thuky", "mat-khau-thu-ky-1"); err != nil {
 		t.Fatal(err)
 	}
+	// An admin's unbinding lets the next name match take the account, an
+	// admin account or one in use included (the province re-created the
+	// person at its provider), once.
+	s.ExternalLinkLocal = false
+	admin, err := s.ByUsername(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Unbind(ctx, admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := signIn(t, s, "sub-admin-new", "admin"); err != nil || m.ID != admin.ID || m.ExternalSubject != "sub-admin-new" {
+		t.Fatalf("the admin account after unbinding: %+v %v", m, err)
+	}
+	if _, err := signIn(t, s, "sub-admin", "admin"); reason(err) != "oidc_subject_mismatch" {
+		t.Fatalf("the old subject after the admin account was bound again: %v", err)
+	}
 }
 
 // An account stored before bindings existed (no binding, no record of its

@@ -161,6 +161,31 @@ it('a provider user named admin is not the admin: refused with a translated reas
   assert.equal(an.externalSubject, 'p1');
   assert.equal(an.externalIssuer, IDP + '/');
   assert.equal(users.find((u) => u.username === 'admin').externalSubject, undefined);
+
+  // The admin sees the binding and removes it; the official's next sign-in
+  // through the provider (an admin account: only after the unbinding) binds
+  // it again.
+  const deskCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const desk = await deskCtx.newPage();
+  desk.on('dialog', (d) => d.accept());
+  await desk.goto(new URL('/#/login', BASE).toString());
+  await desk.fill('input[name=username]', 'admin');
+  await desk.fill('input[name=password]', ADMIN_PASSWORD);
+  await desk.click('button[type=submit]');
+  await desk.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await desk.goto(new URL('/#/admin', BASE).toString());
+  const row = desk.locator('[data-testid=account][data-username="nguyen.van.an"]');
+  await row.locator('[data-testid=provider-linked]').waitFor();
+  await row.locator('[data-testid=unlink-provider]').click();
+  await row.locator('[data-testid=provider-linked]').waitFor({ state: 'detached' });
+  assert.equal((await call(admin, 'GET', '/users')).find((u) => u.username === 'nguyen.van.an').externalSubject, undefined);
+  await deskCtx.close();
+  const anCtx = await browser.newContext();
+  const anPage = await anCtx.newPage();
+  await signInThroughProvider(anPage, 'nguyen.van.an', 'tinh-matkhau-1');
+  await anPage.waitForSelector('button.signout', { timeout: 15000 });
+  assert.equal((await me(anPage)).body.externalSubject, 'p1');
+  await anCtx.close();
 });
 
 it('a disabled user is refused through the provider and by password', async () => {

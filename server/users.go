@@ -82,9 +82,9 @@ func (s *Server) deleteUser(c *gin.Context) {
 }
 
 // unbindUser (admin) removes the account's binding to the identity
-// provider's user (its externalIssuer and externalSubject): the next sign-in
-// through the provider finds the account by name again, as one never bound
-// (docs/security.md). For an official whose account the province's provider
+// provider's user (its externalIssuer and externalSubject): the next
+// provider user signing in under the account's name takes it (see
+// accounts.Unbind). For an official whose account the province's provider
 // re-created under a new subject.
 func (s *Server) unbindUser(c *gin.Context) {
 	_, after, err := s.cfg.Accounts.Unbind(c.Request.Context(), c.Param("uid"))
