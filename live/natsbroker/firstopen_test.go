@@ -195,8 +195,12 @@ func TestConcurrentFirstOpensShareAFailure(t *testing.T) {
 }
 
 // BenchmarkFirstOpens times PHONGHOP_BENCH_FIRST_OPENS (50) concurrent first
-// uses of one brand-new meeting (an append each) on the three-server cluster
-// with three replicas, a new meeting per iteration.
+// opens of one brand-new meeting's stream on the three-server cluster with
+// three replicas, a new meeting each time, two ways in turn within one run:
+// "shared" is the broker's open (ensure: one look-up and creation for all),
+// "each" is what every caller did before it was shared (its own look-up and
+// creation, ensureOnce). Reports the mean wall time of a wave each way, their
+// ratio, and the opens that failed (each way).
 //
 //	go test -run '^$' -bench FirstOpens -benchtime 10x ./live/natsbroker/
 func BenchmarkFirstOpens(b *testing.B) {
@@ -226,10 +230,47 @@ func BenchmarkFirstOpens(b *testing.B) {
 		return true
 	})
 	defer br.Close()
-	var total time.Duration
+	ctx := context.Background()
+	var errMu sync.Mutex
+	errs := map[string]int{} // failures by message, logged at the end
+	wave := func(open func(mid string) error) (time.Duration, int64) {
+		mid := newMeetingID()
+		var wg sync.WaitGroup
+		var failed atomic.Int64
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if err := open(mid); err != nil {
+					failed.Add(1)
+					errMu.Lock()
+					errs[err.Error()]++
+					errMu.Unlock()
+				}
+			}()
+		}
+		t0 := time.Now()
+		close(start)
+		wg.Wait()
+		return time.Since(t0), failed.Load()
+	}
+	var shared, each time.Duration
+	var sharedFailed, eachFailed int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		total += appendAtOnce(b, br, newMeetingID(), n)
+		d, f := wave(func(mid string) error { _, err := br.ensure(ctx, mid); return err })
+		shared, sharedFailed = shared+d, sharedFailed+f
+		d, f = wave(func(mid string) error { return br.ensureOnce(ctx, mid, br.streamName(mid)) })
+		each, eachFailed = each+d, eachFailed+f
 	}
-	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/open")
+	for msg, k := range errs {
+		b.Logf("%d× %s", k, msg)
+	}
+	b.ReportMetric(float64(shared.Microseconds())/1e3/float64(b.N), "shared-ms")
+	b.ReportMetric(float64(each.Microseconds())/1e3/float64(b.N), "each-ms")
+	b.ReportMetric(float64(each)/float64(shared), "each/shared")
+	b.ReportMetric(float64(sharedFailed), "shared-failed")
+	b.ReportMetric(float64(eachFailed), "each-failed")
 }
