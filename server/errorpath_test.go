@@ -83,6 +83,9 @@ func TestClientHangUpIsNotAServerError(t *testing.T) {
 	var logs syncBuffer
 	obs := metrics.New()
 	h := newHarness(t, nil, withLog(&logs), withObserver(obs))
+	// The session is read from the store, as on a process that has not
+	// seen it (a sign-in keeps it in this one's cache).
+	h.acc.AuthCacheTTL = -1
 	h.store.stall.Store(true)
 	defer h.store.stall.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
