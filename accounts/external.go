@@ -31,7 +31,7 @@ type External struct {
 // e-mail address "an.nv@thapmuoi.gov.vn" becomes "an.nv-thapmuoi.gov.vn"), at
 // most 64 characters. The same value always gives the same name, so a user is
 // matched again at the next sign-in, and a local account made beforehand under
-// that name is the provider user's.
+// that name can be the provider user's (see mayLink).
 func ExternalUsername(v string) (string, error) {
 	var b strings.Builder
 	for _, c := range strings.ToLower(strings.TrimSpace(v)) {
