@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/phonghop/phonghop"
 )
@@ -167,5 +170,32 @@ func TestConsumed(t *testing.T) {
 	}
 	if string(frames[0]) != "abc" || len(frames) != 3 {
 		t.Error("consumed changed the frames it was given")
+	}
+}
+
+// Over TLS the bytes on the descriptor are the TLS layer's: the flushers must
+// never write frames there, and every client keeps a writer goroutine that
+// writes through the TLS connection.
+func TestTLSConnectionsKeepTheirWriter(t *testing.T) {
+	e := newEnv(t, func(c *Config, o *envOpts) { o.tls = true })
+	d := websocket.Dialer{TLSClientConfig: e.srv.Client().Transport.(*http.Transport).TLSClientConfig}
+	conn, _, err := d.Dial(e.url+"?user="+delegateID(0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	readType(t, conn, "snapshot")
+	ctx := context.Background()
+	for k := range 20 {
+		seq, err := e.hub.Present(ctx, "m1", chair, Presentation{"i1", "doc1", k%10 + 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := readType(t, conn, "presentation"); f.Seq != seq {
+			t.Fatalf("seq %d, want %d", f.Seq, seq)
+		}
+	}
+	if n := e.hub.flush.writes.Load(); n != 0 {
+		t.Fatalf("the flushers wrote %d batches to a TLS connection's descriptor", n)
 	}
 }

@@ -109,6 +109,7 @@ type envOpts struct {
 	// goroutineWriters gives every client writer goroutines instead of the
 	// hub's flushers, as off unix or on a TLS connection.
 	goroutineWriters bool
+	tls              bool // the server speaks TLS (wss://)
 }
 
 // newEnv starts a hub behind a real HTTP server. The handler trusts ?user= and
@@ -134,7 +135,11 @@ func newEnv(t *testing.T, opts ...option) *env {
 	if o.smallBufs {
 		e.srv.Listener = smallBufListener{e.srv.Listener}
 	}
-	e.srv.Start()
+	if o.tls {
+		e.srv.StartTLS()
+	} else {
+		e.srv.Start()
+	}
 	e.url = "ws" + strings.TrimPrefix(e.srv.URL, "http")
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
