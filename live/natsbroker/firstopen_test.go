@@ -262,7 +262,7 @@ func BenchmarkFirstOpens(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		d, f := wave(func(mid string) error { _, err := br.ensure(ctx, mid); return err })
 		shared, sharedFailed = shared+d, sharedFailed+f
-		d, f = wave(func(mid string) error { return br.ensureOnce(ctx, mid, br.streamName(mid)) })
+		d, f = wave(func(mid string) error { return br.ensureOnce(ctx, mid, br.streamName(mid), br.cfg.Timeout) })
 		each, eachFailed = each+d, eachFailed+f
 	}
 	for msg, k := range errs {
@@ -273,4 +273,45 @@ func BenchmarkFirstOpens(b *testing.B) {
 	b.ReportMetric(float64(each)/float64(shared), "each/shared")
 	b.ReportMetric(float64(sharedFailed), "shared-failed")
 	b.ReportMetric(float64(eachFailed), "each-failed")
+}
+
+// droppingJS leaves the first stream look-up unanswered, as nats-server does
+// with a look-up of a stream whose creation by another process is in flight
+// and has no leader yet: the request is dropped, not answered later.
+type droppingJS struct {
+	jetstream.JetStream
+	looks atomic.Int64
+}
+
+func (d *droppingJS) Stream(ctx context.Context, name string) (jetstream.Stream, error) {
+	if d.looks.Add(1) == 1 {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return d.JetStream.Stream(ctx, name)
+}
+
+// A look-up left unanswered is asked again after a short wait, not after the
+// whole Timeout: two processes opening one new meeting at once on a loaded
+// cluster had one process's look-up dropped while the other created the
+// stream, and every use of the meeting on that process failed after 10 s.
+func TestUnansweredLookUpIsAskedAgain(t *testing.T) {
+	ctx := context.Background()
+	b, err := New(ctx, Config{URL: natstest.URL(t), Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	fault := &droppingJS{JetStream: b.js}
+	b.js = fault
+	t0 := time.Now()
+	seq, err := b.Append(ctx, newMeetingID(), ev("attendance"), -1)
+	took := time.Since(t0)
+	if err != nil || seq != 1 {
+		t.Fatalf("append after an unanswered look-up: %d, %v", seq, err)
+	}
+	if fault.looks.Load() != 2 || took > 15*time.Second {
+		t.Fatalf("%d look-ups in %s; want the dropped one asked again well within the 20 s timeout", fault.looks.Load(), took)
+	}
+	t.Logf("opened after an unanswered look-up in %s", took)
 }

@@ -112,7 +112,8 @@ type Broker struct {
 	sinces coalesced[uint64, sinceResult]
 	reads  atomic.Int64 // Last and Since rounds run (for tests)
 	// leaderRetries counts stream look-ups and creations retried because the
-	// cluster had no meta leader (for tests and benchmarks).
+	// cluster had no meta leader, or the stream none yet (an unanswered
+	// look-up), for tests and benchmarks.
 	leaderRetries atomic.Int64
 
 	closed   atomic.Bool
@@ -312,16 +313,26 @@ func (b *Broker) ensure(ctx context.Context, meetingID string) (string, error) {
 		// meta leader: while there is none they are refused at once, and
 		// tried again after a growing, jittered pause (many meetings opened
 		// together should not all come back at the same instant) for up to
-		// LeaderWait.
+		// LeaderWait. So is a request left unanswered: nats-server drops a
+		// look-up of a stream whose creation (by another process) is in
+		// flight and has no leader yet, rather than answer it later, so the
+		// look-up waits a short time that grows with each attempt instead of
+		// the whole Timeout (seen: 10 s on a loaded test cluster, while the
+		// stream was up within a second).
 		giveUp := time.Now().Add(b.cfg.LeaderWait)
+		lookup := min(time.Second, b.cfg.Timeout)
 		for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-			err := b.ensureOnce(ctx, meetingID, name)
+			err := b.ensureOnce(ctx, meetingID, name, lookup)
 			if err == nil {
 				return nil
 			}
 			pause := wait/2 + rand.N(wait/2+1)
-			if !leaderless(err) || time.Now().Add(pause).After(giveUp) {
+			unanswered := errors.Is(err, context.DeadlineExceeded)
+			if !leaderless(err) && !unanswered || time.Now().Add(pause).After(giveUp) {
 				return err
+			}
+			if unanswered {
+				lookup = min(2*lookup, b.cfg.Timeout)
 			}
 			b.leaderRetries.Add(1)
 			t := time.NewTimer(pause)
@@ -385,8 +396,10 @@ func (b *Broker) openStream(ctx context.Context, name string, open func(context.
 	}
 }
 
-func (b *Broker) ensureOnce(ctx context.Context, meetingID, name string) error {
-	ictx, cancel := b.withTimeout(ctx)
+// ensureOnce looks the stream up, waiting at most lookup for the answer, and
+// creates or finishes it.
+func (b *Broker) ensureOnce(ctx context.Context, meetingID, name string, lookup time.Duration) error {
+	ictx, cancel := context.WithTimeout(ctx, lookup)
 	s, err := b.js.Stream(ictx, name)
 	cancel()
 	switch {
