@@ -91,9 +91,10 @@ func (f *flusher) flush(c *client, w *rawWriter, buf net.Buffers) net.Buffers {
 			c.wg.Done()
 			return buf
 		case stepClose:
+			code, reason := b.code, b.reason // b itself stays on the stack
 			go func() {
 				defer c.wg.Done()
-				c.sendClose(b.code, b.reason)
+				c.sendClose(code, reason)
 			}()
 			return buf
 		}
@@ -106,8 +107,9 @@ func (f *flusher) flush(c *client, w *rawWriter, buf net.Buffers) net.Buffers {
 		if rest != nil {
 			// The socket is full: a goroutine of its own waits for it.
 			f.handoffs.Add(1)
-			b.frames = slices.Clone(rest)
-			go c.writeLoop(&b, locked)
+			pending := b
+			pending.frames = slices.Clone(rest)
+			go c.writeLoop(&pending, locked)
 			return buf
 		}
 		if len(b.frames) > 0 {
