@@ -85,7 +85,6 @@ const flushRounds = 4
 func (f *flusher) flush(c *client, w *rawWriter, buf net.Buffers) net.Buffers {
 	for range flushRounds {
 		b, s := c.next(buf)
-		buf = b.frames[:0]
 		switch s {
 		case stepStop:
 			c.wg.Done()
@@ -116,6 +115,8 @@ func (f *flusher) flush(c *client, w *rawWriter, buf net.Buffers) net.Buffers {
 			f.writes.Add(1)
 		}
 		c.wrote(b)
+		clear(b.frames) // hold no frame; keep the array for the next client
+		buf = b.frames[:0]
 	}
 	f.add(c) // still more: after the others
 	return buf

@@ -199,3 +199,42 @@ func TestTLSConnectionsKeepTheirWriter(t *testing.T) {
 		t.Fatalf("the flushers wrote %d batches to a TLS connection's descriptor", n)
 	}
 }
+
+// A flusher reuses its frame list from one client to the next: writing an
+// event to a room allocates nothing per socket.
+func TestFlushAllocatesNothingPerSocket(t *testing.T) {
+	const clients = 50
+	e := newEnv(t, func(c *Config, o *envOpts) { o.delegates = clients })
+	conns := make([]*rawConn, clients)
+	for i := range conns {
+		conns[i] = dialRaw(t, e, delegateID(i), "")
+	}
+	for deadline := time.Now().Add(10 * time.Second); e.hub.clientCount("m1") < clients; {
+		if time.Now().After(deadline) {
+			t.Fatal("the clients did not join")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	frame := textFrame([]byte(`{"type":"presentation","seq":1}`))
+	ready := e.hub.roomClients("m1")
+	f := &flusher{max: 1}
+	w := newRawWriter()
+	var buf net.Buffers
+	// As a flusher does: queue one frame on every client, then write them all.
+	round := func() {
+		for _, c := range ready {
+			c.mu.Lock()
+			c.queue = append(c.queue, outFrame{data: frame})
+			c.writing = true
+			c.wg.Add(1)
+			c.mu.Unlock()
+		}
+		for _, c := range ready {
+			buf = f.flush(c, w, buf)
+		}
+	}
+	round() // the frame list grows once
+	if n := testing.AllocsPerRun(20, round); n > 0 {
+		t.Fatalf("%.1f allocations per round of %d sockets, want 0", n, clients)
+	}
+}
