@@ -315,14 +315,12 @@ func (c *client) next(buf net.Buffers) (batch, step) {
 	}
 	if c.closed || (c.closing.Load() && !c.pendingClose) || (len(c.queue) == 0 && !c.pingDue) {
 		c.writing = false
-		clear(c.queue)
-		c.queue = c.one[:0:1] // an idle client holds no queue of its own
+		c.emptyQueue()
 		c.mu.Unlock()
 		return batch{}, stepStop
 	}
 	// The frames are taken under the lock, so that the queue's array is free
-	// again at once: a client's single queued frame lives in the client
-	// (c.one), and queuing it allocates nothing.
+	// again at once (emptyQueue).
 	b := batch{frames: buf[:0], last: c.lastSeq}
 	if c.pingDue {
 		b.frames = append(b.frames, pingWire)
@@ -338,11 +336,18 @@ func (c *client) next(buf net.Buffers) (batch, step) {
 			b.last = f.seq
 		}
 	}
+	c.emptyQueue()
+	c.mu.Unlock()
+	return b, stepWrite
+}
+
+// emptyQueue empties the queue into the client's own one-frame array: a
+// client's single queued frame lives in the client, so queuing it allocates
+// nothing, and an idle client holds no queue of its own nor any frame.
+func (c *client) emptyQueue() {
 	clear(c.queue)
 	c.one = [1]outFrame{}
 	c.queue = c.one[:0:1]
-	c.mu.Unlock()
-	return b, stepWrite
 }
 
 // wrote records a batch as written: the writer's next take accounts for it.

@@ -54,8 +54,7 @@ func (f *flusher) add(c *client) {
 func (f *flusher) work() {
 	var (
 		take []*client
-		buf  net.Buffers
-		w    = newRawWriter()
+		fw   = flushWork{f: f, w: newRawWriter()}
 	)
 	for {
 		f.mu.Lock()
@@ -71,53 +70,64 @@ func (f *flusher) work() {
 		f.head += k
 		f.mu.Unlock()
 		for _, c := range take {
-			buf = f.flush(c, w, buf)
+			fw.flush(c)
 		}
 		clear(take)
+		// Counted once per take, not per client: the counters are shared.
+		f.writes.Add(fw.writes)
+		f.handoffs.Add(fw.handoffs)
+		fw.writes, fw.handoffs = 0, 0
 	}
+}
+
+// flushWork is what one flusher goroutine reuses from client to client.
+type flushWork struct {
+	f                *flusher
+	w                *rawWriter
+	buf              net.Buffers // the frame list
+	writes, handoffs int64       // since the last take
 }
 
 // flushRounds is how many batches a flusher writes for one client in a row
 // before the others' turn.
 const flushRounds = 4
 
-// flush writes what c has queued, as its writer, and returns buf for reuse.
-func (f *flusher) flush(c *client, w *rawWriter, buf net.Buffers) net.Buffers {
+// flush writes what c has queued, as its writer.
+func (fw *flushWork) flush(c *client) {
 	for range flushRounds {
-		b, s := c.next(buf)
+		b, s := c.next(fw.buf)
 		switch s {
 		case stepStop:
 			c.wg.Done()
-			return buf
+			return
 		case stepClose:
 			code, reason := b.code, b.reason // b itself stays on the stack
 			go func() {
 				defer c.wg.Done()
 				c.sendClose(code, reason)
 			}()
-			return buf
+			return
 		}
-		rest, locked, err := c.tryWrite(w, b.frames)
+		rest, locked, err := c.tryWrite(fw.w, b.frames)
 		if err != nil {
 			c.failWrite()
 			c.wg.Done()
-			return buf
+			return
 		}
 		if rest != nil {
 			// The socket is full: a goroutine of its own waits for it.
-			f.handoffs.Add(1)
+			fw.handoffs++
 			pending := b
 			pending.frames = slices.Clone(rest)
 			go c.writeLoop(&pending, locked)
-			return buf
+			return
 		}
 		if len(b.frames) > 0 {
-			f.writes.Add(1)
+			fw.writes++
 		}
 		c.wrote(b)
 		clear(b.frames) // hold no frame; keep the array for the next client
-		buf = b.frames[:0]
+		fw.buf = b.frames[:0]
 	}
-	f.add(c) // still more: after the others
-	return buf
+	fw.f.add(c) // still more: after the others
 }

@@ -50,6 +50,24 @@ func readEvents(r *rawConn, last uint64, timeout time.Duration) error {
 	return nil
 }
 
+// waitFlushersIdle waits until no flusher runs: a flusher adds to the
+// counters after each take of clients.
+func waitFlushersIdle(t *testing.T, h *Hub) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		h.flush.mu.Lock()
+		n := h.flush.running
+		h.flush.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d flushers still running", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // On plain TCP the hub's flushers write every client's events (no goroutine
 // per socket and event), and a client whose socket takes them never gets a
 // writer goroutine of its own.
@@ -94,6 +112,7 @@ func TestFlushersWriteEveryQueue(t *testing.T) {
 			t.Errorf("client %d: %v", i, err)
 		}
 	}
+	waitFlushersIdle(t, e.hub)
 	if w, h := e.hub.flush.writes.Load(), e.hub.flush.handoffs.Load(); w < clients || h != 0 {
 		t.Errorf("flushers wrote %d batches and handed %d clients to a goroutine; want at least %d and none", w, h, clients)
 	}
@@ -134,6 +153,7 @@ func TestFullSocketGetsItsOwnWriter(t *testing.T) {
 	if err := <-fastDone; err != nil {
 		t.Fatalf("the reading client: %v", err)
 	}
+	waitFlushersIdle(t, e.hub)
 	if e.hub.flush.handoffs.Load() == 0 {
 		t.Fatal("no client was handed to a writer goroutine, though one stopped reading")
 	}
@@ -217,9 +237,7 @@ func TestFlushAllocatesNothingPerSocket(t *testing.T) {
 	}
 	frame := textFrame([]byte(`{"type":"presentation","seq":1}`))
 	ready := e.hub.roomClients("m1")
-	f := &flusher{max: 1}
-	w := newRawWriter()
-	var buf net.Buffers
+	fw := flushWork{f: &flusher{max: 1}, w: newRawWriter()}
 	// As a flusher does: queue one frame on every client, then write them all.
 	round := func() {
 		for _, c := range ready {
@@ -230,7 +248,7 @@ func TestFlushAllocatesNothingPerSocket(t *testing.T) {
 			c.mu.Unlock()
 		}
 		for _, c := range ready {
-			buf = f.flush(c, w, buf)
+			fw.flush(c)
 		}
 	}
 	round() // the frame list grows once

@@ -342,7 +342,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, c Client) {
 		raw = rawConnOf(wire)
 	}
 	cl := &client{hub: h, conn: conn, wire: wire, raw: raw, wlock: make(chan struct{}, 1), info: c, features: featuresOf(q)}
-	cl.queue = cl.one[:0:1]
+	cl.emptyQueue()
 	if h.cfg.ReturnAfterUpgrade {
 		detached = true
 		go func() {

@@ -134,7 +134,7 @@ func (c *client) tryWrite(w *rawWriter, frames net.Buffers) (rest net.Buffers, l
 		return nil, false, err
 	}
 	rest, whole := consumed(frames, n)
-	if len(rest) == 0 || whole {
+	if whole {
 		<-c.wlock
 		return rest, false, nil
 	}
