@@ -189,42 +189,29 @@ func encodeHeader(h header) ([]byte, error) {
 	return append(buf, meta...), nil
 }
 
-// readHeader reads the header at the start of f and returns it with the
-// offset where the object's bytes begin.
-func readHeader(f *os.File) (header, int64, error) {
+// readHeader reads the header at the start of r, the object file name's
+// bytes, and returns it with the offset where the object's bytes begin.
+func readHeader(name string, r io.Reader) (header, int64, error) {
 	var pre [len(magic) + 4]byte
-	if _, err := io.ReadFull(f, pre[:]); err != nil {
-		return header{}, 0, fmt.Errorf("corrupt object file %s: %w", f.Name(), err)
+	if _, err := io.ReadFull(r, pre[:]); err != nil {
+		return header{}, 0, fmt.Errorf("corrupt object file %s: %w", name, err)
 	}
-	n, err := headerLen(f.Name(), pre[:])
-	if err != nil {
-		return header{}, 0, err
-	}
-	meta := make([]byte, n)
-	if _, err := io.ReadFull(f, meta); err != nil {
-		return header{}, 0, fmt.Errorf("corrupt object file %s: %w", f.Name(), err)
-	}
-	return parseHeader(f.Name(), pre[:], meta)
-}
-
-// headerLen checks the magic at the start of pre and returns the metadata's length.
-func headerLen(name string, pre []byte) (int, error) {
 	if string(pre[:len(magic)]) != magic {
-		return 0, fmt.Errorf("corrupt object file %s: bad magic", name)
+		return header{}, 0, fmt.Errorf("corrupt object file %s: bad magic", name)
 	}
 	n := binary.BigEndian.Uint32(pre[len(magic):])
 	if n > maxHeader {
-		return 0, fmt.Errorf("corrupt object file %s: header of %d bytes", name, n)
+		return header{}, 0, fmt.Errorf("corrupt object file %s: header of %d bytes", name, n)
 	}
-	return int(n), nil
-}
-
-func parseHeader(name string, pre, meta []byte) (header, int64, error) {
+	meta := make([]byte, n)
+	if _, err := io.ReadFull(r, meta); err != nil {
+		return header{}, 0, fmt.Errorf("corrupt object file %s: %w", name, err)
+	}
 	var h header
 	if err := json.Unmarshal(meta, &h); err != nil {
 		return header{}, 0, fmt.Errorf("corrupt object file %s: %w", name, err)
 	}
-	return h, int64(len(pre)) + int64(len(meta)), nil
+	return h, int64(len(pre)) + int64(n), nil
 }
 
 // smallObject is how much open reads at once: an object whose file is
@@ -261,18 +248,7 @@ func (s *Store) open(key string) (f *os.File, data []byte, info storage.Info, of
 		if _, err := io.ReadFull(f, buf); err != nil {
 			return fail(fmt.Errorf("fsstore: corrupt object file %s: %w", f.Name(), err))
 		}
-		pre := len(magic) + 4
-		if len(buf) < pre {
-			return fail(fmt.Errorf("fsstore: corrupt object file %s: %w", f.Name(), io.ErrUnexpectedEOF))
-		}
-		n, err := headerLen(f.Name(), buf[:pre])
-		if err == nil && len(buf) < pre+n {
-			err = fmt.Errorf("corrupt object file %s: %w", f.Name(), io.ErrUnexpectedEOF)
-		}
-		if err == nil {
-			h, off, err = parseHeader(f.Name(), buf[:pre], buf[pre:pre+n])
-		}
-		if err != nil {
+		if h, off, err = readHeader(f.Name(), bytes.NewReader(buf)); err != nil {
 			return fail(fmt.Errorf("fsstore: %w", err))
 		}
 		f.Close()
@@ -280,7 +256,7 @@ func (s *Store) open(key string) (f *os.File, data []byte, info storage.Info, of
 		info.Size, info.ETag, info.ContentType = int64(len(data)), h.ETag, h.ContentType
 		return nil, data, info, off, nil
 	}
-	h, off, err = readHeader(f)
+	h, off, err = readHeader(f.Name(), f)
 	if err != nil {
 		return fail(fmt.Errorf("fsstore: %w", err))
 	}
@@ -457,7 +433,7 @@ func readHeaderAt(p string) (header, int64, error) {
 		return header{}, 0, err
 	}
 	defer f.Close()
-	return readHeader(f)
+	return readHeader(p, f)
 }
 
 func syncDir(dir string) error {
