@@ -252,7 +252,8 @@ describe('a shared tablet', () => {
       await page.waitForSelector('input[name=username]');
       const left = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('phonghop.') && k !== 'phonghop.lang'));
       assert.deepEqual(left, []);
-      assert.deepEqual(await page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('phonghop-docs'))), []);
+      // Nothing named for her either: documents, the meetings' offline copy, her session.
+      assert.deepEqual(await page.evaluate(async () => (await caches.keys()).filter((k) => /^phonghop-(docs|data|session)-/.test(k))), []);
     } finally {
       await closePoll(poll);
     }

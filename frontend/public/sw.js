@@ -10,7 +10,8 @@
 //   served only to them: online, after the server confirms the session may still
 //   read it (a HEAD with If-None-Match, shared by the requests of a few
 //   seconds); offline, only while that proved session has not expired. Any 401,
-//   a sign-out, or another person signing in empties the document cache.
+//   a sign-out, or another person signing in empties the document cache; what
+//   was in flight then (a download, a copy) is stopped and writes nothing.
 // - Offline, the same person keeps their signed-in state and their meetings:
 //   /me and the meeting's set-up, state and polls (GET /api/v1/meetings,
 //   /meetings/{mid}, .../state, .../polls) go to the network first and a 200
@@ -111,8 +112,10 @@ self.addEventListener('message', (event) => {
       keepCopy(msg.url, new Response(JSON.stringify(msg.body), { headers: { 'Content-Type': 'application/json' } })).catch(() => {}),
     );
   } else if (msg.type === 'clear') {
-    // Sign-out (or a 401 the page saw): nothing of this person stays.
-    event.waitUntil(endSession());
+    // Sign-out (or a 401 the page saw): nothing of this person stays. The page
+    // waits for the answer before it deletes the caches itself.
+    const port = event.ports && event.ports[0];
+    event.waitUntil(forget().then(() => port && port.postMessage({ type: 'cleared' })));
   }
 });
 
@@ -122,11 +125,42 @@ self.addEventListener('message', (event) => {
  * until read back from Cache Storage (the worker may have been restarted). */
 let session;
 const confirmed = new Map(); // cache key → {user, at, verdict: Promise<string>}
+// epoch counts the sessions this worker has seen end or change hands. Work
+// begun under one epoch (a download, a copy) writes nothing under another:
+// a write that landed after a sign-out would leave the person on the tablet,
+// and even opening a deleted cache creates it again.
+let epoch = 0;
+const downloads = new Set(); // AbortControllers of the downloads in flight
+
+/** openOwn opens a personal cache for work begun in epoch ep; null when the
+ * session ended or changed hands meanwhile. The open itself may have created
+ * the cache again after a sign-out deleted it: then it is deleted again. */
+async function openOwn(name, ep) {
+  const c = await caches.open(name);
+  if (ep === epoch) return c;
+  if (!(await getSession())) await caches.delete(name);
+  return null;
+}
+
+/** dropEntry deletes one entry of a personal cache, never creating the cache. */
+async function dropEntry(name, key) {
+  const ep = epoch;
+  if (!(await caches.has(name))) return;
+  const c = await openOwn(name, ep);
+  if (c) await c.delete(key);
+}
+
+/** newEpoch: the session ended or changed hands; what is in flight stops. */
+function newEpoch() {
+  epoch++;
+  confirmed.clear();
+  for (const d of downloads) d.abort();
+}
 
 async function getSession() {
   if (session !== undefined) return session;
   try {
-    const hit = await (await caches.open(SESSION)).match(SESSION_KEY);
+    const hit = await caches.match(SESSION_KEY, { cacheName: SESSION });
     const s = hit ? await hit.json() : null;
     session = s && typeof s.user === 'string' && s.user ? s : null;
   } catch {
@@ -137,28 +171,38 @@ async function getSession() {
 
 async function saveSession(s) {
   session = s;
-  const c = await caches.open(SESSION);
-  if (s) await c.put(SESSION_KEY, new Response(JSON.stringify(s), { headers: { 'Content-Type': 'application/json' } }));
-  else await c.delete(SESSION_KEY);
+  if (s) {
+    const c = await caches.open(SESSION);
+    await c.put(SESSION_KEY, new Response(JSON.stringify(s), { headers: { 'Content-Type': 'application/json' } }));
+  } else {
+    await caches.delete(SESSION);
+  }
 }
 
 /** A session proved for user: documents cached for anyone else are dropped. */
 async function provedSession(user, expires) {
   const prev = await getSession();
   if (!prev || prev.user !== user) {
+    newEpoch();
     await caches.delete(DOCS);
     await caches.delete(DATA);
-    confirmed.clear();
   }
   await saveSession({ user, expires });
 }
 
 /** No session (signed out, expired, revoked): nothing cached stays. */
 async function endSession() {
-  confirmed.clear();
+  newEpoch();
   await caches.delete(DOCS);
   await caches.delete(DATA);
   await saveSession(null);
+}
+
+/** forget ends the session here and returns once the downloads that were in
+ * flight have stopped (each writes nothing after the end). */
+async function forget() {
+  await endSession();
+  await Promise.all([...inflight.values()]);
 }
 
 /** watchSession passes /me and sign-in through and learns from the answer who
@@ -205,7 +249,7 @@ async function withOfflineCopy(req, url, handle) {
     const res = await handle(req);
     try {
       if (res.status === 200) await keepCopy(key, res.clone());
-      else if (res.status === 403 || res.status === 404) await (await caches.open(DATA)).delete(key);
+      else if (res.status === 403 || res.status === 404) await dropEntry(DATA, key);
     } catch {
       /* the copy is a convenience */
     }
@@ -229,15 +273,17 @@ async function withOfflineCopy(req, url, handle) {
 }
 
 async function keepCopy(key, res) {
+  const ep = epoch;
   const s = await getSession();
   if (!s) return; // nobody proved a session here: keep nothing
   const headers = new Headers(res.headers);
   headers.set(CACHED_FOR, s.user);
-  const cache = await caches.open(DATA);
-  await cache.put(key, new Response(await res.arrayBuffer(), { status: 200, headers }));
-  // Someone else signed in meanwhile: not theirs to keep.
-  const now = await getSession();
-  if (!now || now.user !== s.user) await cache.delete(key);
+  const body = await res.arrayBuffer();
+  const cache = await openOwn(DATA, ep);
+  if (!cache) return;
+  await cache.put(key, new Response(body, { status: 200, headers }));
+  // Signed out or someone else signed in meanwhile: not theirs to keep.
+  if (ep !== epoch) await cache.delete(key);
 }
 
 /** The copy kept for the person who last proved a session, while that session
@@ -245,7 +291,7 @@ async function keepCopy(key, res) {
 async function offlineCopy(key) {
   const s = await getSession();
   if (!s || Date.now() >= s.expires) return undefined;
-  const hit = await (await caches.open(DATA)).match(key);
+  const hit = await caches.match(key, { cacheName: DATA });
   if (!hit || hit.headers.get(CACHED_FOR) !== s.user) return undefined;
   const headers = new Headers(hit.headers);
   headers.delete(CACHED_FOR);
@@ -297,8 +343,9 @@ function confirm(key, hit, user, burst) {
 
 async function serveDocument(req, url) {
   const key = url.pathname + url.search;
-  const cache = await caches.open(DOCS);
-  const hit = await cache.match(key);
+  // A match, not an open: a request arriving after sign-out (pdf.js's ranges
+  // still in flight) must not create the document cache again.
+  const hit = await caches.match(key, { cacheName: DOCS });
   if (!hit) {
     // Not cached yet: straight to the network. The page asks for whole-document
     // caching (a prefetch message) once its first page is on screen, so the
@@ -306,8 +353,12 @@ async function serveDocument(req, url) {
     return fetchDocument(req);
   }
   const s = await getSession();
-  if (!s || hit.headers.get(CACHED_FOR) !== s.user) {
-    await cache.delete(key);
+  if (!s) {
+    await caches.delete(DOCS); // nobody is signed in here: nothing stays
+    return fetchDocument(req);
+  }
+  if (hit.headers.get(CACHED_FOR) !== s.user) {
+    await dropEntry(DOCS, key);
     return fetchDocument(req);
   }
   switch (await confirm(key, hit, s.user, req.headers.has('Range'))) {
@@ -317,7 +368,7 @@ async function serveDocument(req, url) {
       await endSession();
       return fetchDocument(req);
     case 'gone':
-      await cache.delete(key);
+      await dropEntry(DOCS, key);
       return fetchDocument(req);
     default:
       // Offline: the person who last proved a session keeps reading what was
@@ -333,18 +384,22 @@ function prefetch(href) {
   const url = new URL(href, self.location.origin);
   const key = url.pathname + url.search;
   if (inflight.has(key)) return inflight.get(key);
+  const download = new AbortController();
   const p = (async () => {
+    const ep = epoch;
     const s = await getSession();
-    if (!s) return; // nobody proved a session here: cache nothing
-    const cache = await caches.open(DOCS);
-    const hit = await cache.match(key);
+    if (!s || ep !== epoch) return; // nobody proved a session here: cache nothing
+    const hit = await caches.match(key, { cacheName: DOCS });
     if (hit && hit.headers.get(CACHED_FOR) === s.user) return;
-    // A fresh request: no Range, no page abort signal, the session cookie.
-    const res = await fetch(key, { credentials: 'same-origin', cache: 'no-store' });
+    // A fresh request: no Range, no page abort signal, the session cookie;
+    // stopped when the session ends (newEpoch).
+    downloads.add(download);
+    const res = await fetch(key, { credentials: 'same-origin', cache: 'no-store', signal: download.signal });
     if (res.status === 401) return endSession();
     if (res.status !== 200) return;
     const len = Number(res.headers.get('Content-Length') || '0');
-    if (len > MAX_DOC_BYTES) {
+    const cache = len > MAX_DOC_BYTES ? null : await openOwn(DOCS, ep);
+    if (!cache) {
       res.body && res.body.cancel();
       return;
     }
@@ -353,8 +408,7 @@ function prefetch(href) {
     await cache.put(key, new Response(res.body, { status: 200, headers }));
     // Signed out or someone else signed in meanwhile: not theirs to keep (and
     // never served meanwhile: serveDocument checks whom it was cached for).
-    const now = await getSession();
-    if (!now || now.user !== s.user) {
+    if (ep !== epoch) {
       await cache.delete(key);
       return;
     }
@@ -362,7 +416,10 @@ function prefetch(href) {
     for (let i = 0; i < keys.length - MAX_DOCS; i++) await cache.delete(keys[i]);
   })()
     .catch(() => {})
-    .finally(() => inflight.delete(key));
+    .finally(() => {
+      downloads.delete(download);
+      inflight.delete(key);
+    });
   inflight.set(key, p);
   return p;
 }

@@ -38,14 +38,20 @@ let handlers: Record<string, (e: unknown) => void>;
 
 // The server as the worker meets it: who the cookie signs in (null: nobody),
 // which documents each person may read, and whether it is reachable at all.
-let server: { cookie: string | null; readers: Record<string, string[]>; online: boolean };
+let server: {
+  cookie: string | null;
+  readers: Record<string, string[]>;
+  online: boolean;
+  stall?: Promise<void>; // whole-document downloads wait for it
+  aborted: number; // downloads stopped by their signal
+};
 const DOC_PATH = '/api/v1/meetings/m1/documents/d1/content';
 const EXPIRES = () => new Date(Date.now() + 3600e3).toUTCString();
 
 function load() {
   stores = new Map();
   network = [];
-  server = { cookie: null, readers: { d1: ['alice'] }, online: true };
+  server = { cookie: null, readers: { d1: ['alice'] }, online: true, aborted: 0 };
   startWorker();
 }
 
@@ -59,7 +65,17 @@ function startWorker() {
       return stores.get(n)!;
     },
     keys: async () => [...stores.keys()],
+    has: async (n: string) => stores.has(n),
     delete: async (n: string) => stores.delete(n),
+    // As in browsers, a match in a named cache does not create the cache.
+    match: async (k: string | Request, o?: { cacheName?: string }) => {
+      const names = o?.cacheName !== undefined ? [o.cacheName] : [...stores.keys()];
+      for (const n of names) {
+        const hit = await stores.get(n)?.match(k);
+        if (hit) return hit;
+      }
+      return undefined;
+    },
   };
   const fetchFn = async (input: string | Request, init?: RequestInit) => {
     const req = new Request(new URL(typeof input === 'string' ? input : input.url, ORIGIN), init ?? (input as Request));
@@ -67,6 +83,17 @@ function startWorker() {
     const range = req.headers.get('Range');
     network.push({ method: req.method, url: keyOf(req), range });
     if (!server.online) throw new TypeError('Failed to fetch');
+    if (server.stall && req.method === 'GET' && url.pathname === DOC_PATH && !range) {
+      // A slow download: it waits for the test, or for its abort signal.
+      const signal = req.signal;
+      await new Promise<void>((resolve, reject) => {
+        server.stall!.then(resolve);
+        signal.addEventListener('abort', () => {
+          server.aborted++;
+          reject(new DOMException('aborted', 'AbortError'));
+        });
+      });
+    }
     const json = (status: number, v: unknown, headers: Record<string, string> = {}) =>
       new Response(JSON.stringify(v), { status, headers: { 'Content-Type': 'application/json', ...headers } });
     if (url.pathname === '/api/v1/auth/login') {
@@ -126,9 +153,9 @@ async function request(url: string, headers: Record<string, string> = {}, init: 
   return res as Response | null;
 }
 
-async function message(data: unknown) {
+async function message(data: unknown, ports: { postMessage(m: unknown): void }[] = []) {
   const waits: Promise<unknown>[] = [];
-  handlers.message({ data, waitUntil: (p: Promise<unknown>) => waits.push(p) });
+  handlers.message({ data, ports, waitUntil: (p: Promise<unknown>) => waits.push(p) });
   await Promise.all(waits);
 }
 
@@ -222,6 +249,56 @@ describe('service worker', () => {
     expect(stores.get(DOCS)!.m.size).toBe(1);
     await message({ type: 'clear' });
     expect(stores.has(DOCS)).toBe(false);
+  });
+});
+
+// A fresh-clone run saw the document cache on a tablet just signed out
+// (e2e/security.test.js): work in flight at the sign-out (pdf.js's ranges, a
+// download) created the cache again after it was deleted.
+describe('service worker at sign-out', () => {
+  beforeEach(load);
+  const personal = () => [...stores.keys()].filter((n) => /^phonghop-(docs|data|session)-/.test(n));
+
+  it('leaves no cache of the person, not even an empty one', async () => {
+    await aliceCachesDocument();
+    expect((await request(`${ORIGIN}/api/v1/meetings/m1`))!.status).toBe(200);
+    await request(`${ORIGIN}/api/v1/auth/logout`, {}, { method: 'POST' });
+    await message({ type: 'clear' });
+    expect(personal()).toEqual([]);
+  });
+
+  it("a document request after it (the page going away mid-range) creates no cache", async () => {
+    await aliceCachesDocument();
+    await request(`${ORIGIN}/api/v1/auth/logout`, {}, { method: 'POST' });
+    server.online = false; // the page navigated away: the request is cut
+    await expect(request(DOC, { Range: 'bytes=0-99' })).rejects.toThrow();
+    expect(personal()).toEqual([]);
+  });
+
+  it('stops a download in flight, writes nothing of it, and answers the page only then', async () => {
+    await signIn('alice');
+    let release!: () => void;
+    server.stall = new Promise<void>((r) => (release = r));
+    const downloading = message({ type: 'prefetch', urls: [DOC] });
+    while (!network.some((n) => n.method === 'GET' && n.url.startsWith(DOC_PATH))) await new Promise((r) => setTimeout(r, 1));
+    let answered = false;
+    await message({ type: 'clear' }, [{ postMessage: () => (answered = true) }]);
+    expect(server.aborted).toBe(1);
+    expect(answered).toBe(true);
+    release();
+    await downloading;
+    expect(personal()).toEqual([]);
+  });
+
+  it('a copy of the meeting answered after it is not kept', async () => {
+    await signIn('alice');
+    await request(`${ORIGIN}/api/v1/meetings/m1`);
+    // The page posts its newer copy just as the person signs out.
+    const keep = message({ type: 'keep', url: '/api/v1/meetings/m1/state', body: { seq: 9 } });
+    await request(`${ORIGIN}/api/v1/auth/logout`, {}, { method: 'POST' });
+    await keep;
+    await message({ type: 'clear' });
+    expect(personal()).toEqual([]);
   });
 });
 

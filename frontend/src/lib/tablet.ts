@@ -101,13 +101,32 @@ export function holdWork(w: HeldWork | null) {
 export const heldRoute = () => held?.route ?? null;
 
 /** PERSONAL_CACHES names the service worker's caches that belong to the person
- * signed in: documents, and who last proved a session (any version). */
-const PERSONAL_CACHES = /^phonghop-(docs|session)-/;
+ * signed in: documents, the offline copy of their meetings, and who last
+ * proved a session (any version). */
+const PERSONAL_CACHES = /^phonghop-(docs|data|session)-/;
+
+/** workerForgets tells the service worker the session ended and waits (up to
+ * 3 s) until what it had in flight has stopped: a document download finishing
+ * after the caches were deleted would otherwise create them again. */
+async function workerForgets() {
+  const worker = navigator.serviceWorker?.controller;
+  if (!worker) return;
+  const channel = new MessageChannel();
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 3000);
+    channel.port1.onmessage = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    worker.postMessage({ type: 'clear' }, [channel.port2]);
+  });
+  channel.port1.close();
+}
 
 /** forgetOnTablet runs at sign-out and whenever the server says the session
  * has ended (401): nothing of this person stays on the tablet, neither in
- * storage nor among the cached documents. It clears the caches itself (the
- * service worker may not control this page yet) and tells the worker. When
+ * storage nor among the cached documents. It tells the worker, and then
+ * clears the caches itself (the worker may not control this page yet). When
  * the session ended (ended), the unsaved work in the tab's storage is kept
  * (written out first) for the same person signing in again; at sign-out it goes. */
 export async function forgetOnTablet(ended = false) {
@@ -124,7 +143,7 @@ export async function forgetOnTablet(ended = false) {
     /* storage blocked: nothing was kept */
   }
   try {
-    navigator.serviceWorker?.controller?.postMessage({ type: 'clear' });
+    await workerForgets();
     if (typeof caches !== 'undefined') {
       for (const k of await caches.keys()) if (PERSONAL_CACHES.test(k)) await caches.delete(k);
     }
