@@ -54,6 +54,24 @@ func (r *recorder) list() []journal.Entry {
 	return append([]journal.Entry(nil), r.entries...)
 }
 
+// await returns the entries keep takes once there are at least n of them, or
+// what there is after 10 s. The hub journals a change made over a socket right
+// after the broker delivered it (a broker that does not journal, as NATS), so
+// the last write may still be on its way when the tablets have the event.
+func (r *recorder) await(n int, keep func(journal.Entry) bool) []journal.Entry {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var got []journal.Entry
+		for _, en := range r.list() {
+			if keep(en) {
+				got = append(got, en)
+			}
+		}
+		if len(got) >= n || time.Now().After(deadline) {
+			return got
+		}
+	}
+}
+
 const (
 	chairID     = "u-chair"
 	presenterID = "u-pres"
@@ -325,7 +343,7 @@ func TestChairPresentReachesEveryone(t *testing.T) {
 		}
 	}
 	var seqs []uint64
-	for _, en := range e.rec.list() {
+	for _, en := range e.rec.await(2, func(journal.Entry) bool { return true }) {
 		seqs = append(seqs, en.Seq)
 		if en.Type != "presentation" || en.By != chairID {
 			t.Fatalf("entry %+v", en)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -113,20 +112,10 @@ func TestNoticeReachesEveryTablet(t *testing.T) {
 		t.Fatalf("snapshot after the withdrawal: %s", snap.raw)
 	}
 
-	// The journal keeps the two notices and the withdrawal. The hub writes it
-	// right after the broker delivered the event, so the last write may still
-	// be on its way when the tablets have the event.
+	// The journal keeps the two notices and the withdrawal.
 	var notices []string
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		notices = notices[:0]
-		for _, en := range e.rec.list() {
-			if en.Type == TypeNotice {
-				notices = append(notices, string(en.Data))
-			}
-		}
-		if len(notices) >= 3 || time.Now().After(deadline) {
-			break
-		}
+	for _, en := range e.rec.await(3, func(en journal.Entry) bool { return en.Type == TypeNotice }) {
+		notices = append(notices, string(en.Data))
 	}
 	if len(notices) != 3 || !strings.Contains(notices[0], "Giải lao 15 phút") || notices[2] != "null" {
 		t.Fatalf("journal: %v", notices)

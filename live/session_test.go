@@ -365,20 +365,9 @@ func TestChairTakesUpItemWithoutDocument(t *testing.T) {
 	// The item's presenter shows documents, not nothing.
 	send(t, pr, present("i1", "", 1))
 	errFrame(t, pr, "invalid_argument", "document_unknown")
-	// The hub journals right after the broker delivered the event: the last
-	// write may still be on its way.
-	var journaled int
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		journaled = 0
-		for _, en := range e.rec.list() {
-			if en.Type == TypePresentation && strings.Contains(string(en.Data), `"documentId":""`) {
-				journaled++
-			}
-		}
-		if journaled >= 2 || time.Now().After(deadline) {
-			break
-		}
-	}
+	journaled := len(e.rec.await(2, func(en journal.Entry) bool {
+		return en.Type == TypePresentation && strings.Contains(string(en.Data), `"documentId":""`)
+	}))
 	if journaled != 2 {
 		t.Fatalf("%d item take-ups journaled, want 2", journaled)
 	}
