@@ -85,7 +85,7 @@ self.addEventListener('fetch', (event) => {
   }
   if (req.method !== 'GET') return;
   if (url.pathname === '/api/v1/me') {
-    event.respondWith(withOfflineCopy(req, url, watchSession));
+    event.respondWith(withOfflineCopy(req, url, watchSession, true));
     return;
   }
   if (DATA_RE.test(url.pathname)) {
@@ -242,13 +242,17 @@ async function fetchData(req) {
 
 /** withOfflineCopy runs the request through handle (the network); a 200 is
  * kept for the person whose session is proved, a 403/404 drops the copy. When
- * the network fails or is silent for NET_WAIT_MS, that person's copy answers. */
-async function withOfflineCopy(req, url, handle) {
+ * the network fails or is silent for NET_WAIT_MS, that person's copy answers.
+ * An answer is kept only if the session has not changed since the request
+ * left (it was for whoever was signed in then), unless handle proved the
+ * session from the answer itself (proves: /me). */
+async function withOfflineCopy(req, url, handle, proves = false) {
   const key = url.pathname + url.search;
+  const ep = epoch;
   const network = (async () => {
     const res = await handle(req);
     try {
-      if (res.status === 200) await keepCopy(key, res.clone());
+      if (res.status === 200) await keepCopy(key, res.clone(), proves ? epoch : ep);
       else if (res.status === 403 || res.status === 404) await dropEntry(DATA, key);
     } catch {
       /* the copy is a convenience */
@@ -272,8 +276,7 @@ async function withOfflineCopy(req, url, handle) {
   }
 }
 
-async function keepCopy(key, res) {
-  const ep = epoch;
+async function keepCopy(key, res, ep = epoch) {
   const s = await getSession();
   if (!s) return; // nobody proved a session here: keep nothing
   const headers = new Headers(res.headers);
@@ -394,6 +397,7 @@ function prefetch(href) {
     // A fresh request: no Range, no page abort signal, the session cookie;
     // stopped when the session ends (newEpoch).
     downloads.add(download);
+    if (ep !== epoch) return; // ended while it was being added: not aborted
     const res = await fetch(key, { credentials: 'same-origin', cache: 'no-store', signal: download.signal });
     if (res.status === 401) return endSession();
     if (res.status !== 200) return;

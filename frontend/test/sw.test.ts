@@ -42,7 +42,8 @@ let server: {
   cookie: string | null;
   readers: Record<string, string[]>;
   online: boolean;
-  stall?: Promise<void>; // whole-document downloads wait for it
+  stall?: Promise<void>; // answers to GET stallOn (a whole document by default) wait for it
+  stallOn?: string;
   aborted: number; // downloads stopped by their signal
 };
 const DOC_PATH = '/api/v1/meetings/m1/documents/d1/content';
@@ -83,8 +84,10 @@ function startWorker() {
     const range = req.headers.get('Range');
     network.push({ method: req.method, url: keyOf(req), range });
     if (!server.online) throw new TypeError('Failed to fetch');
-    if (server.stall && req.method === 'GET' && url.pathname === DOC_PATH && !range) {
-      // A slow download: it waits for the test, or for its abort signal.
+    const res = await answer(req, url, range);
+    if (server.stall && req.method === 'GET' && url.pathname === (server.stallOn ?? DOC_PATH) && !range) {
+      // A slow answer (decided already, for whoever the cookie was): it
+      // arrives when the test says, or fails on its abort signal.
       const signal = req.signal;
       await new Promise<void>((resolve, reject) => {
         server.stall!.then(resolve);
@@ -94,6 +97,9 @@ function startWorker() {
         });
       });
     }
+    return res;
+  };
+  const answer = async (req: Request, url: URL, range: string | null) => {
     const json = (status: number, v: unknown, headers: Record<string, string> = {}) =>
       new Response(JSON.stringify(v), { status, headers: { 'Content-Type': 'application/json', ...headers } });
     if (url.pathname === '/api/v1/auth/login') {
@@ -288,6 +294,24 @@ describe('service worker at sign-out', () => {
     release();
     await downloading;
     expect(personal()).toEqual([]);
+  });
+
+  it('an answer for her that arrives after another person signed in is not kept for him', async () => {
+    server.readers.d1.push('bob');
+    await signIn('alice');
+    let release!: () => void;
+    server.stall = new Promise<void>((r) => (release = r));
+    server.stallOn = '/api/v1/meetings/m1';
+    const hers = request(`${ORIGIN}/api/v1/meetings/m1`);
+    while (!network.some((n) => n.url === '/api/v1/meetings/m1')) await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 5));
+    await request(`${ORIGIN}/api/v1/auth/logout`, {}, { method: 'POST' });
+    await message({ type: 'clear' });
+    await signIn('bob');
+    release();
+    expect(await (await hers)!.json()).toEqual({ path: '/api/v1/meetings/m1', for: 'alice' });
+    server.online = false; // bob, offline, has never had the meeting here
+    await expect(request(`${ORIGIN}/api/v1/meetings/m1`)).rejects.toThrow();
   });
 
   it('a copy of the meeting answered after it is not kept', async () => {
