@@ -80,9 +80,15 @@ type Session struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	// Epoch is the user's SessionEpoch when the session was made.
 	Epoch int `json:"epoch,omitempty"`
+	// External: opened through the identity provider (SignInExternal). Such
+	// a session is not held to MustChangePassword: its user did not sign in
+	// with the password an admin reset (or an import set), and cannot choose
+	// one without it.
+	External bool `json:"external,omitempty"`
 	// IDToken is the identity provider's ID token of a session opened
-	// through it (SignInExternal), kept here, server-side, for the provider's
-	// sign-out (its id_token_hint); never sent to a browser or logged.
+	// through it, kept here, server-side, for the provider's sign-out (its
+	// id_token_hint) when the provider has one (External.IDToken); never sent
+	// to a browser or logged.
 	IDToken string `json:"idToken,omitempty"`
 }
 
@@ -328,36 +334,39 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 			return "", Session{}, phonghop.User{}, err
 		}
 	}
-	return s.openSession(ctx, u, "")
+	return s.openSession(ctx, u, nil)
 }
 
 // errDisabled refuses a disabled user, whichever way they sign in (by
 // password: only once the password proved right).
 var errDisabled = phonghop.Fail(phonghop.EForbidden, "account_disabled")
 
-// openSession starts a session for u (signed in by password or by the
-// identity provider) and returns its bearer token.
-func (s *Service) openSession(ctx context.Context, u userRecord, idToken string) (string, Session, phonghop.User, error) {
+// openSession starts a session for u (signed in by password, or through the
+// identity provider as via) and returns its bearer token.
+func (s *Service) openSession(ctx context.Context, u userRecord, via *External) (string, Session, phonghop.User, error) {
 	if u.Disabled {
 		return "", Session{}, phonghop.User{}, errDisabled
 	}
-	token, sess, err := s.newSession(ctx, u, idToken)
+	token, sess, err := s.newSession(ctx, u, via)
 	if err != nil {
 		return "", Session{}, phonghop.User{}, err
 	}
 	return token, sess, u.User, nil
 }
 
-// newSession stores a session for u (opened through an identity provider
-// when idToken is set) and returns its bearer token.
-func (s *Service) newSession(ctx context.Context, u userRecord, idToken string) (string, Session, error) {
+// newSession stores a session for u (opened through the identity provider
+// as via, when set) and returns its bearer token.
+func (s *Service) newSession(ctx context.Context, u userRecord, via *External) (string, Session, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", Session{}, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	now := s.now().UTC()
-	sess := Session{ID: tokenID(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.ttl()), Epoch: u.SessionEpoch, IDToken: idToken}
+	sess := Session{ID: tokenID(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.ttl()), Epoch: u.SessionEpoch}
+	if via != nil {
+		sess.External, sess.IDToken = true, via.IDToken
+	}
 	if _, err := storage.PutJSON(ctx, s.Store, sessionKey(sess.ID), sess, storage.PutOptions{IfAbsent: true}); err != nil {
 		return "", Session{}, err
 	}
@@ -418,6 +427,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, phon
 	}
 	if u.Disabled {
 		return Session{}, phonghop.User{}, errBadToken
+	}
+	if sess.External {
+		u.MustChangePassword = false // see Session.External
 	}
 	return sess, u, nil
 }

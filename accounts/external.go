@@ -22,7 +22,9 @@ type External struct {
 	// Admin and Unit, when set, replace the user's at every sign-in.
 	Admin *bool
 	Unit  *string
-	// IDToken is the provider's raw ID token, kept with the session (Session.IDToken).
+	// IDToken is the provider's raw ID token, kept with the session
+	// (Session.IDToken) for the provider's sign-out; empty when the provider
+	// has none (oidcauth keeps it only then).
 	IDToken string
 }
 
@@ -71,8 +73,11 @@ func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Ses
 	if phonghop.ErrorCode(err) == phonghop.ENotFound {
 		rec, err = s.byUsername(ctx, name)
 		if phonghop.ErrorCode(err) == phonghop.ENotFound {
+			// A provider's name phonghop would not take from an admin (too
+			// long, a NUL) is left out, as at later sign-ins, rather than
+			// refusing the person.
 			display := strings.TrimSpace(ext.DisplayName)
-			if display == "" {
+			if CheckText("displayName", display, true, maxDisplayName) != nil {
 				display = name
 			}
 			_, err = s.Create(ctx, NewUser{Username: name, Password: RandomPassword(name), DisplayName: display})
@@ -136,7 +141,7 @@ func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Ses
 		}
 		u = r
 	}
-	return s.openSession(ctx, u, ext.IDToken)
+	return s.openSession(ctx, u, &ext)
 }
 
 // RefusedLinkError is a sign-in through the provider refused the account of
@@ -214,7 +219,7 @@ func (s *Service) bind(ctx context.Context, rec userRecord, ext External) (userR
 				return storage.ErrStop // another account holds this provider's user
 			}
 		}
-		x.UserID = r.ID // new, or left by an account deleted or unbound
+		x.UserID = r.ID // new, emptied, or left by an account deleted or unbound
 		return nil
 	})
 	if err != nil {
@@ -251,6 +256,9 @@ func (s *Service) bySubject(ctx context.Context, issuer, subject string) (userRe
 			return userRecord{}, phonghop.Fail(phonghop.ENotFound, "user_not_found")
 		}
 		return userRecord{}, err
+	}
+	if x.UserID == "" {
+		return userRecord{}, phonghop.Fail(phonghop.ENotFound, "user_not_found") // emptied by dropSubject
 	}
 	r, err := s.record(ctx, x.UserID)
 	if err == nil && (r.ExternalIssuer != issuer || r.ExternalSubject != subject) {
@@ -299,21 +307,26 @@ func (s *Service) unbind(ctx context.Context, id, issuer, subject string, relink
 	return s.dropSubject(ctx, id, issuer, subject)
 }
 
-// dropSubject deletes the index entry of the provider's user if it names
-// the account.
+// dropSubject empties the index entry of the provider's user if it still
+// names the account. A compare-and-swap, not a read then a delete: an entry
+// rewritten in between (the provider's user bound to another account by a
+// sign-in racing an unbinding or a deletion) is left as it is. Before, the
+// delete removed that new entry, and the next sign-in under yet another name
+// (a second rename at the provider) did not find the account by its subject
+// and made another one. An emptied entry names nobody (bySubject) and is
+// taken by the next binding (bind).
 func (s *Service) dropSubject(ctx context.Context, id, issuer, subject string) error {
-	var x subjectRecord
-	key := subjectKey(issuer, subject)
-	_, err := storage.GetJSON(ctx, s.Store, key, &x)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && x.UserID != id) {
+	_, err := storage.UpdateJSON(ctx, s.Store, subjectKey(issuer, subject), false, func(x *subjectRecord) error {
+		if x.UserID != id {
+			return storage.ErrStop
+		}
+		x.UserID = ""
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	// Rebound elsewhere between the read and the delete: the next sign-in
-	// finds that account's binding by name and writes the entry again.
-	return s.Store.Delete(ctx, key)
+	return err
 }
 
 // markPasswordUsed records that the account's password was used (Login).

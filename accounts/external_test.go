@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/phonghop/phonghop"
@@ -280,5 +282,88 @@ func TestSignInExternalStoredAccounts(t *testing.T) {
 	}
 	if m, err := signIn(t, s, "sub-an-new", "nguyen.van.an"); err != nil || m.ID == u.ID || m.ExternalSubject != "sub-an-new" {
 		t.Fatalf("after deletion: %+v %v", m, err)
+	}
+}
+
+// raceStore runs between, once: after the read of a subjects/ index entry
+// and before what its reader does with it (a fault induced at that point).
+type raceStore struct {
+	storage.Store
+	between func()
+}
+
+func (r *raceStore) Get(ctx context.Context, key string, rng *storage.Range) (io.ReadCloser, storage.Info, error) {
+	rc, info, err := r.Store.Get(ctx, key, rng)
+	if err != nil || !strings.HasPrefix(key, "subjects/") || r.between == nil {
+		return rc, info, err
+	}
+	b, err := io.ReadAll(rc)
+	rc.Close()
+	run := r.between
+	r.between = nil
+	run()
+	return io.NopCloser(bytes.NewReader(b)), info, err
+}
+
+// An admin unbinding an account while its provider user signs in under
+// another name: the sign-in binds the account of that name and indexes it
+// between the unbinding's read of the index entry and its removal. The entry
+// must survive (the removal is a compare-and-swap), so the provider's user
+// keeps that account by subject when renamed again at the provider. Before,
+// the unbinding deleted the new entry, and the next sign-in under a third
+// name made a third account.
+func TestUnbindRacingASignIn(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	old, err := signIn(t, s, "sub-an", "an.old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Made beforehand by an admin for the official: a name match takes it.
+	made, err := s.Create(ctx, accounts.NewUser{Username: "an.new", Password: pw, DisplayName: "Nguyễn Văn An"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &raceStore{Store: s.Store}
+	admin := &accounts.Service{Store: rs, BcryptCost: s.BcryptCost}
+	rs.between = func() {
+		if u, err := signIn(t, s, "sub-an", "an.new"); err != nil || u.ID != made.ID {
+			t.Errorf("the sign-in racing the unbinding: %+v %v", u, err)
+		}
+	}
+	if _, _, err := admin.Unbind(ctx, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	if rs.between != nil {
+		t.Fatal("the race was not run")
+	}
+	if u, err := signIn(t, s, "sub-an", "an.third"); err != nil || u.ID != made.ID {
+		t.Fatalf("renamed again at the provider: %+v %v, want the account %s", u, err, made.ID)
+	}
+	if _, err := s.ByUsername(ctx, "an.third"); phonghop.ErrorCode(err) != phonghop.ENotFound {
+		t.Fatalf("a third account: %v", err)
+	}
+	// Deleting the account empties its entry: the provider user is free.
+	if _, err := s.Delete(ctx, made.ID); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := signIn(t, s, "sub-an", "an.fourth"); err != nil || u.ID == made.ID || u.ExternalSubject != "sub-an" {
+		t.Fatalf("after deletion: %+v %v", u, err)
+	}
+}
+
+// A provider's display name phonghop would not take (over 200 characters, a
+// NUL) does not refuse the official's first sign-in: the account is made
+// under the username, as later sign-ins leave such a name out. Before, the
+// sign-in failed with "{field} is longer than {max} characters" on the
+// sign-in screen, its placeholders unfilled.
+func TestSignInExternalOddDisplayName(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	for sub, display := range map[string]string{"sub-long": strings.Repeat("Nguyễn ", 40), "sub-nul": "An\x00"} {
+		_, _, u, err := s.SignInExternal(ctx, accounts.External{Issuer: iss, Subject: sub, Username: sub, DisplayName: display})
+		if err != nil || u.DisplayName != sub {
+			t.Fatalf("%s: %+v %v", sub, u, err)
+		}
 	}
 }

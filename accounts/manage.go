@@ -55,7 +55,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, oldPassword, newPa
 	if err != nil {
 		return "", Session{}, phonghop.User{}, err
 	}
-	token, sess, err := s.newSession(ctx, rec, "")
+	token, sess, err := s.newSession(ctx, rec, nil)
 	if err != nil {
 		return "", Session{}, phonghop.User{}, err
 	}

@@ -154,14 +154,8 @@ func (rp *RP) LogoutURL(ctx context.Context, idToken string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var meta struct {
-		EndSession string `json:"end_session_endpoint"`
-	}
-	if err := p.Claims(&meta); err != nil || meta.EndSession == "" {
-		return "", nil
-	}
-	u, err := url.Parse(meta.EndSession)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+	u := endSession(p)
+	if u == nil {
 		return "", nil
 	}
 	q := u.Query()
@@ -177,6 +171,22 @@ func (rp *RP) LogoutURL(ctx context.Context, idToken string) (string, error) {
 	return u.String(), nil
 }
 
+// endSession is the provider's end_session_endpoint, nil when its discovery
+// document names none (or none usable).
+func endSession(p *oidc.Provider) *url.URL {
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := p.Claims(&meta); err != nil || meta.EndSession == "" {
+		return nil
+	}
+	u, err := url.Parse(meta.EndSession)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil
+	}
+	return u
+}
+
 // Identity is a verified user as the provider describes them.
 type Identity struct {
 	Issuer, Subject string
@@ -188,13 +198,16 @@ type Identity struct {
 	// groups (then they are left as they are).
 	Admin *bool
 	Unit  *string
-	// IDToken is the raw ID token, for the provider's sign-out (LogoutURL);
-	// a bearer of who signed in, so never logged nor given to the browser.
+	// IDToken is the raw ID token, for the provider's sign-out (LogoutURL),
+	// empty when the provider has no end_session_endpoint (then nothing
+	// needs it, and it is not kept); a bearer of who signed in, so never
+	// logged nor given to the browser.
 	IDToken string
 }
 
 // Exchange redeems the code with the PKCE verifier, verifies the ID token
-// (signature, issuer, audience, expiry, nonce) and reads the claims, from the
+// (signature and its algorithm, issuer, audience and authorized party,
+// expiry, nonce, a subject) and reads the claims, from the
 // ID token and, for those it lacks, from the userinfo endpoint.
 func (rp *RP) Exchange(ctx context.Context, code string, a Attempt) (Identity, error) {
 	if _, err := rp.discover(ctx); err != nil {
@@ -219,6 +232,15 @@ func (rp *RP) Exchange(ctx context.Context, code string, a Attempt) (Identity, e
 	if err := idt.Claims(&claims); err != nil {
 		return Identity{}, fmt.Errorf("%w: %w", errRefused, err)
 	}
+	// OpenID Connect Core 3.1.3.7 (4, 5): go-oidc checks that the audience
+	// includes this client; a token also for others must name this client as
+	// the party it was issued to (azp), as must any azp present.
+	if azp, _ := claims["azp"].(string); (len(idt.Audience) > 1 || claims["azp"] != nil) && azp != rp.cfg.ClientID {
+		return Identity{}, fmt.Errorf("%w: issued to %q, not this client", errRefused, azp)
+	}
+	if idt.Subject == "" {
+		return Identity{}, fmt.Errorf("%w: no subject", errRefused)
+	}
 	// Many providers put profile claims and groups only in userinfo.
 	if claims[rp.cfg.UserClaim] == nil || (rp.groupsWanted() && claims[rp.cfg.GroupsClaim] == nil) || claims["name"] == nil {
 		ui, err := rp.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
@@ -237,7 +259,9 @@ func (rp *RP) Exchange(ctx context.Context, code string, a Attempt) (Identity, e
 	if err != nil {
 		return Identity{}, err
 	}
-	id.IDToken = raw
+	if endSession(rp.provider) != nil {
+		id.IDToken = raw
+	}
 	return id, nil
 }
 

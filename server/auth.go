@@ -143,7 +143,7 @@ func (s *Server) logout(c *gin.Context) {
 	// A session opened through the province's identity provider also ends
 	// there, or the next person at this tablet would be signed in as this
 	// one without typing anything.
-	if to := s.endProviderSession(c, sess.IDToken); to != "" {
+	if to := s.endProviderSession(c, sess); to != "" {
 		c.JSON(http.StatusOK, gin.H{"logoutUrl": to})
 		return
 	}

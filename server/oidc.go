@@ -147,15 +147,16 @@ func (s *Server) oidcCallback(c *gin.Context) {
 // provider, and the provider's end-session URL (RP-Initiated Logout) is
 // returned for the web app to go to, "" when the provider offers none or is
 // unreachable now.
-func (s *Server) endProviderSession(c *gin.Context, idToken string) string {
-	if s.cfg.OIDC == nil || idToken == "" {
+func (s *Server) endProviderSession(c *gin.Context, sess accounts.Session) string {
+	// IDToken alone: a session opened before External was recorded.
+	if s.cfg.OIDC == nil || (!sess.External && sess.IDToken == "") {
 		return ""
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: oidcLoginCookie, Value: "1", Path: oidcLoginCookiePath,
 		MaxAge: int(oidcLoginCookieTTL / time.Second), HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	ctx, cancel := context.WithTimeout(c.Request.Context(), oidcLogoutTimeout)
 	defer cancel()
-	to, err := s.cfg.OIDC.LogoutURL(ctx, idToken)
+	to, err := s.cfg.OIDC.LogoutURL(ctx, sess.IDToken)
 	if err != nil {
 		// Not the token: err names the issuer at most.
 		logger(c).Warn("the identity provider's sign-out is not reachable; the next sign-in through it asks for credentials", "err", err)

@@ -36,7 +36,9 @@ func (fakeIDP) Exchange(context.Context, string, oidcauth.Attempt) (oidcauth.Ide
 
 func (fakeIDP) LogoutURL(context.Context, string) (string, error) { return "", nil }
 
-func TestOIDCOnlyRefusesPasswords(t *testing.T) {
+// adminAccounts is a fresh store and its accounts, with the bootstrap admin.
+func adminAccounts(t *testing.T) (*fsstore.Store, *accounts.Service) {
+	t.Helper()
 	st, err := fsstore.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +47,11 @@ func TestOIDCOnlyRefusesPasswords(t *testing.T) {
 	if _, _, err := acc.EnsureAdmin(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
+	return st, acc
+}
+
+func TestOIDCOnlyRefusesPasswords(t *testing.T) {
+	_, acc := adminAccounts(t)
 	srv := httptest.NewServer(server.New(server.Config{Accounts: acc, OIDC: fakeIDP{}, LocalLoginDisabled: true}))
 	defer srv.Close()
 	resp, err := http.Post(srv.URL+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"admin","password":"`+adminPassword+`"}`))
@@ -224,20 +231,24 @@ func TestOIDCSignOutEndsProviderSession(t *testing.T) {
 	}{{"end_session_endpoint", true, false}, {"no end_session_endpoint", false, false}, {"provider unreachable at sign-out", true, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			idp := discoveryServer(t, tc.endSession)
-			rp, err := oidcauth.New(oidcauth.Config{Issuer: idp.URL, ClientID: "phonghop", RedirectURL: "https://hop.example/api/v1/auth/oidc/callback",
-				PostLogoutRedirectURL: "https://hop.example/"})
-			if err != nil {
-				t.Fatal(err)
+			newRP := func() *oidcauth.RP {
+				rp, err := oidcauth.New(oidcauth.Config{Issuer: idp.URL, ClientID: "phonghop", RedirectURL: "https://hop.example/api/v1/auth/oidc/callback",
+					PostLogoutRedirectURL: "https://hop.example/"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rp
 			}
-			st, err := fsstore.New(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
+			// oidcauth keeps the ID token only for a provider's sign-out.
+			hint := idToken
+			if !tc.endSession {
+				hint = ""
 			}
+			_, acc := adminAccounts(t)
 			var logs bytes.Buffer
 			var logMu sync.Mutex
 			log := slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			acc := &accounts.Service{Store: st, BcryptCost: bcrypt.MinCost}
-			srv := httptest.NewServer(server.New(server.Config{Accounts: acc, OIDC: discoveryIDP{rp, idToken}, Logger: log, Live: noSockets{}}))
+			srv := httptest.NewServer(server.New(server.Config{Accounts: acc, OIDC: discoveryIDP{newRP(), hint}, Logger: log, Live: noSockets{}}))
 			defer srv.Close()
 			b := newOIDCBrowser(t, srv.URL)
 
@@ -250,12 +261,7 @@ func TestOIDCSignOutEndsProviderSession(t *testing.T) {
 				// The provider is down and this process (restarted since
 				// the sign-in, say) has not read its discovery document.
 				idp.Close()
-				rp2, err := oidcauth.New(oidcauth.Config{Issuer: idp.URL, ClientID: "phonghop", RedirectURL: "https://hop.example/api/v1/auth/oidc/callback",
-					PostLogoutRedirectURL: "https://hop.example/"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				srv2 := httptest.NewServer(server.New(server.Config{Accounts: acc, OIDC: discoveryIDP{rp2, idToken}, Logger: log, Live: noSockets{}}))
+				srv2 := httptest.NewServer(server.New(server.Config{Accounts: acc, OIDC: discoveryIDP{newRP(), hint}, Logger: log, Live: noSockets{}}))
 				defer srv2.Close()
 				b.base = srv2.URL // the same host: the same cookies
 			}

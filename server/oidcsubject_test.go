@@ -14,11 +14,10 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/phonghop/phonghop/accounts"
 	"github.com/phonghop/phonghop/audit"
 	"github.com/phonghop/phonghop/internal/oidctest"
+	"github.com/phonghop/phonghop/meetings"
 	"github.com/phonghop/phonghop/oidcauth"
 	"github.com/phonghop/phonghop/server"
 	"github.com/phonghop/phonghop/storage/fsstore"
@@ -63,17 +62,10 @@ func newProviderSite(t *testing.T, userClaim string, users map[string]oidctest.U
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc := &accounts.Service{Store: st, BcryptCost: bcrypt.MinCost}
-	if _, _, err := acc.EnsureAdmin(context.Background(), adminPassword); err != nil {
-		t.Fatal(err)
-	}
+	st, acc := adminAccounts(t)
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	au := &audit.Service{Key: key, Store: st, Logger: slog.New(slog.DiscardHandler)}
-	site.Config.Handler = server.New(server.Config{Accounts: acc, OIDC: rp, Audit: au, Logger: slog.New(slog.DiscardHandler), Live: noSockets{}})
+	site.Config.Handler = server.New(server.Config{Accounts: acc, Meetings: &meetings.Service{Store: st, Users: acc}, OIDC: rp, Audit: au, Logger: slog.New(slog.DiscardHandler), Live: noSockets{}})
 	site.Start()
 	t.Cleanup(site.Close)
 	return &providerSite{t: t, url: site.URL, acc: acc, st: st, auKey: key}
@@ -119,7 +111,7 @@ func (p *providerSite) signIn(username, password string) (string, *oidcBrowser) 
 // me is who the browser is signed in as (zero when nobody).
 func (p *providerSite) me(b *oidcBrowser) (out struct {
 	ID, Username, ExternalIssuer, ExternalSubject string
-	Admin                                         bool
+	Admin, MustChangePassword                     bool
 }) {
 	p.t.Helper()
 	resp, body := b.do("GET", "/api/v1/me")
@@ -243,8 +235,20 @@ func TestOIDCLeavesTheAdminAlone(t *testing.T) {
 		t.Fatalf("the refusals in the trail: %+v", refused)
 	}
 	to, b := p.signIn("chutich", "tinh-matkhau-3")
-	if me := p.me(b); to != "/" || me.ID != imported.ID || me.ExternalSubject != "sub-chutich" {
+	if me := p.me(b); to != "/" || me.ID != imported.ID || me.ExternalSubject != "sub-chutich" || me.MustChangePassword {
 		t.Fatalf("an account imported beforehand: %q %+v", to, me)
+	}
+	// Signed in through the provider, the official is not held to the
+	// password the import set (which they may never have been given): the
+	// app opens. Before, every call but /me answered password_change_required.
+	if resp, body := b.do("GET", "/api/v1/meetings"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("an imported official through the provider: %d %s", resp.StatusCode, body)
+	}
+	// By that password, it still must be changed first.
+	if tok, _, _, err := p.acc.Login(ctx, "chutich", "mat-khau-tam-thoi-1"); err != nil {
+		t.Fatal(err)
+	} else if _, u, err := p.acc.Authenticate(ctx, tok); err != nil || !u.MustChangePassword {
+		t.Fatalf("a password session of the imported account: %+v %v", u, err)
 	}
 	p.acc.ExternalLinkLocal = true
 	to, b = p.signIn("admin", "tinh-matkhau-1")

@@ -1,0 +1,204 @@
+package oidcauth_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phonghop/phonghop/oidcauth"
+)
+
+// hostileIDP is a provider whose token endpoint answers with an ID token the
+// test shapes: claims, signing algorithm. It stands in for a misconfigured
+// or hostile provider (or one whose answers are tampered with) to check what
+// the relying party refuses; the honest flow runs against a real provider
+// (internal/oidctest) in server's tests and e2e/oidc.test.js.
+type hostileIDP struct {
+	srv        *httptest.Server
+	key        *rsa.PrivateKey
+	endSession bool
+	claims     map[string]any // of the next ID token
+	alg        string         // RS256 unless set
+	userinfo   map[string]any
+	verifier   string // the PKCE verifier the token request carried
+}
+
+func newHostileIDP(t *testing.T, endSession bool) *hostileIDP {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &hostileIDP{key: key, endSession: endSession}
+	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *hostileIDP) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	var out any
+	switch r.URL.Path {
+	case "/.well-known/openid-configuration":
+		doc := map[string]any{"issuer": p.srv.URL, "authorization_endpoint": p.srv.URL + "/auth", "token_endpoint": p.srv.URL + "/token",
+			"jwks_uri": p.srv.URL + "/keys", "userinfo_endpoint": p.srv.URL + "/userinfo", "id_token_signing_alg_values_supported": []string{"RS256"}}
+		if p.endSession {
+			doc["end_session_endpoint"] = p.srv.URL + "/end_session"
+		}
+		out = doc
+	case "/keys":
+		e := big.NewInt(int64(p.key.E)).Bytes()
+		out = map[string]any{"keys": []any{map[string]any{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
+			"n": b64(p.key.N.Bytes()), "e": b64(e)}}}
+	case "/token":
+		_ = r.ParseForm()
+		p.verifier = r.PostForm.Get("code_verifier")
+		out = map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 60, "id_token": p.idToken()}
+	case "/userinfo":
+		out = p.userinfo
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// idToken signs p.claims with p.alg: RS256 with the provider's key,
+// "tampered" the same with the subject changed after signing, "none"
+// unsigned, anything else a signature that is none.
+func (p *hostileIDP) idToken() string {
+	alg := p.alg
+	if alg == "" {
+		alg = "RS256"
+	}
+	header := alg
+	if alg == "tampered" {
+		header = "RS256"
+	}
+	h, _ := json.Marshal(map[string]string{"alg": header, "kid": "k1", "typ": "JWT"})
+	c, _ := json.Marshal(p.claims)
+	signed := b64(h) + "." + b64(c)
+	switch alg {
+	case "RS256", "tampered":
+		sum := sha256.Sum256([]byte(signed))
+		sig, _ := rsa.SignPKCS1v15(rand.Reader, p.key, crypto.SHA256, sum[:])
+		if alg == "tampered" {
+			// Signed, then another subject put in.
+			p.claims["sub"] = "sub-admin"
+			c, _ = json.Marshal(p.claims)
+			signed = b64(h) + "." + b64(c)
+		}
+		return signed + "." + b64(sig)
+	case "none":
+		return signed + "."
+	default:
+		return signed + "." + b64([]byte("not-a-signature"))
+	}
+}
+
+// TestExchangeChecksTheIDToken: the ID token is refused unless signed by the
+// provider's key with an algorithm it announces, issued by it, for this
+// client (and, when for several audiences or naming an authorized party,
+// issued to this client: azp), unexpired, with this sign-in's nonce and a
+// subject; groups from userinfo count only for the token's subject; the
+// PKCE verifier goes with the code. Before, a token for several audiences,
+// or naming another client as azp, was accepted.
+func TestExchangeChecksTheIDToken(t *testing.T) {
+	ctx := context.Background()
+	p := newHostileIDP(t, false)
+	rp, err := oidcauth.New(oidcauth.Config{Issuer: p.srv.URL, ClientID: "phonghop", ClientSecret: "s3cret",
+		RedirectURL: "https://hop.example/api/v1/auth/oidc/callback", AdminGroup: "phonghop-admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := oidcauth.NewAttempt()
+	good := func() map[string]any {
+		now := time.Now()
+		return map[string]any{"iss": p.srv.URL, "sub": "sub-an", "aud": "phonghop", "exp": now.Add(5 * time.Minute).Unix(),
+			"iat": now.Unix(), "nonce": a.Nonce, "preferred_username": "an.nv", "name": "Nguyễn Văn An", "groups": []string{"phonghop-admin"}}
+	}
+	p.claims = good()
+	id, err := rp.Exchange(ctx, "code", a)
+	if err != nil || id.Subject != "sub-an" || id.Username != "an.nv" || id.Admin == nil || !*id.Admin {
+		t.Fatalf("a good token: %+v %v", id, err)
+	}
+	if p.verifier != a.Verifier {
+		t.Fatalf("the code went without this sign-in's PKCE verifier: %q", p.verifier)
+	}
+	if id.IDToken != "" {
+		t.Fatal("the ID token kept although the provider has no end_session_endpoint (nothing needs it)")
+	}
+	for name, change := range map[string]func(c map[string]any){
+		"another issuer":                 func(c map[string]any) { c["iss"] = "https://evil.example" },
+		"another audience":               func(c map[string]any) { c["aud"] = "other-client" },
+		"several audiences, no azp":      func(c map[string]any) { c["aud"] = []string{"phonghop", "other-client"} },
+		"several audiences, another azp": func(c map[string]any) { c["aud"] = []string{"phonghop", "other-client"}; c["azp"] = "other-client" },
+		"issued to another client":       func(c map[string]any) { c["azp"] = "other-client" },
+		"expired":                        func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() },
+		"another sign-in's nonce":        func(c map[string]any) { c["nonce"] = "replayed" },
+		"no nonce":                       func(c map[string]any) { delete(c, "nonce") },
+		"no subject":                     func(c map[string]any) { delete(c, "sub") },
+		"alg none":                       func(map[string]any) { p.alg = "none" },
+		"alg HS256 (not announced)":      func(map[string]any) { p.alg = "HS256" },
+		"alg RS512 (not announced)":      func(map[string]any) { p.alg = "RS512" },
+		"changed after signing":          func(map[string]any) { p.alg = "tampered" },
+	} {
+		p.claims, p.alg = good(), ""
+		change(p.claims)
+		if id, err := rp.Exchange(ctx, "code", a); err == nil || !oidcauth.IsRefused(err) {
+			t.Errorf("%s: accepted %+v (%v)", name, id, err)
+		}
+	}
+	// Several audiences, issued to this client: fine.
+	p.claims, p.alg = good(), ""
+	p.claims["aud"], p.claims["azp"] = []string{"phonghop", "other-client"}, "phonghop"
+	if _, err := rp.Exchange(ctx, "code", a); err != nil {
+		t.Fatalf("several audiences, azp this client: %v", err)
+	}
+	// Groups the ID token lacks come from userinfo only for its subject.
+	p.claims = good()
+	delete(p.claims, "groups")
+	p.userinfo = map[string]any{"sub": "someone-else", "groups": []string{"phonghop-admin"}}
+	if id, err := rp.Exchange(ctx, "code", a); err != nil || id.Admin == nil || *id.Admin {
+		t.Fatalf("another subject's groups from userinfo: %+v %v", id, err)
+	}
+	p.userinfo["sub"] = "sub-an"
+	if id, err := rp.Exchange(ctx, "code", a); err != nil || id.Admin == nil || !*id.Admin {
+		t.Fatalf("the subject's own groups from userinfo: %+v %v", id, err)
+	}
+}
+
+// TestExchangeKeepsTheIDTokenForSignOut: with an end_session_endpoint the
+// ID token is kept for its id_token_hint, and LogoutURL carries it.
+func TestExchangeKeepsTheIDTokenForSignOut(t *testing.T) {
+	ctx := context.Background()
+	p := newHostileIDP(t, true)
+	rp, err := oidcauth.New(oidcauth.Config{Issuer: p.srv.URL, ClientID: "phonghop", RedirectURL: "https://hop.example/api/v1/auth/oidc/callback",
+		PostLogoutRedirectURL: "https://hop.example/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := oidcauth.NewAttempt()
+	p.claims = map[string]any{"iss": p.srv.URL, "sub": "sub-an", "aud": "phonghop", "exp": time.Now().Add(time.Minute).Unix(),
+		"iat": time.Now().Unix(), "nonce": a.Nonce, "preferred_username": "an.nv", "name": "An"}
+	id, err := rp.Exchange(ctx, "code", a)
+	if err != nil || strings.Count(id.IDToken, ".") != 2 {
+		t.Fatalf("%+v %v", id, err)
+	}
+	to, err := rp.LogoutURL(ctx, id.IDToken)
+	if err != nil || !strings.HasPrefix(to, p.srv.URL+"/end_session?") || !strings.Contains(to, "id_token_hint="+id.IDToken) {
+		t.Fatalf("logout URL %q %v", to, err)
+	}
+}
