@@ -290,7 +290,14 @@ func (rp *RP) identity(issuer, subject string, claims map[string]any) (Identity,
 			}
 		}
 	case string:
-		groups = strings.Fields(strings.ReplaceAll(g, ",", " "))
+		// One group, or several joined by commas (WSO2 sends a single
+		// group as a string): a group's name may hold spaces ("unit:UBND
+		// huyện Tháp Mười"), so spaces do not separate.
+		for _, v := range strings.Split(g, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				groups = append(groups, v)
+			}
+		}
 	}
 	if rp.cfg.AdminGroup != "" {
 		admin := slices.Contains(groups, rp.cfg.AdminGroup)

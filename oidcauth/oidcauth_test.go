@@ -202,3 +202,32 @@ func TestExchangeKeepsTheIDTokenForSignOut(t *testing.T) {
 		t.Fatalf("logout URL %q %v", to, err)
 	}
 }
+
+// TestGroupsAsAString: a groups claim sent as one string (WSO2 does so for a
+// single group) is one group, or several separated by commas; a group's name
+// keeps its spaces. Before, "unit:UBND huyện Tháp Mười" gave the unit "UBND".
+func TestGroupsAsAString(t *testing.T) {
+	ctx := context.Background()
+	p := newHostileIDP(t, false)
+	rp, err := oidcauth.New(oidcauth.Config{Issuer: p.srv.URL, ClientID: "phonghop", RedirectURL: "https://hop.example/api/v1/auth/oidc/callback",
+		AdminGroup: "phonghop admin", UnitPrefix: "unit:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := oidcauth.NewAttempt()
+	for groups, want := range map[string]struct {
+		admin bool
+		unit  string
+	}{
+		"unit:UBND huyện Tháp Mười":           {false, "UBND huyện Tháp Mười"},
+		"phonghop admin, unit:Văn phòng HĐND": {true, "Văn phòng HĐND"},
+		"phonghop, admin,unit:UBND xã Mỹ An":  {false, "UBND xã Mỹ An"},
+	} {
+		p.claims = map[string]any{"iss": p.srv.URL, "sub": "sub-an", "aud": "phonghop", "exp": time.Now().Add(time.Minute).Unix(),
+			"iat": time.Now().Unix(), "nonce": a.Nonce, "preferred_username": "an.nv", "name": "An", "groups": groups}
+		id, err := rp.Exchange(ctx, "code", a)
+		if err != nil || id.Admin == nil || *id.Admin != want.admin || id.Unit == nil || *id.Unit != want.unit {
+			t.Errorf("groups %q: %+v %v", groups, id, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -94,7 +95,7 @@ var settings = []setting{
 	{env: "PHONGHOP_SOFFICE", flag: "soffice", def: "soffice", usage: "LibreOffice's program, which converts Word, Excel and PowerPoint files to PDF (a path, or a name looked up in PATH; \"off\": office files are refused)"},
 	{env: "PHONGHOP_CONVERT_WORKERS", flag: "convert-workers", def: "1", usage: "office conversions this process runs at once (each is one LibreOffice process)"},
 	{env: "PHONGHOP_CONVERT_TIMEOUT", flag: "convert-timeout", def: "2m", usage: "longest one office conversion may take before it is stopped and reported failed"},
-	{env: "PHONGHOP_OIDC_ISSUER", flag: "oidc-issuer", def: "", usage: "OpenID Connect issuer URL of the province's identity provider; when set, people can sign in through it"},
+	{env: "PHONGHOP_OIDC_ISSUER", flag: "oidc-issuer", def: "", usage: "OpenID Connect issuer URL of the province's identity provider (https; http only on localhost); when set, people can sign in through it"},
 	{env: "PHONGHOP_OIDC_CLIENT_ID", flag: "oidc-client-id", def: "", usage: "this server's client id at the identity provider"},
 	{env: "PHONGHOP_OIDC_CLIENT_SECRET", flag: "oidc-client-secret", def: "", usage: "its client secret (empty for a public client: PKCE alone)"},
 	{env: "PHONGHOP_OIDC_USER_CLAIM", flag: "oidc-user-claim", def: "preferred_username", usage: "claim users are matched by and created with (its value becomes the username)"},
@@ -238,6 +239,19 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 	}
 	if c.OIDCIssuer != "" && (c.OIDCClientID == "" || c.PublicURL == "") {
 		errs = append(errs, "PHONGHOP_OIDC_CLIENT_ID and PHONGHOP_PUBLIC_URL are required with PHONGHOP_OIDC_ISSUER")
+	}
+	if c.OIDCIssuer != "" {
+		// Discovery, the signing keys, the code, the client secret and the
+		// tokens cross it: over plain http a neighbour on the network could
+		// hand phonghop keys of its own and sign anyone in, admins included.
+		if u, err := url.Parse(c.OIDCIssuer); err != nil || u.Host == "" ||
+			!(u.Scheme == "https" || u.Scheme == "http" && loopbackAddr(net.JoinHostPort(u.Hostname(), "0"))) {
+			errs = append(errs, "PHONGHOP_OIDC_ISSUER must be an https URL (http only on this machine: localhost, 127.0.0.1)")
+		}
+		if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") ||
+			u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "") {
+			errs = append(errs, "PHONGHOP_PUBLIC_URL must be a URL like https://host[:port] (the provider's callback and post-logout address are made from it)")
+		}
 	}
 	switch c.OIDCPrompt {
 	case "", "login", "select_account", "consent":

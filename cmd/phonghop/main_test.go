@@ -36,6 +36,12 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{"-pprof-addr", "0.0.0.0:6060"},
 		{"-pprof-addr", "10.0.0.5:6060"},
 		{"-pprof-addr", "6060"},
+		// The provider over plain http across a network: a neighbour could
+		// answer with keys of its own and sign in anyone.
+		{"-oidc-issuer", "http://sso.dongthap.gov.vn/realms/canbo", "-oidc-client-id", "phonghop", "-public-url", "https://hop.example"},
+		{"-oidc-issuer", "sso.dongthap.gov.vn", "-oidc-client-id", "phonghop", "-public-url", "https://hop.example"},
+		{"-oidc-issuer", "https://sso.example", "-oidc-client-id", "phonghop", "-public-url", "hop.example"},
+		{"-oidc-issuer", "https://sso.example", "-oidc-client-id", "phonghop", "-public-url", "https://hop.example/?next=https://evil.example"},
 	} {
 		if _, err := loadConfig("t", args, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v accepted", args)
@@ -57,6 +63,11 @@ func TestConfigRejectsBadValues(t *testing.T) {
 	}
 	if c, err := loadConfig("t", []string{"-nats-remove-idle", "0"}, &bytes.Buffer{}); err != nil || c.NATSRemoveIdle != 0 {
 		t.Fatalf("removal off: %v, %v", c.NATSRemoveIdle, err)
+	}
+	for _, issuer := range []string{"https://sso.dongthap.gov.vn/realms/canbo", "http://localhost:5556/", "http://127.0.0.1:5556"} {
+		if c, err := loadConfig("t", []string{"-oidc-issuer", issuer, "-oidc-client-id", "phonghop", "-public-url", "https://hop.example"}, &bytes.Buffer{}); err != nil || c.OIDCIssuer != issuer {
+			t.Errorf("-oidc-issuer %s: %v", issuer, err)
+		}
 	}
 	for _, a := range []string{"127.0.0.1:6060", "[::1]:6060", "localhost:6060"} {
 		if c, err := loadConfig("t", []string{"-pprof-addr", a}, &bytes.Buffer{}); err != nil || c.PprofAddr != a {
