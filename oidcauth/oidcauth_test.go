@@ -75,6 +75,26 @@ func (p *hostileIDP) serve(w http.ResponseWriter, r *http.Request) {
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
+// relyingParty is phonghop as this provider's client "phonghop", with cfg's
+// other settings.
+func (p *hostileIDP) relyingParty(t *testing.T, cfg oidcauth.Config) *oidcauth.RP {
+	t.Helper()
+	cfg.Issuer, cfg.ClientID, cfg.RedirectURL = p.srv.URL, "phonghop", "https://hop.example/api/v1/auth/oidc/callback"
+	rp, err := oidcauth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rp
+}
+
+// goodClaims are an honest ID token's for the sign-in a: an.nv, in the group
+// phonghop-admin.
+func (p *hostileIDP) goodClaims(a oidcauth.Attempt) map[string]any {
+	now := time.Now()
+	return map[string]any{"iss": p.srv.URL, "sub": "sub-an", "aud": "phonghop", "exp": now.Add(5 * time.Minute).Unix(),
+		"iat": now.Unix(), "nonce": a.Nonce, "preferred_username": "an.nv", "name": "Nguyễn Văn An", "groups": []string{"phonghop-admin"}}
+}
+
 // idToken signs p.claims with p.alg: RS256 with the provider's key,
 // "tampered" the same with the subject changed after signing, "none"
 // unsigned, anything else a signature that is none.
@@ -118,17 +138,9 @@ func (p *hostileIDP) idToken() string {
 func TestExchangeChecksTheIDToken(t *testing.T) {
 	ctx := context.Background()
 	p := newHostileIDP(t, false)
-	rp, err := oidcauth.New(oidcauth.Config{Issuer: p.srv.URL, ClientID: "phonghop", ClientSecret: "s3cret",
-		RedirectURL: "https://hop.example/api/v1/auth/oidc/callback", AdminGroup: "phonghop-admin"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rp := p.relyingParty(t, oidcauth.Config{ClientSecret: "s3cret", AdminGroup: "phonghop-admin"})
 	a := oidcauth.NewAttempt()
-	good := func() map[string]any {
-		now := time.Now()
-		return map[string]any{"iss": p.srv.URL, "sub": "sub-an", "aud": "phonghop", "exp": now.Add(5 * time.Minute).Unix(),
-			"iat": now.Unix(), "nonce": a.Nonce, "preferred_username": "an.nv", "name": "Nguyễn Văn An", "groups": []string{"phonghop-admin"}}
-	}
+	good := func() map[string]any { return p.goodClaims(a) }
 	p.claims = good()
 	id, err := rp.Exchange(ctx, "code", a)
 	if err != nil || id.Subject != "sub-an" || id.Username != "an.nv" || id.Admin == nil || !*id.Admin {
@@ -185,14 +197,9 @@ func TestExchangeChecksTheIDToken(t *testing.T) {
 func TestExchangeKeepsTheIDTokenForSignOut(t *testing.T) {
 	ctx := context.Background()
 	p := newHostileIDP(t, true)
-	rp, err := oidcauth.New(oidcauth.Config{Issuer: p.srv.URL, ClientID: "phonghop", RedirectURL: "https://hop.example/api/v1/auth/oidc/callback",
-		PostLogoutRedirectURL: "https://hop.example/"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rp := p.relyingParty(t, oidcauth.Config{PostLogoutRedirectURL: "https://hop.example/"})
 	a := oidcauth.NewAttempt()
-	p.claims = map[string]any{"iss": p.srv.URL, "sub": "sub-an", "aud": "phonghop", "exp": time.Now().Add(time.Minute).Unix(),
-		"iat": time.Now().Unix(), "nonce": a.Nonce, "preferred_username": "an.nv", "name": "An"}
+	p.claims = p.goodClaims(a)
 	id, err := rp.Exchange(ctx, "code", a)
 	if err != nil || strings.Count(id.IDToken, ".") != 2 {
 		t.Fatalf("%+v %v", id, err)
@@ -209,11 +216,7 @@ func TestExchangeKeepsTheIDTokenForSignOut(t *testing.T) {
 func TestGroupsAsAString(t *testing.T) {
 	ctx := context.Background()
 	p := newHostileIDP(t, false)
-	rp, err := oidcauth.New(oidcauth.Config{Issuer: p.srv.URL, ClientID: "phonghop", RedirectURL: "https://hop.example/api/v1/auth/oidc/callback",
-		AdminGroup: "phonghop admin", UnitPrefix: "unit:"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rp := p.relyingParty(t, oidcauth.Config{AdminGroup: "phonghop admin", UnitPrefix: "unit:"})
 	a := oidcauth.NewAttempt()
 	for groups, want := range map[string]struct {
 		admin bool
@@ -223,8 +226,8 @@ func TestGroupsAsAString(t *testing.T) {
 		"phonghop admin, unit:Văn phòng HĐND": {true, "Văn phòng HĐND"},
 		"phonghop, admin,unit:UBND xã Mỹ An":  {false, "UBND xã Mỹ An"},
 	} {
-		p.claims = map[string]any{"iss": p.srv.URL, "sub": "sub-an", "aud": "phonghop", "exp": time.Now().Add(time.Minute).Unix(),
-			"iat": time.Now().Unix(), "nonce": a.Nonce, "preferred_username": "an.nv", "name": "An", "groups": groups}
+		p.claims = p.goodClaims(a)
+		p.claims["groups"] = groups
 		id, err := rp.Exchange(ctx, "code", a)
 		if err != nil || id.Admin == nil || *id.Admin != want.admin || id.Unit == nil || *id.Unit != want.unit {
 			t.Errorf("groups %q: %+v %v", groups, id, err)
