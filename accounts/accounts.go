@@ -434,6 +434,47 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, phon
 	return sess, u, nil
 }
 
+// SweepSessions deletes the records of sessions that expired without being
+// presented again (one presented after its expiry is deleted then; the
+// others stayed for ever): they serve nobody, and one opened through the
+// identity provider holds its ID token (Session.IDToken), which the store's
+// backups would otherwise carry on. Records are written once, so only those
+// older than the session lifetime are read. It returns how many went; a
+// record it cannot read is left and named in the error, the others swept.
+func (s *Service) SweepSessions(ctx context.Context) (int, error) {
+	infos, err := s.Store.List(ctx, "sessions/")
+	if err != nil {
+		return 0, err
+	}
+	now := s.now()
+	n, errs := 0, []error(nil)
+	for _, in := range infos {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		if now.Before(in.ModTime.Add(s.ttl())) {
+			continue
+		}
+		var sess Session
+		if _, err := storage.GetJSON(ctx, s.Store, in.Key, &sess); err != nil {
+			if !errors.Is(err, storage.ErrNotFound) {
+				errs = append(errs, fmt.Errorf("%s: %w", in.Key, err))
+			}
+			continue
+		}
+		if now.Before(sess.ExpiresAt) {
+			continue
+		}
+		s.Forget(sess.ID)
+		if err := s.Store.Delete(ctx, in.Key); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", in.Key, err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
 // Logout ends the session at once.
 func (s *Service) Logout(ctx context.Context, sessionID string) error {
 	s.Forget(sessionID)

@@ -142,3 +142,45 @@ func TestEnsureAdmin(t *testing.T) {
 		t.Fatalf("second: %v %v", err, created)
 	}
 }
+
+// Sessions that expired without being presented again are swept from the
+// store, with the provider's ID token they held; live ones stay. Before,
+// their records (and so the ID tokens, in every backup) stayed for ever.
+func TestSweepSessions(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	now := time.Now()
+	s.Now = func() time.Time { return now }
+	s.SessionTTL = time.Hour
+	if _, err := s.Create(ctx, accounts.NewUser{Username: "thuky", Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	old, _, _, err := s.SignInExternal(ctx, accounts.External{Issuer: "https://sso.example", Subject: "sub-an", Username: "an.nv", IDToken: "eyJ.ID-TOKEN.sig"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := s.Login(ctx, "thuky", pw); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.SweepSessions(ctx); n != 0 || err != nil {
+		t.Fatalf("live sessions swept: %d %v", n, err)
+	}
+	now = now.Add(61 * time.Minute)
+	fresh, _, _, err := s.Login(ctx, "thuky", pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.SweepSessions(ctx); n != 2 || err != nil {
+		t.Fatalf("expired sessions swept: %d %v", n, err)
+	}
+	infos, err := s.Store.List(ctx, "sessions/")
+	if err != nil || len(infos) != 1 {
+		t.Fatalf("left: %v %v", infos, err)
+	}
+	if _, _, err := s.Authenticate(ctx, fresh); err != nil {
+		t.Fatalf("the live session: %v", err)
+	}
+	if _, _, err := s.Authenticate(ctx, old); phonghop.ErrorCode(err) != phonghop.EUnauthenticated {
+		t.Fatalf("a swept session: %v", err)
+	}
+}

@@ -398,12 +398,17 @@ func (a *app) serve(ctx context.Context, ln net.Listener, timeout time.Duration)
 			a.consult.Run(convCtx, 15*time.Second)
 		}
 	}()
+	// Sessions that expired unused leave the store (with any provider's ID
+	// token they held): every process sweeps, a delete twice is nothing.
+	sweepDone := make(chan struct{})
+	go func() { defer close(sweepDone); sweepSessions(convCtx, a.accounts, a.log) }()
 	defer func() {
 		// A conversion cut short is handed back uncounted, for the next start.
 		stopConv()
 		<-convDone
 		<-retireDone
 		<-consultDone
+		<-sweepDone
 	}()
 	// The audit trail retries what the store refused and signs its heads.
 	auditCtx, stopAudit := context.WithCancel(context.Background())
@@ -438,6 +443,31 @@ func (a *app) serve(ctx context.Context, ln net.Listener, timeout time.Duration)
 		a.log.Warn("vote flush", "err", err)
 	}
 	return nil
+}
+
+// sessionSweepEvery is how often sweepSessions runs (first a minute after
+// the start).
+const sessionSweepEvery = time.Hour
+
+// sweepSessions removes expired sessions' records (accounts.SweepSessions)
+// until ctx ends.
+func sweepSessions(ctx context.Context, acc *accounts.Service, log *slog.Logger) {
+	t := time.NewTimer(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := acc.SweepSessions(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("sweeping expired sessions", "swept", n, "err", err)
+		} else if n > 0 {
+			log.Info("expired sessions swept", "swept", n)
+		}
+		t.Reset(sessionSweepEvery)
+	}
 }
 
 func (a *app) close() {
