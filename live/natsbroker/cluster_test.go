@@ -28,7 +28,13 @@ func TestReplicatedConformance(t *testing.T) {
 
 // cluster starts three routed servers and returns them with a function that
 // opens a broker with three replicas on the given URL(s).
-func cluster(t *testing.T) ([]*natstest.Server, func(t testing.TB, url string) *Broker) {
+func cluster(t testing.TB) ([]*natstest.Server, func(t testing.TB, url string) *Broker) {
+	return clusterWith(t, Config{Timeout: 10 * time.Second, ReconnectWait: 100 * time.Millisecond})
+}
+
+// clusterWith is cluster with the brokers configured as base (their URL and
+// three replicas set here), once the cluster can make a replicated stream.
+func clusterWith(t testing.TB, base Config) ([]*natstest.Server, func(t testing.TB, url string) *Broker) {
 	if testing.Short() {
 		t.Skip("starts a three-server NATS cluster") // only when asked: go test -short
 	}
@@ -43,10 +49,12 @@ func cluster(t *testing.T) ([]*natstest.Server, func(t testing.TB, url string) *
 	})
 	openR3 := func(t testing.TB, url string) *Broker {
 		t.Helper()
+		cfg := base
+		cfg.URL, cfg.Replicas = url, 3
 		var b *Broker
-		waitFor(t, 30*time.Second, "JetStream cluster on "+url, func() bool {
+		waitFor(t, 60*time.Second, "JetStream cluster on "+url, func() bool {
 			var err error
-			b, err = New(context.Background(), Config{URL: url, Replicas: 3, Timeout: 10 * time.Second, ReconnectWait: 100 * time.Millisecond})
+			b, err = New(context.Background(), cfg)
 			return err == nil
 		})
 		t.Cleanup(func() { b.Close() })
@@ -54,7 +62,7 @@ func cluster(t *testing.T) ([]*natstest.Server, func(t testing.TB, url string) *
 	}
 	first := openR3(t, servers[0].URL)
 	// Replicated streams can be made once the cluster has elected its leaders.
-	waitFor(t, 30*time.Second, "a replicated stream", func() bool {
+	waitFor(t, 60*time.Second, "a replicated stream", func() bool {
 		_, err := first.ensure(context.Background(), newMeetingID())
 		return err == nil
 	})

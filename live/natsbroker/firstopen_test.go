@@ -12,10 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/phonghop/phonghop"
-	"github.com/phonghop/phonghop/live/natsbroker/natstest"
 )
 
 // streamCalls counts the JetStream API requests made about one stream
@@ -119,40 +117,22 @@ func TestConcurrentFirstOpensShareOne(t *testing.T) {
 	}
 }
 
-// gatedJS holds the first stream look-up until release is closed, then
-// refuses it with fail; later look-ups reach the server. It counts them.
-type gatedJS struct {
-	jetstream.JetStream
-	release chan struct{}
-	fail    error
-	looks   atomic.Int64
-}
-
-func (g *gatedJS) Stream(ctx context.Context, name string) (jetstream.Stream, error) {
-	if g.looks.Add(1) == 1 {
-		select {
-		case <-g.release:
-			return nil, g.fail
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	return g.JetStream.Stream(ctx, name)
-}
-
 // Concurrent first uses of a meeting wait for one open, each no longer than
 // its own context allows; the open's failure is every waiter's, and is not
 // kept: the next use opens the stream afresh.
 func TestConcurrentFirstOpensShareAFailure(t *testing.T) {
 	ctx := context.Background()
-	b, err := New(ctx, Config{URL: natstest.URL(t), Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	refusal := &jetstream.APIError{Code: 500, ErrorCode: 10049, Description: "insufficient resources"}
-	fault := &gatedJS{JetStream: b.js, release: make(chan struct{}), fail: refusal}
-	b.js = fault
+	// The first look-up is held until release, then refused; later ones
+	// reach the server.
+	release := make(chan struct{})
+	b, fault := faultyBroker(t, Config{Timeout: 30 * time.Second}, onCall("stream", 1, func(ctx context.Context, _ func() error) error {
+		select {
+		case <-release:
+			return insufficientResources()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}))
 	mid := newMeetingID()
 
 	const n = 20
@@ -163,7 +143,7 @@ func TestConcurrentFirstOpensShareAFailure(t *testing.T) {
 			errs <- err
 		}()
 	}
-	waitFor(t, 30*time.Second, "the first look-up", func() bool { return fault.looks.Load() >= 1 })
+	waitFor(t, 30*time.Second, "the first look-up", func() bool { return fault.count("stream") >= 1 })
 	// A tablet that gives up early is answered when it gives up, not when
 	// the open ends.
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
@@ -176,20 +156,20 @@ func TestConcurrentFirstOpensShareAFailure(t *testing.T) {
 		t.Fatalf("a waiter whose context ended returned after %s", took)
 	}
 	time.Sleep(200 * time.Millisecond) // the others are waiting too
-	close(fault.release)
+	close(release)
 	for i := 0; i < n; i++ {
 		if err := <-errs; phonghop.ErrorCode(err) != phonghop.EUnavailable {
 			t.Fatalf("append %d of an open that failed: %v", i, err)
 		}
 	}
-	if looks := fault.looks.Load(); looks != 1 {
+	if looks := fault.count("stream"); looks != 1 {
 		t.Fatalf("%d stream look-ups for %d concurrent first uses, want 1", looks, n+1)
 	}
 	// Not kept: the next use opens it.
 	if seq, err := b.Append(ctx, mid, ev("attendance"), -1); err != nil || seq != 1 {
 		t.Fatalf("append after a failed open: %d, %v", seq, err)
 	}
-	if looks := fault.looks.Load(); looks != 2 {
+	if looks := fault.count("stream"); looks != 2 {
 		t.Fatalf("%d stream look-ups after a failed open and one more use, want 2", looks)
 	}
 }
@@ -208,28 +188,8 @@ func BenchmarkFirstOpens(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("PHONGHOP_BENCH_FIRST_OPENS")); err == nil && v > 0 {
 		n = v
 	}
-	servers, err := natstest.StartCluster(3)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		for _, s := range servers {
-			s.Stop()
-		}
-	}()
-	var br *Broker
-	waitFor(b, 60*time.Second, "cluster", func() bool {
-		br, err = New(context.Background(), Config{URL: servers[0].URL, Replicas: 3, Timeout: 30 * time.Second})
-		if err != nil {
-			return false
-		}
-		if _, err = br.ensure(context.Background(), newMeetingID()); err != nil {
-			br.Close()
-			return false
-		}
-		return true
-	})
-	defer br.Close()
+	servers, openR3 := clusterWith(b, Config{Timeout: 30 * time.Second})
+	br := openR3(b, servers[0].URL)
 	ctx := context.Background()
 	var errMu sync.Mutex
 	errs := map[string]int{} // failures by message, logged at the end
@@ -275,43 +235,21 @@ func BenchmarkFirstOpens(b *testing.B) {
 	b.ReportMetric(float64(eachFailed), "each-failed")
 }
 
-// droppingJS leaves the first stream look-up unanswered, as nats-server does
-// with a look-up of a stream whose creation by another process is in flight
-// and has no leader yet: the request is dropped, not answered later.
-type droppingJS struct {
-	jetstream.JetStream
-	looks atomic.Int64
-}
-
-func (d *droppingJS) Stream(ctx context.Context, name string) (jetstream.Stream, error) {
-	if d.looks.Add(1) == 1 {
-		<-ctx.Done()
-		return nil, ctx.Err()
-	}
-	return d.JetStream.Stream(ctx, name)
-}
-
 // A look-up left unanswered is asked again after a short wait, not after the
 // whole Timeout: two processes opening one new meeting at once on a loaded
 // cluster had one process's look-up dropped while the other created the
 // stream, and every use of the meeting on that process failed after 10 s.
 func TestUnansweredLookUpIsAskedAgain(t *testing.T) {
 	ctx := context.Background()
-	b, err := New(ctx, Config{URL: natstest.URL(t), Timeout: 20 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	fault := &droppingJS{JetStream: b.js}
-	b.js = fault
+	b, fault := faultyBroker(t, Config{Timeout: 20 * time.Second}, onCall("stream", 1, unanswered))
 	t0 := time.Now()
 	seq, err := b.Append(ctx, newMeetingID(), ev("attendance"), -1)
 	took := time.Since(t0)
 	if err != nil || seq != 1 {
 		t.Fatalf("append after an unanswered look-up: %d, %v", seq, err)
 	}
-	if fault.looks.Load() != 2 || took > 15*time.Second {
-		t.Fatalf("%d look-ups in %s; want the dropped one asked again well within the 20 s timeout", fault.looks.Load(), took)
+	if fault.count("stream") != 2 || took > 15*time.Second {
+		t.Fatalf("%d look-ups in %s; want the dropped one asked again well within the 20 s timeout", fault.count("stream"), took)
 	}
 	t.Logf("opened after an unanswered look-up in %s", took)
 }

@@ -2,60 +2,25 @@ package natsbroker
 
 import (
 	"context"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/live"
 	"github.com/phonghop/phonghop/live/natsbroker/natstest"
 )
 
-// leaderlessJS is a real JetStream context whose stream look-ups and
-// creations are refused the way a cluster without a meta leader refuses them
-// (503, err_code 10008), refuse times, or with refusal instead when set.
-type leaderlessJS struct {
-	jetstream.JetStream
-	mu      sync.Mutex
-	refuse  int // -1: always
-	refusal *jetstream.APIError
-	refused int
-}
-
-func clusterNotAvail() *jetstream.APIError {
-	return &jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}
-}
-
-func (l *leaderlessJS) take() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.refuse == 0 {
-		return nil
+// refuseStreams refuses stream look-ups and creations with refusal (the first
+// times of them, every one if times < 0), counting the refusals.
+func refuseStreams(refusal error, times int64, refused *atomic.Int64) fault {
+	return func(_ context.Context, call string, _ int, do func() error) error {
+		if call != "stream" && call != "create" || times >= 0 && refused.Load() >= times {
+			return do()
+		}
+		refused.Add(1)
+		return refusal
 	}
-	if l.refuse > 0 {
-		l.refuse--
-	}
-	l.refused++
-	if l.refusal != nil {
-		return l.refusal
-	}
-	return clusterNotAvail()
-}
-
-func (l *leaderlessJS) Stream(ctx context.Context, name string) (jetstream.Stream, error) {
-	if err := l.take(); err != nil {
-		return nil, err
-	}
-	return l.JetStream.Stream(ctx, name)
-}
-
-func (l *leaderlessJS) CreateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	if err := l.take(); err != nil {
-		return nil, err
-	}
-	return l.JetStream.CreateStream(ctx, cfg)
 }
 
 // A meeting opened while the cluster has no meta leader opens once it has
@@ -65,8 +30,8 @@ func (l *leaderlessJS) CreateStream(ctx context.Context, cfg jetstream.StreamCon
 func TestOpenWaitsOutALeaderlessCluster(t *testing.T) {
 	ctx := context.Background()
 	b := open(t, natstest.URL(t))
-	fault := &leaderlessJS{JetStream: b.js, refuse: 4}
-	b.js = fault
+	var refused atomic.Int64
+	withFaults(b, refuseStreams(clusterNotAvail(), 4, &refused))
 	mid := newMeetingID()
 	got := make(chan live.Event, 1)
 	cancel, err := b.Subscribe(ctx, mid, func(ev live.Event) { got <- ev })
@@ -89,8 +54,8 @@ func TestOpenWaitsOutALeaderlessCluster(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("page turn not delivered")
 	}
-	if fault.refused != 4 || b.leaderRetries.Load() != 4 {
-		t.Fatalf("refused %d, retried %d; want 4 and 4", fault.refused, b.leaderRetries.Load())
+	if refused.Load() != 4 || b.leaderRetries.Load() != 4 {
+		t.Fatalf("refused %d, retried %d; want 4 and 4", refused.Load(), b.leaderRetries.Load())
 	}
 }
 
@@ -99,15 +64,10 @@ func TestOpenWaitsOutALeaderlessCluster(t *testing.T) {
 // retried at all.
 func TestOpenGivesUpAfterLeaderWait(t *testing.T) {
 	ctx := context.Background()
-	b, err := New(ctx, Config{URL: natstest.URL(t), Timeout: 2 * time.Second, LeaderWait: 400 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	fault := &leaderlessJS{JetStream: b.js, refuse: -1}
-	b.js = fault
+	var refused atomic.Int64
+	b, fault := faultyBroker(t, Config{Timeout: 2 * time.Second, LeaderWait: 400 * time.Millisecond}, refuseStreams(clusterNotAvail(), -1, &refused))
 	t0 := time.Now()
-	_, err = b.Append(ctx, newMeetingID(), ev("presentation"), -1)
+	_, err := b.Append(ctx, newMeetingID(), ev("presentation"), -1)
 	took := time.Since(t0)
 	if phonghop.ErrorCode(err) != phonghop.EUnavailable || !leaderless(err) {
 		t.Fatalf("append on a leaderless cluster: %v", err)
@@ -116,9 +76,7 @@ func TestOpenGivesUpAfterLeaderWait(t *testing.T) {
 		t.Fatalf("retried %d times in %s; want a few within LeaderWait", b.leaderRetries.Load(), took)
 	}
 
-	fault.mu.Lock()
-	fault.refusal = &jetstream.APIError{Code: 500, ErrorCode: 10049, Description: "insufficient resources"}
-	fault.mu.Unlock()
+	fault.setFault(refuseStreams(insufficientResources(), -1, &refused))
 	retried := b.leaderRetries.Load()
 	if _, err := b.Subscribe(ctx, newMeetingID(), func(live.Event) {}); phonghop.ErrorCode(err) != phonghop.EUnavailable {
 		t.Fatalf("subscribe refused otherwise: %v", err)

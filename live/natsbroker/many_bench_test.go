@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/phonghop/phonghop/live"
-	"github.com/phonghop/phonghop/live/natsbroker/natstest"
 )
 
 // procStat reads a process's resident memory (bytes) and CPU time.
@@ -53,34 +52,11 @@ func BenchmarkManyMeetings(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("PHONGHOP_BENCH_CONCURRENCY")); err == nil && v > 0 {
 		conc = v
 	}
-	servers, err := natstest.StartCluster(3)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		for _, s := range servers {
-			s.Stop()
-		}
-	}()
 	j := testJournal(b)
+	servers, openR3 := clusterWith(b, Config{Timeout: 30 * time.Second, Restore: live.RestoreFromJournal(j), Reserve: j.Reserve})
 	var brokers []*Broker
 	for _, s := range servers {
-		var br *Broker
-		waitFor(b, 60*time.Second, "cluster", func() bool {
-			var err error
-			br, err = New(context.Background(), Config{URL: s.URL, Replicas: 3, Timeout: 30 * time.Second,
-				Restore: live.RestoreFromJournal(j), Reserve: j.Reserve})
-			if err != nil {
-				return false
-			}
-			if _, err = br.ensure(context.Background(), newMeetingID()); err != nil {
-				br.Close()
-				return false
-			}
-			return true
-		})
-		defer br.Close()
-		brokers = append(brokers, br)
+		brokers = append(brokers, openR3(b, s.URL))
 	}
 	type sample struct {
 		rss int64
@@ -99,9 +75,9 @@ func BenchmarkManyMeetings(b *testing.B) {
 		}
 		return
 	}
-	retries := func() (n int64) {
+	retries := func() (leaderless, unanswered int64) {
 		for _, br := range brokers {
-			n += br.leaderRetries.Load()
+			leaderless, unanswered = leaderless+br.leaderRetries.Load(), unanswered+br.unansweredRetries.Load()
 		}
 		return
 	}
@@ -165,7 +141,7 @@ func BenchmarkManyMeetings(b *testing.B) {
 	opened := time.Since(start)
 	s1 := stat()
 	rss1, cpu1 := sum(s1)
-	retriedOpen := retries()
+	leaderRetried, unansweredRetried := retries()
 	for i, id := range ids {
 		if !isOpen[i] {
 			continue
@@ -218,7 +194,8 @@ func BenchmarkManyMeetings(b *testing.B) {
 	b.ReportMetric(float64(n), "meetings")
 	b.ReportMetric(float64(len(connects)), "opened")
 	b.ReportMetric(float64(refused), "refused")
-	b.ReportMetric(float64(retriedOpen), "leader-retries")
+	b.ReportMetric(float64(leaderRetried), "leader-retries")
+	b.ReportMetric(float64(unansweredRetried), "unanswered-retries")
 	b.ReportMetric(float64(turnFailed), "turns-failed")
 	b.ReportMetric(float64(undelivered), "turns-undelivered")
 	b.ReportMetric(float64(removed), "removed")

@@ -29,6 +29,12 @@
 // Append that reports failure never lands afterwards unless the server received
 // it before the connection broke (a publish whose acknowledgement was lost).
 //
+// A request refused because the cluster has no meta leader (503), or left
+// unanswered, is asked again within LeaderWait only where asking twice cannot
+// do a thing twice (see retry): look-ups, the creation and opening of a
+// stream, a consumer made under a name chosen once, a control message with a
+// message id of its own. An Append's publish never is.
+//
 // Besides events the broker carries control messages (PublishControl,
 // SubscribeControl): logouts and removals that must close sockets on every
 // process. They go through a stream of their own, kept for ControlMaxAge, so a
@@ -72,11 +78,11 @@ type Config struct {
 	// 100,000.
 	MaxMsgsPerMeeting int64
 	Timeout           time.Duration // bound on each request to NATS; 5 s
-	// LeaderWait bounds how long opening a meeting's stream is retried while
-	// the cluster has no meta leader (503 "JetStream system temporarily
-	// unavailable": an election, or a leader fallen behind its Raft work under
-	// load), so that a meeting opened during such a hiccup opens late rather
-	// than failing for its tablets. 15 s.
+	// LeaderWait bounds how long a request is retried while the cluster has
+	// no meta leader (503 "JetStream system temporarily unavailable": an
+	// election, or a leader fallen behind its Raft work under load) or leaves
+	// it unanswered (see retry), so that a meeting opened during such a
+	// hiccup opens late rather than failing for its tablets. 15 s.
 	LeaderWait    time.Duration
 	ReconnectWait time.Duration // pause between reconnect attempts; 500 ms
 	Logger        *slog.Logger  // slog.Default()
@@ -111,10 +117,11 @@ type Broker struct {
 	lasts  coalesced[struct{}, lastResult]
 	sinces coalesced[uint64, sinceResult]
 	reads  atomic.Int64 // Last and Since rounds run (for tests)
-	// leaderRetries counts stream look-ups and creations retried because the
-	// cluster had no meta leader, or the stream none yet (an unanswered
-	// look-up), for tests and benchmarks.
-	leaderRetries atomic.Int64
+	// leaderRetries counts calls retried because the cluster had no meta
+	// leader (503), unansweredRetries those retried because they went
+	// unanswered (see retry), for tests and benchmarks.
+	leaderRetries     atomic.Int64
+	unansweredRetries atomic.Int64
 
 	closed   atomic.Bool
 	closedCh chan struct{}
@@ -256,10 +263,13 @@ func (b *Broker) ready(op string) error {
 	return nil
 }
 
-// requestCtx is the context of a coalesced read: bounded by Config.Timeout,
-// not by any one caller.
+// requestCtx is the context of a coalesced read, not bounded by any one
+// caller. It has no deadline: the round waits for the meeting's stream to
+// open for as long as the open runs (see ensure: LeaderWait and a request at
+// most), and then reads within Config.Timeout (see lastOnce, sinceOnce). Each
+// caller still waits no longer than its own context.
 func (b *Broker) requestCtx() (context.Context, context.CancelFunc) {
-	return b.withTimeout(context.Background())
+	return context.WithCancel(context.Background())
 }
 
 // withTimeout bounds ctx by Config.Timeout.
@@ -309,45 +319,74 @@ func (b *Broker) ensure(ctx context.Context, meetingID string) (string, error) {
 	}
 	name := b.streamName(meetingID)
 	err := b.openStream(ctx, name, func(ctx context.Context) error {
-		// Looking a stream up and creating it are answered by the cluster's
-		// meta leader: while there is none they are refused at once, and
-		// tried again after a growing, jittered pause (many meetings opened
-		// together should not all come back at the same instant) for up to
-		// LeaderWait. So is a request left unanswered: nats-server drops a
-		// look-up of a stream whose creation (by another process) is in
-		// flight and has no leader yet, rather than answer it later, so the
-		// look-up waits a short time that grows with each attempt instead of
-		// the whole Timeout (seen: 10 s on a loaded test cluster, while the
-		// stream was up within a second).
-		giveUp := time.Now().Add(b.cfg.LeaderWait)
-		lookup := min(time.Second, b.cfg.Timeout)
-		for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-			err := b.ensureOnce(ctx, meetingID, name, lookup)
-			if err == nil {
-				return nil
-			}
-			pause := wait/2 + rand.N(wait/2+1)
-			unanswered := errors.Is(err, context.DeadlineExceeded)
-			if !leaderless(err) && !unanswered || time.Now().Add(pause).After(giveUp) {
-				return err
-			}
-			if unanswered {
-				lookup = min(2*lookup, b.cfg.Timeout)
-			}
-			b.leaderRetries.Add(1)
-			t := time.NewTimer(pause)
-			select {
-			case <-t.C:
-			case <-b.closedCh:
-				t.Stop()
-				return err
-			}
-		}
+		// Every step of an open may be asked again after a timeout (see
+		// retry): the look-up is a read, creating a stream that exists with
+		// the same configuration succeeds and with another is answered
+		// "already in use" (then finished), the restored state goes in
+		// expecting an empty subject, and the update sets what it sets. The
+		// look-up waits 1 s at first: nats-server drops a look-up of a stream
+		// whose creation (by another process) is in flight and has no leader
+		// yet, rather than answer it later (seen: 10 s on a loaded test
+		// cluster, while the stream was up within a second).
+		return b.retry(ctx, min(time.Second, b.cfg.Timeout), func(lookup time.Duration) error {
+			return b.ensureOnce(ctx, meetingID, name, lookup)
+		})
 	})
 	if err != nil {
 		return "", err
 	}
 	return name, nil
+}
+
+// retry runs call until it succeeds, fails otherwise, or LeaderWait has
+// passed. Two failures are tried again, after a growing, jittered pause (many
+// meetings opened together should not all come back at the same instant):
+// 503 "JetStream system temporarily unavailable" (the cluster has no meta
+// leader: nothing was done), and a request left unanswered within the bound
+// call was given (context.DeadlineExceeded: it may have been done), whose
+// bound doubles up to Timeout at each. So only calls that are safe to repeat
+// go through retry: reads, calls that do the same thing again (creating what
+// exists with the same configuration), and publishes the server checks (an
+// expected empty subject, a message id it deduplicates). An Append never
+// does: its publish may have landed with its acknowledgement lost, and a
+// second would be a second event. ctx ending stops it.
+func (b *Broker) retry(ctx context.Context, bound time.Duration, call func(bound time.Duration) error) error {
+	giveUp := time.Now().Add(b.cfg.LeaderWait)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		err := call(bound)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		pause := wait/2 + rand.N(wait/2+1)
+		unanswered := errors.Is(err, context.DeadlineExceeded)
+		if !leaderless(err) && !unanswered || time.Now().Add(pause).After(giveUp) {
+			return err
+		}
+		if unanswered {
+			bound = min(2*bound, b.cfg.Timeout)
+			b.unansweredRetries.Add(1)
+		} else {
+			b.leaderRetries.Add(1)
+		}
+		if !b.sleep(ctx, pause) {
+			return err
+		}
+	}
+}
+
+// sleep waits for d, and reports false at once when ctx ends or the broker
+// closes.
+func (b *Broker) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-b.closedCh:
+		return false
+	}
 }
 
 // streamOpen is one stream's open in this process.
@@ -363,8 +402,9 @@ type streamOpen struct {
 // and create the same replicated stream, which a loaded cluster's meta leader
 // answers only after seconds. Each caller waits no longer than its ctx allows;
 // the open runs on for the others, detached from the caller that started it
-// and bounded by LeaderWait and Config.Timeout per request. A failure is every
-// waiter's and is not kept: the next use opens afresh.
+// and bounded by LeaderWait and Config.Timeout per request (Last and Since
+// wait for it that long: see requestCtx). A failure is every waiter's and is
+// not kept: the next use opens afresh.
 func (b *Broker) openStream(ctx context.Context, name string, open func(context.Context) error) error {
 	b.mu.Lock()
 	o := b.streams[name]
@@ -410,6 +450,24 @@ func (b *Broker) ensureOnce(ctx context.Context, meetingID, name string, lookup 
 	default:
 		return unavailable("stream info "+name, err)
 	}
+}
+
+// lookup asks for the stream's info within Timeout. A look-up is a read: one
+// left unanswered (nats-server drops a look-up of a stream another process
+// is creating) is asked again after 1 s, growing, and one refused for want of
+// a meta leader after a pause (see retry), within that Timeout.
+func (b *Broker) lookup(ctx context.Context, name string) (jetstream.Stream, error) {
+	ctx, cancel := b.withTimeout(ctx)
+	defer cancel()
+	var s jetstream.Stream
+	err := b.retry(ctx, min(time.Second, b.cfg.Timeout), func(bound time.Duration) error {
+		lctx, cancel := context.WithTimeout(ctx, bound)
+		defer cancel()
+		var err error
+		s, err = b.js.Stream(lctx, name)
+		return err
+	})
+	return s, err
 }
 
 // jsErrCodeClusterNotAvail is JetStream's 503 "JetStream system temporarily
@@ -551,9 +609,7 @@ func (b *Broker) forgetIfGone(ctx context.Context, meetingID string, err error) 
 		!errors.Is(err, jetstream.ErrStreamNotFound) || !b.nc.IsConnected() {
 		return false
 	}
-	ctx, cancel := b.withTimeout(ctx)
-	defer cancel()
-	if _, err := b.js.Stream(ctx, b.streamName(meetingID)); errors.Is(err, jetstream.ErrStreamNotFound) {
+	if _, err := b.lookup(ctx, b.streamName(meetingID)); errors.Is(err, jetstream.ErrStreamNotFound) {
 		b.forget(meetingID)
 		return true
 	}
@@ -583,9 +639,7 @@ func (b *Broker) recover(ctx context.Context, meetingID string, err error) recov
 	name := b.streamName(meetingID)
 	deadline := time.Now().Add(b.cfg.Timeout)
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-		ictx, cancel := b.withTimeout(ctx)
-		s, err := b.js.Stream(ictx, name)
-		cancel()
+		s, err := b.lookup(ctx, name)
 		switch {
 		case errors.Is(err, jetstream.ErrStreamNotFound):
 			b.forget(meetingID)
@@ -603,11 +657,7 @@ func (b *Broker) recover(ctx context.Context, meetingID string, err error) recov
 		if !info.Config.Sealed || time.Now().After(deadline) {
 			return giveUp
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !b.sleep(ctx, wait) {
 			return giveUp
 		}
 	}
@@ -720,11 +770,7 @@ func (b *Broker) directGet(ctx context.Context, stream string, req directRequest
 		if !errors.Is(err, nats.ErrNoResponders) || time.Now().After(giveUp) {
 			return msgs, eob, found, err
 		}
-		t := time.NewTimer(min(time.Duration(attempt)*10*time.Millisecond, 100*time.Millisecond))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !b.sleep(ctx, min(time.Duration(attempt)*10*time.Millisecond, 100*time.Millisecond)) {
 			return msgs, eob, found, err
 		}
 	}
@@ -776,9 +822,7 @@ func headerUint(m *nats.Msg, key string) (uint64, error) {
 // (see create) is finished first, so that what is read after it holds the
 // restored state.
 func (b *Broker) lastSeq(ctx context.Context, meetingID, stream string) (uint64, error) {
-	ctx, cancel := b.withTimeout(ctx)
-	defer cancel()
-	s, err := b.js.Stream(ctx, stream)
+	s, err := b.lookup(ctx, stream)
 	if err != nil {
 		return 0, unavailable("stream info", err)
 	}
@@ -787,7 +831,7 @@ func (b *Broker) lastSeq(ctx context.Context, meetingID, stream string) (uint64,
 		if err := b.finish(ctx, meetingID, info); err != nil {
 			return 0, err
 		}
-		if s, err = b.js.Stream(ctx, stream); err != nil {
+		if s, err = b.lookup(ctx, stream); err != nil {
 			return 0, unavailable("stream info", err)
 		}
 		info = s.CachedInfo()
@@ -847,14 +891,13 @@ func (b *Broker) behind(ctx context.Context, meetingID, stream string, got uint6
 	if attempt >= 50 {
 		return false, unavailable("read", fmt.Errorf("replica behind: seq %d, expected at least %d", got, b.floor(meetingID)))
 	}
-	t := time.NewTimer(time.Duration(attempt+1) * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true, nil
-	case <-ctx.Done():
-		return false, ctx.Err()
+	if !b.sleep(ctx, time.Duration(attempt+1)*time.Millisecond) {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, unavailable("read", errClosed)
 	}
+	return true, nil
 }
 
 // Last implements live.Broker: the newest event of every subject and the
@@ -877,18 +920,24 @@ func (b *Broker) Last(ctx context.Context, meetingID string) ([]live.Event, uint
 	return r.evs, r.last, err
 }
 
-func (b *Broker) lastOnce(ctx context.Context, meetingID string) ([]live.Event, uint64, error) {
+// lastOnce waits for the stream's open as long as it runs (octx has no
+// deadline, see requestCtx), then reads within Timeout.
+func (b *Broker) lastOnce(octx context.Context, meetingID string) ([]live.Event, uint64, error) {
 	b.reads.Add(1)
-	stream, err := b.ensure(ctx, meetingID)
+	stream, err := b.ensure(octx, meetingID)
 	if err != nil {
 		return nil, 0, err
 	}
+	ctx, cancel := b.withTimeout(octx)
+	defer func() { cancel() }()
 	for attempt, again := 0, true; ; attempt++ {
 		evs, last, err := b.last(ctx, meetingID, stream)
 		if err != nil {
 			if b.forgetIfGone(ctx, meetingID, err) && again { // retired: made again from the journal
 				again = false
-				if stream, err = b.ensure(ctx, meetingID); err == nil {
+				if stream, err = b.ensure(octx, meetingID); err == nil {
+					cancel()
+					ctx, cancel = b.withTimeout(octx)
 					continue
 				}
 			}
@@ -992,18 +1041,24 @@ func (b *Broker) Since(ctx context.Context, meetingID string, after uint64) ([]l
 	return r.evs[i:], r.complete, nil
 }
 
-func (b *Broker) sinceOnce(ctx context.Context, meetingID string, after uint64) ([]live.Event, bool, error) {
+// sinceOnce waits for the stream's open as long as it runs (octx has no
+// deadline, see requestCtx), then reads within Timeout.
+func (b *Broker) sinceOnce(octx context.Context, meetingID string, after uint64) ([]live.Event, bool, error) {
 	b.reads.Add(1)
-	stream, err := b.ensure(ctx, meetingID)
+	stream, err := b.ensure(octx, meetingID)
 	if err != nil {
 		return nil, false, err
 	}
+	ctx, cancel := b.withTimeout(octx)
+	defer func() { cancel() }()
 	for attempt, again := 0, true; ; attempt++ {
 		evs, complete, err := b.since(ctx, meetingID, stream, after)
 		if err != nil || !complete {
 			if b.forgetIfGone(ctx, meetingID, err) && again { // retired: made again from the journal
 				again = false
-				if stream, err = b.ensure(ctx, meetingID); err == nil {
+				if stream, err = b.ensure(octx, meetingID); err == nil {
+					cancel()
+					ctx, cancel = b.withTimeout(octx)
 					continue
 				}
 			}
@@ -1090,9 +1145,7 @@ func (b *Broker) Subscribe(ctx context.Context, meetingID string, fn func(live.E
 		return nil, err
 	}
 	b.raise(meetingID, last)
-	cctx, cancel := b.withTimeout(ctx)
-	defer cancel()
-	cons, err := b.js.OrderedConsumer(cctx, stream, jetstream.OrderedConsumerConfig{
+	cons, err := b.orderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:   last + 1,
 		// A consumer left behind by a dead process goes away on its own.
@@ -1152,6 +1205,23 @@ func (b *Broker) Subscribe(ctx context.Context, meetingID string, fn func(live.E
 	}, nil
 }
 
+// orderedConsumer creates an ordered consumer of the stream. Its name is
+// chosen here, once, so that a creation asked again after its answer was lost
+// (see retry) updates the same consumer with the same configuration instead
+// of making a second.
+func (b *Broker) orderedConsumer(ctx context.Context, stream string, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, error) {
+	cfg.NamePrefix = "phonghop_" + strconv.FormatUint(rand.Uint64(), 36)
+	var cons jetstream.Consumer
+	err := b.retry(ctx, b.cfg.Timeout, func(bound time.Duration) error {
+		ctx, cancel := context.WithTimeout(ctx, bound)
+		defer cancel()
+		var err error
+		cons, err = b.js.OrderedConsumer(ctx, stream, cfg)
+		return err
+	})
+	return cons, err
+}
+
 // Ping implements live.Broker: connected, and JetStream answers.
 func (b *Broker) Ping(ctx context.Context) error {
 	if err := b.ready("ping"); err != nil {
@@ -1191,24 +1261,32 @@ type controlMsg struct {
 // open for concurrent callers, see openStream).
 func (b *Broker) ensureControl(ctx context.Context) error {
 	return b.openStream(ctx, b.cfg.ControlStream, func(ctx context.Context) error {
-		ctx, cancel := b.withTimeout(ctx)
-		defer cancel()
-		_, err := b.js.CreateStream(ctx, jetstream.StreamConfig{
-			Name:        b.cfg.ControlStream,
-			Description: "phonghop logouts and removals, for every process",
-			Subjects:    []string{b.cfg.ControlSubject},
-			Retention:   jetstream.LimitsPolicy,
-			MaxAge:      b.cfg.ControlMaxAge,
-			MaxMsgs:     100_000,
-			Discard:     jetstream.DiscardOld,
-			Storage:     jetstream.FileStorage,
-			Replicas:    b.cfg.Replicas,
+		// Creating it again with the same configuration succeeds: retried
+		// (see retry).
+		return b.retry(ctx, b.cfg.Timeout, func(bound time.Duration) error {
+			return b.createControl(ctx, bound)
 		})
-		if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			return unavailable("create stream "+b.cfg.ControlStream, err)
-		}
-		return nil
 	})
+}
+
+func (b *Broker) createControl(ctx context.Context, bound time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	_, err := b.js.CreateStream(ctx, jetstream.StreamConfig{
+		Name:        b.cfg.ControlStream,
+		Description: "phonghop logouts and removals, for every process",
+		Subjects:    []string{b.cfg.ControlSubject},
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      b.cfg.ControlMaxAge,
+		MaxMsgs:     100_000,
+		Discard:     jetstream.DiscardOld,
+		Storage:     jetstream.FileStorage,
+		Replicas:    b.cfg.Replicas,
+	})
+	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return unavailable("create stream "+b.cfg.ControlStream, err)
+	}
+	return nil
 }
 
 // PublishControl tells every process subscribed with SubscribeControl,
@@ -1226,12 +1304,18 @@ func (b *Broker) PublishControl(ctx context.Context, kind, id string) error {
 	if err := b.ensureControl(ctx); err != nil {
 		return err
 	}
-	ctx, cancel := b.withTimeout(ctx)
-	defer cancel()
-	if _, err := b.js.Publish(ctx, b.cfg.ControlSubject, data); err != nil {
-		return unavailable("control", err)
-	}
-	return nil
+	// A message id of its own: a publish asked again after its answer was
+	// lost is the same message, which the stream keeps once (within its
+	// duplicate window, 2 minutes), so it may be retried (see retry).
+	msgID := "c" + strconv.FormatUint(rand.Uint64(), 36)
+	return b.retry(ctx, b.cfg.Timeout, func(bound time.Duration) error {
+		pctx, cancel := context.WithTimeout(ctx, bound)
+		defer cancel()
+		if _, err := b.js.Publish(pctx, b.cfg.ControlSubject, data, jetstream.WithMsgID(msgID)); err != nil {
+			return unavailable("control", err)
+		}
+		return nil
+	})
 }
 
 // SubscribeControl calls fn, one message at a time, with every control message
@@ -1243,12 +1327,13 @@ func (b *Broker) SubscribeControl(fn func(kind, id string)) (cancel func(), err 
 	if err := b.ready("control"); err != nil {
 		return nil, err
 	}
-	ctx, done := b.withTimeout(context.Background())
-	defer done()
+	// Both wait as long as the control stream's open and the consumer's
+	// creation are retried (LeaderWait), not one Timeout.
+	ctx := context.Background()
 	if err := b.ensureControl(ctx); err != nil {
 		return nil, err
 	}
-	cons, err := b.js.OrderedConsumer(ctx, b.cfg.ControlStream, jetstream.OrderedConsumerConfig{
+	cons, err := b.orderedConsumer(ctx, b.cfg.ControlStream, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverNewPolicy,
 	})
 	if err != nil {

@@ -168,9 +168,7 @@ func idleFor(info *jetstream.StreamInfo, idle time.Duration) bool {
 
 // streamInfo returns the stream's info, nil when there is no such stream.
 func (b *Broker) streamInfo(ctx context.Context, name string) (*jetstream.StreamInfo, error) {
-	ctx, cancel := b.withTimeout(ctx)
-	defer cancel()
-	s, err := b.js.Stream(ctx, name)
+	s, err := b.lookup(ctx, name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, nil
 	}
