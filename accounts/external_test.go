@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/phonghop/phonghop"
@@ -364,6 +365,47 @@ func TestSignInExternalOddDisplayName(t *testing.T) {
 		_, _, u, err := s.SignInExternal(ctx, accounts.External{Issuer: iss, Subject: sub, Username: sub, DisplayName: display})
 		if err != nil || u.DisplayName != sub {
 			t.Fatalf("%s: %+v %v", sub, u, err)
+		}
+	}
+}
+
+// First sign-ins of one provider user racing each other (a double tap, two
+// tablets), under one name or under two (renamed at the provider meanwhile):
+// every one of them opens the same account, and later sign-ins find it by
+// subject.
+func TestFirstSignInsRacing(t *testing.T) {
+	for _, names := range [][]string{{"an.nv"}, {"an.nv", "an.moi"}} {
+		s := newService(t)
+		ids := make(chan string, 8)
+		errs := make(chan error, 8)
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				_, _, u, err := s.SignInExternal(context.Background(), accounts.External{Issuer: iss, Subject: "sub-an", Username: names[i%len(names)]})
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids <- u.ID
+			})
+		}
+		wg.Wait()
+		close(ids)
+		close(errs)
+		for err := range errs {
+			t.Errorf("%v: %v", names, err)
+		}
+		first := ""
+		for id := range ids {
+			if first == "" {
+				first = id
+			}
+			if id != first {
+				t.Fatalf("%v: two accounts for one provider user: %s, %s", names, first, id)
+			}
+		}
+		if u, err := signIn(t, s, "sub-an", "an.third"); err != nil || u.ID != first {
+			t.Fatalf("%v: later, by subject: %+v %v", names, u, err)
 		}
 	}
 }
