@@ -67,7 +67,9 @@ func (s *Server) oidcLogin(c *gin.Context) {
 	}
 	to, err := s.cfg.OIDC.AuthURL(c.Request.Context(), a)
 	if err != nil {
-		writeError(c, err)
+		// A navigation, not a fetch: the sign-in screen says why (the
+		// provider down), translated, rather than a page of JSON.
+		s.oidcFailed(c, err)
 		return
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: oidcCookie, Value: a.State + "." + a.Verifier + "." + a.Nonce,
@@ -84,22 +86,6 @@ func (s *Server) oidcLogin(c *gin.Context) {
 // completing a sign-in in it. Failures go back to the app's sign-in screen
 // with the reason, which it shows translated.
 func (s *Server) oidcCallback(c *gin.Context) {
-	fail := func(err error) {
-		reason := errOIDCFailed.Reason
-		var pe *phonghop.Error
-		if errors.As(err, &pe) {
-			reason = pe.Reason
-		}
-		c.Set(ctxErrorReason, reason)
-		var refused *accounts.RefusedLinkError
-		if errors.As(err, &refused) {
-			// The trail names the account a provider's user was refused
-			// (an existing account's name; nothing of the token).
-			c.Set(ctxAuditUsername, refused.Username)
-		}
-		logger(c).Warn("sign-in through the identity provider failed", "reason", reason, "err", err)
-		c.Redirect(http.StatusFound, "/#/login?error="+url.QueryEscape(reason))
-	}
 	if s.cfg.OIDC == nil {
 		writeError(c, phonghop.Fail(phonghop.ENotFound, "oidc_not_configured"))
 		return
@@ -109,7 +95,7 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	q := c.Request.URL.Query()
 	if e := q.Get("error"); e != "" {
-		fail(phonghop.Fail(phonghop.EUnauthenticated, "oidc_refused_by_provider"))
+		s.oidcFailed(c, phonghop.Fail(phonghop.EUnauthenticated, "oidc_refused_by_provider"))
 		return
 	}
 	ck, err := c.Request.Cookie(oidcCookie)
@@ -118,18 +104,18 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		parts = strings.Split(ck.Value, ".")
 	}
 	if len(parts) != 3 || q.Get("state") == "" || q.Get("state") != parts[0] {
-		fail(phonghop.Fail(phonghop.EUnauthenticated, "oidc_state_mismatch"))
+		s.oidcFailed(c, phonghop.Fail(phonghop.EUnauthenticated, "oidc_state_mismatch"))
 		return
 	}
 	id, err := s.cfg.OIDC.Exchange(c.Request.Context(), q.Get("code"), oidcauth.Attempt{State: parts[0], Verifier: parts[1], Nonce: parts[2]})
 	if err != nil {
-		fail(err)
+		s.oidcFailed(c, err)
 		return
 	}
 	token, sess, u, err := s.cfg.Accounts.SignInExternal(c.Request.Context(),
 		accounts.External{Issuer: id.Issuer, Subject: id.Subject, Username: id.Username, DisplayName: id.DisplayName, Email: id.Email, Admin: id.Admin, Unit: id.Unit, IDToken: id.IDToken})
 	if err != nil {
-		fail(err)
+		s.oidcFailed(c, err)
 		return
 	}
 	logWith(c, "userId", u.ID)
@@ -139,6 +125,25 @@ func (s *Server) oidcCallback(c *gin.Context) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: oidcLoginCookie, Value: "", Path: oidcLoginCookiePath, MaxAge: -1,
 		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	c.Redirect(http.StatusFound, "/")
+}
+
+// oidcFailed sends the browser back to the sign-in screen with the reason a
+// sign-in through the provider failed, which it shows translated.
+func (s *Server) oidcFailed(c *gin.Context, err error) {
+	reason := errOIDCFailed.Reason
+	var pe *phonghop.Error
+	if errors.As(err, &pe) {
+		reason = pe.Reason
+	}
+	c.Set(ctxErrorReason, reason)
+	var refused *accounts.RefusedLinkError
+	if errors.As(err, &refused) {
+		// The trail names the account a provider's user was refused (an
+		// existing account's name; nothing of the token).
+		c.Set(ctxAuditUsername, refused.Username)
+	}
+	logger(c).Warn("sign-in through the identity provider failed", "reason", reason, "err", err)
+	c.Redirect(http.StatusFound, "/#/login?error="+url.QueryEscape(reason))
 }
 
 // endProviderSession is the provider's side of signing out of a session

@@ -345,3 +345,29 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestOIDCProviderDownAtSignIn: with the provider not answering, the tap on
+// "sign in with the province" returns to the sign-in screen with a reason
+// it translates (oidc_unavailable), and no attempt cookie. Before, the
+// browser was left on a page of JSON, in English.
+func TestOIDCProviderDownAtSignIn(t *testing.T) {
+	idp := discoveryServer(t, true)
+	idp.Close()
+	rp, err := oidcauth.New(oidcauth.Config{Issuer: idp.URL, ClientID: "phonghop", RedirectURL: "https://hop.example/api/v1/auth/oidc/callback"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, acc := adminAccounts(t)
+	srv := httptest.NewServer(server.New(server.Config{Accounts: acc, OIDC: rp, Logger: slog.New(slog.DiscardHandler)}))
+	defer srv.Close()
+	b := newOIDCBrowser(t, srv.URL)
+	resp, body := b.do("GET", "/api/v1/auth/oidc/login")
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/#/login?error=oidc_unavailable" {
+		t.Fatalf("provider down: %d %q %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	for _, h := range b.setCks {
+		if strings.HasPrefix(h, "phonghop_oidc=") {
+			t.Fatalf("an attempt cookie for a sign-in that did not start: %s", h)
+		}
+	}
+}
