@@ -275,6 +275,12 @@ func (rp *RP) identity(issuer, subject string, claims map[string]any) (Identity,
 	if strings.TrimSpace(user) == "" {
 		return Identity{}, fmt.Errorf("the provider's answer lacks the claim %q: %w", rp.cfg.UserClaim, phonghop.Fail(phonghop.EUnauthenticated, "oidc_claim_missing"))
 	}
+	if rp.cfg.UserClaim == "email" && (claims["email_verified"] == false || claims["email_verified"] == "false") {
+		// Whoever could set this address at the provider without proving
+		// it (self-service registration, a profile page) would be known
+		// here by it, and take an account made beforehand under it.
+		return Identity{}, fmt.Errorf("the provider says the e-mail address is not verified: %w", phonghop.Fail(phonghop.EUnauthenticated, "oidc_email_unverified"))
+	}
 	id.Username = user
 	id.DisplayName, _ = claims["name"].(string)
 	id.Email, _ = claims["email"].(string)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/oidcauth"
 )
 
@@ -231,6 +232,33 @@ func TestGroupsAsAString(t *testing.T) {
 		id, err := rp.Exchange(ctx, "code", a)
 		if err != nil || id.Admin == nil || *id.Admin != want.admin || id.Unit == nil || *id.Unit != want.unit {
 			t.Errorf("groups %q: %+v %v", groups, id, err)
+		}
+	}
+}
+
+// TestUnverifiedEmailRefused: users matched by their e-mail address are
+// refused when the provider says it did not verify it (anyone could have
+// typed the chairman's address into a self-service profile and taken an
+// account made beforehand under it); verified, or not said, passes. Before,
+// an unverified address was taken as the user's name.
+func TestUnverifiedEmailRefused(t *testing.T) {
+	ctx := context.Background()
+	p := newHostileIDP(t, false)
+	rp := p.relyingParty(t, oidcauth.Config{UserClaim: "email"})
+	a := oidcauth.NewAttempt()
+	for verified, ok := range map[any]bool{false: false, "false": false, true: true, "true": true, nil: true} {
+		p.claims = p.goodClaims(a)
+		p.claims["email"] = "chutich@thapmuoi.gov.vn"
+		if verified != nil {
+			p.claims["email_verified"] = verified
+		}
+		id, err := rp.Exchange(ctx, "code", a)
+		reason := ""
+		if pe := phonghop.Public(err); pe != nil {
+			reason = pe.Reason
+		}
+		if ok && (err != nil || id.Username != "chutich@thapmuoi.gov.vn") || !ok && reason != "oidc_email_unverified" {
+			t.Errorf("email_verified %v: %+v %v", verified, id, err)
 		}
 	}
 }
