@@ -36,7 +36,13 @@ type External struct {
 // that name can be the provider user's (see mayLink).
 func ExternalUsername(v string) (string, error) {
 	var b strings.Builder
-	for _, c := range strings.ToLower(strings.TrimSpace(v)) {
+	for _, c := range strings.TrimSpace(v) {
+		// ASCII letters only are lowercased: Unicode's lowercase of a
+		// look-alike may be ASCII (the Kelvin sign U+212A is "k"), which
+		// would give a provider user named "Khoa" the name khoa.
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
 		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' {
 			b.WriteRune(c)
 		} else {

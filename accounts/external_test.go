@@ -22,6 +22,11 @@ func TestExternalUsername(t *testing.T) {
 		"Nguyen.Van.An":         "nguyen.van.an",
 		"an.nv@thapmuoi.gov.vn": "an.nv-thapmuoi.gov.vn",
 		" khoa lv ":             "khoa-lv",
+		// Look-alikes are not letters here: before, the Kelvin sign's
+		// lowercase "k" made this the name khoa.lv.
+		"\u212Ahoa.lv": "-hoa.lv",
+		"ΚΗΟΑ.lv":      "----.lv",
+		"Khoa.LV":      "khoa.lv",
 	} {
 		if got, err := accounts.ExternalUsername(in); err != nil || got != want {
 			t.Errorf("%q → %q %v, want %q", in, got, err, want)
