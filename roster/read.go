@@ -278,7 +278,7 @@ var roles = map[string]phonghop.Role{
 	"secretary": phonghop.RoleSecretary, "thu ky": phonghop.RoleSecretary,
 	"delegate": phonghop.RoleDelegate, "dai bieu": phonghop.RoleDelegate, "thanh vien": phonghop.RoleDelegate,
 	"observer": phonghop.RoleObserver, "khach moi": phonghop.RoleObserver, "quan sat": phonghop.RoleObserver,
-	"du thinh": phonghop.RoleObserver, "dai bieu du thinh": phonghop.RoleObserver,
+	"quan sat vien": phonghop.RoleObserver, "du thinh": phonghop.RoleObserver, "dai bieu du thinh": phonghop.RoleObserver,
 }
 
 // ParseRole reads a role in English or Vietnamese, with or without

@@ -495,3 +495,19 @@ func replaceZipPart(t *testing.T, data []byte, name, content string) []byte {
 	}
 	return out.Bytes()
 }
+
+// The walk-through's list named its reporter "Quan sát viên", the word on a
+// council's lists, and the import refused the row.
+func TestParseRoleWordsOnLists(t *testing.T) {
+	for text, want := range map[string]phonghop.Role{
+		"Quan sát viên": phonghop.RoleObserver, "quan sat vien": phonghop.RoleObserver, "Khách mời": phonghop.RoleObserver,
+		"Đại biểu dự thính": phonghop.RoleObserver, "Chủ tọa": phonghop.RoleChair, "Thư ký": phonghop.RoleSecretary, "": phonghop.RoleDelegate,
+	} {
+		if got, ok := roster.ParseRole(text); !ok || got != want {
+			t.Errorf("ParseRole(%q) = %q %v, want %q", text, got, ok, want)
+		}
+	}
+	if _, ok := roster.ParseRole("Phóng viên"); ok {
+		t.Error(`ParseRole("Phóng viên") accepted a position as a role`)
+	}
+}

@@ -486,6 +486,11 @@ const vi = {
   withdrawOpinionAsk: 'Rút ý kiến này? Nội dung đồng chí đã viết sẽ bị xoá.',
   changeAccess: 'Quyền xem',
   changeAccessHint: 'Đổi người được xem tài liệu này (tài liệu mật) và việc in tên người xem lên trang',
+  namedBallot: 'Biểu quyết công khai: kết quả ghi tên từng đại biểu',
+  noPolls: 'Chưa có biểu quyết nào',
+  participantTitle: 'Chức vụ trong cuộc họp',
+  importAction: 'Xử lý',
+  importChanges: 'Thay đổi',
 };
 
 export type Key = keyof typeof vi;
@@ -969,6 +974,11 @@ const en: Record<Key, string> = {
   withdrawOpinionAsk: 'Withdraw this opinion? What you wrote is deleted.',
   changeAccess: 'Access',
   changeAccessHint: "Change who may see this document (confidential) and whether pages carry the viewer's name",
+  namedBallot: "Named vote: the result shows each delegate's choice",
+  noPolls: 'No votes yet',
+  participantTitle: 'Position in the meeting',
+  importAction: 'Action',
+  importChanges: 'Changes',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };

@@ -1,0 +1,196 @@
+// A whole meeting walked through as its users run it (set-up, the room, the
+// votes, the wall), and what that walk found, each in the browser: the wall
+// showed the top of a portrait page only (fit-width, nobody can scroll a
+// wall) under zoom buttons that covered the turnout; a named vote's ballot did
+// not say it is named; the receipt stayed open over the result once the vote
+// closed (two dialogs, two "Đóng"); "back to the presenter's page" covered the
+// zoom buttons when notes narrowed the page; the secretary, whom the API lets
+// draft votes, had no form for it; the participants' import showed raw keys
+// ("role_Quan sát viên", "delegate"), unlabelled changes, and ignored the
+// corrected file chosen again under the same name; the set-up screen's note
+// stayed over the headings for good; Chromium warned of an unknown
+// Permissions-Policy feature on every page. A meeting of its own; needs
+// PHONGHOP_ADMIN_PASSWORD.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, signInPage, upload } from './api.js';
+import { smallPdf } from './pdfgen.js';
+
+if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
+
+let browser, admin, chair, mid, base, item, doc, dir;
+const ids = {};
+const contexts = [];
+const warnings = [];
+
+async function signedIn(username, viewport, password) {
+  const ctx = await browser.newContext({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'warning' || m.type() === 'error') warnings.push(`${username}: ${m.text()}`);
+  });
+  await signInPage(page, username, password);
+  return page;
+}
+const room = (suffix = '') => new URL(`/#/m/${encodeURIComponent(mid)}${suffix}`, BASE).toString();
+const rendered = (page, n) =>
+  page.waitForFunction((p) => document.querySelector('.viewer .host')?.dataset.rendered === String(p), n, { timeout: 30000 });
+const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+before(async () => {
+  admin = await login('admin', ADMIN_PASSWORD);
+  chair = await login('chutich');
+  const users = await call(admin, 'GET', '/users');
+  for (const u of ['chutich', 'thuky', 'daibieu01', 'daibieu02', 'daibieu03', 'quansat']) ids[u] = users.find((v) => v.username === u).id;
+  const m = await call(admin, 'POST', '/meetings', {
+    title: `Kỳ họp kiểm thử đi một vòng ${Date.now()}`,
+    startsAt: new Date().toISOString(),
+    location: 'Hội trường UBND huyện',
+    language: 'vi',
+  });
+  mid = m.id;
+  base = `/meetings/${mid}`;
+  await call(admin, 'PUT', `${base}/participants`, [
+    { userId: ids.chutich, role: 'chair' },
+    { userId: ids.thuky, role: 'secretary' },
+    ...['daibieu01', 'daibieu02', 'daibieu03'].map((u) => ({ userId: ids[u], role: 'delegate' })),
+  ]);
+  doc = await upload(admin, mid, 'Bao-cao.pdf', smallPdf(3));
+  item = await call(admin, 'POST', `${base}/agenda`, { title: 'Báo cáo tổng kết năm', presenter: '', durationMinutes: 10, documentIds: [doc.id] });
+  await call(chair, 'POST', `${base}/session`, { action: 'open' });
+  await call(chair, 'PUT', `${base}/presentation`, { agendaItemId: item.id, documentId: doc.id, page: 1 });
+  dir = await mkdtemp(join(tmpdir(), 'phonghop-walk-'));
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('a meeting walked through', () => {
+  it('the wall shows the presented portrait page whole, with no zoom buttons over the turnout', async () => {
+    const wall = await signedIn('thuky', { width: 1920, height: 1080 });
+    await wall.goto(room('/display'));
+    await rendered(wall, 1);
+    const sheet = await wall.locator('.display .viewer .sheet').boundingBox();
+    assert.ok(sheet, 'the page on the wall');
+    console.log(`wall 1920×1080: page ${Math.round(sheet.width)}×${Math.round(sheet.height)} at ${Math.round(sheet.y)}`);
+    assert.ok(sheet.y >= -1 && sheet.y + sheet.height <= 1080 + 1, `the whole page in view: ${JSON.stringify(sheet)}`);
+    assert.equal(await wall.locator('.display [data-testid=zoom-in]').count(), 0, 'no zoom buttons on the wall');
+    await wall.context().close();
+  });
+
+  it('a named vote says so on the ballot; once it closes the receipt gives way to the result', async () => {
+    const d1 = await signedIn('daibieu01', { width: 800, height: 1280 });
+    await d1.goto(room());
+    await rendered(d1, 1);
+    const named = await call(chair, 'POST', `${base}/polls`, { agendaItemId: item.id, title: 'Thông qua báo cáo tổng kết năm', secret: false });
+    await call(chair, 'POST', `${base}/polls/${named.id}/open`, { overrideQuorum: true });
+    const modal = d1.locator('[data-testid=vote-modal]');
+    await modal.waitFor({ timeout: 15000 });
+    assert.match(await modal.locator('[data-testid=ballot-kind]').innerText(), /công khai.*ghi tên/i, 'the ballot says the vote is named');
+    await modal.locator('[data-testid=vote-option]').first().click();
+    await d1.click('[data-testid=vote-confirm]');
+    await d1.locator('[data-testid=vote-done]').waitFor();
+    // The delegate leaves the receipt open; the chair closes the vote.
+    await call(chair, 'POST', `${base}/polls/${named.id}/close`, {});
+    await d1.locator('[data-testid=result-modal]').waitFor({ timeout: 15000 });
+    await d1.locator('[data-testid=vote-done]').waitFor({ state: 'detached', timeout: 5000 });
+    assert.equal(await d1.locator('[role=dialog]').count(), 1, 'one dialog: the result');
+    // Closing the result does not bring the receipt back.
+    await d1.locator('[data-testid=result-modal] button').first().click();
+    await d1.waitForTimeout(300);
+    assert.equal(await d1.locator('[data-testid=vote-done]').count(), 0);
+    const secret = await call(chair, 'POST', `${base}/polls`, { agendaItemId: item.id, title: 'Bỏ phiếu kín kiểm thử', secret: true });
+    await call(chair, 'POST', `${base}/polls/${secret.id}/open`, { overrideQuorum: true });
+    await modal.waitFor({ timeout: 15000 });
+    assert.equal(await modal.locator('[data-testid=ballot-kind]').innerText(), 'Bỏ phiếu kín');
+    await modal.locator('button', { hasText: 'Đóng' }).click();
+    await call(chair, 'POST', `${base}/polls/${secret.id}/close`, {});
+    await d1.locator('[data-testid=result-modal] button').first().click({ timeout: 15000 });
+    await d1.context().close();
+  });
+
+  it('"back to the presenter\'s page" leaves the zoom buttons free when notes narrow the page', async () => {
+    const d2 = await signedIn('daibieu02', { width: 1280, height: 800 });
+    await d2.goto(room());
+    await rendered(d2, 1);
+    // The last vote's result, if this tablet opens on it.
+    await d2.waitForTimeout(500);
+    const result = d2.locator('[data-testid=result-modal] button');
+    if (await result.count()) await result.first().click();
+    await d2.click('[data-testid=notes-toggle]');
+    await d2.locator('.notes-pane').waitFor();
+    await d2.locator('.toolbar button', { hasText: '▶' }).first().click(); // leaf ahead privately
+    await rendered(d2, 2);
+    const back = await d2.locator('.back-to').boundingBox();
+    const zoom = await d2.locator('.viewer .zoombar').boundingBox();
+    console.log(`pane narrowed by notes: back-to ${JSON.stringify(back)}, zoom buttons ${JSON.stringify(zoom)}`);
+    assert.ok(back && zoom && !overlap(back, zoom), 'the button and the zoom buttons apart');
+    await d2.click('.back-to');
+    await rendered(d2, 1);
+    await d2.context().close();
+  });
+
+  it('the secretary drafts a vote on the votes tab for the chair to open', async () => {
+    const sec = await signedIn('thuky', { width: 1280, height: 800 });
+    await sec.goto(room());
+    await sec.locator('.topbar button', { hasText: 'Biểu quyết' }).click();
+    const form = sec.locator('[data-testid=poll-form]');
+    await form.waitFor({ timeout: 10000 });
+    await form.locator('[data-testid=poll-title]').fill('Thông qua chương trình kỳ họp');
+    await form.locator('[data-testid=poll-create]').click();
+    const card = sec.locator('[data-testid=poll]', { hasText: 'Thông qua chương trình kỳ họp' });
+    await card.waitFor({ timeout: 10000 });
+    assert.equal(await card.getAttribute('data-state'), 'draft');
+    assert.equal(await card.locator('[data-testid=poll-open]').count(), 0, 'opening is the chair\'s');
+    const polls = await call(chair, 'GET', `${base}/polls`);
+    const drafted = polls.find((p) => p.title === 'Thông qua chương trình kỳ họp');
+    assert.ok(drafted && drafted.state === 'draft', 'the chair finds the draft');
+    await sec.context().close();
+  });
+
+  it('the participants\' import says what each row changes in words, and reads a corrected file chosen again', async () => {
+    const page = await signedIn('admin', { width: 1280, height: 800 }, ADMIN_PASSWORD);
+    await page.goto(new URL('/#/admin', BASE).toString());
+    await page.locator('[data-testid=meeting-row]', { hasText: 'Kỳ họp kiểm thử đi một vòng' }).first().click();
+    const sec = page.locator('[data-testid=participants]');
+    await sec.locator('[data-testid=import-open]').click();
+    const csv = join(dir, 'thanh-phan.csv');
+    await writeFile(csv, 'Tên đăng nhập,Họ và tên,Chức vụ,Đơn vị,Vai trò\nquansat,Phan Thị Mỹ Linh,Phóng viên,Đài Truyền thanh huyện,Phóng viên\n');
+    const choose = async () => {
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), sec.locator('[data-testid=import-file]').click()]);
+      await chooser.setFiles(csv);
+    };
+    await choose();
+    const row = sec.locator('[data-testid=import-row]').first();
+    await sec.locator('[data-testid=import-summary]', { hasText: 'không hợp lệ 1' }).waitFor({ timeout: 10000 });
+    const refused = await row.innerText();
+    assert.ok(!/role_/.test(refused), `no raw key: ${refused}`);
+    // The secretary corrects the role and picks the same file again.
+    await writeFile(csv, 'Tên đăng nhập,Họ và tên,Chức vụ,Đơn vị,Vai trò\nquansat,Phan Thị Mỹ Linh,Phóng viên,Đài Truyền thanh huyện,Quan sát viên\n');
+    await choose();
+    await sec.locator('[data-testid=import-summary]', { hasText: 'không hợp lệ 0' }).waitFor({ timeout: 10000 });
+    const changes = await row.innerText();
+    console.log(`import row: ${changes.replace(/\s+/g, ' ')}`);
+    assert.match(changes, /Vai trò: Khách mời/, 'the role in words, with its label');
+    assert.ok(!/\bobserver\b/.test(changes), `no role code: ${changes}`);
+    await sec.locator('[data-testid=import-apply]').click();
+    await page.locator('.admin .badge.ok').waitFor();
+    // The note goes after a while instead of covering the headings for good.
+    await page.locator('.admin .badge.ok').waitFor({ state: 'detached', timeout: 15000 });
+    await page.context().close();
+  });
+
+  it('no page warned of an unknown Permissions-Policy feature', () => {
+    const bad = warnings.filter((w) => /Permissions-Policy/.test(w));
+    assert.deepEqual(bad, []);
+  });
+});
