@@ -9,7 +9,8 @@
 // ("role_Quan sát viên", "delegate"), unlabelled changes, and ignored the
 // corrected file chosen again under the same name; the set-up screen's note
 // stayed over the headings for good; Chromium warned of an unknown
-// Permissions-Policy feature on every page. A meeting of its own; needs
+// Permissions-Policy feature on every page; the chair looked for the minutes'
+// approval beside "Xem" (it is in the preview). A meeting of its own; needs
 // PHONGHOP_ADMIN_PASSWORD.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -186,6 +187,21 @@ describe('a meeting walked through', () => {
     await page.locator('.admin .badge.ok').waitFor();
     // The note goes after a while instead of covering the headings for good.
     await page.locator('.admin .badge.ok').waitFor({ state: 'detached', timeout: 15000 });
+    await page.context().close();
+  });
+
+  it('the chair finds the way to approve a rendered version of the minutes', async () => {
+    await call(await login('thuky'), 'POST', `${base}/minutes/pdf`);
+    const page = await signedIn('chutich', { width: 1280, height: 800 });
+    await page.goto(room('/minutes'));
+    const view = page.locator('[data-testid=minutes-view]').first();
+    await view.waitFor({ timeout: 15000 });
+    assert.equal((await view.innerText()).trim(), 'Xem để duyệt', 'the row says the version awaits the chair');
+    await view.click();
+    await page.locator('[data-testid=minutes-approve]').click({ timeout: 30000 });
+    await page.locator('[data-testid=minutes-final]').waitFor({ timeout: 30000 });
+    const rows = page.locator('[data-testid=minutes-view]');
+    for (let i = 0; i < (await rows.count()); i++) assert.equal((await rows.nth(i).innerText()).trim(), 'Xem', 'nothing left to approve');
     await page.context().close();
   });
 

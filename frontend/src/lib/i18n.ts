@@ -491,6 +491,7 @@ const vi = {
   participantTitle: 'Chức vụ trong cuộc họp',
   importAction: 'Xử lý',
   importChanges: 'Thay đổi',
+  minutesViewApprove: 'Xem để duyệt',
 };
 
 export type Key = keyof typeof vi;
@@ -979,6 +980,7 @@ const en: Record<Key, string> = {
   participantTitle: 'Position in the meeting',
   importAction: 'Action',
   importChanges: 'Changes',
+  minutesViewApprove: 'View to approve',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };
