@@ -140,6 +140,27 @@ describe('a meeting walked through', () => {
     await d2.context().close();
   });
 
+  it('on a landscape tablet the toolbar keeps the words of a delegate\'s actions before those of its states', async () => {
+    const who = await login('daibieu03');
+    await call(who, 'POST', `${base}/attendance`);
+    await call(who, 'POST', `${base}/speakers`, { action: 'request' });
+    const d3 = await signedIn('daibieu03', { width: 1280, height: 800 });
+    await d3.goto(room());
+    await rendered(d3, 1);
+    await d3.waitForTimeout(500);
+    const result = d3.locator('[data-testid=result-modal] button');
+    if (await result.count()) await result.first().click();
+    await d3.locator('[data-testid=following]').waitFor();
+    const seen = (sel) => d3.locator(sel).evaluate((e) => getComputedStyle(e).opacity !== '0' && getComputedStyle(e).position !== 'absolute');
+    const withdraw = '.toolbar button[title="Rút đăng ký"] .lbl';
+    const bar = await d3.locator('.toolbar').getAttribute('class');
+    console.log(`1280×800, checked in and waiting to speak: ${bar}; "${(await d3.locator('.toolbar').innerText()).replace(/\s+/g, ' ')}"`);
+    assert.ok(await seen(withdraw), `"Rút đăng ký" in words (${bar})`);
+    assert.ok(await seen('[data-testid=checkin] .lbl'), `"Đã điểm danh" in words (${bar})`);
+    await call(who, 'POST', `${base}/speakers`, { action: 'withdraw' });
+    await d3.context().close();
+  });
+
   it('the secretary drafts a vote on the votes tab for the chair to open', async () => {
     const sec = await signedIn('thuky', { width: 1280, height: 800 });
     await sec.goto(room());
