@@ -10,7 +10,8 @@
 // corrected file chosen again under the same name; the set-up screen's note
 // stayed over the headings for good; Chromium warned of an unknown
 // Permissions-Policy feature on every page; the chair looked for the minutes'
-// approval beside "Xem" (it is in the preview). A meeting of its own; needs
+// approval beside "Xem" (it is in the preview); a delegate saw only a new tab
+// appear when opinions on a draft were invited. A meeting of its own; needs
 // PHONGHOP_ADMIN_PASSWORD.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -224,6 +225,28 @@ describe('a meeting walked through', () => {
     const rows = page.locator('[data-testid=minutes-view]');
     for (let i = 0; i < (await rows.count()); i++) assert.equal((await rows.nth(i).innerText()).trim(), 'Xem', 'nothing left to approve');
     await page.context().close();
+  });
+
+  it('a delegate in the room is told when opinions on a draft are invited', async () => {
+    const d1 = await signedIn('daibieu01', { width: 1280, height: 800 });
+    await d1.goto(room());
+    await rendered(d1, 1);
+    await d1.waitForTimeout(500);
+    const result = d1.locator('[data-testid=result-modal] button');
+    if (await result.count()) await result.first().click();
+    const c = await call(await login('thuky'), 'POST', `${base}/consultations`, {
+      title: 'Góp ý dự thảo báo cáo tổng kết năm',
+      documentIds: [doc.id],
+      deadline: new Date(Date.now() + 24 * 3600e3).toISOString(),
+    });
+    const banner = d1.locator('[data-testid=consult-announced]');
+    await banner.waitFor({ timeout: 15000 });
+    assert.match(await banner.innerText(), /Góp ý dự thảo báo cáo tổng kết năm/);
+    await banner.locator('button', { hasText: 'Mở' }).click();
+    await d1.locator('[data-testid=consult-panel]').waitFor();
+    assert.equal(await banner.count(), 0, 'said once');
+    await call(chair, 'POST', `${base}/consultations/${c.id}/close`);
+    await d1.context().close();
   });
 
   it('no page warned of an unknown Permissions-Policy feature', () => {

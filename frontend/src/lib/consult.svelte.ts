@@ -19,6 +19,9 @@ export class ConsultStore {
   clockOffset = $state(0);
   /** The last reminder for this tablet: the consultation and minutes left. */
   reminder = $state.raw<{ id: string; title: string; minutesLeft: number } | null>(null);
+  /** A consultation opened while this tablet was in the room: said once, as a
+   * banner (a delegate saw only a new tab appear). */
+  announced = $state.raw<{ id: string; title: string } | null>(null);
   error = $state('');
   private mid: string;
   private staff: () => boolean;
@@ -81,6 +84,8 @@ export class ConsultStore {
       this.consultations = i >= 0 ? this.consultations.map((x, j) => (j === i ? next : x)) : [...this.consultations, next];
       if (ev.action === 'reminder') this.reminder = { id: c.id, title: c.title, minutesLeft: ev.minutesLeft ?? 0 };
       if (ev.action === 'opened' && !this.opinions[c.id]) void this.loadOpinions(c.id).catch(() => {});
+      if (ev.action === 'opened') this.announced = { id: c.id, title: c.title };
+      if (ev.action === 'closed' && this.announced?.id === c.id) this.announced = null;
     } else if (f.type === 'opinion' && f.opinion?.opinion) {
       const ev = f.opinion;
       this.opinions = { ...this.opinions, [ev.consultationId]: applyOpinion(this.opinions[ev.consultationId] ?? [], ev) };

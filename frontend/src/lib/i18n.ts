@@ -492,6 +492,7 @@ const vi = {
   importAction: 'Xử lý',
   importChanges: 'Thay đổi',
   minutesViewApprove: 'Xem để duyệt',
+  consultAnnounced: 'Đã mở lấy ý kiến góp ý: “{title}”',
 };
 
 export type Key = keyof typeof vi;
@@ -981,6 +982,7 @@ const en: Record<Key, string> = {
   importAction: 'Action',
   importChanges: 'Changes',
   minutesViewApprove: 'View to approve',
+  consultAnnounced: 'Opinions are invited on “{title}”',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };
