@@ -180,6 +180,21 @@ describe('a meeting walked through', () => {
     await sec.context().close();
   });
 
+  it('creating a meeting closes the form and shows the new meeting\'s details', async () => {
+    const page = await signedIn('admin', { width: 1280, height: 800 }, ADMIN_PASSWORD);
+    await page.goto(new URL('/#/admin', BASE).toString());
+    const form = page.locator('details:has(summary:has-text("Tạo cuộc họp"))');
+    await form.locator('summary').click();
+    const title = `Kỳ họp tạo thử ${Date.now()}`;
+    await form.locator('form input').first().fill(title);
+    await form.locator('input[type=datetime-local]').fill('2099-12-15T08:00');
+    await form.locator('button[type=submit]').click();
+    await page.locator(`h2:has-text("${title}")`).first().waitFor({ timeout: 10000 });
+    assert.equal(await form.evaluate((d) => d.open), false, 'the form closed once the meeting is made');
+    await call(admin, 'POST', `/meetings/${(await call(admin, 'GET', '/meetings')).find((m) => m.title === title).id}/cancel`, { reason: 'kiểm thử' }, [200, 204, 404, 405]);
+    await page.context().close();
+  });
+
   it('the participants\' import says what each row changes in words, and reads a corrected file chosen again', async () => {
     const page = await signedIn('admin', { width: 1280, height: 800 }, ADMIN_PASSWORD);
     await page.goto(new URL('/#/admin', BASE).toString());
