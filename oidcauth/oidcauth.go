@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -51,6 +52,11 @@ type Config struct {
 	// after its sign-out (RP-Initiated Logout); it must be registered with the
 	// provider.
 	PostLogoutRedirectURL string
+	// Timeout bounds each call of this package to the provider (discovery,
+	// the code's redemption with the keys and userinfo, the end-session
+	// URL): a provider that does not answer fails the sign-in then, as
+	// unavailable, rather than holding the browser (default 15 s).
+	Timeout time.Duration
 }
 
 // RP is the relying party: this server as the provider's client. The
@@ -84,24 +90,34 @@ func New(cfg Config) (*RP, error) {
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{"profile", "email"}
 	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 15 * time.Second
+	}
 	return &RP{cfg: cfg}, nil
 }
 
-// discover reads the provider's /.well-known/openid-configuration once.
+// discover reads the provider's /.well-known/openid-configuration once. The
+// lock is not held while asking: sign-ins while the provider does not
+// answer each wait their own timeout, not one after another's.
 func (rp *RP) discover(ctx context.Context) (*oidc.Provider, error) {
 	rp.mu.Lock()
-	defer rp.mu.Unlock()
-	if rp.provider != nil {
-		return rp.provider, nil
+	p := rp.provider
+	rp.mu.Unlock()
+	if p != nil {
+		return p, nil
 	}
 	p, err := oidc.NewProvider(ctx, rp.cfg.Issuer)
 	if err != nil {
 		return nil, fmt.Errorf("oidcauth: discovering %s: %w", rp.cfg.Issuer, errors.Join(err, ErrUnavailable))
 	}
-	rp.provider, rp.verifier = p, p.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID})
-	rp.oauth = oauth2.Config{ClientID: rp.cfg.ClientID, ClientSecret: rp.cfg.ClientSecret, RedirectURL: rp.cfg.RedirectURL,
-		Endpoint: p.Endpoint(), Scopes: append([]string{oidc.ScopeOpenID}, rp.cfg.Scopes...)}
-	return p, nil
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if rp.provider == nil {
+		rp.provider, rp.verifier = p, p.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID})
+		rp.oauth = oauth2.Config{ClientID: rp.cfg.ClientID, ClientSecret: rp.cfg.ClientSecret, RedirectURL: rp.cfg.RedirectURL,
+			Endpoint: p.Endpoint(), Scopes: append([]string{oidc.ScopeOpenID}, rp.cfg.Scopes...)}
+	}
+	return rp.provider, nil
 }
 
 // ErrUnavailable: the provider did not answer.
@@ -131,6 +147,8 @@ func random() string {
 // AuthURL is where the browser goes to sign in: the provider's authorization
 // endpoint with the state, the nonce and the PKCE challenge (S256).
 func (rp *RP) AuthURL(ctx context.Context, a Attempt) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, rp.cfg.Timeout)
+	defer cancel()
 	if _, err := rp.discover(ctx); err != nil {
 		return "", err
 	}
@@ -150,6 +168,8 @@ func (rp *RP) AuthURL(ctx context.Context, a Attempt) (string, error) {
 // PostLogoutRedirectURL. It is "" when the provider has no such endpoint
 // (its discovery document does not name one).
 func (rp *RP) LogoutURL(ctx context.Context, idToken string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, rp.cfg.Timeout)
+	defer cancel()
 	p, err := rp.discover(ctx)
 	if err != nil {
 		return "", err
@@ -210,10 +230,17 @@ type Identity struct {
 // expiry, nonce, a subject) and reads the claims, from the
 // ID token and, for those it lacks, from the userinfo endpoint.
 func (rp *RP) Exchange(ctx context.Context, code string, a Attempt) (Identity, error) {
+	ctx, cancel := context.WithTimeout(ctx, rp.cfg.Timeout)
+	defer cancel()
 	if _, err := rp.discover(ctx); err != nil {
 		return Identity{}, err
 	}
 	tok, err := rp.oauth.Exchange(ctx, code, oauth2.VerifierOption(a.Verifier))
+	var answered *oauth2.RetrieveError
+	if err != nil && !errors.As(err, &answered) {
+		// Not a refusal: the token endpoint did not answer (in time).
+		return Identity{}, fmt.Errorf("oidcauth: redeeming the code: %w", errors.Join(err, ErrUnavailable))
+	}
 	if err != nil {
 		return Identity{}, fmt.Errorf("%w: %w", errRefused, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -32,6 +33,7 @@ type hostileIDP struct {
 	alg        string         // RS256 unless set
 	userinfo   map[string]any
 	verifier   string // the PKCE verifier the token request carried
+	stall      string // a path answered only when the caller gives up
 }
 
 func newHostileIDP(t *testing.T, endSession bool) *hostileIDP {
@@ -47,6 +49,12 @@ func newHostileIDP(t *testing.T, endSession bool) *hostileIDP {
 }
 
 func (p *hostileIDP) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == p.stall {
+		// The body read, so the server sees the caller hang up.
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	var out any
 	switch r.URL.Path {
@@ -259,6 +267,35 @@ func TestUnverifiedEmailRefused(t *testing.T) {
 		}
 		if ok && (err != nil || id.Username != "chutich@thapmuoi.gov.vn") || !ok && reason != "oidc_email_unverified" {
 			t.Errorf("email_verified %v: %+v %v", verified, id, err)
+		}
+	}
+}
+
+// TestProviderNotAnswering: a provider that accepts the connection and never
+// answers (discovery, or the code's redemption) fails the sign-in as
+// unavailable within Timeout. Before, nothing bounded the calls: the
+// browser's sign-in hung for as long as the provider held it.
+func TestProviderNotAnswering(t *testing.T) {
+	ctx := context.Background()
+	for _, path := range []string{"/.well-known/openid-configuration", "/token"} {
+		p := newHostileIDP(t, false)
+		rp := p.relyingParty(t, oidcauth.Config{Timeout: 2 * time.Second})
+		a := oidcauth.NewAttempt()
+		p.claims = p.goodClaims(a)
+		if path == "/token" {
+			if _, err := rp.AuthURL(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p.stall = path
+		start := time.Now()
+		_, err := rp.Exchange(ctx, "code", a)
+		if pe := phonghop.Public(err); pe == nil || pe.Reason != "oidc_unavailable" {
+			t.Errorf("%s not answering: %v", path, err)
+		}
+		// Generous: a loaded machine.
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s not answering: waited %v", path, d)
 		}
 	}
 }
