@@ -162,6 +162,18 @@ describe('a meeting walked through', () => {
     await d3.context().close();
   });
 
+  it('the chair\'s console at 1280×800 shows the speakers without scrolling', async () => {
+    const page = await signedIn('chutich', { width: 1280, height: 800 });
+    await page.goto(room());
+    await page.locator('.topbar button', { hasText: 'Điều hành' }).click();
+    const speakers = page.locator('[data-testid=speakers-panel]');
+    await speakers.waitFor({ timeout: 10000 });
+    const box = await speakers.boundingBox();
+    console.log(`chair's console: speakers at y=${Math.round(box.y)}`);
+    assert.ok(box.y + 120 < 800, `the speakers' panel starts in the first screen (y=${Math.round(box.y)})`);
+    await page.context().close();
+  });
+
   it('the secretary drafts a vote on the votes tab for the chair to open', async () => {
     const sec = await signedIn('thuky', { width: 1280, height: 800 });
     await sec.goto(room());
