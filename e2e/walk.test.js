@@ -157,9 +157,55 @@ describe('a meeting walked through', () => {
     const bar = await d3.locator('.toolbar').getAttribute('class');
     console.log(`1280×800, checked in and waiting to speak: ${bar}; "${(await d3.locator('.toolbar').innerText()).replace(/\s+/g, ' ')}"`);
     assert.ok(await seen(withdraw), `"Rút đăng ký" in words (${bar})`);
-    assert.ok(await seen('[data-testid=checkin] .lbl'), `"Đã điểm danh" in words (${bar})`);
+    assert.ok(await seen('[data-testid=checkin] .lbl4'), `"Đã điểm danh" in words (${bar})`);
     await call(who, 'POST', `${base}/speakers`, { action: 'withdraw' });
     await d3.context().close();
+  });
+
+  // While someone else has the floor, a checked-in delegate's row holds the
+  // page, the quorum, the speaker, "checked in" and "ask to speak": at
+  // 1280×800 with the agenda open it went to icons alone (✓, ✋), in portrait
+  // to two rows. The actions keep their words; states give way first.
+  async function toolbarWhileSpeaking(viewport, more = async () => {}) {
+    const who = await login('daibieu01');
+    await call(who, 'POST', `${base}/attendance`);
+    const speaker = await login('daibieu02');
+    await call(speaker, 'POST', `${base}/speakers`, { action: 'request' });
+    await call(chair, 'POST', `${base}/speakers`, { action: 'floor', userId: ids.daibieu02 });
+    const page = await signedIn('daibieu01', viewport);
+    try {
+      await page.goto(room());
+      await rendered(page, 1);
+      await page.waitForTimeout(500);
+      const result = page.locator('[data-testid=result-modal] button');
+      if (await result.count()) await result.first().click();
+      await page.locator('.toolbar [data-testid=speaking]').waitFor({ timeout: 15000 });
+      await page.locator('[data-testid=checkin].ok').waitFor({ timeout: 15000 });
+      await page.waitForTimeout(300); // the row refitted to its last items
+      const bar = page.locator('.toolbar');
+      const seen = (sel) => page.locator(sel).evaluate((e) => getComputedStyle(e).opacity !== '0' && getComputedStyle(e).position !== 'absolute');
+      const box = await bar.boundingBox();
+      const { cls, scroll, width } = await bar.evaluate((e) => ({ cls: e.className, scroll: e.scrollWidth, width: e.clientWidth }));
+      const tall = await page.locator('.toolbar [data-testid=checkin]').evaluate((e) => e.getBoundingClientRect().height);
+      console.log(`${viewport.width}×${viewport.height}, checked in, someone speaking: ${cls}; ${Math.round(box.height)} px tall; "${(await bar.innerText()).replace(/\s+/g, ' ')}"`);
+      assert.ok(box.height < 2 * tall, `one row (${Math.round(box.height)} px, a button ${Math.round(tall)} px)`);
+      assert.ok(scroll <= width, `nothing scrolled out of the row (${scroll} > ${width})`);
+      assert.ok(await seen('.toolbar button[title="Đăng ký phát biểu"] .lbl'), `"Đăng ký phát biểu" in words (${cls})`);
+      await more(seen, cls);
+    } finally {
+      await call(speaker, 'POST', `${base}/speakers`, { action: 'withdraw' });
+      await page.context().close();
+    }
+  }
+
+  it('with someone speaking, a landscape tablet with the agenda open keeps the words of "checked in" and "ask to speak"', async () => {
+    await toolbarWhileSpeaking({ width: 1280, height: 800 }, async (seen, cls) => {
+      assert.ok(await seen('[data-testid=checkin] .lbl4'), `"Đã điểm danh" in words (${cls})`);
+    });
+  });
+
+  it('with someone speaking, a checked-in portrait tablet keeps its toolbar to one row', async () => {
+    await toolbarWhileSpeaking({ width: 800, height: 1280 });
   });
 
   it('the chair\'s console at 1280×800 shows the speakers without scrolling', async () => {
