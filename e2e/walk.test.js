@@ -89,6 +89,48 @@ describe('a meeting walked through', () => {
     await wall.context().close();
   });
 
+  // The result card only ever shrank to fit: ~22 px type on a 1920×1080
+  // wall, read from 10 m. It grows to fill the wall now, and still fits it
+  // with an election of many candidates.
+  it('the result on a 1920×1080 wall is large, and an election of many candidates still fits', async () => {
+    const wall = await signedIn('thuky', { width: 1920, height: 1080 });
+    await wall.goto(room('/display'));
+    await rendered(wall, 1);
+    const card = wall.locator('.display .overlay.result');
+    const measure = async (sel) => {
+      await wall.waitForTimeout(500); // the card's type fitted to the wall
+      const size = await wall.locator(sel).first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+      const { fit, bottom } = await card.evaluate((e) => ({ fit: e.scrollHeight <= e.clientHeight + 1 && e.scrollWidth <= e.clientWidth + 1, bottom: e.getBoundingClientRect().bottom }));
+      return { size, fit, bottom };
+    };
+    const motion = await call(chair, 'POST', `${base}/polls`, { agendaItemId: item.id, title: 'Thông qua kế hoạch cải cách hành chính năm 2024', secret: true });
+    await call(chair, 'POST', `${base}/polls/${motion.id}/open`, { overrideQuorum: true });
+    await call(await login('daibieu01'), 'POST', `${base}/polls/${motion.id}/ballots`, { option: 0 });
+    await call(chair, 'POST', `${base}/polls/${motion.id}/close`, {});
+    await card.locator('[data-testid=results]').waitFor({ timeout: 15000 });
+    const m = await measure('.display [data-testid=result-option] .label');
+    console.log(`wall 1920×1080, a motion's result: options in ${m.size} px type, card to y=${Math.round(m.bottom)}`);
+    assert.ok(m.size >= 40, `the options readable across the room (${m.size} px)`);
+    assert.ok(m.fit && m.bottom <= 1080, 'the card whole on the wall');
+    const candidates = Array.from({ length: 15 }, (_, i) => ({ name: `Ứng cử viên Nguyễn Văn Thành ${i + 1}`, position: 'Trưởng phòng' }));
+    const election = await call(chair, 'POST', `${base}/polls`, {
+      agendaItemId: item.id,
+      title: 'Bầu Ủy viên Thường trực Hội đồng nhân dân huyện khóa XII',
+      kind: 'election',
+      majority: 'absolute',
+      questions: [{ title: 'Bầu Ủy viên Thường trực', seats: 3, candidates }],
+    });
+    await call(chair, 'POST', `${base}/polls/${election.id}/open`, { overrideQuorum: true });
+    await call(await login('daibieu01'), 'POST', `${base}/polls/${election.id}/ballots`, { answers: [[0, 1, 2]] });
+    await call(chair, 'POST', `${base}/polls/${election.id}/close`, {});
+    await card.locator('[data-testid=ballot-results]').waitFor({ timeout: 15000 });
+    const e = await measure('.display [data-testid=ballot-results] td.name');
+    console.log(`wall 1920×1080, an election of 15 candidates: names in ${e.size} px type, card to y=${Math.round(e.bottom)}`);
+    assert.ok(e.fit && e.bottom <= 1080, 'the election\'s card whole on the wall, nothing scrolled');
+    assert.ok(e.size >= 18, `the names still readable (${e.size} px)`);
+    await wall.context().close();
+  });
+
   it('a named vote says so on the ballot; once it closes the receipt gives way to the result', async () => {
     const d1 = await signedIn('daibieu01', { width: 800, height: 1280 });
     await d1.goto(room());
