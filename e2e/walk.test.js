@@ -295,6 +295,35 @@ describe('a meeting walked through', () => {
     await page.context().close();
   });
 
+  // "⧉ Sao chép sang kỳ họp mới" drew its ⧉ as an empty box: no installed
+  // font has it. A character no font draws comes out as the same box as a
+  // private-use one; every character of the label must draw otherwise.
+  it('"copy to a new meeting" draws no empty box', async () => {
+    const page = await signedIn('admin', { width: 1280, height: 800 }, ADMIN_PASSWORD);
+    await page.goto(new URL('/#/admin', BASE).toString());
+    await page.locator('[data-testid=meeting-row]', { hasText: 'Kỳ họp kiểm thử đi một vòng' }).first().click();
+    const summary = page.locator('summary', { hasText: 'Sao chép sang kỳ họp mới' });
+    await summary.waitFor({ timeout: 10000 });
+    await page.evaluate(() => document.fonts.ready.then(() => true));
+    const boxes = await summary.evaluate((el) => {
+      const font = getComputedStyle(el).font;
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 64;
+      const g = canvas.getContext('2d', { willReadFrequently: true });
+      const draw = (ch) => {
+        g.clearRect(0, 0, 64, 64);
+        g.font = font;
+        g.fillStyle = '#000';
+        g.fillText(ch, 4, 40);
+        return Array.from(g.getImageData(0, 0, 64, 64).data).join(',');
+      };
+      const none = draw('\u{10FFFD}');
+      return [...new Set([...el.textContent.replace(/\s/g, '')])].filter((ch) => draw(ch) === none);
+    });
+    assert.deepEqual(boxes, [], `drawn as empty boxes: ${boxes.join(' ')}`);
+    await page.context().close();
+  });
+
   it('the participants\' import says what each row changes in words, and reads a corrected file chosen again', async () => {
     const page = await signedIn('admin', { width: 1280, height: 800 }, ADMIN_PASSWORD);
     await page.goto(new URL('/#/admin', BASE).toString());
