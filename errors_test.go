@@ -36,6 +36,14 @@ func TestCatalogue(t *testing.T) {
 func TestEveryFailIsCatalogued(t *testing.T) {
 	cat := phonghop.Catalogue()
 	used := map[string]bool{}
+	// Fail's code: one of errors.go's E* constants, which have texts (checked
+	// after the walk, once errors.go has been read).
+	codeConsts := map[string]string{}
+	type codeUse struct {
+		pos  token.Position
+		name string
+	}
+	var codeUses []codeUse
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -61,6 +69,7 @@ func TestEveryFailIsCatalogued(t *testing.T) {
 						continue
 					}
 					if code, ok := literal(spec.Values[i]); ok {
+						codeConsts[id.Name] = code
 						used[code] = true
 						if _, ok := cat[code]; !ok {
 							t.Errorf("code %s (%q) has no text in errors.json", id.Name, code)
@@ -85,6 +94,14 @@ func TestEveryFailIsCatalogued(t *testing.T) {
 			case "Fail":
 				if len(call.Args) < 2 {
 					return true
+				}
+				switch c := call.Args[0].(type) {
+				case *ast.SelectorExpr:
+					codeUses = append(codeUses, codeUse{pos, c.Sel.Name})
+				case *ast.Ident:
+					codeUses = append(codeUses, codeUse{pos, c.Name})
+				default:
+					t.Errorf("%s: Fail's code is not one of errors.go's E* constants", pos)
 				}
 				reason, ok := literal(call.Args[1])
 				if !ok {
@@ -125,6 +142,11 @@ func TestEveryFailIsCatalogued(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, u := range codeUses {
+		if _, ok := codeConsts[u.name]; !ok {
+			t.Errorf("%s: Fail's code %s is not one of errors.go's E* constants (the app has a text for each)", u.pos, u.name)
+		}
 	}
 	for _, r := range phonghop.Reasons() {
 		if !used[r] {

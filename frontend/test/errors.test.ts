@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import catalogue from '../../errors.json';
-import { placeholders, translateError } from '../src/lib/i18n';
+import { placeholders, translate, translateError } from '../src/lib/i18n';
 
 type Texts = { en: string; vi: string };
 const entries = Object.entries(catalogue as Record<string, Texts>);
@@ -74,5 +74,37 @@ describe('the API error catalogue', () => {
         expect(vi.toLowerCase(), code).toBe(entry.vi.toLowerCase());
       }
     }
+  });
+});
+
+// The sign-in screen showed an empty error line when the server refused for a
+// reason, and with a code, the app does not know (a newer server, a proxy in
+// front), and `#/login?error=constructor` (a link any site can make) made the
+// screen throw. Whatever comes, the person reads a translated sentence, and
+// nothing a link carries is echoed as if the server had said it.
+describe('an error the app does not know', () => {
+  const unknown = [
+    { code: 'a_code_this_app_does_not_know', reason: 'a_reason_this_app_does_not_know', message: 'english fallback' },
+    { code: 'a_code_this_app_does_not_know' },
+    { reason: 'a_reason_this_app_does_not_know' },
+    { reason: 'Your account is locked, call 0900 000 000' },
+    {},
+    ...['constructor', '__proto__', 'toString', 'hasOwnProperty', 'field.title'].map((reason) => ({ reason })),
+    { code: 'constructor', reason: '__proto__' },
+  ];
+  it('still reads a generic, translated message, never blank nor the server\'s English nor the link\'s text', () => {
+    for (const e of unknown) {
+      const vi = translateError('vi', e);
+      const en = translateError('en', e);
+      expect(vi.trim(), JSON.stringify(e)).not.toBe('');
+      expect(vi, JSON.stringify(e)).toBe(translate('vi', 'unknownError'));
+      expect(en, JSON.stringify(e)).toBe(translate('en', 'unknownError'));
+      expect(vi).not.toBe(en);
+    }
+  });
+  it('a known reason with an unknown code, and a known code with an unknown reason, keep their own texts', () => {
+    const c = catalogue as Record<string, Texts>;
+    expect(translateError('vi', { code: 'a_new_code', reason: 'login_wait', params: { seconds: '4' } }).toLowerCase()).toBe(c.login_wait.vi.replace('{seconds}', '4').toLowerCase());
+    expect(translateError('vi', { code: 'forbidden', reason: 'a_new_reason' }).toLowerCase()).toBe(c.forbidden.vi.toLowerCase());
   });
 });

@@ -35,9 +35,10 @@ describe('API errors', () => {
     expect(translateError('vi', { code: 'conflict', reason: 'poll_no_quorum', params: { present: '5', delegates: '12' }, message: '' })).toMatch(/^Chưa đủ số đại biểu: có mặt 5\/12/);
   });
 
-  it('falls back to the code, then to the message', () => {
+  it('falls back to the code, then to a generic translated text', () => {
     expect(translateError('vi', { code: 'unavailable', message: 'x' })).toMatch(/^Hệ thống tạm thời/);
-    expect(translateError('en', { code: 'teapot', message: 'short and stout' })).toBe('short and stout');
+    // An unknown code is no longer answered with the server's English (issue #11): errors.test.ts.
+    expect(translateError('en', { code: 'teapot', message: 'short and stout' })).toBe(translate('en', 'unknownError'));
     expect(translateError('vi', { code: 'unavailable', reason: 'network', message: 'network' })).toBe(messages.vi.networkError);
   });
 });

@@ -493,6 +493,7 @@ const vi = {
   importChanges: 'Thay đổi',
   minutesViewApprove: 'Xem để duyệt',
   consultAnnounced: 'Đã mở lấy ý kiến góp ý: “{title}”',
+  unknownError: 'Máy chủ không thực hiện được yêu cầu. Vui lòng thử lại; nếu vẫn không được, báo quản trị viên.',
 };
 
 export type Key = keyof typeof vi;
@@ -983,6 +984,7 @@ const en: Record<Key, string> = {
   importChanges: 'Changes',
   minutesViewApprove: 'View to approve',
   consultAnnounced: 'Opinions are invited on “{title}”',
+  unknownError: 'The server could not do this. Try again; if it still fails, tell the administrator.',
 };
 
 export const messages: Record<Lang, Record<Key, string>> = { vi, en };
@@ -1004,15 +1006,24 @@ export function placeholders(s: string): string[] {
 
 const errorTexts = catalogue as Record<string, Record<Lang, string>>;
 
+/** errorEntry is the catalogue's texts of a reason or code, or nothing: only
+ * the catalogue's own keys (not `constructor`, not a field's name), since a
+ * reason may come from a link (`#/login?error=`). */
+function errorEntry(key: string | undefined): Record<Lang, string> | undefined {
+  if (!key || key.startsWith('field.') || !Object.hasOwn(errorTexts, key)) return undefined;
+  return errorTexts[key];
+}
+
 /** translateError gives an API error in the user's language: by its reason
  * (params filled, a `field` param named in that language), else by its code,
- * else the server's own message. */
+ * else a generic translated sentence (never blank, never the server's English
+ * nor text from the address). */
 export function translateError(lang: Lang, e: Partial<ApiErrorBody>): string {
   if (e.reason === 'network') return translate(lang, 'networkError');
-  const entry = (e.reason && errorTexts[e.reason]) || (e.code && errorTexts[e.code]);
-  if (!entry) return e.message || e.code || '';
+  const entry = errorEntry(e.reason) || errorEntry(e.code);
+  if (!entry) return translate(lang, 'unknownError');
   const params: Record<string, string> = { ...e.params };
-  const field = params.field && errorTexts['field.' + params.field];
+  const field = params.field && Object.hasOwn(errorTexts, 'field.' + params.field) && errorTexts['field.' + params.field];
   if (field) params.field = field[lang];
   const s = fill(entry[lang], params);
   return s.charAt(0).toUpperCase() + s.slice(1);
