@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 
@@ -137,8 +139,7 @@ func (s *Server) minutesDocx(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	name := "bien-ban-" + m.ID + "-v" + strconv.Itoa(v.Version) + ".docx"
-	setDisposition(c, "attachment", name)
+	setDisposition(c, "attachment", minutesFileName(m, v.Version, ".docx"))
 	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", data)
 }
 
@@ -163,9 +164,40 @@ func (s *Server) minutesPDF(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	name := "bien-ban-" + m.ID + "-v" + strconv.Itoa(v.Version) + ".pdf"
-	setDisposition(c, "attachment", name)
+	setDisposition(c, "attachment", minutesFileName(m, v.Version, ".pdf"))
 	c.DataFromReader(http.StatusOK, v.Size, "application/pdf", rc, nil)
+}
+
+// minutesFileName names a version of the minutes as a secretary files it:
+// "Biên bản <title> <date> v<n>.pdf" ("Minutes …" for a meeting held in
+// English), the date the meeting's own (phonghop.Zone), so the download needs
+// no renaming. The title loses what no file name may hold on the systems it
+// is filed on (folders, quotes, line breaks, Windows' reserved characters)
+// and is cut so the date and version always stay.
+func minutesFileName(m *phonghop.Meeting, version int, ext string) string {
+	title := strings.Map(func(r rune) rune {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Zs) || strings.ContainsRune(`/\:*?"<>|`, r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(m.Title, ""))
+	words := strings.Fields(title)
+	title = strings.Join(words, " ")
+	if r := []rune(title); len(r) > 100 {
+		title = strings.TrimSpace(string(r[:100]))
+	}
+	parts := []string{"Biên bản"}
+	if m.Language == "en" {
+		parts[0] = "Minutes"
+	}
+	if strings.Trim(title, ". ") != "" {
+		parts = append(parts, strings.Trim(title, ". "))
+	}
+	if !m.StartsAt.IsZero() {
+		parts = append(parts, m.StartsAt.In(phonghop.Zone).Format("2006-01-02"))
+	}
+	parts = append(parts, "v"+strconv.Itoa(version))
+	return strings.Join(parts, " ") + ext
 }
 
 func (s *Server) archive(c *gin.Context) {

@@ -40,7 +40,7 @@ func TestExecutableUploadRefusedAndNamesCleaned(t *testing.T) {
 			t.Errorf("renamed to %q", doc.Name)
 		}
 		got = h.do("GET", "/api/v1/meetings/"+f.id+"/documents/"+doc.ID+"/content", "daibieu01", nil).header.Get("Content-Disposition")
-		if want := `inline; filename="T_ tr_nh.pdf"; filename*=UTF-8''T%E1%BB%9D%20tr%C3%ACnh.pdf`; got != want {
+		if want := `inline; filename="To-trinh.pdf"; filename*=UTF-8''T%E1%BB%9D%20tr%C3%ACnh.pdf`; got != want {
 			t.Errorf("Content-Disposition %q, want %q", got, want)
 		}
 		r = h.do("GET", "/api/v1/meetings/"+f.id+"/archive.zip", "thuky", nil)
