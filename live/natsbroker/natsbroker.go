@@ -39,6 +39,11 @@
 // SubscribeControl): logouts and removals that must close sockets on every
 // process. They go through a stream of their own, kept for ControlMaxAge, so a
 // process cut off from NATS when one was published gets it when it reconnects.
+// A control stream or a meeting's stream deleted while phonghop runs (by
+// hand, or NATS restored from an older backup) is made again by whoever
+// needs it next: the control stream as it was, each subscription following
+// the new one (see control.go); a meeting's stream from the journal, above
+// every seq handed out (see create and reserveAhead).
 package natsbroker
 
 import (
@@ -72,8 +77,12 @@ type Config struct {
 	ControlSubject string        // subject of control messages; "phonghop.control"
 	ControlStream  string        // stream keeping them; "PHONGHOP_CONTROL"
 	ControlMaxAge  time.Duration // how long they are kept for processes that reconnect; 1 h
-	Replicas       int           // stream replicas (1, or 3 on a NATS cluster); 1
-	MaxAge         time.Duration // events older than this are discarded; 30 days
+	// ControlCheck is how often each control subscription checks that the
+	// control stream it reads is still there and still the same (see
+	// controlSub); a deleted one is made again. 5 s.
+	ControlCheck time.Duration
+	Replicas     int           // stream replicas (1, or 3 on a NATS cluster); 1
+	MaxAge       time.Duration // events older than this are discarded; 30 days
 	// MaxMsgsPerMeeting bounds each meeting's stream; the oldest events go first.
 	// 100,000.
 	MaxMsgsPerMeeting int64
@@ -113,6 +122,12 @@ type Broker struct {
 	streams map[string]*streamOpen
 	lockKV  jetstream.KeyValue // keys held while retiring a meeting's stream (see Retire)
 	floors  sync.Map           // meeting id → *atomic.Uint64: highest seq this process knows exists
+	// lost holds, by meeting id, the floor of a stream found gone (see
+	// forget): a stream made again starts above it (see create).
+	lost sync.Map
+	// reserved holds, by meeting id, the *reservation of seqs this process
+	// made in the store (see reserveAhead).
+	reserved sync.Map
 
 	lasts  coalesced[struct{}, lastResult]
 	sinces coalesced[uint64, sinceResult]
@@ -122,6 +137,10 @@ type Broker struct {
 	// unanswered (see retry), for tests and benchmarks.
 	leaderRetries     atomic.Int64
 	unansweredRetries atomic.Int64
+
+	// ctl holds the control subscriptions and the control messages this
+	// process sent (see control.go).
+	ctl controlState
 
 	closed   atomic.Bool
 	closedCh chan struct{}
@@ -185,6 +204,9 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	if cfg.ControlMaxAge <= 0 {
 		cfg.ControlMaxAge = time.Hour
 	}
+	if cfg.ControlCheck <= 0 {
+		cfg.ControlCheck = 5 * time.Second
+	}
 	if cfg.Replicas <= 0 {
 		cfg.Replicas = 1
 	}
@@ -219,8 +241,14 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 			if !b.closed.Load() {
 				b.log.Warn("nats: disconnected", "err", err)
 			}
+			// NATS may come back with another control stream (restored from
+			// a backup): nothing is delivered until it was looked at.
+			b.ctl.suspectAll()
 		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { b.log.Info("nats: reconnected", "url", c.ConnectedUrlRedacted()) }),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			b.log.Info("nats: reconnected", "url", c.ConnectedUrlRedacted())
+			b.ctl.kick()
+		}),
 		nats.ClosedHandler(func(*nats.Conn) { close(b.closedCh) }),
 	)
 	if err != nil {
@@ -525,6 +553,17 @@ func (b *Broker) create(ctx context.Context, meetingID string) error {
 			cfg.Subjects = []string{b.subjectOf(meetingID, baseSubject)}
 		}
 	}
+	// A stream this process read or wrote before it went starts above what
+	// it knew, journal or not.
+	lost, wasLost := b.lost.Load(meetingID)
+	if wasLost {
+		cfg.FirstSeq = max(cfg.FirstSeq, lost.(uint64)+2)
+	}
+	if wasLost || cfg.FirstSeq > 0 {
+		// Retired, or deleted behind phonghop's back (an operator, NATS
+		// restored from an older backup): say so either way.
+		b.log.Info("natsbroker: meeting's stream made again from the journal", "meeting", meetingID, "firstSeq", cfg.FirstSeq, "events", len(base))
+	}
 	cctx, cancel := b.withTimeout(ctx)
 	defer cancel()
 	_, err := b.js.CreateStream(cctx, cfg)
@@ -592,11 +631,69 @@ func wrongLast(err error) bool {
 }
 
 // forget drops the belief that the meeting's stream exists (it was deleted).
+// What this process knew of its seqs is kept apart: the stream made again
+// starts above it (see create), while reads of the new one are not held to
+// it (see behind).
 func (b *Broker) forget(meetingID string) {
 	b.mu.Lock()
 	delete(b.streams, b.streamName(meetingID))
 	b.mu.Unlock()
-	b.floors.Delete(meetingID) // a new stream starts again at 1
+	if v, ok := b.floors.LoadAndDelete(meetingID); ok {
+		f := v.(*atomic.Uint64).Load()
+		if old, ok := b.lost.Load(meetingID); !ok || old.(uint64) < f {
+			b.lost.Store(meetingID, f)
+		}
+	}
+}
+
+// reserveBlock is how far ahead of the seqs it hands out a process reserves
+// them in the store (Config.Reserve), and reserveEarly how near the end of a
+// reservation an append takes the next: one store write per reserveBlock -
+// reserveEarly events of a meeting, at most, per process.
+const (
+	reserveBlock = 256
+	reserveEarly = 128
+)
+
+// reservation is what this process reserved of a meeting's seqs.
+type reservation struct {
+	through atomic.Uint64 // seqs up to this one are reserved in the store
+	busy    atomic.Bool   // a reservation is being written
+}
+
+// reserveAhead keeps the meeting's high-water mark in the store ahead of the
+// seqs handed out, seq being the newest: a stream deleted behind phonghop's
+// back (an operator's mistake, NATS restored from an older backup) is made
+// again from the journal above every seq a tablet may hold, page turns
+// included, which the journal does not have. The write runs beside the
+// append, which never waits for it (its event has landed whatever the store
+// says, and page turns must not slow down with the store): a stream lost
+// while the write is under way, more than reserveEarly events after the last
+// one, could reuse seqs. A failure is logged and taken up by the next append.
+func (b *Broker) reserveAhead(meetingID string, seq uint64) {
+	if b.cfg.Reserve == nil {
+		return
+	}
+	v, _ := b.reserved.Load(meetingID)
+	if v == nil {
+		v, _ = b.reserved.LoadOrStore(meetingID, new(reservation))
+	}
+	r := v.(*reservation)
+	if seq+reserveEarly <= r.through.Load() || !r.busy.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer r.busy.Store(false)
+		ctx, cancel := b.withTimeout(context.Background())
+		defer cancel()
+		through := seq + reserveBlock
+		if err := b.cfg.Reserve(ctx, meetingID, through); err != nil {
+			b.log.Warn("natsbroker: seqs not reserved in the store", "meeting", meetingID, "through", through, "err", err)
+			return
+		}
+		for cur := r.through.Load(); cur < through && !r.through.CompareAndSwap(cur, through); cur = r.through.Load() {
+		}
+	}()
 }
 
 // forgetIfGone makes the next call create the meeting's stream again when err
@@ -697,6 +794,7 @@ func (b *Broker) Append(ctx context.Context, meetingID string, ev live.Event, ex
 		cancel()
 		if err == nil {
 			b.raise(meetingID, ack.Sequence)
+			b.reserveAhead(meetingID, ack.Sequence)
 			return ack.Sequence, nil
 		}
 		if wrongLast(err) {
@@ -1250,109 +1348,4 @@ func (b *Broker) Close() error {
 		b.nc.Close()
 	}
 	return nil
-}
-
-type controlMsg struct {
-	Kind string `json:"kind"`
-	ID   string `json:"id"`
-}
-
-// ensureControl creates the control stream if it does not exist yet (one
-// open for concurrent callers, see openStream).
-func (b *Broker) ensureControl(ctx context.Context) error {
-	return b.openStream(ctx, b.cfg.ControlStream, func(ctx context.Context) error {
-		// Creating it again with the same configuration succeeds: retried
-		// (see retry).
-		return b.retry(ctx, b.cfg.Timeout, func(bound time.Duration) error {
-			return b.createControl(ctx, bound)
-		})
-	})
-}
-
-func (b *Broker) createControl(ctx context.Context, bound time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, bound)
-	defer cancel()
-	_, err := b.js.CreateStream(ctx, jetstream.StreamConfig{
-		Name:        b.cfg.ControlStream,
-		Description: "phonghop logouts and removals, for every process",
-		Subjects:    []string{b.cfg.ControlSubject},
-		Retention:   jetstream.LimitsPolicy,
-		MaxAge:      b.cfg.ControlMaxAge,
-		MaxMsgs:     100_000,
-		Discard:     jetstream.DiscardOld,
-		Storage:     jetstream.FileStorage,
-		Replicas:    b.cfg.Replicas,
-	})
-	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		return unavailable("create stream "+b.cfg.ControlStream, err)
-	}
-	return nil
-}
-
-// PublishControl tells every process subscribed with SubscribeControl,
-// including this one, about kind and id (ControlSession, ControlUser). It
-// returns once the control stream has the message, or fails with code
-// unavailable.
-func (b *Broker) PublishControl(ctx context.Context, kind, id string) error {
-	if err := b.ready("control"); err != nil {
-		return err
-	}
-	data, err := json.Marshal(controlMsg{Kind: kind, ID: id})
-	if err != nil {
-		return err
-	}
-	if err := b.ensureControl(ctx); err != nil {
-		return err
-	}
-	// A message id of its own: a publish asked again after its answer was
-	// lost is the same message, which the stream keeps once (within its
-	// duplicate window, 2 minutes), so it may be retried (see retry).
-	msgID := "c" + strconv.FormatUint(rand.Uint64(), 36)
-	return b.retry(ctx, b.cfg.Timeout, func(bound time.Duration) error {
-		pctx, cancel := context.WithTimeout(ctx, bound)
-		defer cancel()
-		if _, err := b.js.Publish(pctx, b.cfg.ControlSubject, data, jetstream.WithMsgID(msgID)); err != nil {
-			return unavailable("control", err)
-		}
-		return nil
-	})
-}
-
-// SubscribeControl calls fn, one message at a time, with every control message
-// published from now on by any process until cancel is called. An ordered
-// consumer reads them from the control stream and resumes after the last one
-// it delivered when the connection comes back, so messages published while
-// this process was disconnected still arrive (if younger than ControlMaxAge).
-func (b *Broker) SubscribeControl(fn func(kind, id string)) (cancel func(), err error) {
-	if err := b.ready("control"); err != nil {
-		return nil, err
-	}
-	// Both wait as long as the control stream's open and the consumer's
-	// creation are retried (LeaderWait), not one Timeout.
-	ctx := context.Background()
-	if err := b.ensureControl(ctx); err != nil {
-		return nil, err
-	}
-	cons, err := b.orderedConsumer(ctx, b.cfg.ControlStream, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverNewPolicy,
-	})
-	if err != nil {
-		return nil, unavailable("control", err)
-	}
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		var c controlMsg
-		if err := json.Unmarshal(m.Data(), &c); err != nil {
-			b.log.Warn("natsbroker: bad control message", "err", err)
-			return
-		}
-		if c.Kind == controlRetired {
-			b.forget(c.ID)
-			return
-		}
-		fn(c.Kind, c.ID)
-	})
-	if err != nil {
-		return nil, unavailable("control", err)
-	}
-	return cc.Stop, nil
 }
