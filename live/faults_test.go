@@ -262,3 +262,79 @@ func TestBrokerDown(t *testing.T) {
 	e.hub.cfg.Broker = e.broker
 	readType(t, e.dial(chairID, ""), "snapshot")
 }
+
+// failNthAppend fails the n-th Append (from 1) with err, as when another
+// change was built on an event before it could be set back (ErrConflict), or
+// NATS failed too.
+type failNthAppend struct {
+	Broker
+	n     int64
+	err   error
+	calls atomic.Int64
+}
+
+func (b *failNthAppend) Append(ctx context.Context, mid string, ev Event, expect int64) (uint64, error) {
+	if b.calls.Add(1) == b.n {
+		return 0, b.err
+	}
+	return b.Broker.Append(ctx, mid, ev, expect)
+}
+
+// When the journal write fails and setting the subject back fails too, the
+// change stands in the room (tablets have it, later changes build on it):
+// its journal entry is written once the store takes it, at its seq, so the
+// minutes do not lack a check-in the room showed. Before, the entry was
+// dropped, and the delegate's retried check-in found them present and
+// changed nothing: the journal never got it.
+func TestEventNotSetBackIsJournaledLater(t *testing.T) {
+	shortRecordTimeout(t)
+	ctx := context.Background()
+	base, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &refusingStore{Store: base}
+	j := &journal.Journal{Store: st}
+	b := &failNthAppend{Broker: NewMemoryBroker(0), n: 3, err: ErrConflict} // the third append: the set-back
+	h := NewHub(Config{Broker: b, Meetings: meetings{"m1": testMeeting(2)}, Journal: j})
+	if _, err := h.CheckIn(ctx, "m1", delegateID(0)); err != nil {
+		t.Fatal(err)
+	}
+	st.refuse.Store(true)
+	if _, err := h.CheckIn(ctx, "m1", delegateID(1)); phonghop.ErrorCode(err) != phonghop.EUnavailable {
+		t.Fatalf("check-in: %v", err)
+	}
+	if n := h.Stats().Unjournaled; n != 1 {
+		t.Fatalf("unjournaled %d, want 1", n)
+	}
+	st0, _, err := h.State(ctx, "m1")
+	if err != nil || len(st0.Attendance.Present) != 2 {
+		t.Fatalf("the room: %+v, %v", st0.Attendance, err)
+	}
+	st.refuse.Store(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		entries, err := j.Entries(ctx, "m1")
+		if err == nil && len(entries) == 2 && entries[1].Seq == 2 && h.Stats().Unjournaled == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("journal %+v (%v), unjournaled %d: the event the room shows was not journaled", entries, err, h.Stats().Unjournaled)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The room's state rebuilt from the journal is what the room showed.
+	latest, _, err := RestoreFromJournal(j)(ctx, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a Attendance
+	for _, ev := range latest {
+		if ev.Subject == SubjectAttendance {
+			json.Unmarshal(ev.Payload, &a)
+		}
+	}
+	if len(a.Present) != 2 {
+		t.Fatalf("attendance restored from the journal: %+v", a)
+	}
+}

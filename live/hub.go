@@ -135,6 +135,7 @@ type Hub struct {
 
 	slowDrops   atomic.Int64
 	notRecorded atomic.Int64 // changes refused because the journal could not take them
+	unjournaled atomic.Int64 // events standing in the room whose journal entry is still being written (see journalLater)
 	conns       atomic.Int64 // clients in rooms now
 	events      atomic.Int64 // events delivered to rooms of this process
 	frames      atomic.Int64 // frames queued on clients (events × clients)
@@ -150,12 +151,16 @@ type Stats struct {
 	Frames      int64 // frames queued on clients since start
 	SlowDrops   int64 // clients closed as slow since start
 	NotRecorded int64 // changes refused since start because the journal could not take them
+	// Unjournaled is how many events the room shows whose journal entry is
+	// still being retried (their change was refused and could not be taken
+	// back): the minutes lack them until it is written.
+	Unjournaled int64
 }
 
 // Stats returns the hub's counters.
 func (h *Hub) Stats() Stats {
 	return Stats{Connections: h.conns.Load(), Events: h.events.Load(), Frames: h.frames.Load(), SlowDrops: h.slowDrops.Load(),
-		NotRecorded: h.notRecorded.Load()}
+		NotRecorded: h.notRecorded.Load(), Unjournaled: h.unjournaled.Load()}
 }
 
 type roomShard struct {

@@ -152,11 +152,46 @@ func (h *Hub) record(ctx context.Context, meetingID string, ev Event, prev *Even
 			back.Payload, _ = json.Marshal(zero)
 		}
 		if _, berr := h.cfg.Broker.Append(ctx, meetingID, back, int64(ev.Seq)); berr != nil {
-			// Someone built on the event already, or the broker is gone too.
-			h.log.Error("live: an event the journal lacks could not be taken back", "meeting", meetingID, "seq", ev.Seq, "err", berr)
+			// Someone built on the event already, or the broker is gone too:
+			// the room goes on showing it (tablets have it, later changes
+			// build on it), so the journal must get it, or the minutes would
+			// lack what the room saw (a retried check-in finds the delegate
+			// present and changes nothing).
+			h.log.Error("live: an event the journal lacks could not be taken back; it is journaled when the store takes it",
+				"meeting", meetingID, "seq", ev.Seq, "err", berr)
+			h.journalLater(meetingID, ev)
 		}
 	}
 	return fmt.Errorf("%w: %w", ErrNotRecorded, err)
+}
+
+// journalLaterFor bounds how long journalLater tries.
+var journalLaterFor = time.Hour
+
+// journalLater writes ev's journal entry in the background, retried with a
+// growing pause (up to 30 s) for journalLaterFor: the event stands in the
+// room and its entry goes in at its seq, in order with the others, whenever
+// the store takes it. Pending ones are counted in Stats.Unjournaled.
+func (h *Hub) journalLater(meetingID string, ev Event) {
+	h.unjournaled.Add(1)
+	go func() {
+		defer h.unjournaled.Add(-1)
+		giveUp := time.Now().Add(journalLaterFor)
+		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
+			ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+			err := h.cfg.Journal.Append(ctx, meetingID, entryOf(ev))
+			cancel()
+			if err == nil {
+				h.log.Info("live: an event left out of the journal is journaled now", "meeting", meetingID, "seq", ev.Seq)
+				return
+			}
+			if time.Now().Add(wait).After(giveUp) {
+				h.log.Error("live: an event the room showed was never journaled; the minutes lack it", "meeting", meetingID, "seq", ev.Seq, "type", ev.Type, "err", err)
+				return
+			}
+			time.Sleep(wait)
+		}
+	}()
 }
 
 func (h *Hub) brokerError(err error) error {

@@ -87,6 +87,9 @@ func (m *Metrics) Live(stats func() live.Stats) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "phonghop_live_not_recorded_total",
 			Help: "Room changes refused (503) because the journal could not take them."},
 			func() float64 { return float64(stats().NotRecorded) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "phonghop_live_unjournaled",
+			Help: "Events the room shows whose journal entry is still being retried (a refused change that could not be taken back)."},
+			func() float64 { return float64(stats().Unjournaled) }),
 	)
 }
 
