@@ -32,7 +32,9 @@ import (
 //     the subscription: each message carries the id it was published under,
 //     and the subscription keeps the ids it delivered for ControlMaxAge (as
 //     long as the stream keeps a message); each carries its first sending
-//     time too, and one sent before the subscription began is not delivered.
+//     time too, and one sent (by the publisher's clock) more than controlSkew
+//     before the subscription began is not delivered from a stream read from
+//     its start.
 //   - What was in the lost stream but not yet delivered to some process
 //     (cut off from NATS at that moment) is sent again by the process that
 //     published it: each process keeps what it sent for ControlMaxAge and,
@@ -290,7 +292,8 @@ type controlSub struct {
 	// nothing is delivered until verify has looked (and started a consumer
 	// again from the last message delivered, or from the new stream's start).
 	suspicious bool
-	gen        int // the current consumer; messages of an older one are dropped
+	gen        int  // the current consumer; messages of an older one are dropped
+	fromStart  bool // it reads the stream from its start (see deliver)
 	cc         jetstream.ConsumeContext
 	cons       jetstream.Consumer
 	created    time.Time // the stream's creation, as read when the consumer began
@@ -352,6 +355,7 @@ func (s *controlSub) start(ctx context.Context, policy jetstream.DeliverPolicy, 
 	s.gen++
 	gen, oldCC, oldCons := s.gen, s.cc, s.cons
 	s.cc, s.cons, s.created, s.suspicious = nil, cons, info.Created, false
+	s.fromStart = policy == jetstream.DeliverAllPolicy
 	switch policy {
 	case jetstream.DeliverNewPolicy:
 		s.lastSeq, s.lastID = info.State.LastSeq, ""
@@ -428,8 +432,10 @@ func (s *controlSub) deliver(gen int, m jetstream.Msg) {
 		}
 		s.remember(id)
 	}
-	if !c.At.IsZero() && c.At.Before(s.since) {
-		return // sent again into a new stream, from before this subscription
+	if s.fromStart && !c.At.IsZero() && c.At.Before(s.since) {
+		// From before this subscription, read again from a new stream. Only
+		// then: a message delivered in order is never held to the clocks.
+		return
 	}
 	if c.Kind == controlRetired {
 		s.b.forget(c.ID)
