@@ -159,7 +159,11 @@ func (h *Hub) record(ctx context.Context, meetingID string, ev Event, prev *Even
 			// present and changes nothing).
 			h.log.Error("live: an event the journal lacks could not be taken back; it is journaled when the store takes it",
 				"meeting", meetingID, "seq", ev.Seq, "err", berr)
-			h.journalLater(meetingID, ev)
+			var maybe *Event // a set-back refused for its expectation never landed; one unanswered may have
+			if !errors.Is(berr, ErrConflict) {
+				maybe = &back
+			}
+			h.journalLater(meetingID, ev, maybe)
 		}
 	}
 	return fmt.Errorf("%w: %w", ErrNotRecorded, err)
@@ -172,14 +176,31 @@ var journalLaterFor = time.Hour
 // growing pause (up to 30 s) for journalLaterFor: the event stands in the
 // room and its entry goes in at its seq, in order with the others, whenever
 // the store takes it. Pending ones are counted in Stats.Unjournaled.
-func (h *Hub) journalLater(meetingID string, ev Event) {
+// back is the set-back whose append went unanswered (nil: known not to have
+// landed): if the room's events after ev hold it, it landed after all, the
+// room shows what the journal holds, and nothing is written.
+func (h *Hub) journalLater(meetingID string, ev Event, back *Event) {
 	h.unjournaled.Add(1)
 	go func() {
 		defer h.unjournaled.Add(-1)
 		giveUp := time.Now().Add(journalLaterFor)
 		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
 			ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
-			err := h.cfg.Journal.Append(ctx, meetingID, entryOf(ev))
+			var err error
+			if back != nil {
+				var landed bool
+				if landed, err = h.setBackLanded(ctx, meetingID, ev.Seq, back); err == nil {
+					if landed {
+						cancel()
+						h.log.Info("live: the set-back of an event the journal lacks landed after all", "meeting", meetingID, "seq", ev.Seq)
+						return
+					}
+					back = nil
+				}
+			}
+			if err == nil {
+				err = h.cfg.Journal.Append(ctx, meetingID, entryOf(ev))
+			}
 			cancel()
 			if err == nil {
 				h.log.Info("live: an event left out of the journal is journaled now", "meeting", meetingID, "seq", ev.Seq)
@@ -192,6 +213,22 @@ func (h *Hub) journalLater(meetingID string, ev Event) {
 			time.Sleep(wait)
 		}
 	}()
+}
+
+// setBackLanded reports whether the meeting's events after seq hold back
+// (the same subject, type, author and time). When they are no longer all
+// held it answers false: the event is journaled, as it most likely stands.
+func (h *Hub) setBackLanded(ctx context.Context, meetingID string, seq uint64, back *Event) (bool, error) {
+	evs, _, err := h.cfg.Broker.Since(ctx, meetingID, seq)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range evs {
+		if e.Subject == back.Subject && e.Type == back.Type && e.By == back.By && e.Time.Equal(back.Time) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (h *Hub) brokerError(err error) error {
