@@ -128,7 +128,7 @@ func TestEveryFailIsCatalogued(t *testing.T) {
 				if want := phonghop.Placeholders(texts.En); !sameSet(params, want) {
 					t.Errorf("%s: %q gets params %v, its text names %v", pos, reason, params, want)
 				}
-			case "CheckText":
+			case "CheckText", "CheckTextLines", "CheckVisible", "FreeText":
 				if field, ok := literal(call.Args[0]); ok {
 					used["field."+field] = true
 					if _, ok := cat["field."+field]; !ok {

@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -152,18 +151,10 @@ func NewID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// CheckText validates a required or optional free-text field.
+// CheckText validates a required or optional one-line text
+// (phonghop.CheckText: nothing invisible or direction-changing in it).
 func CheckText(field, v string, required bool, max int) error {
-	if required && strings.TrimSpace(v) == "" {
-		return phonghop.Fail(phonghop.EInvalid, "text_required", "field", field)
-	}
-	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-		return phonghop.Fail(phonghop.EInvalid, "text_not_utf8", "field", field)
-	}
-	if utf8.RuneCountInString(v) > max {
-		return phonghop.Fail(phonghop.EInvalid, "text_too_long", "field", field, "max", max)
-	}
-	return nil
+	return phonghop.CheckText(field, v, required, max)
 }
 
 // Create adds a user. A taken username is a conflict.

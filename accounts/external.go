@@ -82,7 +82,7 @@ func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Ses
 			// A provider's name phonghop would not take from an admin (too
 			// long, a NUL) is left out, as at later sign-ins, rather than
 			// refusing the person.
-			display := strings.TrimSpace(ext.DisplayName)
+			display := phonghop.CleanLine(ext.DisplayName)
 			if CheckText("displayName", display, true, maxDisplayName) != nil {
 				display = name
 			}
@@ -104,18 +104,21 @@ func (s *Service) SignInExternal(ctx context.Context, ext External) (string, Ses
 	if rec.Disabled {
 		return "", Session{}, phonghop.User{}, errDisabled
 	}
+	// The provider's words, without the invisible and direction-changing
+	// characters an admin could not type here either (the person cannot
+	// retype them in phonghop: cleaned, not refused).
 	want := rec.User
-	if d := strings.TrimSpace(ext.DisplayName); d != "" {
+	if d := phonghop.CleanLine(ext.DisplayName); d != "" {
 		want.DisplayName = d
 	}
-	if e := strings.TrimSpace(ext.Email); e != "" {
+	if e := phonghop.CleanLine(ext.Email); e != "" {
 		want.Email = e
 	}
 	if ext.Admin != nil {
 		want.Admin = *ext.Admin
 	}
 	if ext.Unit != nil {
-		want.Unit = *ext.Unit
+		want.Unit = phonghop.CleanLine(*ext.Unit)
 	}
 	if CheckProfile(&want) != nil {
 		// A provider's value that phonghop would not accept from an admin

@@ -358,19 +358,35 @@ func TestUnbindRacingASignIn(t *testing.T) {
 	}
 }
 
-// A provider's display name phonghop would not take (over 200 characters, a
-// NUL) does not refuse the official's first sign-in: the account is made
-// under the username, as later sign-ins leave such a name out. Before, the
+// A provider's display name phonghop would not take (over 200 characters)
+// does not refuse the official's first sign-in: the account is made under
+// the username, as later sign-ins leave such a name out. Before, the
 // sign-in failed with "{field} is longer than {max} characters" on the
-// sign-in screen, its placeholders unfilled.
+// sign-in screen, its placeholders unfilled. A name, unit or e-mail holding
+// characters that draw nothing or turn the text (a NUL, U+202E, a zero-width
+// space, a line break) is kept without them, at the first sign-in and later
+// (issue #11: "Nguyễn Văn A" read "A năV nễyugN" on every tablet): the
+// person cannot retype it in phonghop.
 func TestSignInExternalOddDisplayName(t *testing.T) {
 	ctx := context.Background()
 	s := newService(t)
-	for sub, display := range map[string]string{"sub-long": strings.Repeat("Nguyễn ", 40), "sub-nul": "An\x00"} {
-		_, _, u, err := s.SignInExternal(ctx, accounts.External{Issuer: iss, Subject: sub, Username: sub, DisplayName: display})
-		if err != nil || u.DisplayName != sub {
+	for sub, c := range map[string]struct{ display, want string }{
+		"sub-long": {strings.Repeat("Nguyễn ", 40), "sub-long"},
+		"sub-nul":  {"An\x00", "An"},
+		"sub-rlo":  {"\u202eNguyễn Văn A\u202c", "Nguyễn Văn A"},
+		"sub-zw":   {"Lê\u200b Thị\nBình\ufeff", "Lê Thị Bình"},
+		"sub-iso":  {"\u2067Trần\u2069 \u200fHà", "Trần Hà"},
+	} {
+		_, _, u, err := s.SignInExternal(ctx, accounts.External{Issuer: iss, Subject: sub, Username: sub, DisplayName: c.display})
+		if err != nil || u.DisplayName != c.want {
 			t.Fatalf("%s: %+v %v", sub, u, err)
 		}
+	}
+	unit := "UBND\u202e xã Mỹ An"
+	_, _, u, err := s.SignInExternal(ctx, accounts.External{Issuer: iss, Subject: "sub-rlo", Username: "sub-rlo",
+		DisplayName: "Nguyễn\u2066 Văn A", Email: "a\u200b@dongthap.gov.vn", Unit: &unit})
+	if err != nil || u.DisplayName != "Nguyễn Văn A" || u.Unit != "UBND xã Mỹ An" || u.Email != "a@dongthap.gov.vn" {
+		t.Fatalf("a later sign-in: %+v %v", u, err)
 	}
 }
 

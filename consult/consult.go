@@ -349,7 +349,10 @@ func (s *Service) answeredCount(ctx context.Context, m *phonghop.Meeting, c *Con
 
 // check validates the fields a consultation is made of.
 func check(m *phonghop.Meeting, title, note string, docs []string, remind int) (string, string, error) {
-	title, note = strings.TrimSpace(title), strings.TrimSpace(note)
+	title, note = strings.TrimSpace(title), strings.TrimSpace(phonghop.CleanText(note))
+	if err := phonghop.CheckVisible("title", title); err != nil {
+		return "", "", err
+	}
 	switch {
 	case title == "":
 		return "", "", phonghop.Fail(phonghop.EInvalid, "consultation_title_required")

@@ -51,8 +51,10 @@ func checkComment(m *phonghop.Meeting, docID string, in *OpinionInput) error {
 			return phonghop.Fail(phonghop.EInvalid, "opinion_rects_invalid")
 		}
 	}
-	in.Quote = strings.TrimSpace(in.Quote)
-	in.Text = strings.TrimSpace(in.Text)
+	// Free text (a quote of the draft, the opinion): kept without invisible
+	// and direction-changing characters.
+	in.Quote = strings.TrimSpace(phonghop.CleanText(in.Quote))
+	in.Text = strings.TrimSpace(phonghop.CleanText(in.Text))
 	switch {
 	case utf8.RuneCountInString(in.Quote) > MaxQuote:
 		return phonghop.Fail(phonghop.EInvalid, "opinion_quote_too_long", "max", MaxQuote)

@@ -46,7 +46,7 @@ func (h *Hub) noticeSender(ctx context.Context, meetingID string, by phonghop.Us
 
 // noticeText trims the text and checks it is something a tablet can show.
 func noticeText(text string) (string, error) {
-	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(phonghop.CleanText(text))
 	switch {
 	case text == "":
 		return "", phonghop.Fail(phonghop.EInvalid, "notice_text_required")

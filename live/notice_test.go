@@ -55,8 +55,13 @@ func TestNoticeReachesEveryTablet(t *testing.T) {
 	if f.Error.Reason != "notice_text_too_long" || f.Error.Params["max"] != "200" {
 		t.Fatalf("too long: %s", f.raw)
 	}
-	if _, err := e.hub.SendNotice(ctx, "m1", chair, "Giải lao\x00"); phonghop.Public(err).Reason != "notice_text_not_utf8" {
-		t.Fatalf("NUL: %v", err)
+	if _, err := e.hub.SendNotice(ctx, "m1", chair, "Giải lao\xff"); phonghop.Public(err).Reason != "notice_text_not_utf8" {
+		t.Fatalf("not UTF-8: %v", err)
+	}
+	// What draws nothing or turns the text (a NUL, U+202E) is left out
+	// (phonghop.CleanText), not shown on every tablet.
+	if text, err := noticeText("Giải lao\x00\u202e 15 phút"); err != nil || text != "Giải lao 15 phút" {
+		t.Fatalf("cleaned: %q %v", text, err)
 	}
 	// Withdrawing when there is none changes nothing.
 	send(t, ch, map[string]string{"type": "withdrawNotice"})

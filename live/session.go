@@ -198,7 +198,7 @@ func (h *Hub) MarkAttendance(ctx context.Context, meetingID string, by phonghop.
 	if !m.HasRole(by.ID, phonghop.RoleChair, phonghop.RoleSecretary) {
 		return 0, phonghop.Fail(phonghop.EForbidden, "attendance_mark_forbidden")
 	}
-	reason = strings.TrimSpace(reason)
+	reason = strings.TrimSpace(phonghop.CleanText(reason))
 	switch {
 	case reason == "":
 		return 0, phonghop.Fail(phonghop.EInvalid, "attendance_reason_required")

@@ -26,8 +26,8 @@ const maxCancelReason = 1000
 // readable with its set-up; it is listed as cancelled. Cancelling a
 // cancelled meeting changes nothing.
 func (s *Service) Cancel(ctx context.Context, id, reason string) (*phonghop.Meeting, error) {
-	reason = strings.TrimSpace(reason)
-	if err := accounts.CheckText("reason", reason, false, maxCancelReason); err != nil {
+	reason, err := phonghop.FreeText("reason", strings.TrimSpace(reason), false, maxCancelReason)
+	if err != nil {
 		return nil, err
 	}
 	changed := false

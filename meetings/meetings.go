@@ -191,10 +191,10 @@ func checkMeetingFields(m NewMeeting) error {
 	if err := accounts.CheckText("location", m.Location, false, maxField); err != nil {
 		return err
 	}
-	if err := accounts.CheckText("organization", m.Organization, false, maxField); err != nil {
+	if err := phonghop.CheckTextLines("organization", m.Organization, false, maxField); err != nil {
 		return err
 	}
-	if err := accounts.CheckText("parentOrganization", m.ParentOrganization, false, maxField); err != nil {
+	if err := phonghop.CheckTextLines("parentOrganization", m.ParentOrganization, false, maxField); err != nil {
 		return err
 	}
 	if err := accounts.CheckText("placeName", m.PlaceName, false, maxPlaceName); err != nil {

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/phonghop/phonghop"
-	"github.com/phonghop/phonghop/accounts"
 	"github.com/phonghop/phonghop/storage"
 )
 
@@ -134,7 +133,9 @@ func (n *Notes) Put(ctx context.Context, meetingID, userID, docID string, page i
 	if page < 1 || page > maxNotePage {
 		return PageNote{}, phonghop.Fail(phonghop.EInvalid, "page_invalid")
 	}
-	if err := accounts.CheckText("text", text, false, maxNote); err != nil {
+	// Free text: kept without invisible and direction-changing characters.
+	text, err := phonghop.FreeText("text", text, false, maxNote)
+	if err != nil {
 		return PageNote{}, err
 	}
 	if err := n.split(ctx, meetingID, userID, docID); err != nil {

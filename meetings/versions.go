@@ -21,6 +21,9 @@ import (
 
 // RenameDocument gives the document a new name (cleaned as an upload's).
 func (s *Service) RenameDocument(ctx context.Context, meetingID, docID, name string) (phonghop.Document, error) {
+	// A file's name, cleaned as an upload's: what draws nothing or turns
+	// the text is left out, not refused.
+	name = phonghop.CleanLine(name)
 	if err := accounts.CheckText("name", name, true, 200); err != nil {
 		return phonghop.Document{}, err
 	}

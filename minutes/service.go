@@ -166,10 +166,11 @@ func editsFrom(m *phonghop.Meeting, d Draft) (Edits, error) {
 			continue
 		}
 		if it.Notes != "" || it.Conclusion != "" {
-			items[it.AgendaItemID] = ItemEdit{Notes: it.Notes, Conclusion: it.Conclusion}
+			items[it.AgendaItemID] = ItemEdit{Notes: phonghop.CleanText(it.Notes), Conclusion: phonghop.CleanText(it.Conclusion)}
 		}
 	}
-	return Edits{Summary: d.Summary, Guests: d.Guests, Items: items}, nil
+	// Free text, kept without invisible and direction-changing characters.
+	return Edits{Summary: phonghop.CleanText(d.Summary), Guests: phonghop.CleanText(d.Guests), Items: items}, nil
 }
 
 // Preview renders the minutes with d's edits (not saved, nothing stored), as

@@ -121,7 +121,7 @@ func TestEditUserProfile(t *testing.T) {
 		{map[string]any{"displayName": "  "}, "text_required"},
 		{map[string]any{"email": "not an address"}, "email_invalid"},
 		{map[string]any{"phone": "call me"}, "phone_invalid"},
-		{map[string]any{"unit": string(make([]rune, 301))}, "text_not_utf8"},
+		{map[string]any{"unit": string(make([]rune, 301))}, "text_invisible_char"}, // NULs
 		{map[string]any{"unit": strings.Repeat("đ", 301)}, "text_too_long"},
 	} {
 		r := h.do("PATCH", "/api/v1/users/"+uid, "admin", bad.body)

@@ -46,6 +46,12 @@ func (s *Service) SetCommittee(ctx context.Context, meetingID, pollID string, by
 			!utf8.ValidString(c.Position) || utf8.RuneCountInString(c.Position) > MaxNameRunes {
 			return nil, phonghop.Fail(phonghop.EInvalid, "committee_member_invalid", "n", i+1, "max", MaxNameRunes)
 		}
+		if err := phonghop.CheckVisible("name", c.Name); err != nil {
+			return nil, err
+		}
+		if err := phonghop.CheckVisible("position", c.Position); err != nil {
+			return nil, err
+		}
 		switch c.Role {
 		case "":
 			c.Role = phonghop.CountingMember

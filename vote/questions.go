@@ -101,6 +101,9 @@ func cleanQuestions(req CreateRequest, lang string) (CreateRequest, error) {
 		if !utf8.ValidString(q.Title) || utf8.RuneCountInString(q.Title) > MaxTitleRunes {
 			return req, phonghop.Fail(phonghop.EInvalid, "poll_question_title_too_long", "n", n, "max", MaxTitleRunes)
 		}
+		if err := phonghop.CheckVisible("title", q.Title); err != nil {
+			return req, err
+		}
 		if len(q.Candidates) == 0 || len(q.Candidates) > MaxCandidates {
 			return req, phonghop.Fail(phonghop.EInvalid, "poll_candidates_count", "n", n, "max", MaxCandidates)
 		}
@@ -114,6 +117,12 @@ func cleanQuestions(req CreateRequest, lang string) (CreateRequest, error) {
 			}
 			if !utf8.ValidString(c.Position) || utf8.RuneCountInString(c.Position) > MaxNameRunes {
 				return req, phonghop.Fail(phonghop.EInvalid, "poll_candidate_position_too_long", "n", n, "c", j+1, "max", MaxNameRunes)
+			}
+			if err := phonghop.CheckVisible("candidate", c.Name); err != nil {
+				return req, err
+			}
+			if err := phonghop.CheckVisible("position", c.Position); err != nil {
+				return req, err
 			}
 			if (c.UserID != "" && !validID(c.UserID)) || (c.Photo != "" && !validID(c.Photo)) {
 				return req, phonghop.Fail(phonghop.EInvalid, "poll_candidate_ref_invalid", "n", n, "c", j+1)
@@ -155,6 +164,9 @@ func cleanQuestions(req CreateRequest, lang string) (CreateRequest, error) {
 				l = strings.TrimSpace(l)
 				if l == "" || !utf8.ValidString(l) || utf8.RuneCountInString(l) > MaxLevelRunes {
 					return req, phonghop.Fail(phonghop.EInvalid, "poll_level_length", "n", n, "l", k+1, "max", MaxLevelRunes)
+				}
+				if err := phonghop.CheckVisible("level", l); err != nil {
+					return req, err
 				}
 				ls[k] = l
 			}

@@ -287,6 +287,9 @@ func cleanRequest(req CreateRequest, lang string) (CreateRequest, error) {
 	case n > MaxTitleRunes:
 		return req, phonghop.Fail(phonghop.EInvalid, "poll_title_too_long", "max", MaxTitleRunes)
 	}
+	if err := phonghop.CheckVisible("title", req.Title); err != nil {
+		return req, err
+	}
 	if !isMotion(req.Kind) {
 		return cleanQuestions(req, lang)
 	}
@@ -305,6 +308,9 @@ func cleanRequest(req CreateRequest, lang string) (CreateRequest, error) {
 		o = strings.TrimSpace(o)
 		if o == "" || !utf8.ValidString(o) || utf8.RuneCountInString(o) > MaxOptionRunes {
 			return req, phonghop.Fail(phonghop.EInvalid, "poll_option_length", "n", i+1, "max", MaxOptionRunes)
+		}
+		if err := phonghop.CheckVisible("option", o); err != nil {
+			return req, err
 		}
 		opts[i] = o
 	}
