@@ -8,12 +8,15 @@
 package oidcauth
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -255,8 +258,8 @@ func (rp *RP) Exchange(ctx context.Context, code string, a Attempt) (Identity, e
 	if idt.Nonce != a.Nonce {
 		return Identity{}, fmt.Errorf("%w: nonce mismatch", errRefused)
 	}
-	claims := map[string]any{}
-	if err := idt.Claims(&claims); err != nil {
+	claims, err := decodeClaims(idt.Claims)
+	if err != nil {
 		return Identity{}, fmt.Errorf("%w: %w", errRefused, err)
 	}
 	// OpenID Connect Core 3.1.3.7 (4, 5): go-oidc checks that the audience
@@ -272,8 +275,7 @@ func (rp *RP) Exchange(ctx context.Context, code string, a Attempt) (Identity, e
 	if claims[rp.cfg.UserClaim] == nil || (rp.groupsWanted() && claims[rp.cfg.GroupsClaim] == nil) || claims["name"] == nil {
 		ui, err := rp.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 		if err == nil && ui.Subject == idt.Subject {
-			more := map[string]any{}
-			if ui.Claims(&more) == nil {
+			if more, err := decodeClaims(ui.Claims); err == nil {
 				for k, v := range more {
 					if _, has := claims[k]; !has {
 						claims[k] = v
@@ -298,7 +300,22 @@ var errRefused = errors.New("oidcauth: the provider's answer was refused")
 
 func (rp *RP) identity(issuer, subject string, claims map[string]any) (Identity, error) {
 	id := Identity{Issuer: issuer, Subject: subject}
-	user, _ := claims[rp.cfg.UserClaim].(string)
+	var user string
+	switch v := claims[rp.cfg.UserClaim].(type) {
+	case string:
+		user = v
+	case json.Number:
+		// A directory's employee number sent as a JSON number: its digits,
+		// exactly as sent (decoded as a float, 12345678901234567891 would
+		// become …568000 and two people one account).
+		if !integerClaim.MatchString(v.String()) {
+			return Identity{}, fmt.Errorf("the provider's claim %q is the number %s: %w", rp.cfg.UserClaim, v, phonghop.Fail(phonghop.EUnauthenticated, "oidc_claim_invalid", "claim", rp.cfg.UserClaim))
+		}
+		user = v.String()
+	case nil:
+	default:
+		return Identity{}, fmt.Errorf("the provider's claim %q is a %T: %w", rp.cfg.UserClaim, v, phonghop.Fail(phonghop.EUnauthenticated, "oidc_claim_invalid", "claim", rp.cfg.UserClaim))
+	}
 	if strings.TrimSpace(user) == "" {
 		return Identity{}, fmt.Errorf("the provider's answer lacks the claim %q: %w", rp.cfg.UserClaim, phonghop.Fail(phonghop.EUnauthenticated, "oidc_claim_missing"))
 	}
@@ -351,3 +368,27 @@ func (rp *RP) identity(issuer, subject string, claims map[string]any) (Identity,
 // IsRefused reports whether err is the provider's answer failing a check (as
 // opposed to the provider not answering).
 func IsRefused(err error) bool { return errors.Is(err, errRefused) }
+
+// integerClaim is a JSON number that is a whole number as written: no
+// fraction, no exponent.
+var integerClaim = regexp.MustCompile(`^-?[0-9]+$`)
+
+// decodeClaims reads a token's or userinfo's claims with numbers kept as
+// they were written (json.Number), not rounded to a float64.
+func decodeClaims(read func(any) error) (map[string]any, error) {
+	raw := map[string]json.RawMessage{}
+	if err := read(&raw); err != nil {
+		return nil, err
+	}
+	claims := make(map[string]any, len(raw))
+	for k, r := range raw {
+		d := json.NewDecoder(bytes.NewReader(r))
+		d.UseNumber()
+		var v any
+		if err := d.Decode(&v); err != nil {
+			return nil, err
+		}
+		claims[k] = v
+	}
+	return claims, nil
+}

@@ -299,3 +299,58 @@ func TestProviderNotAnswering(t *testing.T) {
 		}
 	}
 }
+
+// TestNumericUserClaim (issue #11): a directory that sends the configured
+// user claim as a JSON number (an employee number) was told the claim was
+// missing. A whole number is taken as its digits, exactly as sent (as a
+// float64, 12345678901234567891 and …892 were one name); a fraction, an
+// exponent, a boolean, a list or an object is refused as a claim phonghop
+// cannot use (oidc_claim_invalid, naming it). The subject must be a string
+// (OpenID Connect Core 2): a numeric "sub" is the provider's answer refused.
+func TestNumericUserClaim(t *testing.T) {
+	ctx := context.Background()
+	p := newHostileIDP(t, false)
+	rp := p.relyingParty(t, oidcauth.Config{UserClaim: "employee_id"})
+	a := oidcauth.NewAttempt()
+	for raw, want := range map[string]string{
+		`1234567`:              "1234567",
+		`12345678901234567891`: "12345678901234567891",
+		`12345678901234567892`: "12345678901234567892",
+		`"nv.0042"`:            "nv.0042",
+		`12.5`:                 "",
+		`1e3`:                  "",
+		`true`:                 "",
+		`["an"]`:               "",
+		`{"id":"an"}`:          "",
+	} {
+		p.claims = p.goodClaims(a)
+		p.claims["employee_id"] = json.RawMessage(raw)
+		id, err := rp.Exchange(ctx, "code", a)
+		if want != "" {
+			if err != nil || id.Username != want {
+				t.Errorf("%s: %+v %v, want %q", raw, id, err, want)
+			}
+			continue
+		}
+		if pe := phonghop.Public(err); pe == nil || pe.Reason != "oidc_claim_invalid" || pe.Params["claim"] != "employee_id" {
+			t.Errorf("%s: %+v %v, want oidc_claim_invalid", raw, id, err)
+		}
+	}
+	// Missing: still said so, from the ID token and the userinfo alike.
+	p.claims = p.goodClaims(a)
+	p.userinfo = map[string]any{"sub": "sub-an"}
+	if _, err := rp.Exchange(ctx, "code", a); phonghop.Public(err) == nil || phonghop.Public(err).Reason != "oidc_claim_missing" {
+		t.Errorf("missing: %v", err)
+	}
+	// Only in userinfo, as a number.
+	p.userinfo = map[string]any{"sub": "sub-an", "employee_id": json.RawMessage(`98765432109876543210`)}
+	if id, err := rp.Exchange(ctx, "code", a); err != nil || id.Username != "98765432109876543210" {
+		t.Errorf("from userinfo: %+v %v", id, err)
+	}
+	p.userinfo = nil
+	p.claims = p.goodClaims(a)
+	p.claims["sub"] = json.RawMessage(`42`)
+	if _, err := rp.Exchange(ctx, "code", a); err == nil || !oidcauth.IsRefused(err) {
+		t.Errorf("a numeric subject: %v", err)
+	}
+}
