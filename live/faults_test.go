@@ -366,3 +366,59 @@ func waitUntil(t *testing.T, limit time.Duration, what string, ok func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// landingStore is a real store whose writes land but are answered with a
+// failure while fail is set, as S3 answering 500 after the write.
+type landingStore struct {
+	storage.Store
+	fail atomic.Bool
+}
+
+func (s *landingStore) Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) (storage.Info, error) {
+	in, err := s.Store.Put(ctx, key, r, size, o)
+	if s.fail.Load() {
+		return storage.Info{}, fmt.Errorf("answer lost: %w", storage.ErrUnavailable)
+	}
+	return in, err
+}
+
+// A journal write that landed but was answered with failures for as long as
+// it was retried: the room sets the change back, and the journal, which holds
+// the change, gets the setting back too, so both show the change undone (the
+// minutes and a room restored from the journal do not show a check-in the
+// room took back).
+func TestSetBackIsJournaledWhenTheChangeLanded(t *testing.T) {
+	shortRecordTimeout(t)
+	ctx := context.Background()
+	base, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &landingStore{Store: base}
+	j := &journal.Journal{Store: st}
+	b := NewMemoryBroker(0) // without Journal, like natsbroker
+	h := NewHub(Config{Broker: b, Meetings: meetings{"m1": testMeeting(2)}, Journal: j})
+	if _, err := h.CheckIn(ctx, "m1", delegateID(0)); err != nil {
+		t.Fatal(err)
+	}
+	st.fail.Store(true)
+	if _, err := h.CheckIn(ctx, "m1", delegateID(1)); phonghop.ErrorCode(err) != phonghop.EUnavailable {
+		t.Fatalf("check-in: %v", err)
+	}
+	st.fail.Store(false)
+	waitUntil(t, 10*time.Second, "the background write to end", func() bool { return h.Stats().Unjournaled == 0 })
+	entries, err := j.Entries(ctx, "m1")
+	if err != nil || len(entries) != 3 || entries[2].Seq != 3 {
+		t.Fatalf("journal %+v (%v), want the check-in, the refused one and its setting back", entries, err)
+	}
+	latest, _, err := RestoreFromJournal(j)(ctx, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range latest {
+		var a Attendance
+		if ev.Subject == SubjectAttendance && (json.Unmarshal(ev.Payload, &a) != nil || len(a.Present) != 1) {
+			t.Fatalf("attendance restored from the journal: %s", ev.Payload)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/phonghop/phonghop"
+	"github.com/phonghop/phonghop/journal"
 )
 
 // maxAttempts bounds the read-modify-write retries of one action; each retry
@@ -151,7 +152,11 @@ func (h *Hub) record(ctx context.Context, meetingID string, ev Event, prev *Even
 		} else if zero != nil {
 			back.Payload, _ = json.Marshal(zero)
 		}
-		if _, berr := h.cfg.Broker.Append(ctx, meetingID, back, int64(ev.Seq)); berr != nil {
+		backSeq, berr := h.cfg.Broker.Append(ctx, meetingID, back, int64(ev.Seq))
+		if berr == nil {
+			back.Seq = backSeq
+			h.journalSetBack(meetingID, ev.Seq, back)
+		} else {
 			// Someone built on the event already, or the broker is gone too:
 			// the room goes on showing it (tablets have it, later changes
 			// build on it), so the journal must get it, or the minutes would
@@ -169,7 +174,47 @@ func (h *Hub) record(ctx context.Context, meetingID string, ev Event, prev *Even
 	return fmt.Errorf("%w: %w", ErrNotRecorded, err)
 }
 
-// journalLaterFor bounds how long journalLater tries.
+// journalSetBack makes the journal hold the set-back too if the entry of the
+// event it took back landed although its write reported failure (a store
+// that timed out after the write, then refused): the journal then shows the
+// change and its undoing, as the room did, not a change the room took back.
+// It looks once the store answers, in the background, for journalLaterFor.
+func (h *Hub) journalSetBack(meetingID string, seq uint64, back Event) {
+	lister, ok := h.cfg.Journal.(interface {
+		Entries(ctx context.Context, meetingID string) ([]journal.Entry, error)
+	})
+	if !ok {
+		return
+	}
+	h.unjournaled.Add(1)
+	giveUp, timeout := time.Now().Add(journalLaterFor), recordTimeout
+	go func() {
+		defer h.unjournaled.Add(-1)
+		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			entries, err := lister.Entries(ctx, meetingID)
+			if err == nil {
+				if !slices.ContainsFunc(entries, func(e journal.Entry) bool { return e.Seq == seq }) {
+					cancel()
+					return // the change never reached the journal: nothing to undo there
+				}
+				err = h.cfg.Journal.Append(ctx, meetingID, entryOf(back))
+			}
+			cancel()
+			if err == nil {
+				h.log.Info("live: a change the room took back had reached the journal; its setting back is journaled too", "meeting", meetingID, "seq", seq)
+				return
+			}
+			if time.Now().Add(wait).After(giveUp) {
+				h.log.Error("live: the journal holds a change the room took back", "meeting", meetingID, "seq", seq, "err", err)
+				return
+			}
+			time.Sleep(wait)
+		}
+	}()
+}
+
+// journalLaterFor bounds how long journalLater and journalSetBack try.
 var journalLaterFor = time.Hour
 
 // journalLater writes ev's journal entry in the background, retried with a
@@ -181,11 +226,11 @@ var journalLaterFor = time.Hour
 // room shows what the journal holds, and nothing is written.
 func (h *Hub) journalLater(meetingID string, ev Event, back *Event) {
 	h.unjournaled.Add(1)
+	giveUp, timeout := time.Now().Add(journalLaterFor), recordTimeout
 	go func() {
 		defer h.unjournaled.Add(-1)
-		giveUp := time.Now().Add(journalLaterFor)
 		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
-			ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			var err error
 			if back != nil {
 				var landed bool
