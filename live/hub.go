@@ -60,6 +60,14 @@ type Config struct {
 	MessagesPerSecond float64
 	Burst             int
 
+	// OwnChangesPerSecond and OwnChangesBurst bound the changes a
+	// participant makes for themselves (checking in or out, asking to speak
+	// or withdrawing) per person and meeting, on every face (REST and every
+	// socket of theirs together); 0: 2 per second, burst 20. Over it the
+	// change is refused (too_many_messages) and nothing is journaled or sent.
+	OwnChangesPerSecond float64
+	OwnChangesBurst     int
+
 	// MaxSocketsPerUser bounds one user's live connections on this process
 	// (a few tablets and a wall display, and reconnects overlapping the
 	// sockets they replace); past it the upgrade is refused with 429
@@ -132,6 +140,8 @@ type Hub struct {
 
 	userMu    sync.Mutex
 	userConns map[string]int // live connections (and upgrades under way) per user
+
+	own ownChanges // the bound on a participant's own changes (ownchanges.go)
 
 	slowDrops   atomic.Int64
 	notRecorded atomic.Int64 // changes refused because the journal could not take them
@@ -217,6 +227,12 @@ func NewHub(cfg Config) *Hub {
 	}
 	if cfg.Burst <= 0 {
 		cfg.Burst = 20
+	}
+	if cfg.OwnChangesPerSecond <= 0 {
+		cfg.OwnChangesPerSecond = 2
+	}
+	if cfg.OwnChangesBurst <= 0 {
+		cfg.OwnChangesBurst = 20
 	}
 	h := &Hub{cfg: cfg, log: cfg.Logger, origins: make(map[string]bool), userConns: make(map[string]int), flush: newFlusher()}
 	for _, o := range cfg.AllowedOrigins {

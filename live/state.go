@@ -416,6 +416,8 @@ func (h *Hub) attend(ctx context.Context, meetingID, userID string, in bool, mar
 	by := userID
 	if mark != nil {
 		by = mark.By
+	} else if err := h.allowOwnChange(meetingID, userID); err != nil {
+		return 0, err
 	}
 	return h.attendance.do(ctx, h, meetingID, &attendReq{userID: userID, in: in, mark: mark, by: by})
 }
@@ -460,6 +462,9 @@ func (h *Hub) RequestToSpeak(ctx context.Context, meetingID, userID string) (uin
 	if err := h.delegate(ctx, meetingID, userID); err != nil {
 		return 0, err
 	}
+	if err := h.allowOwnChange(meetingID, userID); err != nil {
+		return 0, err
+	}
 	return h.speakers(ctx, meetingID, userID, func(s *Speakers) (bool, error) {
 		if (s.Current != nil && *s.Current == userID) || slices.Contains(s.Queue, userID) {
 			return false, nil
@@ -479,6 +484,9 @@ func (h *Hub) Withdraw(ctx context.Context, meetingID, userID string) (uint64, e
 	delegate := m.HasRole(userID, phonghop.RoleDelegate)
 	if _, ok := m.Participant(userID); !ok {
 		return 0, phonghop.Fail(phonghop.EForbidden, "speak_delegates_only")
+	}
+	if err := h.allowOwnChange(meetingID, userID); err != nil {
+		return 0, err
 	}
 	return h.speakers(ctx, meetingID, userID, func(s *Speakers) (bool, error) {
 		changed := false
