@@ -215,6 +215,11 @@ func (s *Service) cast(ctx context.Context, meetingID, pollID string, by phongho
 	// Not counted: take the ballot back so the store agrees with the results.
 	if err := s.Store.Delete(ctx, key); err != nil {
 		s.log().Warn("vote: delete uncounted ballot", "meeting", meetingID, "poll", pollID, "err", hideKey(err, vk))
+		// The ballot stays, with its option and the time it was written: the
+		// answer is a server error (503), whose request log names no voter
+		// (a 409 line named them at that time). The tablet asks again and
+		// hears the poll is closed.
+		return Receipt{}, hideKey(fmt.Errorf("vote: an uncounted ballot could not be taken back: %w", err), vk)
 	}
 	return Receipt{}, phonghop.Fail(phonghop.EConflict, "poll_closed_before_ballot")
 }
