@@ -11,12 +11,17 @@
 //	audit/meetings/{mid}/entries/{seq}.json    a meeting's log
 //	audit/{log}/heads/{seq}.json               a signed head: the log's length and last hash
 //
-// {seq} is the entry's position (1, 2, …, zero-padded to 20 digits). Each
-// entry is written create-only at the next position, so two processes
-// appending at once never overwrite each other: the loser of the race reads
-// the entry that won, chains to it and tries the next position. Each entry
-// holds the SHA-256 of the previous entry's stored bytes (prev), so changing,
-// dropping or reordering any entry breaks the chain after it. Heads sign the
+// {seq} is the position (1, 2, …, zero-padded to 20 digits) of the first
+// entry an object holds. An object holds one entry, or several at the
+// positions that follow, one JSON document a line ("\n" between them, none
+// after the last): the entries recorded while the write before them was
+// under way (a group commit), so a check-in wave of 2,000 delegates is a few
+// dozen writes, not 2,000 one after another. An object is written
+// create-only at the next position, so two processes appending at once never
+// overwrite each other: the loser of the race reads the object that won,
+// chains to its last entry and tries the position after it. Each entry holds
+// the SHA-256 of the previous entry's stored bytes (prev: its line), so
+// changing, dropping or reordering any entry breaks the chain after it. Heads sign the
 // log's length and the hash of its last entry with an Ed25519 key, at most
 // every SignInterval for each log this process appended to, and are published
 // as a log line ("audit head"); a head taken from the log lines, or a signed
@@ -42,6 +47,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,7 +70,7 @@ func MeetingLog(meetingID string) string { return "meetings/" + meetingID }
 func entriesPrefix(log string) string { return Prefix + log + "/entries/" }
 func headsPrefix(log string) string   { return Prefix + log + "/heads/" }
 
-// EntryKey is the object key of a log's entry at seq.
+// EntryKey is the object key of the log's object whose first entry is at seq.
 func EntryKey(log string, seq uint64) string {
 	return fmt.Sprintf("%s%020d.json", entriesPrefix(log), seq)
 }
@@ -151,9 +157,10 @@ type Service struct {
 	// Clock is the time entries carry (default time.Now).
 	Clock func() time.Time
 
-	mu    sync.Mutex
-	logs  map[string]*logState
-	queue []queued
+	mu      sync.Mutex
+	logs    map[string]*logState
+	queue   []queued
+	pending int // entries in queue
 
 	failures atomic.Int64
 	written  atomic.Int64
@@ -169,11 +176,29 @@ type logState struct {
 	seq    uint64
 	hash   string
 	signed uint64
+
+	// The group commit (Record): entries waiting for the write under way,
+	// and whether one is.
+	gmu     sync.Mutex
+	pending []*waiter
+	writing bool
 }
 
+// waiter is an entry Record waits to see written. wake is closed when it was
+// written or queued for a retry, or when it heads the next batch (lead).
+type waiter struct {
+	e    Entry
+	size int
+	wake chan struct{}
+	lead bool
+}
+
+// queued is one write that failed: the entries of one object, retried as
+// they were (so a write that landed but reported failure is recognised).
 type queued struct {
 	log   string
-	e     Entry
+	es    []Entry
+	tried attempt
 	tries int
 }
 
@@ -187,7 +212,7 @@ type Stats struct {
 // Stats reports the Service's counters.
 func (s *Service) Stats() Stats {
 	s.mu.Lock()
-	n := len(s.queue)
+	n := s.pending
 	s.mu.Unlock()
 	return Stats{Written: s.written.Load(), Failures: s.failures.Load(), Pending: n}
 }
@@ -235,10 +260,10 @@ func checkLog(log string) error {
 	return nil
 }
 
-// Append writes e at the log's next position and returns it as stored. It
-// fails only when the store does (the entry may then have landed: a retry of
-// the same entry finds it and does not write it twice, unless this Service
-// appended another entry to the log in between).
+// Append writes e alone at the log's next position and returns it as
+// stored. It fails only when the store does (the entry may then have landed:
+// a retry of the same entry finds it and does not write it twice, unless this
+// Service appended another entry to the log in between).
 func (s *Service) Append(ctx context.Context, log string, e Entry) (Entry, error) {
 	if err := checkLog(log); err != nil {
 		return e, err
@@ -246,48 +271,91 @@ func (s *Service) Append(ctx context.Context, log string, e Entry) (Entry, error
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
+	stored, _, err := s.write(ctx, log, []Entry{e})
+	return stored[0], err
+}
+
+// attempt is the object a write last tried to store, and where.
+type attempt struct {
+	at   uint64
+	data []byte
+}
+
+// write writes es as one object at the log's next position, chained to its
+// last entry, and returns them as stored (with their positions and prev) and
+// the object it last tried to store.
+func (s *Service) write(ctx context.Context, log string, es []Entry) ([]Entry, attempt, error) {
+	es = slices.Clone(es)
 	st := s.state(log)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if !st.known {
 		seq, hash, err := s.tip(ctx, log)
 		if err != nil {
-			return e, err
+			return es, attempt{}, err
 		}
 		st.seq, st.hash, st.known = seq, hash, true
 	}
 	for {
-		e.Seq, e.Prev = st.seq+1, st.hash
-		data, err := json.Marshal(e)
+		data, hash, err := chain(es, st.seq, st.hash)
 		if err != nil {
-			return e, err
+			return es, attempt{}, err
 		}
-		_, err = s.Store.Put(ctx, EntryKey(log, e.Seq), bytes.NewReader(data), int64(len(data)),
+		at := st.seq + 1
+		tried := attempt{at: at, data: data}
+		_, err = s.Store.Put(ctx, EntryKey(log, at), bytes.NewReader(data), int64(len(data)),
 			storage.PutOptions{IfAbsent: true, ContentType: "application/json"})
 		if err == nil {
-			st.seq, st.hash = e.Seq, hashOf(data)
-			return e, nil
+			st.seq, st.hash = at+uint64(len(es))-1, hash
+			return es, tried, nil
 		}
 		if !errors.Is(err, storage.ErrPrecondition) {
-			return e, err
+			return es, tried, err
 		}
-		// Another writer took the position (or an earlier write of this very
-		// entry landed and reported failure): chain to what is there.
-		other, err := readRaw(ctx, s.Store, EntryKey(log, e.Seq))
+		// Another writer took the position (or an earlier write of these very
+		// entries landed and reported failure): chain to what is there.
+		other, err := readRaw(ctx, s.Store, EntryKey(log, at))
 		if err != nil {
-			return e, err
+			return es, tried, err
 		}
-		st.seq, st.hash = e.Seq, hashOf(other)
 		if bytes.Equal(other, data) {
-			return e, nil
+			st.seq, st.hash = at+uint64(len(es))-1, hash
+			return es, tried, nil
 		}
+		lines := entryLines(other)
+		st.seq, st.hash = at+uint64(len(lines))-1, hashOf(lines[len(lines)-1])
 		if err := ctx.Err(); err != nil {
-			return e, err
+			return es, tried, err
 		}
 	}
 }
 
-// tip finds a log's last entry: its position and hash (0, "" when empty).
+// chain numbers es from after seq, each holding the hash of the one before
+// (hash for the first), and returns the object holding them and the hash of
+// the last.
+func chain(es []Entry, seq uint64, hash string) ([]byte, string, error) {
+	var buf bytes.Buffer
+	for i := range es {
+		es[i].Seq, es[i].Prev = seq+1+uint64(i), hash
+		line, err := json.Marshal(es[i])
+		if err != nil {
+			return nil, "", err
+		}
+		hash = hashOf(line)
+		if i > 0 {
+			buf.WriteByte('\n')
+		}
+		buf.Write(line)
+	}
+	return buf.Bytes(), hash, nil
+}
+
+// entryLines splits an object into its entries' stored bytes (one or more;
+// JSON encoding never puts a newline inside an entry).
+func entryLines(data []byte) [][]byte { return bytes.Split(data, []byte{'\n'}) }
+
+// tip finds a log's last entry (the last line of its last object): its
+// position and hash (0, "" when empty).
 func (s *Service) tip(ctx context.Context, log string) (uint64, string, error) {
 	infos, err := s.Store.List(ctx, entriesPrefix(log))
 	if err != nil {
@@ -302,7 +370,8 @@ func (s *Service) tip(ctx context.Context, log string) (uint64, string, error) {
 		if err != nil {
 			return 0, "", err
 		}
-		return seq, hashOf(data), nil
+		lines := entryLines(data)
+		return seq + uint64(len(lines)) - 1, hashOf(lines[len(lines)-1]), nil
 	}
 	return 0, "", nil
 }
@@ -338,34 +407,94 @@ const maxEntry = 1 << 20
 // recordTimeout bounds the first attempt at writing an entry.
 const recordTimeout = 5 * time.Second
 
-// maxQueued bounds the entries waiting for a retry; past it the oldest is
-// written to the process's log at error level, whole, and dropped from the
+// maxQueued bounds the entries waiting for a retry; past it the oldest write
+// is written to the process's log at error level, whole, and dropped from the
 // queue (the store has then refused writes for a long while).
 const maxQueued = 10_000
 
-// Record appends e to the log, on a context detached from the request's (a
-// client that goes away does not cancel its record). An entry the store does
-// not take within a few seconds is not dropped: it is counted as a failure,
-// logged and kept to be retried by Run until it lands (the action it records
-// has happened already and is not undone).
+// A group commit writes at most maxBatch entries in one object, and no more
+// than about maxBatchBytes of them (one entry alone may be larger): far below
+// maxEntry, what is read back.
+const (
+	maxBatch      = 500
+	maxBatchBytes = 256 << 10
+)
+
+// Record appends e to the log and returns once it is written, on a context
+// detached from the request's (a client that goes away does not cancel its
+// record). Entries recorded while a write to the same log is under way are
+// written together, as one object, as soon as it ends (a group commit): on a
+// store that takes milliseconds a write, many requests at once no longer wait
+// for each other's writes one by one. An entry the store does not take
+// within a few seconds is not dropped: it is counted as a failure, logged and
+// kept to be retried by Run until it lands (the action it records has
+// happened already and is not undone).
 func (s *Service) Record(ctx context.Context, log string, e Entry) {
-	if e.Time.IsZero() {
-		e.Time = s.now()
-	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
-	stored, err := s.Append(wctx, log, e)
-	if err == nil {
-		s.done(log, stored)
-		return
-	}
-	if errors.Is(err, ErrInvalidLog) {
+	if err := checkLog(log); err != nil {
 		s.log().Error("audit entry with an invalid log name", "log", log, "action", e.Action)
 		return
 	}
-	s.failures.Add(1)
-	s.log().Warn("audit entry not written yet; retrying", "log", log, "action", e.Action, "err", err)
-	s.enqueue(queued{log: log, e: e, tries: 1})
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	w := &waiter{e: e, size: sizeOf(e), wake: make(chan struct{})}
+	st := s.state(log)
+	st.gmu.Lock()
+	st.pending = append(st.pending, w)
+	lead := !st.writing
+	st.writing = true
+	st.gmu.Unlock()
+	if !lead {
+		if <-w.wake; !w.lead {
+			return // written, or queued, by the batch's writer
+		}
+	}
+	// w heads the queue: it writes what waits, up to a batch.
+	st.gmu.Lock()
+	n, size := 1, w.size
+	for n < len(st.pending) && n < maxBatch && size+st.pending[n].size <= maxBatchBytes {
+		size += st.pending[n].size
+		n++
+	}
+	batch := st.pending[:n:n]
+	st.pending = st.pending[n:]
+	st.gmu.Unlock()
+	es := make([]Entry, len(batch))
+	for i, b := range batch {
+		es[i] = b.e
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	stored, tried, err := s.write(wctx, log, es)
+	cancel()
+	st.gmu.Lock() // the next batch starts now, while this one is answered
+	if len(st.pending) > 0 {
+		st.pending[0].lead = true
+		close(st.pending[0].wake)
+	} else {
+		st.writing = false
+	}
+	st.gmu.Unlock()
+	if err == nil {
+		for _, e := range stored {
+			s.done(log, e)
+		}
+	} else {
+		s.failures.Add(1)
+		s.log().Warn("audit entries not written yet; retrying", "log", log, "entries", len(es), "action", es[0].Action, "err", err)
+		s.enqueue(queued{log: log, es: stored, tried: tried, tries: 1})
+	}
+	for _, b := range batch[1:] {
+		close(b.wake)
+	}
+}
+
+// sizeOf is about what e takes in an object (without its position and prev).
+func sizeOf(e Entry) int {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return maxBatchBytes
+	}
+	return len(b) + 100
 }
 
 func (s *Service) done(log string, e Entry) {
@@ -378,15 +507,19 @@ func (s *Service) done(log string, e Entry) {
 func (s *Service) enqueue(q queued) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.queue) >= maxQueued {
+	for s.pending+len(q.es) > maxQueued && len(s.queue) > 0 {
 		old := s.queue[0]
 		s.queue = s.queue[1:]
-		s.log().Error("audit entry given up after retries: the store refuses writes", "log", old.log, "entry", old.e)
+		s.pending -= len(old.es)
+		for _, e := range old.es {
+			s.log().Error("audit entry given up after retries: the store refuses writes", "log", old.log, "entry", e)
+		}
 	}
 	s.queue = append(s.queue, q)
+	s.pending += len(q.es)
 }
 
-// retry writes the queued entries, in order, until one fails.
+// retry writes the queued entries, in order, until a write fails.
 func (s *Service) retry(ctx context.Context) {
 	for {
 		s.mu.Lock()
@@ -397,7 +530,7 @@ func (s *Service) retry(ctx context.Context) {
 		q := s.queue[0]
 		s.mu.Unlock()
 		wctx, cancel := context.WithTimeout(ctx, recordTimeout)
-		stored, err := s.Append(wctx, q.log, q.e)
+		stored, err := s.rewrite(wctx, q)
 		cancel()
 		if err != nil {
 			s.failures.Add(1)
@@ -411,10 +544,38 @@ func (s *Service) retry(ctx context.Context) {
 		s.mu.Lock()
 		if len(s.queue) > 0 {
 			s.queue = s.queue[1:]
+			s.pending -= len(q.es)
 		}
 		s.mu.Unlock()
-		s.done(q.log, stored)
+		for _, e := range stored {
+			s.done(q.log, e)
+		}
 	}
+}
+
+// rewrite writes a queued write again, unless it landed after all: the
+// object it tried is where it tried it (the write reported failure, the store
+// kept it). It is looked for there and not only at the log's tip, for later
+// writes may have chained to it since.
+func (s *Service) rewrite(ctx context.Context, q queued) ([]Entry, error) {
+	if q.tried.data != nil {
+		other, err := readRaw(ctx, s.Store, EntryKey(q.log, q.tried.at))
+		switch {
+		case err == nil && bytes.Equal(other, q.tried.data):
+			st := s.state(q.log)
+			st.mu.Lock()
+			if end := q.tried.at + uint64(len(q.es)) - 1; st.seq < end { // behind what landed
+				lines := entryLines(other)
+				st.seq, st.hash, st.known = end, hashOf(lines[len(lines)-1]), true
+			}
+			st.mu.Unlock()
+			return q.es, nil
+		case err != nil && !errors.Is(err, storage.ErrNotFound):
+			return nil, err
+		}
+	}
+	stored, _, err := s.write(ctx, q.log, q.es)
+	return stored, err
 }
 
 // Run retries entries the store refused and signs heads every SignInterval
@@ -448,9 +609,11 @@ func (s *Service) Flush(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, q := range s.queue {
-		s.log().Error("audit entry not written before shutdown", "log", q.log, "entry", q.e)
+		for _, e := range q.es {
+			s.log().Error("audit entry not written before shutdown", "log", q.log, "entry", e)
+		}
 	}
-	s.queue = nil
+	s.queue, s.pending = nil, 0
 }
 
 // SignHeads signs and publishes the head of every log this Service appended

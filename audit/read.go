@@ -60,7 +60,7 @@ func CheckLog(log string) error { return checkLog(log) }
 // entryCache keeps the entries read back from the store, per log. Entries are
 // written create-only and never change, so what was read once is kept and
 // only the entries added since are read (one listing, then a GET per new
-// entry). Reading is for display: Verify reads the store itself.
+// object). Reading is for display: Verify reads the store itself.
 type entryCache struct {
 	mu   sync.Mutex
 	logs map[string][]Entry
@@ -86,7 +86,9 @@ func (s *Service) Entries(ctx context.Context, log string) ([]Entry, error) {
 	have := c.logs[log]
 	c.mu.Unlock()
 	// Only a contiguous run from 1 is kept: entries past a gap are read but
-	// not cached (the gap may still be filled by a concurrent writer).
+	// not cached (the gap may still be filled by a concurrent writer). An
+	// object whose first entry is cached is cached whole (objects never
+	// overlap).
 	var fresh []storage.Info
 	for _, in := range infos {
 		seq, ok := seqOf(in.Key, entriesPrefix(log))
@@ -101,16 +103,18 @@ func (s *Service) Entries(ctx context.Context, log string) ([]Entry, error) {
 	out := have[:len(have):len(have)]
 	contiguous := true
 	for i, data := range raws {
-		var e Entry
-		if err := json.Unmarshal(data, &e); err != nil {
-			return out, fmt.Errorf("audit: %s: %w", fresh[i].Key, err)
-		}
-		if e.Seq != uint64(len(out))+1 {
-			contiguous = false
-		}
-		out = append(out, e)
-		if contiguous {
-			have = out
+		for _, line := range entryLines(data) {
+			var e Entry
+			if err := json.Unmarshal(line, &e); err != nil {
+				return out, fmt.Errorf("audit: %s: %w", fresh[i].Key, err)
+			}
+			if e.Seq != uint64(len(out))+1 {
+				contiguous = false
+			}
+			out = append(out, e)
+			if contiguous {
+				have = out
+			}
 		}
 	}
 	c.mu.Lock()

@@ -36,7 +36,7 @@ func (r *Report) fail(format string, args ...any) {
 }
 
 // Verify checks every audit log in the store: each entry sits at its own
-// position, the positions run 1, 2, 3… without a gap, each entry's prev is
+// position (an object's first entry at the object's, the others after it), the positions run 1, 2, 3… without a gap, each entry's prev is
 // the hash of the one before, and each head is signed by key and matches the
 // entry at its position (a head past the last entry means the tail was
 // dropped). key nil accepts the key the heads name (they then prove nothing
@@ -124,33 +124,40 @@ func verifyLog(ctx context.Context, st storage.Store, key ed25519.PublicKey, log
 	prev := ""
 	var want uint64 = 1
 	for i, in := range entries {
-		seq, ok := seqOf(in.Key, entriesPrefix(log))
+		at, ok := seqOf(in.Key, entriesPrefix(log))
 		if !ok {
 			r.fail("%s: not an entry's name", in.Key)
 			continue
 		}
-		if seq != want {
-			r.fail("entries %d to %d are missing", want, seq-1)
+		switch {
+		case at > want:
+			r.fail("entries %d to %d are missing", want, at-1)
 			prev = "" // the next entry cannot chain to a missing one: reported once
+		case at < want:
+			r.fail("the object at %d overlaps the entries before it (to %d)", at, want-1)
+			prev = ""
 		}
-		want = seq + 1
-		data := raws[i]
-		var e Entry
-		if err := json.Unmarshal(data, &e); err != nil {
-			r.fail("entry %d is not an entry: %v", seq, err)
-		} else {
-			if e.Seq != seq {
-				r.fail("entry %d says it is entry %d (moved)", seq, e.Seq)
+		lines := entryLines(raws[i])
+		want = at + uint64(len(lines))
+		for j, data := range lines {
+			seq := at + uint64(j)
+			var e Entry
+			if err := json.Unmarshal(data, &e); err != nil {
+				r.fail("entry %d is not an entry: %v", seq, err)
+			} else {
+				if e.Seq != seq {
+					r.fail("entry %d says it is entry %d (moved)", seq, e.Seq)
+				}
+				if (seq == 1 || prev != "") && e.Prev != prev {
+					r.fail("entry %d does not follow entry %d (changed, dropped or reordered)", seq, seq-1)
+				}
 			}
-			if (seq == 1 || prev != "") && e.Prev != prev {
-				r.fail("entry %d does not follow entry %d (changed, dropped or reordered)", seq, seq-1)
-			}
+			h := hashOf(data)
+			hashes[seq] = h
+			prev = h
+			r.Entries = seq
+			r.Hash = h
 		}
-		h := hashOf(data)
-		hashes[seq] = h
-		prev = h
-		r.Entries = seq
-		r.Hash = h
 	}
 	rawHeads, err := readAll(ctx, st, heads)
 	if err != nil {
