@@ -47,12 +47,14 @@ func auditEntries(t *testing.T, st storage.Store, log string) ([]audit.Entry, []
 		}
 		b, _ := io.ReadAll(rc)
 		rc.Close()
-		var e audit.Entry
-		if err := json.Unmarshal(b, &e); err != nil {
-			t.Fatal(err)
+		for _, line := range strings.Split(string(b), "\n") { // an object may hold several entries
+			var e audit.Entry
+			if err := json.Unmarshal([]byte(line), &e); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, e)
+			raws = append(raws, line)
 		}
-		out = append(out, e)
-		raws = append(raws, string(b))
 	}
 	return out, raws
 }
