@@ -60,3 +60,27 @@ export async function signInPage(page, username, password = PASSWORD) {
   await page.click('button[type=submit]');
   await page.waitForFunction(() => !location.hash.startsWith('#/login'));
 }
+
+/**
+ * A meeting of a test's own, as the admin sets one up: made now, in
+ * Vietnamese, with the participants ({ username: role }), one PDF and an
+ * agenda item presenting it. Returns its id, its API path (`/meetings/<id>`),
+ * the participants' ids and display names by username, the document and the item.
+ */
+export async function newMeeting(admin, { title, location = 'Hội trường UBND huyện', participants, pdf, item }) {
+  const users = await call(admin, 'GET', '/users');
+  const ids = {};
+  const names = {};
+  for (const u of Object.keys(participants)) {
+    const x = users.find((v) => v.username === u);
+    assert.ok(x, `demo user ${u} present (run \`phonghop demo\`)`);
+    ids[u] = x.id;
+    names[u] = x.displayName;
+  }
+  const m = await call(admin, 'POST', '/meetings', { title, startsAt: new Date().toISOString(), location, language: 'vi' });
+  const base = `/meetings/${m.id}`;
+  await call(admin, 'PUT', `${base}/participants`, Object.entries(participants).map(([u, role]) => ({ userId: ids[u], role })));
+  const doc = await upload(admin, m.id, pdf.name, pdf.bytes);
+  const agendaItem = await call(admin, 'POST', `${base}/agenda`, { presenter: '', durationMinutes: 10, ...item, documentIds: [doc.id] });
+  return { mid: m.id, base, ids, names, doc, item: agendaItem };
+}

@@ -10,13 +10,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 import { smallPdf } from './pdfgen.js';
-import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, PASSWORD, signInPage, upload } from './api.js';
+import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, newMeeting, signInPage } from './api.js';
 
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
 
-let browser, mid, base;
-const ids = {};
-const names = {};
+let browser, mid, base, ids, names;
 const contexts = [];
 let sec, d1, d2;
 const DRAFT = 'Du-thao-nghi-quyet-dau-tu-cong.pdf';
@@ -38,29 +36,13 @@ const desk = () => sec.locator('[data-testid=consult-desk]');
 
 before(async () => {
   const admin = await login('admin', ADMIN_PASSWORD);
-  const users = await call(admin, 'GET', '/users');
-  for (const u of ['chutich', 'thuky', 'daibieu01', 'daibieu02']) {
-    const x = users.find((v) => v.username === u);
-    assert.ok(x, `demo user ${u} present (run \`phonghop demo\`)`);
-    ids[u] = x.id;
-    names[u] = x.displayName;
-  }
-  const m = await call(admin, 'POST', '/meetings', {
+  ({ mid, base, ids, names } = await newMeeting(admin, {
     title: `Kỳ họp kiểm thử góp ý dự thảo ${Date.now()}`,
-    startsAt: new Date().toISOString(),
     location: 'Hội trường HĐND huyện',
-    language: 'vi',
-  });
-  mid = m.id;
-  base = `/meetings/${mid}`;
-  await call(admin, 'PUT', `${base}/participants`, [
-    { userId: ids.chutich, role: 'chair' },
-    { userId: ids.thuky, role: 'secretary' },
-    { userId: ids.daibieu01, role: 'delegate' },
-    { userId: ids.daibieu02, role: 'delegate' },
-  ]);
-  const doc = await upload(admin, mid, DRAFT, smallPdf(3));
-  await call(admin, 'POST', `${base}/agenda`, { title: 'Thảo luận dự thảo nghị quyết', presenter: '', durationMinutes: 30, documentIds: [doc.id] });
+    participants: { chutich: 'chair', thuky: 'secretary', daibieu01: 'delegate', daibieu02: 'delegate' },
+    pdf: { name: DRAFT, bytes: smallPdf(3) },
+    item: { title: 'Thảo luận dự thảo nghị quyết', durationMinutes: 30 },
+  }));
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -7,12 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { smallPdf } from './pdfgen.js';
-import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, PASSWORD, signInPage, upload } from './api.js';
+import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, newMeeting, signInPage } from './api.js';
 
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
 
 let browser, mid, base, chairToken;
-const ids = {};
 const contexts = [];
 let chair, d1, d2, wall;
 
@@ -35,28 +34,12 @@ const gone = (page) => banner(page).waitFor({ state: 'detached', timeout: 15000 
 
 before(async () => {
   const admin = await login('admin', ADMIN_PASSWORD);
-  const users = await call(admin, 'GET', '/users');
-  for (const u of ['chutich', 'thuky', 'daibieu01', 'daibieu02']) {
-    const x = users.find((v) => v.username === u);
-    assert.ok(x, `demo user ${u} present (run \`phonghop demo\`)`);
-    ids[u] = x.id;
-  }
-  const m = await call(admin, 'POST', '/meetings', {
+  ({ mid, base } = await newMeeting(admin, {
     title: `Phiên họp kiểm thử thông báo ${Date.now()}`,
-    startsAt: new Date().toISOString(),
-    location: 'Hội trường UBND huyện',
-    language: 'vi',
-  });
-  mid = m.id;
-  base = `/meetings/${mid}`;
-  await call(admin, 'PUT', `${base}/participants`, [
-    { userId: ids.chutich, role: 'chair' },
-    { userId: ids.thuky, role: 'secretary' },
-    { userId: ids.daibieu01, role: 'delegate' },
-    { userId: ids.daibieu02, role: 'delegate' },
-  ]);
-  const doc = await upload(admin, mid, 'Bao-cao.pdf', smallPdf(2));
-  await call(admin, 'POST', `${base}/agenda`, { title: 'Báo cáo tình hình kinh tế - xã hội', presenter: '', durationMinutes: 10, documentIds: [doc.id] });
+    participants: { chutich: 'chair', thuky: 'secretary', daibieu01: 'delegate', daibieu02: 'delegate' },
+    pdf: { name: 'Bao-cao.pdf', bytes: smallPdf(2) },
+    item: { title: 'Báo cáo tình hình kinh tế - xã hội' },
+  }));
   chairToken = await login('chutich');
 
   browser = await chromium.launch({

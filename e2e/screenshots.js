@@ -279,6 +279,19 @@ try {
   await shot(tall, 'delegate-confidence-portrait.png');
   await tall.context().close();
 
+  // A phone upright (390×844): the secretary's room, two rows of top bar and
+  // the notice in its own place above the page.
+  await call(chair, 'POST', `/meetings/${mid}/notice`, { text: 'Mời các đại biểu về phòng họp, phiên thảo luận tiếp tục lúc 14 giờ 00 tại hội trường tầng 2 của Ủy ban nhân dân huyện' });
+  const withDoc = m.agenda.find((a) => a.documentIds.length > 0);
+  await call(chair, 'PUT', `/meetings/${mid}/presentation`, { agendaItemId: withDoc.id, documentId: withDoc.documentIds[0], page: 1 });
+  const phone = await signedIn('thuky', { width: 390, height: 844 });
+  await phone.goto(new URL(room, BASE).toString());
+  await phone.locator('[data-testid=notice-banner]').waitFor({ timeout: 15000 });
+  await phone.waitForSelector('.viewer .host[data-rendered]', { timeout: 30000 });
+  await shot(phone, 'secretary-phone.png');
+  await phone.context().close();
+  await call(chair, 'DELETE', `/meetings/${mid}/notice`);
+
   const big = shots.filter(([, size]) => size > 300 * 1024);
   assert.equal(big.length, 0, `screenshots over 300 KiB: ${big.map(([n]) => n).join(', ')}`);
 } finally {

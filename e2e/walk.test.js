@@ -11,21 +11,23 @@
 // stayed over the headings for good; Chromium warned of an unknown
 // Permissions-Policy feature on every page; the chair looked for the minutes'
 // approval beside "Xem" (it is in the preview); a delegate saw only a new tab
-// appear when opinions on a draft were invited. A meeting of its own; needs
-// PHONGHOP_ADMIN_PASSWORD.
+// appear when opinions on a draft were invited; at 1024×768 the quorum badge
+// sent the toolbar's actions to icons; on a phone the top bar took four rows
+// and a notice covered the document; the set-up screen's file inputs spoke the
+// browser's English; the minutes downloaded under the meeting's id. A meeting
+// of its own; needs PHONGHOP_ADMIN_PASSWORD.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, signInPage, upload } from './api.js';
+import { ADMIN_PASSWORD, BASE, call, CHROMIUM, login, newMeeting, signInPage } from './api.js';
 import { smallPdf } from './pdfgen.js';
 
 if (!ADMIN_PASSWORD) throw new Error('PHONGHOP_ADMIN_PASSWORD is not set (the admin password of the server under test)');
 
-let browser, admin, chair, mid, base, item, doc, dir;
-const ids = {};
+let browser, admin, chair, mid, base, item, doc, dir, ids;
 const contexts = [];
 const warnings = [];
 
@@ -47,23 +49,12 @@ const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.
 before(async () => {
   admin = await login('admin', ADMIN_PASSWORD);
   chair = await login('chutich');
-  const users = await call(admin, 'GET', '/users');
-  for (const u of ['chutich', 'thuky', 'daibieu01', 'daibieu02', 'daibieu03', 'quansat']) ids[u] = users.find((v) => v.username === u).id;
-  const m = await call(admin, 'POST', '/meetings', {
+  ({ mid, base, doc, item, ids } = await newMeeting(admin, {
     title: `Kỳ họp kiểm thử đi một vòng ${Date.now()}`,
-    startsAt: new Date().toISOString(),
-    location: 'Hội trường UBND huyện',
-    language: 'vi',
-  });
-  mid = m.id;
-  base = `/meetings/${mid}`;
-  await call(admin, 'PUT', `${base}/participants`, [
-    { userId: ids.chutich, role: 'chair' },
-    { userId: ids.thuky, role: 'secretary' },
-    ...['daibieu01', 'daibieu02', 'daibieu03'].map((u) => ({ userId: ids[u], role: 'delegate' })),
-  ]);
-  doc = await upload(admin, mid, 'Bao-cao.pdf', smallPdf(3));
-  item = await call(admin, 'POST', `${base}/agenda`, { title: 'Báo cáo tổng kết năm', presenter: '', durationMinutes: 10, documentIds: [doc.id] });
+    participants: { chutich: 'chair', thuky: 'secretary', daibieu01: 'delegate', daibieu02: 'delegate', daibieu03: 'delegate' },
+    pdf: { name: 'Bao-cao.pdf', bytes: smallPdf(3) },
+    item: { title: 'Báo cáo tổng kết năm' },
+  }));
   await call(chair, 'POST', `${base}/session`, { action: 'open' });
   await call(chair, 'PUT', `${base}/presentation`, { agendaItemId: item.id, documentId: doc.id, page: 1 });
   dir = await mkdtemp(join(tmpdir(), 'phonghop-walk-'));
@@ -233,7 +224,7 @@ describe('a meeting walked through', () => {
       assert.ok(box.height < 2 * tall, `one row (${Math.round(box.height)} px, a button ${Math.round(tall)} px)`);
       assert.ok(scroll <= width, `nothing scrolled out of the row (${scroll} > ${width})`);
       assert.ok(await seen('.toolbar button[title="Đăng ký phát biểu"] .lbl'), `"Đăng ký phát biểu" in words (${cls})`);
-      await more(seen, cls);
+      await more(seen, cls, page);
     } finally {
       await call(speaker, 'POST', `${base}/speakers`, { action: 'withdraw' });
       await page.context().close();
@@ -248,6 +239,80 @@ describe('a meeting walked through', () => {
 
   it('with someone speaking, a checked-in portrait tablet keeps its toolbar to one row', async () => {
     await toolbarWhileSpeaking({ width: 800, height: 1280 });
+  });
+
+  // A 10-inch tablet (1024×768) with the agenda open and someone speaking:
+  // the quorum badge (~165 px, "👥 1/3 · cần 2 ✗") sent the actions to icons
+  // (fit-5 then). The badge gives way first, to "👥 1/3 ✗", its whole text
+  // kept as its name and tooltip; the same tablet upright keeps the words too.
+  for (const viewport of [{ width: 1024, height: 768 }, { width: 768, height: 1024 }]) {
+    it(`with someone speaking, a ${viewport.width}×${viewport.height} tablet keeps the words of "ask to speak"`, async () => {
+      await toolbarWhileSpeaking(viewport, async (seen, cls, page) => {
+        if (viewport.width > viewport.height) assert.ok(await page.isVisible('.agenda-pane'), 'the agenda open beside the page');
+        const quorum = page.locator('.toolbar [data-testid=quorum]');
+        const name = await quorum.getAttribute('aria-label');
+        assert.match(name, /^Có mặt \d+\/\d+ · cần \d+ · /, 'the whole quorum as its name');
+        assert.equal(await quorum.getAttribute('title'), name, 'and as its tooltip');
+        const size = await quorum.evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+        const words = await page.locator('.toolbar button[title="Đăng ký phát biểu"]').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+        console.log(`quorum "${(await quorum.innerText()).trim()}" in ${size} px, "Đăng ký phát biểu" in ${words} px (${cls})`);
+        assert.ok(size >= 15 && words >= 15, 'readable at arm\'s length');
+      });
+    });
+  }
+
+  // A phone upright (390×844): the room's top bar took four rows, and the
+  // notice over the page (357 px with the secretary's withdraw button) hid the
+  // document. The bar keeps to two rows (the tabs a row that scrolls), the
+  // notice takes its own place above the page, cut to three lines until
+  // "Xem thêm", its buttons still big.
+  it('on a phone the top bar keeps to two rows and a notice leaves the document in view', async () => {
+    const text = 'Mời các đại biểu về phòng họp đúng 14 giờ 00; phiên thảo luận về dự toán ngân sách năm 2025 tiếp tục tại hội trường tầng 2 của Ủy ban nhân dân huyện, đề nghị các đại biểu mang theo tài liệu.';
+    await call(chair, 'POST', `${base}/notice`, { text });
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    try {
+      await signInPage(page, 'thuky');
+      await page.goto(room());
+      await rendered(page, 1);
+      const notice = page.locator('[data-testid=notice-banner]');
+      await notice.waitFor({ timeout: 15000 });
+      await page.waitForTimeout(300);
+      const bar = await page.evaluate(() => {
+        const mids = [...document.querySelectorAll('.topbar :is(button, .btn, .title, .whoami)')]
+          .filter((e) => e.getBoundingClientRect().width > 0)
+          .map((e) => (e.getBoundingClientRect().top + e.getBoundingClientRect().bottom) / 2);
+        const rows = [];
+        for (const t of mids.sort((a, b) => a - b)) if (!rows.length || t - rows[rows.length - 1] > 12) rows.push(t);
+        return { rows: rows.length, height: document.querySelector('.topbar').getBoundingClientRect().height };
+      });
+      const box = (sel) => page.locator(sel).first().boundingBox();
+      const [n, wrap, sheet, toolbar] = await Promise.all([box('[data-testid=notice-banner]'), box('.viewer-wrap'), box('.viewer .sheet'), box('.toolbar')]);
+      console.log(`390×844, the secretary: top bar ${bar.rows} rows, ${Math.round(bar.height)} px; notice ${Math.round(n.y)}–${Math.round(n.y + n.height)}; page in view ${Math.round(wrap.y)}–${Math.round(toolbar.y)}`);
+      assert.ok(bar.rows <= 2, `the top bar in ${bar.rows} rows`);
+      assert.ok(!overlap(n, wrap), 'the notice does not cover the document');
+      assert.ok(toolbar.y - Math.max(wrap.y, sheet.y) >= 250, `the document in view (${Math.round(toolbar.y - Math.max(wrap.y, sheet.y))} px)`);
+      assert.ok(n.height <= 240, `the notice ${Math.round(n.height)} px tall`);
+      // Readable and dismissible with a thumb.
+      assert.ok((await notice.locator('[data-testid=notice-text]').evaluate((e) => parseFloat(getComputedStyle(e).fontSize))) >= 17);
+      for (const sel of ['[data-testid=notice-dismiss]', '[data-testid=notice-withdraw-banner]', '[data-testid=notice-more]']) {
+        const b = await box(sel);
+        assert.ok(b && b.width >= 48 && b.height >= 48, `${sel} ${JSON.stringify(b)}, under a touch target`);
+      }
+      await page.tap('[data-testid=notice-more]');
+      const whole = await notice.locator('[data-testid=notice-text]').evaluate((e) => e.scrollHeight <= e.clientHeight + 1 && e.innerText);
+      assert.equal(whole, text, 'the whole notice after "Xem thêm"');
+      // Every tab within reach: the last one scrolls in, and opens.
+      await page.tap('.topbar button:has-text("Biên bản")');
+      await page.locator('.topbar button.active', { hasText: 'Biên bản' }).waitFor();
+      await page.tap('.topbar button:has-text("Tài liệu")');
+      await page.tap('[data-testid=notice-dismiss]');
+      await notice.waitFor({ state: 'detached', timeout: 5000 });
+    } finally {
+      await call(chair, 'DELETE', `${base}/notice`, undefined, [200, 204, 404]);
+      await ctx.close();
+    }
   });
 
   it('the chair\'s console at 1280×800 shows the speakers without scrolling', async () => {
@@ -324,6 +389,46 @@ describe('a meeting walked through', () => {
     await page.context().close();
   });
 
+  // The set-up screen's file inputs said "Choose File / No file chosen", the
+  // browser's English, in the Vietnamese screen. Our button over the input
+  // now, in the app's language, and the input still the control: named,
+  // focused and opened from the keyboard.
+  it('the set-up screen\'s file pickers speak the app\'s language and open from the keyboard', async () => {
+    const page = await signedIn('admin', { width: 1280, height: 800 }, ADMIN_PASSWORD);
+    await page.goto(new URL('/#/admin', BASE).toString());
+    await page.locator('[data-testid=meeting-row]', { hasText: 'Kỳ họp kiểm thử đi một vòng' }).first().click();
+    const input = page.getByLabel('Chọn tệp tài liệu');
+    await input.waitFor({ timeout: 10000 });
+    assert.equal(await input.getAttribute('data-testid'), 'upload-file');
+    const picker = page.locator('form:has([data-testid=upload-file])');
+    const shown = (await picker.innerText()).replace(/\s+/g, ' ');
+    console.log(`the document picker reads "${shown.slice(0, 60)}"`);
+    assert.match(shown, /Chọn tệp tài liệu/);
+    assert.match(shown, /Chưa chọn tệp/);
+    assert.equal(await input.evaluate((e) => getComputedStyle(e).opacity), '0', 'the browser\'s own "Choose File" not drawn');
+    const b = await input.boundingBox();
+    assert.ok(b.width >= 48 && b.height >= 48, 'the input is the whole button, a touch target');
+    // By keyboard: Tab onto it (the focus ring on our button), Space opens the chooser.
+    await page.locator('[data-testid=doc-item]').last().focus();
+    for (let i = 0; i < 10 && !(await input.evaluate((e) => e === document.activeElement)); i++) await page.keyboard.press('Tab');
+    assert.ok(await input.evaluate((e) => e === document.activeElement), 'the input takes the focus');
+    const ring = await page.locator('form:has([data-testid=upload-file]) .pick .btn').evaluate((e) => getComputedStyle(e).outlineStyle);
+    assert.notEqual(ring, 'none', 'the focus shows on the button');
+    const pdf = join(dir, 'Bao-cao-bo-sung.pdf');
+    await writeFile(pdf, smallPdf(1));
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+    await chooser.setFiles(pdf);
+    await page.locator('[data-testid=upload-file-name]', { hasText: 'Bao-cao-bo-sung.pdf' }).waitFor();
+    // The import's picker too, and in English once the app is.
+    await page.locator('[data-testid=participants] [data-testid=import-open]').click();
+    assert.match(await page.locator('[data-testid=participants] [data-testid=import]').innerText(), /Chọn tệp danh sách \(\.xlsx, \.csv\)\s+Chưa chọn tệp/);
+    await page.click('[data-testid=lang-switch]');
+    await page.getByLabel('Choose a document file').waitFor();
+    assert.match(await page.locator('[data-testid=participants] [data-testid=import]').innerText(), /Choose a list file \(\.xlsx, \.csv\)\s+No file chosen/);
+    await page.click('[data-testid=lang-switch]');
+    await page.context().close();
+  });
+
   it('the participants\' import says what each row changes in words, and reads a corrected file chosen again', async () => {
     const page = await signedIn('admin', { width: 1280, height: 800 }, ADMIN_PASSWORD);
     await page.goto(new URL('/#/admin', BASE).toString());
@@ -368,6 +473,12 @@ describe('a meeting walked through', () => {
     await page.locator('[data-testid=minutes-final]').waitFor({ timeout: 30000 });
     const rows = page.locator('[data-testid=minutes-view]');
     for (let i = 0; i < (await rows.count()); i++) assert.equal((await rows.nth(i).innerText()).trim(), 'Xem', 'nothing left to approve');
+    // Filed as it downloads: named for the meeting and its date, not its id.
+    for (const [sel, ext] of [['minutes-download', 'pdf'], ['minutes-docx', 'docx']]) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator(`[data-testid=${sel}]`).first().click()]);
+      console.log(`minutes downloaded as "${download.suggestedFilename()}"`);
+      assert.match(download.suggestedFilename(), new RegExp(`^Biên bản Kỳ họp kiểm thử đi một vòng \\d+ \\d{4}-\\d\\d-\\d\\d v\\d+\\.${ext}$`));
+    }
     await page.context().close();
   });
 
