@@ -235,7 +235,10 @@ func rowsOf(table [][]string) ([]Row, error) {
 			if j >= len(cols) {
 				break
 			}
-			v = strings.TrimSpace(v)
+			// A cell wrapped in Excel (Alt+Enter), or with a tab or a no-break
+			// space pasted in, is one line with single spaces: a name or a
+			// unit is one line everywhere it is shown.
+			v = strings.Join(strings.Fields(v), " ")
 			if v != "" && cols[j] != colIgnore && cols[j] != "" {
 				empty = false
 			}

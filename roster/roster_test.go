@@ -135,6 +135,16 @@ func TestReadXLSXAndCSV(t *testing.T) {
 	if role, ok := roster.ParseRole(rows[0].Role); !ok || role != phonghop.RoleSecretary {
 		t.Fatalf("role %q → %q %v", rows[0].Role, role, ok)
 	}
+	// A cell wrapped in Excel (Alt+Enter), a tab or a no-break space pasted
+	// in: one line, single spaces (a stored line break would be refused as an
+	// invisible character and stop the whole import).
+	rows = read(t, xlsx(t, [][]any{
+		{"Tên đăng nhập", "Họ và tên", "Chức vụ", "Đơn vị"},
+		{"ngod", "Ngô\u00a0 Thị D", "Phó Chủ tịch\nUBND huyện", "Phòng\tTài chính –\r\n Kế hoạch"},
+	}))
+	if len(rows) != 1 || rows[0].DisplayName != "Ngô Thị D" || rows[0].Position != "Phó Chủ tịch UBND huyện" || rows[0].Unit != "Phòng Tài chính – Kế hoạch" {
+		t.Fatalf("wrapped cells = %+v", rows)
+	}
 	// English headers, commas.
 	rows = read(t, []byte("username,display name,position,unit,role\nphamd,Phạm D,,,observer\n"))
 	if len(rows) != 1 || rows[0].DisplayName != "Phạm D" || rows[0].Role != "observer" {
