@@ -256,3 +256,23 @@ func TestOIDCLeavesTheAdminAlone(t *testing.T) {
 		t.Fatalf("admin with names linked by the operator: %q %+v", to, me)
 	}
 }
+
+// TestOIDCNumericUserClaim (issue #11): against a real provider whose
+// directory sends the configured user claim as a JSON number (an employee
+// number, at the userinfo endpoint), the official signs in under its digits,
+// exactly, beyond a float64's precision; a claim that is a fraction is
+// refused with its translated reason. Before, both were "the provider did not
+// say who you are".
+func TestOIDCNumericUserClaim(t *testing.T) {
+	p := newProviderSite(t, "employee_id", map[string]oidctest.User{
+		"sub-an":   {ID: "sub-an", Username: "an.nv", Password: "tinh-matkhau-1", FirstName: "Nguyễn Văn", LastName: "An", Email: "an@thapmuoi.gov.vn", EmailVerified: true, Claims: map[string]json.RawMessage{"employee_id": json.RawMessage(`12345678901234567891`)}},
+		"sub-binh": {ID: "sub-binh", Username: "binh.tt", Password: "tinh-matkhau-2", FirstName: "Trần Thị", LastName: "Bình", Email: "binh@thapmuoi.gov.vn", EmailVerified: true, Claims: map[string]json.RawMessage{"employee_id": json.RawMessage(`42.5`)}},
+	})
+	to, an := p.signIn("an.nv", "tinh-matkhau-1")
+	if me := p.me(an); to != "/" || me.Username != "12345678901234567891" || me.ExternalSubject != "sub-an" {
+		t.Fatalf("a numeric claim: %q %+v", to, me)
+	}
+	if to, _ := p.signIn("binh.tt", "tinh-matkhau-2"); to != "/#/login?error=oidc_claim_invalid" {
+		t.Fatalf("a fraction: %q", to)
+	}
+}

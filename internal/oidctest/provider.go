@@ -37,7 +37,9 @@ type Config struct {
 	Issuer string
 	// UsersFile maps ids (each user's subject) to users as the example reads
 	// them (ID, Username, Password, FirstName, LastName, Email,
-	// EmailVerified), plus Groups, a list of strings.
+	// EmailVerified), plus Groups, a list of strings, and Claims, more
+	// claims as they are written (a number stays a number), at the userinfo
+	// endpoint.
 	UsersFile string
 	// RedirectURIs and PostLogoutRedirectURIs are registered for the client.
 	RedirectURIs, PostLogoutRedirectURIs []string
@@ -49,6 +51,7 @@ type User struct {
 	ID, Username, Password, FirstName, LastName, Email string
 	EmailVerified                                      bool
 	Groups                                             []string
+	Claims                                             map[string]json.RawMessage `json:",omitempty"`
 }
 
 // New makes the provider's handler.
@@ -73,12 +76,14 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	groups := map[string][]string{}
+	claims := map[string]map[string]json.RawMessage{}
 	for _, u := range extra {
 		groups[u.ID] = u.Groups
+		claims[u.ID] = u.Claims
 	}
 	// Clients of this provider only (the example's own are process-wide).
 	clients := map[string]*storage.Client{ClientID: storage.WebClient(ClientID, ClientSecret, cfg.RedirectURIs...)}
-	st := &withGroups{Storage: storage.NewStorageWithClients(users, clients), groups: groups, postLogout: cfg.PostLogoutRedirectURIs}
+	st := &withGroups{Storage: storage.NewStorageWithClients(users, clients), groups: groups, claims: claims, postLogout: cfg.PostLogoutRedirectURIs}
 	router := exampleop.SetupServer(cfg.Issuer, st, log, false)
 	s := &sso{store: st, users: users, log: log, sessions: map[string]ssoSession{}}
 	return s.wrap(router), nil
@@ -89,6 +94,7 @@ func New(cfg Config) (http.Handler, error) {
 type withGroups struct {
 	*storage.Storage
 	groups     map[string][]string
+	claims     map[string]map[string]json.RawMessage
 	postLogout []string
 }
 
@@ -128,5 +134,8 @@ func (s *withGroups) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo
 func (s *withGroups) add(ui *oidc.UserInfo, subject string) {
 	if g, ok := s.groups[subject]; ok {
 		ui.AppendClaims("groups", g)
+	}
+	for k, v := range s.claims[subject] {
+		ui.AppendClaims(k, v)
 	}
 }
