@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -131,10 +130,10 @@ func (s *Server) auditExport(c *gin.Context) {
 	}
 	name := "nhat-ky-" + strings.ReplaceAll(log, "/", "-") + time.Now().In(meetings.Zone).Format("-20060102-1504")
 	if xlsx {
-		c.Header("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name+".xlsx"))
+		setDisposition(c, "attachment", name+".xlsx")
 		c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 		return
 	}
-	c.Header("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name+".csv"))
+	setDisposition(c, "attachment", name+".csv")
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }

@@ -183,7 +183,7 @@ func (s *Server) consultationSummary(format, contentType string) gin.HandlerFunc
 			writeError(c, err)
 			return
 		}
-		c.Header("Content-Disposition", `attachment; filename="tong-hop-y-kien-`+c.Param("cid")+`.`+format+`"`)
+		setDisposition(c, "attachment", "tong-hop-y-kien-"+c.Param("cid")+"."+format)
 		c.Data(http.StatusOK, contentType, data)
 	}
 }
