@@ -48,6 +48,12 @@ func (ev *Event) For(userID string) bool {
 // the journal: it was not delivered to the room and its seq was not used.
 var ErrNotRecorded = errors.New("live: the event could not be recorded")
 
+// ErrUnanswered is returned (wrapped) by a Broker's Append whose event was
+// sent but whose answer was lost (a timeout, a dropped connection): it may
+// have landed, and reached the tablets. The hub then looks for it (see
+// appendFound).
+var ErrUnanswered = errors.New("live: the append was not answered; it may have landed")
+
 // Subjects and wire types of the room's events.
 const (
 	SubjectPresentation = "presentation"
@@ -83,7 +89,8 @@ type Broker interface {
 	// Append adds ev (Seq ignored) as the newest event of ev.Subject and returns
 	// its seq. With expectSubjectSeq >= 0 it fails with ErrConflict unless the
 	// subject's last event has that seq (0 = none yet): optimistic concurrency for
-	// read-modify-write of room state across processes.
+	// read-modify-write of room state across processes. A failure after
+	// which the event may have landed wraps ErrUnanswered.
 	Append(ctx context.Context, meetingID string, ev Event, expectSubjectSeq int64) (uint64, error)
 	// Last returns the newest event of every subject and the meeting's last seq.
 	Last(ctx context.Context, meetingID string) ([]Event, uint64, error)

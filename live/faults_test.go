@@ -422,3 +422,96 @@ func TestSetBackIsJournaledWhenTheChangeLanded(t *testing.T) {
 		}
 	}
 }
+
+// blindBroker is a broker whose reads of past events (Since) fail while blind
+// is set, as NATS not answering once a publish's answer was lost.
+type blindBroker struct {
+	*failNthAppend
+	blind atomic.Bool
+}
+
+func (b *blindBroker) Since(ctx context.Context, mid string, after uint64) ([]Event, bool, error) {
+	if b.blind.Load() {
+		return nil, false, errDown
+	}
+	return b.failNthAppend.Since(ctx, mid, after)
+}
+
+// An append whose answer was lost (ErrUnanswered) may have landed and reached
+// the tablets. Found at once, the change is done: journaled, answered with
+// its seq. Not found (the broker does not answer, or the event may still be
+// on its way), the caller is told it failed and the hub looks again in the
+// background: one that landed is
+// journaled at its seq, one that never landed leaves the journal alone.
+// Before, a landed one stood in the room and was never journaled.
+func TestUnansweredAppendIsLookedFor(t *testing.T) {
+	shortRecordTimeout(t)
+	lost := fmt.Errorf("%w: nats: timeout", ErrUnanswered)
+	for _, tc := range []struct {
+		name        string
+		land, blind bool
+		present     int // in the room and the journal
+	}{
+		{"landed, found at once", true, false, 2},
+		{"landed, found later", true, true, 2},
+		{"never landed", false, true, 1},
+		{"never landed, not found at once", false, false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := fsstore.New(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			j := &journal.Journal{Store: st}
+			b := &blindBroker{failNthAppend: &failNthAppend{Broker: NewMemoryBroker(0), n: 2, err: lost, land: tc.land}}
+			h := NewHub(Config{Broker: b, Meetings: meetings{"m1": testMeeting(2)}, Journal: j})
+			if _, err := h.CheckIn(ctx, "m1", delegateID(0)); err != nil {
+				t.Fatal(err)
+			}
+			b.blind.Store(tc.blind)
+			seq, err := h.CheckIn(ctx, "m1", delegateID(1))
+			if found := tc.land && !tc.blind; found && (err != nil || seq != 2) || !found && phonghop.ErrorCode(err) != phonghop.EUnavailable {
+				t.Fatalf("check-in: %d, %v", seq, err)
+			}
+			// Not found at once, it may still be on its way: looked for again.
+			if n := h.Stats().Unjournaled; n != 0 != (!tc.land || tc.blind) {
+				t.Fatalf("unjournaled %d", n)
+			}
+			b.blind.Store(false)
+			waitUntil(t, 10*time.Second, "the background look to end", func() bool { return h.Stats().Unjournaled == 0 })
+			st0, _, err := h.State(ctx, "m1")
+			if err != nil || len(st0.Attendance.Present) != tc.present {
+				t.Fatalf("the room: %+v, %v", st0.Attendance, err)
+			}
+			entries, err := j.Entries(ctx, "m1")
+			if err != nil || len(entries) != tc.present || entries[len(entries)-1].Seq != uint64(tc.present) {
+				t.Fatalf("journal %+v (%v), want %d entries", entries, err, tc.present)
+			}
+		})
+	}
+}
+
+// A set-up change whose append went unanswered but landed reached the
+// tablets: it is found, journaled and answered as done (before: the caller
+// was told it failed and the journal never got it).
+func TestSetUpChangeWhoseAnswerWasLostIsJournaled(t *testing.T) {
+	ctx := context.Background()
+	st, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &journal.Journal{Store: st}
+	b := &failNthAppend{Broker: NewMemoryBroker(0), n: 2, err: fmt.Errorf("%w: nats: timeout", ErrUnanswered), land: true}
+	h := NewHub(Config{Broker: b, Meetings: meetings{"m1": testMeeting(2)}, Journal: j})
+	if _, err := h.CheckIn(ctx, "m1", delegateID(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.RecordChange(ctx, "m1", "u", phonghop.Change{Revision: 1, Action: "agenda.updated", ItemID: "i1"}); err != nil {
+		t.Fatalf("set-up change: %v", err)
+	}
+	entries, err := j.Entries(ctx, "m1")
+	if err != nil || len(entries) != 2 || entries[1].Seq != 2 {
+		t.Fatalf("journal %+v (%v), want the check-in and the set-up change", entries, err)
+	}
+}

@@ -39,7 +39,13 @@ func (h *Hub) RecordChange(ctx context.Context, meetingID, by string, c phonghop
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*recordTimeout)
 	defer cancel()
-	seq, err := h.cfg.Broker.Append(wctx, meetingID, ev, -1)
+	// The meeting's seq before the change: where to look for it if its
+	// append goes unanswered (see appendFound).
+	_, last, err := h.cfg.Broker.Last(wctx, meetingID)
+	if err != nil {
+		return h.brokerError(err)
+	}
+	seq, err := h.appendFound(wctx, meetingID, ev, -1, last)
 	if err != nil {
 		return h.brokerError(err)
 	}
@@ -47,6 +53,8 @@ func (h *Hub) RecordChange(ctx context.Context, meetingID, by string, c phonghop
 		return nil
 	}
 	ev.Seq = seq
+	wctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 2*recordTimeout)
+	defer cancel()
 	// Nothing to set back: the change is in the meeting record already.
 	return durably(wctx, func(ctx context.Context) error { return h.cfg.Journal.Append(ctx, meetingID, entryOf(ev)) })
 }

@@ -51,7 +51,7 @@ func (h *Hub) update(ctx context.Context, meetingID, subject, typ, by string, fn
 // updateLocked is update for a caller that has the subject's turn.
 func (h *Hub) updateLocked(ctx context.Context, meetingID, subject, typ, by string, fn func(prev *Event) (change, error)) (uint64, error) {
 	for attempt := 0; ; attempt++ {
-		evs, _, err := h.cfg.Broker.Last(ctx, meetingID)
+		evs, last, err := h.cfg.Broker.Last(ctx, meetingID)
 		if err != nil {
 			return 0, h.brokerError(err)
 		}
@@ -92,12 +92,14 @@ func (h *Hub) updateLocked(ctx context.Context, meetingID, subject, typ, by stri
 			return 0, err // the caller left before anything was written
 		}
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*recordTimeout)
-		seq, err := h.cfg.Broker.Append(wctx, meetingID, ev, expect)
+		seq, err := h.appendFound(wctx, meetingID, ev, expect, last)
+		cancel()
 		if err == nil && ev.Record && h.cfg.Journal != nil && !h.brokerRecords() {
 			ev.Seq = seq
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*recordTimeout)
 			err = h.record(wctx, meetingID, ev, prev, ch.zero)
+			cancel()
 		}
-		cancel()
 		if errors.Is(err, ErrConflict) {
 			if attempt+1 >= maxAttempts {
 				return 0, phonghop.Fail(phonghop.EConflict, "room_busy")
@@ -264,16 +266,95 @@ func (h *Hub) journalLater(meetingID string, ev Event, back *Event) {
 // (the same subject, type, author and time). When they are no longer all
 // held it answers false: the event is journaled, as it most likely stands.
 func (h *Hub) setBackLanded(ctx context.Context, meetingID string, seq uint64, back *Event) (bool, error) {
-	evs, _, err := h.cfg.Broker.Since(ctx, meetingID, seq)
+	_, ok, err := h.landedAt(ctx, meetingID, seq, back)
+	return ok, err
+}
+
+// landedAt looks for ev among the meeting's events after seq (the same
+// subject, type, author and time: the time is taken when the event is made,
+// to the nanosecond) and returns the seq it landed at.
+func (h *Hub) landedAt(ctx context.Context, meetingID string, after uint64, ev *Event) (uint64, bool, error) {
+	evs, _, err := h.cfg.Broker.Since(ctx, meetingID, after)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	for _, e := range evs {
-		if e.Subject == back.Subject && e.Type == back.Type && e.By == back.By && e.Time.Equal(back.Time) {
-			return true, nil
+		if e.Subject == ev.Subject && e.Type == ev.Type && e.By == ev.By && e.Time.Equal(ev.Time) {
+			return e.Seq, true, nil
 		}
 	}
-	return false, nil
+	return 0, false, nil
+}
+
+// appendFound is Broker.Append for an event made after the meeting's seq
+// last. An append whose answer was lost (ErrUnanswered: NATS stored the
+// event, then the acknowledgement timed out or the connection dropped) may
+// have landed and reached the tablets: the meeting's events after last are
+// looked at, and an event found there is the change done, at its seq (the
+// caller journals it and answers success). When it cannot be known now (NATS
+// does not answer) the caller is told the change failed and, for an event
+// the journal records, the look goes on in the background: an event found
+// there later is journaled at its seq (journalLanded), so the minutes do not
+// lack what the room showed while the delegate's retried check-in, finding
+// them present, changes nothing.
+func (h *Hub) appendFound(ctx context.Context, meetingID string, ev Event, expect int64, last uint64) (uint64, error) {
+	seq, err := h.cfg.Broker.Append(ctx, meetingID, ev, expect)
+	if err == nil || !errors.Is(err, ErrUnanswered) {
+		return seq, err
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	seq, ok, lerr := h.landedAt(lctx, meetingID, last, &ev)
+	cancel()
+	if lerr == nil && ok {
+		h.log.Warn("live: an append whose answer was lost had landed; the change stands", "meeting", meetingID, "seq", seq, "type", ev.Type)
+		return seq, nil
+	}
+	if ev.Record && h.cfg.Journal != nil && !h.brokerRecords() {
+		h.journalLanded(meetingID, ev, last)
+	}
+	return 0, err
+}
+
+// journalLanded looks in the background, for journalLaterFor, whether ev,
+// whose append's answer was lost, landed after the meeting's seq last, and
+// journals it at its seq if it did. The first look waits a second more, so a
+// publish still on its way to the stream has landed by then. One found is
+// counted in Stats.Unjournaled until its entry is written; one that never
+// landed leaves nothing to write.
+func (h *Hub) journalLanded(meetingID string, ev Event, last uint64) {
+	h.unjournaled.Add(1)
+	giveUp, timeout := time.Now().Add(journalLaterFor), recordTimeout
+	go func() {
+		defer h.unjournaled.Add(-1)
+		time.Sleep(min(timeout, time.Second))
+		found := false
+		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			var err error
+			if !found {
+				var seq uint64
+				if seq, found, err = h.landedAt(ctx, meetingID, last, &ev); err == nil && !found {
+					cancel()
+					h.log.Info("live: an append whose answer was lost never landed", "meeting", meetingID, "type", ev.Type)
+					return
+				}
+				ev.Seq = seq
+			}
+			if err == nil {
+				err = h.cfg.Journal.Append(ctx, meetingID, entryOf(ev))
+			}
+			cancel()
+			if err == nil {
+				h.log.Info("live: an event whose append went unanswered had landed; it is journaled now", "meeting", meetingID, "seq", ev.Seq)
+				return
+			}
+			if time.Now().Add(wait).After(giveUp) {
+				h.log.Error("live: an event whose append went unanswered may stand in the room unjournaled", "meeting", meetingID, "seq", ev.Seq, "type", ev.Type, "err", err)
+				return
+			}
+			time.Sleep(wait)
+		}
+	}()
 }
 
 func (h *Hub) brokerError(err error) error {

@@ -27,7 +27,8 @@
 // While NATS is unreachable every call fails at once with a *phonghop.Error of
 // code unavailable: publishes are not buffered for a later reconnect, so an
 // Append that reports failure never lands afterwards unless the server received
-// it before the connection broke (a publish whose acknowledgement was lost).
+// it before the connection broke (a publish whose acknowledgement was lost):
+// such a failure wraps live.ErrUnanswered, and the hub looks for the event.
 //
 // A request refused because the cluster has no meta leader (503), or left
 // unanswered, is asked again within LeaderWait only where asking twice cannot
@@ -827,11 +828,24 @@ func (b *Broker) Append(ctx context.Context, meetingID string, ev live.Event, ex
 				continue
 			}
 		}
+		if maybeStored(err) {
+			// Sent, answer lost: the stream may hold it (the hub looks).
+			err = fmt.Errorf("%w: %w", live.ErrUnanswered, err)
+		}
 		if ctx.Err() != nil {
-			return 0, ctx.Err()
+			return 0, fmt.Errorf("%w: %w", ctx.Err(), err)
 		}
 		return 0, unavailable("append", err)
 	}
+}
+
+// maybeStored reports whether a publish that failed with err may have been
+// stored: any failure but the server's refusal (an API error) or no stream
+// taking the subject, or a publish never sent (no connection).
+func maybeStored(err error) bool {
+	var apiErr *jetstream.APIError
+	return !errors.As(err, &apiErr) && !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, jetstream.ErrNoStreamResponse) &&
+		!errors.Is(err, nats.ErrReconnectBufExceeded)
 }
 
 // decode turns a stored message into its event, with the seq of the stream.
