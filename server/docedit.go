@@ -1,10 +1,6 @@
 package server
 
 import (
-	"errors"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -60,34 +56,17 @@ func (s *Server) replaceDocument(c *gin.Context) {
 		writeError(c, meetings.ErrTooLarge(limit))
 		return
 	}
-	ct, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
-		writeError(c, phonghop.Fail(phonghop.EInvalid, "upload_not_multipart"))
+	part, err := filePart(c, c.Request.Body, nil)
+	if err != nil {
+		writeError(c, err)
 		return
 	}
-	mr := multipart.NewReader(c.Request.Body, params["boundary"])
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			writeError(c, phonghop.Fail(phonghop.EInvalid, "upload_no_file"))
-			return
-		}
-		if err != nil {
-			writeError(c, phonghop.Fail(phonghop.EInvalid, "upload_malformed"))
-			return
-		}
-		if part.FormName() != "file" {
-			_ = part.Close()
-			continue
-		}
-		doc, err := s.cfg.Meetings.ReplaceDocument(c.Request.Context(), m.ID, c.Param("did"), part.FileName(), part)
-		if err != nil {
-			writeError(c, err)
-			return
-		}
-		c.JSON(http.StatusCreated, doc)
+	doc, err := s.cfg.Meetings.ReplaceDocument(c.Request.Context(), m.ID, c.Param("did"), part.FileName(), part)
+	if err != nil {
+		writeError(c, err)
 		return
 	}
+	c.JSON(http.StatusCreated, doc)
 }
 
 func (s *Server) setDocumentItems(c *gin.Context) {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,42 +27,22 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		writeError(c, meetings.ErrTooLarge(limit))
 		return
 	}
-	ct, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
-		writeError(c, phonghop.Fail(phonghop.EInvalid, "upload_not_multipart"))
-		return
-	}
-	mr := multipart.NewReader(c.Request.Body, params["boundary"])
 	up := meetings.Upload{By: userOf(c)}
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			writeError(c, phonghop.Fail(phonghop.EInvalid, "upload_no_file"))
-			return
-		}
-		if err != nil {
-			writeError(c, phonghop.Fail(phonghop.EInvalid, "upload_malformed"))
-			return
-		}
-		if part.FormName() != "file" {
-			// Fields before the file say who may see it (see uploadAccess).
-			err := uploadAccess(part, &up.Access)
-			_ = part.Close()
-			if err != nil {
-				writeError(c, err)
-				return
-			}
-			continue
-		}
-		up.Name = part.FileName()
-		doc, err := s.cfg.Meetings.Upload(c.Request.Context(), c.Param("mid"), up, part)
-		if err != nil {
-			writeError(c, err)
-			return
-		}
-		c.JSON(http.StatusCreated, doc)
+	// Fields before the file say who may see it (see uploadAccess).
+	part, err := filePart(c, c.Request.Body, func(name string, value []byte) error {
+		return uploadAccess(name, value, &up.Access)
+	})
+	if err != nil {
+		writeError(c, err)
 		return
 	}
+	up.Name = part.FileName()
+	doc, err := s.cfg.Meetings.Upload(c.Request.Context(), c.Param("mid"), up, part)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, doc)
 }
 
 // documentContent serves a document with a strong ETag (its SHA-256), single

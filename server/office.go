@@ -1,8 +1,6 @@
 package server
 
 import (
-	"io"
-	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,16 +16,11 @@ import (
 // uploadAccess reads one form field sent before the file: "confidential"
 // and "watermark" (true/false), "readers" (user ids, comma-separated or one
 // field each). Other fields are ignored.
-func uploadAccess(part *multipart.Part, a *meetings.Access) error {
-	name := part.FormName()
+func uploadAccess(name string, value []byte, a *meetings.Access) error {
 	if name != "confidential" && name != "watermark" && name != "readers" {
 		return nil
 	}
-	b, err := io.ReadAll(io.LimitReader(part, 64<<10))
-	if err != nil {
-		return phonghop.Fail(phonghop.EInvalid, "upload_malformed")
-	}
-	v := strings.TrimSpace(string(b))
+	v := strings.TrimSpace(string(value))
 	if name == "readers" {
 		for _, id := range strings.Split(v, ",") {
 			if id = strings.TrimSpace(id); id != "" {

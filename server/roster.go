@@ -2,10 +2,6 @@ package server
 
 import (
 	"bytes"
-	"errors"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -19,25 +15,11 @@ func importFile(c *gin.Context) ([]roster.Row, error) {
 	if c.Request.ContentLength > roster.MaxFileBytes+64<<10 {
 		return nil, phonghop.Fail(phonghop.ETooLarge, "import_too_large", "limit", "10 MiB")
 	}
-	ct, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
-		return nil, phonghop.Fail(phonghop.EInvalid, "upload_not_multipart")
+	part, err := filePart(c, http.MaxBytesReader(c.Writer, c.Request.Body, roster.MaxFileBytes+2*maxFieldBytes), nil)
+	if err != nil {
+		return nil, err
 	}
-	mr := multipart.NewReader(http.MaxBytesReader(c.Writer, c.Request.Body, roster.MaxFileBytes+64<<10), params["boundary"])
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return nil, phonghop.Fail(phonghop.EInvalid, "upload_no_file")
-		}
-		if err != nil {
-			return nil, phonghop.Fail(phonghop.EInvalid, "upload_malformed")
-		}
-		if part.FormName() != "file" {
-			_ = part.Close()
-			continue
-		}
-		return roster.Read(part)
-	}
+	return roster.Read(part)
 }
 
 // answerImport sends an import's result: 200, or 400 import_refused with the
