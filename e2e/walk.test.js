@@ -315,6 +315,89 @@ describe('a meeting walked through', () => {
     }
   });
 
+  // At 390×844 the meeting list's bar cut its title to "Cuộ…"; on the set-up
+  // screen the meeting filters and their count took three rows, each
+  // participant three (the name broken word by word), the picker's actions
+  // four. Two rows at most, in both languages, every control a thumb's size.
+  it('on a phone the meeting list and the participants keep their bars to two rows', async () => {
+    const meeting = await call(admin, 'GET', base);
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    // The most rows any one of the containers takes: its controls' middles
+    // more than 12 px apart are rows of their own.
+    const rows = (container, items) =>
+      page.evaluate(([container, items]) => {
+        let most = 0;
+        for (const el of document.querySelectorAll(container)) {
+          const mids = [...el.querySelectorAll(items)]
+            .filter((e) => e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().height > 0)
+            .map((e) => (e.getBoundingClientRect().top + e.getBoundingClientRect().bottom) / 2)
+            .sort((a, b) => a - b);
+          let n = 0;
+          for (let i = 0; i < mids.length; i++) if (i === 0 || mids[i] - mids[i - 1] > 12) n++;
+          most = Math.max(most, n);
+        }
+        return most;
+      }, [container, items]);
+    const whole = (sel) => page.locator(sel).first().evaluate((e) => e.scrollWidth <= e.clientWidth + 1);
+    // Every control of those bars at least 44 px each way, its text at least 14 px.
+    const small = (sel) =>
+      page.evaluate((sel) => [...document.querySelectorAll(sel)].filter((e) => e.getBoundingClientRect().width > 0)
+        .map((e) => ({ r: e.getBoundingClientRect(), f: parseFloat(getComputedStyle(e).fontSize), t: e.getAttribute('aria-label') || e.textContent.trim() }))
+        .filter(({ r, f }) => r.width < 44 || r.height < 44 || f < 14)
+        .map(({ r, f, t }) => `${t} ${Math.round(r.width)}×${Math.round(r.height)} ${f}px`), sel);
+    try {
+      await signInPage(page, 'admin', ADMIN_PASSWORD);
+      for (const lang of ['vi', 'en']) {
+        await page.evaluate((l) => localStorage.setItem('phonghop.lang', l), lang);
+        await page.goto(new URL('/#/', BASE).toString());
+        await page.reload();
+        await page.locator('.topbar .title').waitFor();
+        await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+        const listBar = await rows('.topbar', 'button, .btn, .title, .whoami');
+        console.log(`390×844 ${lang}: the meeting list's bar ${listBar} rows`);
+        assert.ok(listBar <= 2, `${lang}: the meeting list's bar in ${listBar} rows`);
+        assert.ok(await whole('.topbar .title'), `${lang}: the title "${await page.locator('.topbar .title').innerText()}" cut`);
+        assert.deepEqual(await small('.topbar :is(button, .btn)'), [], `${lang}: the meeting list's bar`);
+
+        await page.goto(new URL('/#/admin', BASE).toString());
+        const row = page.locator('[data-testid=meeting-row]', { hasText: meeting.title });
+        await page.locator('[data-testid=meeting-search]').fill(meeting.title);
+        await row.first().click();
+        const people = page.locator('[data-testid=participants] [data-testid=participant]');
+        await people.first().waitFor({ timeout: 10000 });
+        await page.locator('[data-testid=pick]').first().check();
+        const counts = {
+          bar: await rows('.topbar', 'button, .btn, .title, .whoami'),
+          filters: await rows('section:has([data-testid=meeting-search]) .row:has([aria-pressed])', 'button, .muted'),
+          participant: await rows('[data-testid=participants] [data-testid=participant]', 'strong, input, select, button'),
+          picker: await rows('[data-testid=participants] .picker .row:has([data-testid=add-picked])', 'button, select, span:not(:empty)'),
+        };
+        console.log(`390×844 ${lang}: set-up ${JSON.stringify(counts)}`);
+        for (const [what, n] of Object.entries(counts)) assert.ok(n <= 2, `${lang}: the set-up's ${what} in ${n} rows`);
+        assert.ok(await whole('.topbar .title'), `${lang}: the set-up's title cut`);
+        assert.deepEqual(await small('.topbar :is(button, .btn), [aria-pressed], [data-testid=participant] :is(input, select, button), .picker :is(button, select)'), [], `${lang}: the set-up's controls`);
+        // A participant's name reads whole, on one line, not word by word.
+        const name = await people.filter({ hasText: meeting.participants.find((p) => p.role === 'secretary').displayName }).locator('strong');
+        assert.ok((await name.boundingBox()).height < 40, `${lang}: the secretary's name broken over lines`);
+        // The role for those picked keeps its name when its caption gives way.
+        assert.equal(await page.getByRole('combobox', { name: lang === 'vi' ? 'Vai trò cho người được chọn' : 'Role for those selected' }).count(), 1);
+        // The filters scroll sideways: the one pressed is in view.
+        const cancelled = page.locator('[aria-pressed]', { hasText: lang === 'vi' ? 'Đã huỷ' : 'Cancelled' });
+        await cancelled.tap();
+        await page.locator('[aria-pressed=true]', { hasText: lang === 'vi' ? 'Đã huỷ' : 'Cancelled' }).waitFor();
+        await page.waitForTimeout(200);
+        const [chip, strip] = await Promise.all([cancelled.boundingBox(), page.locator('[aria-pressed]').first().evaluate((e) => e.parentElement.getBoundingClientRect().toJSON())]);
+        assert.ok(chip.x >= strip.x - 1 && chip.x + chip.width <= strip.x + strip.width + 1, `${lang}: the pressed filter in view ${JSON.stringify(chip)} of ${JSON.stringify(strip)}`);
+        await page.locator('[aria-pressed]').first().tap();
+      }
+    } finally {
+      await page.evaluate(() => localStorage.removeItem('phonghop.lang')).catch(() => {});
+      await ctx.close();
+    }
+  });
+
   it('the chair\'s console at 1280×800 shows the speakers without scrolling', async () => {
     const page = await signedIn('chutich', { width: 1280, height: 800 });
     await page.goto(room());
