@@ -413,9 +413,14 @@ describe('a meeting walked through', () => {
   it('the secretary drafts a vote on the votes tab for the chair to open', async () => {
     const sec = await signedIn('thuky', { width: 1280, height: 800 });
     await sec.goto(room());
+    // Wait for the room to load (a page drawn) before opening the tab: in
+    // one full run on a loaded machine the form did not show within 10 s of
+    // the click (the tab shows the secretary's desk only once the meeting
+    // and her role are known). Alone it takes about 2 s.
+    await sec.waitForFunction(() => document.querySelector('.viewer .host')?.dataset.rendered, null, { timeout: 30000 });
     await sec.locator('.topbar button', { hasText: 'Biểu quyết' }).click();
     const form = sec.locator('[data-testid=poll-form]');
-    await form.waitFor({ timeout: 10000 });
+    await form.waitFor({ timeout: 20000 });
     await form.locator('[data-testid=poll-title]').fill('Thông qua chương trình kỳ họp');
     await form.locator('[data-testid=poll-create]').click();
     const card = sec.locator('[data-testid=poll]', { hasText: 'Thông qua chương trình kỳ họp' });
