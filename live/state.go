@@ -180,7 +180,7 @@ func (h *Hub) record(ctx context.Context, meetingID string, ev Event, prev *Even
 // event it took back landed although its write reported failure (a store
 // that timed out after the write, then refused): the journal then shows the
 // change and its undoing, as the room did, not a change the room took back.
-// It looks once the store answers, in the background, for journalLaterFor.
+// It looks once the store answers, in the background.
 func (h *Hub) journalSetBack(meetingID string, seq uint64, back Event) {
 	lister, ok := h.cfg.Journal.(interface {
 		Entries(ctx context.Context, meetingID string) ([]journal.Entry, error)
@@ -188,27 +188,44 @@ func (h *Hub) journalSetBack(meetingID string, seq uint64, back Event) {
 	if !ok {
 		return
 	}
+	h.inBackground(0, func(ctx context.Context) error {
+		entries, err := lister.Entries(ctx, meetingID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(entries, func(e journal.Entry) bool { return e.Seq == seq }) {
+			return nil // the change never reached the journal: nothing to undo there
+		}
+		if err := h.cfg.Journal.Append(ctx, meetingID, entryOf(back)); err != nil {
+			return err
+		}
+		h.log.Info("live: a change the room took back had reached the journal; its setting back is journaled too", "meeting", meetingID, "seq", seq)
+		return nil
+	}, func(err error) {
+		h.log.Error("live: the journal holds a change the room took back", "meeting", meetingID, "seq", seq, "err", err)
+	})
+}
+
+// inBackground runs step, which makes the journal right about one event,
+// until it answers nil (done, or nothing to do), retried with a growing
+// pause (up to 30 s) for journalLaterFor, each try bounded by recordTimeout;
+// then gaveUp is told its last error. It starts after first. Pending ones
+// are counted in Stats.Unjournaled.
+func (h *Hub) inBackground(first time.Duration, step func(ctx context.Context) error, gaveUp func(err error)) {
 	h.unjournaled.Add(1)
 	giveUp, timeout := time.Now().Add(journalLaterFor), recordTimeout
 	go func() {
 		defer h.unjournaled.Add(-1)
+		time.Sleep(first)
 		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			entries, err := lister.Entries(ctx, meetingID)
-			if err == nil {
-				if !slices.ContainsFunc(entries, func(e journal.Entry) bool { return e.Seq == seq }) {
-					cancel()
-					return // the change never reached the journal: nothing to undo there
-				}
-				err = h.cfg.Journal.Append(ctx, meetingID, entryOf(back))
-			}
+			err := step(ctx)
 			cancel()
 			if err == nil {
-				h.log.Info("live: a change the room took back had reached the journal; its setting back is journaled too", "meeting", meetingID, "seq", seq)
 				return
 			}
 			if time.Now().Add(wait).After(giveUp) {
-				h.log.Error("live: the journal holds a change the room took back", "meeting", meetingID, "seq", seq, "err", err)
+				gaveUp(err)
 				return
 			}
 			time.Sleep(wait)
@@ -216,7 +233,8 @@ func (h *Hub) journalSetBack(meetingID string, seq uint64, back Event) {
 	}()
 }
 
-// journalLaterFor bounds how long journalLater and journalSetBack try.
+// journalLaterFor bounds how long the journal is made right in the
+// background (inBackground).
 var journalLaterFor = time.Hour
 
 // journalLater writes ev's journal entry in the background, retried with a
@@ -227,39 +245,26 @@ var journalLaterFor = time.Hour
 // landed): if the room's events after ev hold it, it landed after all, the
 // room shows what the journal holds, and nothing is written.
 func (h *Hub) journalLater(meetingID string, ev Event, back *Event) {
-	h.unjournaled.Add(1)
-	giveUp, timeout := time.Now().Add(journalLaterFor), recordTimeout
-	go func() {
-		defer h.unjournaled.Add(-1)
-		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			var err error
-			if back != nil {
-				var landed bool
-				if landed, err = h.setBackLanded(ctx, meetingID, ev.Seq, back); err == nil {
-					if landed {
-						cancel()
-						h.log.Info("live: the set-back of an event the journal lacks landed after all", "meeting", meetingID, "seq", ev.Seq)
-						return
-					}
-					back = nil
-				}
+	h.inBackground(0, func(ctx context.Context) error {
+		if back != nil {
+			landed, err := h.setBackLanded(ctx, meetingID, ev.Seq, back)
+			if err != nil {
+				return err
 			}
-			if err == nil {
-				err = h.cfg.Journal.Append(ctx, meetingID, entryOf(ev))
+			if landed {
+				h.log.Info("live: the set-back of an event the journal lacks landed after all", "meeting", meetingID, "seq", ev.Seq)
+				return nil
 			}
-			cancel()
-			if err == nil {
-				h.log.Info("live: an event left out of the journal is journaled now", "meeting", meetingID, "seq", ev.Seq)
-				return
-			}
-			if time.Now().Add(wait).After(giveUp) {
-				h.log.Error("live: an event the room showed was never journaled; the minutes lack it", "meeting", meetingID, "seq", ev.Seq, "type", ev.Type, "err", err)
-				return
-			}
-			time.Sleep(wait)
+			back = nil
 		}
-	}()
+		if err := h.cfg.Journal.Append(ctx, meetingID, entryOf(ev)); err != nil {
+			return err
+		}
+		h.log.Info("live: an event left out of the journal is journaled now", "meeting", meetingID, "seq", ev.Seq)
+		return nil
+	}, func(err error) {
+		h.log.Error("live: an event the room showed was never journaled; the minutes lack it", "meeting", meetingID, "seq", ev.Seq, "type", ev.Type, "err", err)
+	})
 }
 
 // setBackLanded reports whether the meeting's events after seq hold back
@@ -322,39 +327,27 @@ func (h *Hub) appendFound(ctx context.Context, meetingID string, ev Event, expec
 // counted in Stats.Unjournaled until its entry is written; one that never
 // landed leaves nothing to write.
 func (h *Hub) journalLanded(meetingID string, ev Event, last uint64) {
-	h.unjournaled.Add(1)
-	giveUp, timeout := time.Now().Add(journalLaterFor), recordTimeout
-	go func() {
-		defer h.unjournaled.Add(-1)
-		time.Sleep(min(timeout, time.Second))
-		found := false
-		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			var err error
-			if !found {
-				var seq uint64
-				if seq, found, err = h.landedAt(ctx, meetingID, last, &ev); err == nil && !found {
-					cancel()
-					h.log.Info("live: an append whose answer was lost never landed", "meeting", meetingID, "type", ev.Type)
-					return
-				}
-				ev.Seq = seq
+	found := false
+	h.inBackground(min(recordTimeout, time.Second), func(ctx context.Context) error {
+		if !found {
+			seq, ok, err := h.landedAt(ctx, meetingID, last, &ev)
+			if err != nil {
+				return err
 			}
-			if err == nil {
-				err = h.cfg.Journal.Append(ctx, meetingID, entryOf(ev))
+			if !ok {
+				h.log.Info("live: an append whose answer was lost never landed", "meeting", meetingID, "type", ev.Type)
+				return nil
 			}
-			cancel()
-			if err == nil {
-				h.log.Info("live: an event whose append went unanswered had landed; it is journaled now", "meeting", meetingID, "seq", ev.Seq)
-				return
-			}
-			if time.Now().Add(wait).After(giveUp) {
-				h.log.Error("live: an event whose append went unanswered may stand in the room unjournaled", "meeting", meetingID, "seq", ev.Seq, "type", ev.Type, "err", err)
-				return
-			}
-			time.Sleep(wait)
+			ev.Seq, found = seq, true
 		}
-	}()
+		if err := h.cfg.Journal.Append(ctx, meetingID, entryOf(ev)); err != nil {
+			return err
+		}
+		h.log.Info("live: an event whose append went unanswered had landed; it is journaled now", "meeting", meetingID, "seq", ev.Seq)
+		return nil
+	}, func(err error) {
+		h.log.Error("live: an event whose append went unanswered may stand in the room unjournaled", "meeting", meetingID, "seq", ev.Seq, "type", ev.Type, "err", err)
+	})
 }
 
 func (h *Hub) brokerError(err error) error {
