@@ -17,7 +17,6 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
-	"github.com/phonghop/phonghop/storage/fsstore"
 )
 
 // deltaFrameOf reads an attendance frame sent as a delta.
@@ -211,10 +210,7 @@ func TestAttendanceDeltasReplay(t *testing.T) {
 // the restored attendance event.
 func TestRestoreFromMixedJournal(t *testing.T) {
 	ctx := context.Background()
-	st, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
 	j := &journal.Journal{Store: st}
 	meeting := testMeeting(5)
 	// An older server's journal: whole lists, a mark among them.

@@ -85,10 +85,7 @@ func watch(t *testing.T, b Broker) func() []Event {
 func TestStoreRefusingWritesRefusesTheChange(t *testing.T) {
 	shortRecordTimeout(t)
 	ctx := context.Background()
-	base, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := tempStore(t)
 	st := &refusingStore{Store: base}
 	j := &journal.Journal{Store: st}
 	b := NewMemoryBroker(0)
@@ -136,10 +133,7 @@ func TestStoreRefusingWritesRefusesTheChange(t *testing.T) {
 func TestFailedJournalWriteIsTakenBack(t *testing.T) {
 	shortRecordTimeout(t)
 	ctx := context.Background()
-	base, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := tempStore(t)
 	j := &landsThenFails{Journal: journal.Journal{Store: base}}
 	b := NewMemoryBroker(0)
 	b.Journal = j
@@ -166,10 +160,7 @@ func (j *landsThenFails) Write(ctx context.Context, mid string, e journal.Entry)
 // write short: the room saw the change, so the journal has it.
 func TestCallerHangUpDoesNotLoseTheJournalEntry(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	base, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := tempStore(t)
 	j := &hangUpJournal{Journal: journal.Journal{Store: base}, cancel: cancel}
 	b := NewMemoryBroker(0)
 	b.Journal = j
@@ -203,10 +194,7 @@ func (j *hangUpJournal) Write(ctx context.Context, mid string, e journal.Entry) 
 func TestJournalFailureAfterTheBrokerSetsTheRoomBack(t *testing.T) {
 	shortRecordTimeout(t)
 	ctx := context.Background()
-	base, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := tempStore(t)
 	st := &refusingStore{Store: base}
 	j := &journal.Journal{Store: st}
 	b := NewMemoryBroker(0) // without Journal: like natsbroker, it keeps events only itself
@@ -309,10 +297,7 @@ func TestEventNotSetBackIsJournaledLater(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			base, err := fsstore.New(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			base := tempStore(t)
 			st := &refusingStore{Store: base}
 			j := &journal.Journal{Store: st}
 			// The third append is the set-back.
@@ -390,10 +375,7 @@ func (s *landingStore) Put(ctx context.Context, key string, r io.Reader, size in
 func TestSetBackIsJournaledWhenTheChangeLanded(t *testing.T) {
 	shortRecordTimeout(t)
 	ctx := context.Background()
-	base, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := tempStore(t)
 	st := &landingStore{Store: base}
 	j := &journal.Journal{Store: st}
 	b := NewMemoryBroker(0) // without Journal, like natsbroker
@@ -459,10 +441,7 @@ func TestUnansweredAppendIsLookedFor(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := fsstore.New(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := tempStore(t)
 			j := &journal.Journal{Store: st}
 			b := &blindBroker{failNthAppend: &failNthAppend{Broker: NewMemoryBroker(0), n: 2, err: lost, land: tc.land}}
 			h := NewHub(Config{Broker: b, Meetings: meetings{"m1": testMeeting(2)}, Journal: j})
@@ -497,10 +476,7 @@ func TestUnansweredAppendIsLookedFor(t *testing.T) {
 // was told it failed and the journal never got it).
 func TestSetUpChangeWhoseAnswerWasLostIsJournaled(t *testing.T) {
 	ctx := context.Background()
-	st, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
 	j := &journal.Journal{Store: st}
 	b := &failNthAppend{Broker: NewMemoryBroker(0), n: 2, err: fmt.Errorf("%w: nats: timeout", ErrUnanswered), land: true}
 	h := NewHub(Config{Broker: b, Meetings: meetings{"m1": testMeeting(2)}, Journal: j})
@@ -514,4 +490,14 @@ func TestSetUpChangeWhoseAnswerWasLostIsJournaled(t *testing.T) {
 	if err != nil || len(entries) != 2 || entries[1].Seq != 2 {
 		t.Fatalf("journal %+v (%v), want the check-in and the set-up change", entries, err)
 	}
+}
+
+// tempStore is a data directory of the test's own.
+func tempStore(t *testing.T) *fsstore.Store {
+	t.Helper()
+	st, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

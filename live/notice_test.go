@@ -10,7 +10,6 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
-	"github.com/phonghop/phonghop/storage/fsstore"
 )
 
 func noticeOf(t *testing.T, raw []byte) *Notice {
@@ -159,10 +158,7 @@ func TestNoticeAfterClose(t *testing.T) {
 // stays withdrawn.
 func TestNoticeRestoredFromJournal(t *testing.T) {
 	ctx := context.Background()
-	st, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
 	j := &journal.Journal{Store: st}
 	meeting := testMeeting(2)
 	restart := func() *Hub {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
-	"github.com/phonghop/phonghop/storage/fsstore"
 )
 
 // After a restart of a single process the room is back and the sequence goes
@@ -20,10 +19,7 @@ import (
 // old seqs (the journal keeps the first writer of a seq).
 func TestMemoryBrokerRestoresFromJournal(t *testing.T) {
 	ctx := context.Background()
-	st, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
 	j := &journal.Journal{Store: st}
 	meeting := testMeeting(3)
 	before := NewHub(Config{Broker: NewMemoryBroker(8), Meetings: meetings{"m1": meeting}, Journal: j})
@@ -169,10 +165,7 @@ func TestFailedRestoreIsSharedThenRetried(t *testing.T) {
 // seq it handed out (issue #18, item 5: the broker never forgot a meeting).
 func TestIdleMeetingIsEvictedAndRestored(t *testing.T) {
 	ctx := context.Background()
-	st, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
 	j := &journal.Journal{Store: st}
 	b := NewMemoryBroker(8)
 	b.Restore, b.Journal, b.EvictIdle = RestoreFromJournal(j), j, 40*time.Millisecond
@@ -217,10 +210,7 @@ func TestIdleMeetingIsEvictedAndRestored(t *testing.T) {
 // which keeps no audience.
 func TestRestrictedSetupStaysOutOfTheState(t *testing.T) {
 	ctx := context.Background()
-	st, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
 	j := &journal.Journal{Store: st}
 	meeting := testMeeting(2)
 	before := NewHub(Config{Broker: NewMemoryBroker(8), Meetings: meetings{"m1": meeting}, Journal: j})

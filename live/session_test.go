@@ -12,7 +12,6 @@ import (
 
 	"github.com/phonghop/phonghop"
 	"github.com/phonghop/phonghop/journal"
-	"github.com/phonghop/phonghop/storage/fsstore"
 )
 
 func errFrame(t *testing.T, c *websocket.Conn, code, reason string) {
@@ -310,10 +309,7 @@ func TestMarkAttendance(t *testing.T) {
 // session is journaled like the rest of the room.
 func TestClosedMeetingSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
-	st, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
 	j := &journal.Journal{Store: st}
 	meeting := testMeeting(3)
 	before := NewHub(Config{Broker: NewMemoryBroker(8), Meetings: meetings{"m1": meeting}, Journal: j})
